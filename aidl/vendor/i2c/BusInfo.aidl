@@ -1,0 +1,16 @@
+package vendor.i2c;
+
+/** One I2C adapter as the service knows it. */
+@VintfStability
+parcelable BusInfo {
+    /** The kernel bus number N of /dev/i2c-N. Numbers are reused: never identify a bus by it alone. */
+    int busNumber;
+    /** The adapter's name from sysfs, e.g. "SMBus I801 adapter at 0700". */
+    @utf8InCpp String name;
+    /** Stable id from the sysfs topology (parent device path + adapter name); survives replug. */
+    @utf8InCpp String stableId;
+    /** Grows on every add of any adapter; a session belongs to exactly one generation. */
+    long generation;
+    /** The adapter's I2C_FUNCS mask (I2C_FUNC_I2C = 0x1, I2C_FUNC_SMBUS_* ...). */
+    long functionality;
+}

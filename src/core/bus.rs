@@ -1,0 +1,118 @@
+//! Identity of adapters: the stable id (topology) and the generation (which plug-in).
+
+use std::fmt;
+
+/// Which plug-in of an adapter a session belongs to. Grows on every add, never reused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Generation(pub u64);
+
+impl fmt::Display for Generation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// What the platform layer reports about an adapter that appeared.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AdapterDescriptor {
+    /// N of /dev/i2c-N and i2c-N in sysfs.
+    pub bus_number: u32,
+    /// The adapter's sysfs devpath, e.g. /devices/pci0000:00/0000:00:1f.3/i2c-0.
+    pub devpath: String,
+    /// The adapter's name attribute.
+    pub name: String,
+    /// Derived from the devpath's parent and the name; see platform::sysfs::stable_id.
+    pub stable_id: String,
+    /// I2C_FUNCS, or 0 when it could not be read yet.
+    pub functionality: u64,
+}
+
+/// A live adapter as clients see it (mirrors the AIDL BusInfo).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BusInfo {
+    pub bus_number: u32,
+    pub name: String,
+    pub stable_id: String,
+    pub generation: Generation,
+    pub functionality: u64,
+}
+
+/// How a client names a bus: "3" is a bus number, anything else a stable id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BusSelector {
+    Number(u32),
+    StableId(String),
+}
+
+impl BusSelector {
+    pub fn parse(text: &str) -> BusSelector {
+        let trimmed = text.trim();
+        match trimmed.parse::<u32>() {
+            Ok(n) => BusSelector::Number(n),
+            Err(_) => BusSelector::StableId(trimmed.to_string()),
+        }
+    }
+
+    pub fn matches(&self, info: &BusInfo) -> bool {
+        match self {
+            BusSelector::Number(n) => info.bus_number == *n,
+            BusSelector::StableId(id) => info.stable_id == *id,
+        }
+    }
+}
+
+impl fmt::Display for BusSelector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BusSelector::Number(n) => write!(f, "bus {n}"),
+            BusSelector::StableId(id) => write!(f, "bus '{id}'"),
+        }
+    }
+}
+
+/// Why a session died (mirrors the AIDL LossReason).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(i32)]
+pub enum LossReason {
+    Removed = 1,
+    Revoked = 2,
+    Shutdown = 3,
+}
+
+impl LossReason {
+    pub fn name(self) -> &'static str {
+        match self {
+            LossReason::Removed => "REMOVED",
+            LossReason::Revoked => "REVOKED",
+            LossReason::Shutdown => "SHUTDOWN",
+        }
+    }
+
+    pub fn from_i32(value: i32) -> Option<LossReason> {
+        [LossReason::Removed, LossReason::Revoked, LossReason::Shutdown]
+            .into_iter()
+            .find(|r| *r as i32 == value)
+    }
+}
+
+impl fmt::Display for LossReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selectors_tell_numbers_from_stable_ids() {
+        assert_eq!(BusSelector::parse("3"), BusSelector::Number(3));
+        assert_eq!(BusSelector::parse(" 12 "), BusSelector::Number(12));
+        assert_eq!(
+            BusSelector::parse("pci0000:00/0000:00:1f.3/smbus-i801"),
+            BusSelector::StableId("pci0000:00/0000:00:1f.3/smbus-i801".into())
+        );
+        assert_eq!(BusSelector::parse("-1"), BusSelector::StableId("-1".into()));
+    }
+}

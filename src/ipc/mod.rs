@@ -1,0 +1,8 @@
+//! Binder glue: the only module that names binder types. See `compat` for the single place
+//! where libbinder_rs (Android) and rsbinder (Linux hosts) are mapped to one set of names.
+
+pub mod aidl {
+    rsbinder::include_aidl!("vendor_i2c_aidl");
+}
+
+pub mod client;
