@@ -1,0 +1,300 @@
+#!/bin/bash
+# tests/vm/run.sh - real-kernel test of i2c-hal under QEMU.
+#
+# Boots Debian 12's stock kernel (linux-image-amd64, 6.1) on an emulated q35
+# machine (TCG, no KVM needed) with a busybox initramfs that carries the real
+# binder, i2c-dev, i2c-i801 and i2c-stub modules, rsbinder's service manager
+# (rsb_hub) and this crate's i2c-hal-service and i2cctl, built statically.
+# Inside the VM tests/vm/guest.sh exercises the service on the real kernel:
+# data path on i2c-stub and the ICH9 SMBus, PCI hot-removal of the SMBus while
+# an app holds a session, rescan, client SIGKILL and admin revoke.
+#
+# Usage: tests/vm/run.sh [options]
+#   --guest FILE     run FILE inside the VM instead of tests/vm/guest.sh
+#   --no-build       do not build the project (guest runs without the
+#                    project's binaries; for checking the harness itself)
+#   --setup-only     fetch/extract/build everything, do not boot
+#   --timeout SECS   wall-clock limit for the VM (default 300)
+#   --keep           keep the initramfs staging tree under $QVM_DIR/run
+#   -h, --help
+# Environment:
+#   QVM_DIR    cache directory (default: <repo>/.qvm, gitignored)
+#   QVM_MEM    guest memory in MiB (default 512)
+#   QVM_SMP    guest vCPUs (default 1)
+#   QVM_KPKG   kernel package to use (default: what linux-image-amd64 depends on)
+#   QVM_CMDLINE extra kernel command line
+#   RUST_LOG   passed to i2c-hal-service inside the guest (default: debug)
+#
+# Needs: a Debian 12 x86-64 host, root (for apt-get update/download only),
+# cargo with the x86_64-unknown-linux-gnu target. Installs nothing into the
+# system: qemu-system-x86 and busybox-static are fetched with `apt-get
+# download` and unpacked with `dpkg -x` into $QVM_DIR/sysroot (apt-get install
+# would remove a newer qemu-utils that such hosts may carry).
+#
+# Output: the VM console, each line prefixed with host seconds since boot;
+# guest checks print "PASS: ..." / "FAIL: ..."; the last line is always
+#   vm: N passed, M failed
+# Exit status: 0 when the guest script exits 0; otherwise non-zero (the guest
+# status, 124 on timeout/crash, 2 on usage, 3 on a host setup/build failure).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+QVM_DIR=${QVM_DIR:-$REPO/.qvm}
+GUEST=$HERE/guest.sh
+BUILD=1 SETUP_ONLY=0 TIMEOUT=300 KEEP=0
+RSB_VERSION=0.12.0
+TARGET=x86_64-unknown-linux-gnu
+MODULES="binder_linux i2c-dev i2c-i801 i2c-smbus i2c-stub"
+
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
+while [ $# -gt 0 ]; do
+  case $1 in
+    --guest) GUEST=$(readlink -f "$2"); shift 2 ;;
+    --no-build) BUILD=0; shift ;;
+    --setup-only) SETUP_ONLY=1; shift ;;
+    --timeout) TIMEOUT=$2; shift 2 ;;
+    --keep) KEEP=1; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "run.sh: unknown argument: $1" >&2; usage >&2; exit 2 ;;
+  esac
+done
+[ -f "$GUEST" ] || { echo "run.sh: guest script not found: $GUEST" >&2; exit 2; }
+
+T0=$EPOCHREALTIME
+since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
+log() { printf '[vm-host +%ss] %s\n' "$(since "$T0")" "$*" >&2; }
+# A host-side failure still ends with the summary line CI looks for.
+die() {
+  echo "FAIL: host: $*"
+  echo "vm: 0 passed, 1 failed"
+  exit 3
+}
+
+[ "$(uname -m)" = x86_64 ] || die "needs an x86-64 host (got $(uname -m))"
+for c in apt-get apt-cache dpkg dpkg-deb gzip find awk ldd timeout; do
+  command -v "$c" >/dev/null || die "missing host tool: $c"
+done
+mkdir -p "$QVM_DIR"/{debs,run}
+QVM_DIR=$(cd "$QVM_DIR" && pwd)
+SYSROOT=$QVM_DIR/sysroot
+
+APT_UPDATED=0
+apt_update_once() {
+  [ "$APT_UPDATED" = 1 ] && return 0
+  log "apt-get update"
+  apt-get update -qq || die "apt-get update failed (run as root with network access)"
+  APT_UPDATED=1
+}
+# apt_download PKG... -> .debs in $QVM_DIR/debs (update the lists once, on demand)
+apt_download() {
+  (cd "$QVM_DIR/debs" && apt-get download -qq "$@" 2>/dev/null) && return 0
+  apt_update_once
+  (cd "$QVM_DIR/debs" && apt-get download -qq "$@") || die "apt-get download $* failed"
+}
+deb_of() { ls -t "$QVM_DIR"/debs/"$1"_*.deb 2>/dev/null | head -1; }
+
+# ------------------------------------------------------------ qemu + busybox
+if [ ! -x "$SYSROOT/usr/bin/qemu-system-x86_64" ] || [ ! -x "$SYSROOT/bin/busybox" ]; then
+  log "fetching qemu-system-x86 and busybox-static (apt-get download + dpkg -x, nothing installed)"
+  # What apt would install (i.e. what this host lacks), plus the packages we
+  # unpack even if some version is present on the host.
+  sim=$(apt-get install -s --no-install-recommends qemu-system-x86 busybox-static 2>/dev/null || true)
+  if ! grep -q '^Inst qemu-system-x86 ' <<<"$sim" && ! dpkg -s qemu-system-x86 >/dev/null 2>&1; then
+    apt_update_once
+    sim=$(apt-get install -s --no-install-recommends qemu-system-x86 busybox-static 2>/dev/null) ||
+      die "apt cannot resolve qemu-system-x86 busybox-static"
+  fi
+  pkgs=$(printf '%s\n' $(awk '/^Inst /{print $2}' <<<"$sim") \
+           qemu-system-x86 qemu-system-common qemu-system-data seabios ipxe-qemu busybox-static | sort -u)
+  apt_download $pkgs
+  rm -rf "$SYSROOT.tmp"; mkdir -p "$SYSROOT.tmp"
+  for p in $pkgs; do
+    d=$(deb_of "$p"); [ -n "$d" ] || die "no .deb downloaded for $p"
+    dpkg -x "$d" "$SYSROOT.tmp"
+  done
+  rm -rf "$SYSROOT"; mv "$SYSROOT.tmp" "$SYSROOT"
+fi
+QEMU=$SYSROOT/usr/bin/qemu-system-x86_64
+BUSYBOX=$SYSROOT/bin/busybox
+QEMU_LIBS=$SYSROOT/usr/lib/x86_64-linux-gnu:$SYSROOT/lib/x86_64-linux-gnu
+QEMU_DATA=(-L "$SYSROOT/usr/share/qemu" -L "$SYSROOT/usr/share/seabios" -L "$SYSROOT/usr/lib/ipxe/qemu")
+LD_LIBRARY_PATH=$QEMU_LIBS "$QEMU" --version >/dev/null 2>&1 ||
+  die "extracted qemu does not run: $(LD_LIBRARY_PATH=$QEMU_LIBS "$QEMU" --version 2>&1 | head -3)"
+
+# -------------------------------------------------------------------- kernel
+KPKG=${QVM_KPKG:-}
+if [ -z "$KPKG" ]; then
+  resolve_kpkg() { apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}'; }
+  KPKG=$(resolve_kpkg || true)
+  if [ -z "$KPKG" ]; then apt_update_once; KPKG=$(resolve_kpkg || true); fi
+  [ -n "$KPKG" ] || die "cannot resolve linux-image-amd64 to a kernel package"
+fi
+KDIR=$QVM_DIR/kernel/$KPKG
+if [ ! -e "$KDIR/.done" ]; then
+  log "fetching $KPKG"
+  [ -n "$(deb_of "$KPKG")" ] || apt_download "$KPKG"
+  rm -rf "$KDIR"; mkdir -p "$KDIR"
+  dpkg -x "$(deb_of "$KPKG")" "$KDIR"
+  touch "$KDIR/.done"
+fi
+VMLINUZ=$(ls "$KDIR"/boot/vmlinuz-* 2>/dev/null | head -1)
+[ -n "$VMLINUZ" ] || die "no vmlinuz in $KPKG"
+KVER=${VMLINUZ##*/vmlinuz-}
+MODROOT=$KDIR/lib/modules/$KVER
+[ -d "$MODROOT" ] || MODROOT=$KDIR/usr/lib/modules/$KVER
+[ -d "$MODROOT" ] || die "no modules for $KVER in $KPKG"
+log "kernel $KVER, qemu $(LD_LIBRARY_PATH=$QEMU_LIBS "$QEMU" --version | head -1 | awk '{print $4}')"
+
+# ---------------------------------------------------- rsb_hub (service manager)
+RSB_ROOT=$QVM_DIR/rsbinder-tools-$RSB_VERSION
+if [ ! -x "$RSB_ROOT/bin/rsb_hub" ] || [ ! -x "$RSB_ROOT/bin/rsb_service" ]; then
+  command -v cargo >/dev/null || die "cargo not found (needed to build rsb_hub and the project)"
+  log "cargo install rsbinder-tools =$RSB_VERSION (static) into $RSB_ROOT"
+  (unset CARGO_TARGET_DIR CARGO_BUILD_TARGET_DIR
+   RUSTFLAGS="-C target-feature=+crt-static" \
+     cargo install --locked --quiet --root "$RSB_ROOT.tmp" --target "$TARGET" \
+       rsbinder-tools --version "=$RSB_VERSION") ||
+    die "cargo install rsbinder-tools =$RSB_VERSION failed"
+  rm -rf "$RSB_ROOT"; mv "$RSB_ROOT.tmp" "$RSB_ROOT"
+fi
+
+# ------------------------------------------------------- project binaries
+BINDIR=""
+if [ "$BUILD" = 1 ]; then
+  command -v cargo >/dev/null || die "cargo not found"
+  log "cargo build --release (static, CARGO_TARGET_DIR=target/vm)"
+  if ! (cd "$REPO" &&
+        CARGO_TARGET_DIR=$REPO/target/vm RUSTFLAGS="-C target-feature=+crt-static" \
+          cargo build --release --target "$TARGET" --bin i2c-hal-service --bin i2cctl); then
+    die "cargo build of i2c-hal-service/i2cctl failed (see the compiler output above)"
+  fi
+  BINDIR=$REPO/target/vm/$TARGET/release
+  for b in i2c-hal-service i2cctl; do [ -x "$BINDIR/$b" ] || die "cargo build produced no $b"; done
+fi
+log "setup done"
+[ "$SETUP_ONLY" = 1 ] && { log "--setup-only: not booting"; exit 0; }
+
+# ---------------------------------------------------------------- initramfs
+STAGE=$QVM_DIR/run/rootfs.$$
+INITRD=$QVM_DIR/run/initrd.$$.cpio.gz
+cleanup() { [ "$KEEP" = 1 ] || rm -rf "$STAGE"; rm -f "$INITRD"; }
+trap cleanup EXIT
+rm -rf "$STAGE"
+mkdir -p "$STAGE"/{bin,dev,proc,sys,tmp,run,etc,test,usr,lib/modules/"$KVER"}
+ln -s bin "$STAGE/sbin"; ln -s ../bin "$STAGE/usr/bin"; ln -s ../bin "$STAGE/usr/sbin"
+cp "$BUSYBOX" "$STAGE/bin/busybox"
+for a in $("$BUSYBOX" --list); do [ "$a" = busybox ] || ln -s busybox "$STAGE/bin/$a"; done
+
+# Modules: copy (decompressed) with their depends= closure, then depmod.
+declare -A HAVE_MOD=()
+add_module() {
+  local name=$1 alt f rel dst deps d
+  alt=${name//-/_}
+  [ -n "${HAVE_MOD[$alt]:-}" ] && return 0
+  HAVE_MOD[$alt]=1
+  f=$(find "$MODROOT/kernel" -regextype posix-extended \
+        -regex ".*/(${alt//_/[-_]})\.ko(\.xz|\.zst|\.gz)?" -print -quit)
+  if [ -z "$f" ]; then
+    grep -qE "/${alt//_/[-_]}\.ko" "$MODROOT/modules.builtin" 2>/dev/null && return 0
+    die "kernel module $name not found in $KPKG"
+  fi
+  rel=${f#"$MODROOT"/}; rel=${rel%.xz}; rel=${rel%.zst}; rel=${rel%.gz}
+  dst=$STAGE/lib/modules/$KVER/$rel
+  mkdir -p "${dst%/*}"
+  case $f in
+    *.xz) xz -dc "$f" > "$dst" ;; *.zst) zstd -qdc "$f" > "$dst" ;;
+    *.gz) gzip -dc "$f" > "$dst" ;; *) cp "$f" "$dst" ;;
+  esac
+  deps=$(tr '\0' '\n' < "$dst" | grep -a -m1 '^depends=' | cut -d= -f2 | tr ',' ' ' || true)
+  for d in $deps; do add_module "$d"; done
+}
+for m in $MODULES; do add_module "$m"; done
+cp "$MODROOT"/modules.builtin* "$MODROOT"/modules.order "$STAGE/lib/modules/$KVER/" 2>/dev/null || true
+"$BUSYBOX" depmod -b "$STAGE" "$KVER" || die "depmod failed"
+
+# Binaries: static ones as they are; a dynamic one gets its ldd closure.
+install_bin() {
+  local src=$1 lib
+  cp -L "$src" "$STAGE/bin/${src##*/}"
+  if ! ldd "$src" 2>&1 | grep -qE 'not a dynamic|statically linked'; then
+    log "note: ${src##*/} is dynamically linked; copying its libraries"
+    for lib in $(ldd "$src" | grep -oE '/[^ ]+'); do
+      mkdir -p "$STAGE/${lib%/*}"; cp -L "$lib" "$STAGE/$lib"
+    done
+  fi
+}
+install_bin "$RSB_ROOT/bin/rsb_hub"
+install_bin "$RSB_ROOT/bin/rsb_service"
+if [ -n "$BINDIR" ]; then
+  install_bin "$BINDIR/i2c-hal-service"; install_bin "$BINDIR/i2cctl"
+fi
+cp "$GUEST" "$STAGE/test/guest.sh"
+
+# Guest watchdog: a little under the host timeout, so a hung guest still
+# reports its logs and a summary before QEMU is killed.
+GUEST_LIMIT=$(( TIMEOUT > 60 ? TIMEOUT - 20 : TIMEOUT ))
+cat > "$STAGE/init" <<EOF
+#!/bin/sh
+export PATH=/bin HOME=/tmp VM_RUST_LOG=${RUST_LOG:-debug} RUST_BACKTRACE=1
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs tmpfs /tmp
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+echo "VM-INIT kernel=\$(uname -r) uptime=\$(cut -d' ' -f1 /proc/uptime)"
+( sleep $GUEST_LIMIT
+  echo "FAIL: guest watchdog: test still running after ${GUEST_LIMIT}s"
+  echo "--- processes:"; ps
+  for p in /proc/[0-9]*; do
+    case \$(awk '{print \$3}' \$p/stat 2>/dev/null) in D)
+      echo "--- D-state \${p#/proc/} \$(cat \$p/cmdline | tr '\\0' ' '):"; cat \$p/stack 2>/dev/null ;;
+    esac
+  done
+  echo "VM-EXIT=124"; sync; poweroff -f ) &
+cd /tmp
+sh /test/guest.sh
+echo "VM-EXIT=\$?"
+sync
+poweroff -f
+EOF
+chmod +x "$STAGE/init"
+(cd "$STAGE" && find . | "$BUSYBOX" cpio -o -H newc 2>/dev/null | gzip -1 > "$INITRD")
+log "initramfs $(du -k "$INITRD" | cut -f1) KiB ($(ls "$STAGE"/lib/modules/"$KVER" -R | grep -c '\.ko$') modules)"
+
+# --------------------------------------------------------------------- boot
+CONSOLE=$QVM_DIR/run/console.log
+log "booting q35/TCG, ${QVM_MEM:-512} MiB, ${QVM_SMP:-1} vCPU, timeout ${TIMEOUT}s; console log: $CONSOLE"
+TB=$EPOCHREALTIME
+set +e
+LD_LIBRARY_PATH=$QEMU_LIBS timeout -k 5 "$TIMEOUT" "$QEMU" "${QEMU_DATA[@]}" \
+  -machine q35,accel=tcg -m "${QVM_MEM:-512}" -smp "${QVM_SMP:-1}" \
+  -display none -serial stdio -monitor none -nic none -no-reboot \
+  -kernel "$VMLINUZ" -initrd "$INITRD" \
+  -append "console=ttyS0 panic=-1 loglevel=4 ${QVM_CMDLINE:-}" < /dev/null 2>&1 |
+  while IFS= read -r line; do
+    us=$(( ${EPOCHREALTIME/./} - ${TB/./} ))
+    printf '[%4d.%02d] %s\n' $((us / 1000000)) $((us % 1000000 / 10000)) "${line%$'\r'}"
+  done | tee "$CONSOLE"
+QRC=${PIPESTATUS[0]}
+set -e
+
+# ------------------------------------------------------------------ verdict
+strip() { sed -E 's/^\[ *[0-9]+\.[0-9]+\] //' "$CONSOLE"; }
+RC=$(strip | sed -n 's/^VM-EXIT=\([0-9]*\).*/\1/p' | tail -1)
+SUMMARY=$(strip | grep -E '^vm: [0-9]+ passed, [0-9]+ failed$' | tail -1 || true)
+NPASS=$(strip | grep -c '^PASS:' || true)
+NFAIL=$(strip | grep -c '^FAIL:' || true)
+log "qemu exit $QRC, guest exit ${RC:-none}; boot+test $(since "$TB")s, total $(since "$T0")s"
+if [ -z "$RC" ]; then
+  [ "$QRC" = 124 ] && why="VM timed out after ${TIMEOUT}s" || why="VM ended without an exit marker (qemu exit $QRC)"
+  echo "FAIL: host: $why"
+  echo "vm: $NPASS passed, $((NFAIL + 1)) failed"
+  exit 124
+fi
+if [ -z "$SUMMARY" ]; then
+  [ "$RC" != 0 ] && NFAIL=$(( NFAIL > 0 ? NFAIL : 1 ))
+  SUMMARY="vm: $NPASS passed, $NFAIL failed"
+fi
+echo "$SUMMARY"
+exit "$RC"
