@@ -1,1 +1,763 @@
-//! placeholder
+//! The real i2c-dev backend: one open /dev/i2c-N per opened device, through the `i2cdev` crate.
+//!
+//! The fd is owned by an `i2cdev::linux::LinuxI2CBus` (a `File` inside, so it closes on drop and
+//! is opened with O_CLOEXEC, which std always sets). Dropping the device is what lets the kernel's
+//! `i2c_del_adapter()` return when a module is unplugged.
+//!
+//! Only these ioctls are issued: I2C_FUNCS, I2C_SLAVE, I2C_RDWR (messages flagged READ or
+//! nothing) and I2C_SMBUS. The adapter-wide knobs (I2C_TIMEOUT, I2C_RETRIES) would change the bus
+//! for every other user, and I2C_SLAVE_FORCE, I2C_TENBIT, I2C_PEC or flags such as NOSTART let a
+//! client bypass a bound driver or speak a protocol the device never agreed to; none is reachable.
+//!
+//! Why not everything through the crate: `LinuxI2CDevice::new` opens its own fd and issues
+//! I2C_PEC, and its `transfer` adds I2C_M_NOSTART between messages of the same direction; the
+//! crate's SMBus helpers are private otherwise. So the crate carries the fd and I2C_RDWR (via
+//! `LinuxI2CBus`, which passes messages unchanged), and the three other ioctls are declared
+//! below on that same fd.
+
+use crate::core::device::{BusDevice, DeviceError, DeviceOpener};
+use crate::core::request::func::*;
+use crate::core::request::{Message, SmbusOp, SmbusValue, MAX_MESSAGES, MAX_MESSAGE_LEN};
+use i2cdev::core::{I2CMessage, I2CTransfer};
+use i2cdev::linux::{LinuxI2CBus, LinuxI2CError, LinuxI2CMessage};
+use std::os::fd::{AsRawFd, RawFd};
+use std::path::{Path, PathBuf};
+
+/// Kernel uapi for the ioctls this module issues itself, with the kernel's names.
+#[allow(non_camel_case_types)]
+mod uapi {
+    /// include/uapi/linux/i2c-dev.h: set the fd's target address (EBUSY if a driver owns it).
+    pub const I2C_SLAVE: u32 = 0x0703;
+    /// include/uapi/linux/i2c-dev.h: read the adapter's functionality mask (unsigned long).
+    pub const I2C_FUNCS: u32 = 0x0705;
+    /// include/uapi/linux/i2c-dev.h: one SMBus transaction (struct i2c_smbus_ioctl_data).
+    pub const I2C_SMBUS: u32 = 0x0720;
+
+    /// include/uapi/linux/i2c.h: i2c_smbus_ioctl_data.read_write.
+    pub const I2C_SMBUS_READ: u8 = 1;
+    pub const I2C_SMBUS_WRITE: u8 = 0;
+
+    /// include/uapi/linux/i2c.h: i2c_smbus_ioctl_data.size (the transaction type).
+    pub const I2C_SMBUS_QUICK: u32 = 0;
+    pub const I2C_SMBUS_BYTE: u32 = 1;
+    pub const I2C_SMBUS_BYTE_DATA: u32 = 2;
+    pub const I2C_SMBUS_WORD_DATA: u32 = 3;
+    pub const I2C_SMBUS_BLOCK_DATA: u32 = 5;
+    pub const I2C_SMBUS_I2C_BLOCK_DATA: u32 = 8;
+
+    /// include/uapi/linux/i2c.h.
+    pub const I2C_SMBUS_BLOCK_MAX: usize = 32;
+
+    /// `union i2c_smbus_data` (include/uapi/linux/i2c.h): byte, word (host order) or block, where
+    /// block[0] is the length. Modelled as its largest member with the union's alignment.
+    #[repr(C, align(2))]
+    pub struct i2c_smbus_data {
+        pub block: [u8; I2C_SMBUS_BLOCK_MAX + 2],
+    }
+
+    /// `struct i2c_smbus_ioctl_data` (include/uapi/linux/i2c-dev.h).
+    #[repr(C)]
+    pub struct i2c_smbus_ioctl_data {
+        pub read_write: u8,
+        pub command: u8,
+        pub size: u32,
+        pub data: *mut i2c_smbus_data,
+    }
+
+    nix::ioctl_read_bad!(i2c_funcs, I2C_FUNCS, libc::c_ulong);
+    nix::ioctl_write_int_bad!(i2c_slave, I2C_SLAVE);
+    nix::ioctl_write_ptr_bad!(i2c_smbus, I2C_SMBUS, i2c_smbus_ioctl_data);
+}
+
+/// The kernel names of the functionality bits an operation may require, for error messages.
+const FUNCTIONALITY_NAMES: [(u64, &str); 14] = [
+    (I2C_FUNC_I2C, "I2C_FUNC_I2C"),
+    (I2C_FUNC_SMBUS_PEC, "I2C_FUNC_SMBUS_PEC"),
+    (I2C_FUNC_SMBUS_QUICK, "I2C_FUNC_SMBUS_QUICK"),
+    (I2C_FUNC_SMBUS_READ_BYTE, "I2C_FUNC_SMBUS_READ_BYTE"),
+    (I2C_FUNC_SMBUS_WRITE_BYTE, "I2C_FUNC_SMBUS_WRITE_BYTE"),
+    (
+        I2C_FUNC_SMBUS_READ_BYTE_DATA,
+        "I2C_FUNC_SMBUS_READ_BYTE_DATA",
+    ),
+    (
+        I2C_FUNC_SMBUS_WRITE_BYTE_DATA,
+        "I2C_FUNC_SMBUS_WRITE_BYTE_DATA",
+    ),
+    (
+        I2C_FUNC_SMBUS_READ_WORD_DATA,
+        "I2C_FUNC_SMBUS_READ_WORD_DATA",
+    ),
+    (
+        I2C_FUNC_SMBUS_WRITE_WORD_DATA,
+        "I2C_FUNC_SMBUS_WRITE_WORD_DATA",
+    ),
+    (I2C_FUNC_SMBUS_PROC_CALL, "I2C_FUNC_SMBUS_PROC_CALL"),
+    (
+        I2C_FUNC_SMBUS_READ_BLOCK_DATA,
+        "I2C_FUNC_SMBUS_READ_BLOCK_DATA",
+    ),
+    (
+        I2C_FUNC_SMBUS_WRITE_BLOCK_DATA,
+        "I2C_FUNC_SMBUS_WRITE_BLOCK_DATA",
+    ),
+    (
+        I2C_FUNC_SMBUS_READ_I2C_BLOCK,
+        "I2C_FUNC_SMBUS_READ_I2C_BLOCK",
+    ),
+    (
+        I2C_FUNC_SMBUS_WRITE_I2C_BLOCK,
+        "I2C_FUNC_SMBUS_WRITE_I2C_BLOCK",
+    ),
+];
+
+/// The kernel name of the first bit of `required` that `available` lacks, or None if none is
+/// missing. Bits without a known name are reported as "I2C_FUNC_(unknown)".
+fn missing_functionality(available: u64, required: u64) -> Option<&'static str> {
+    let missing = required & !available;
+    if missing == 0 {
+        return None;
+    }
+    let name = FUNCTIONALITY_NAMES
+        .iter()
+        .find(|(bit, _)| missing & bit != 0)
+        .map_or("I2C_FUNC_(unknown)", |(_, name)| name);
+    Some(name)
+}
+
+/// Opens /dev/i2c-N (or DEV_ROOT/i2c-N in tests).
+#[derive(Clone, Debug)]
+pub struct I2cDevOpener {
+    dev_root: PathBuf,
+}
+
+impl I2cDevOpener {
+    pub fn new(dev_root: impl Into<PathBuf>) -> Self {
+        I2cDevOpener {
+            dev_root: dev_root.into(),
+        }
+    }
+
+    fn node_path(&self, bus_number: u32) -> PathBuf {
+        self.dev_root.join(format!("i2c-{bus_number}"))
+    }
+
+    /// Opens the node and reads I2C_FUNCS; on any failure the fd is closed before returning.
+    fn open_device(&self, bus_number: u32) -> Result<I2cDevDevice, DeviceError> {
+        let path = self.node_path(bus_number);
+        let bus = open_node(&path)?;
+        let functionality = query_functionality(bus.as_raw_fd()).map_err(|errno| {
+            DeviceError::new(errno as i32, format!("{}: I2C_FUNCS", path.display()))
+        })?;
+        Ok(I2cDevDevice::new(bus, path, functionality))
+    }
+}
+
+impl DeviceOpener for I2cDevOpener {
+    fn open(&self, bus_number: u32) -> Result<Box<dyn BusDevice>, DeviceError> {
+        let device = self.open_device(bus_number)?;
+        log::debug!(
+            "opened {} (functionality {:#010x})",
+            device.path.display(),
+            device.functionality
+        );
+        Ok(Box::new(device))
+    }
+
+    fn functionality(&self, bus_number: u32) -> Result<u64, DeviceError> {
+        // The device (and its fd) is dropped on return: nothing keeps the adapter pinned.
+        Ok(self.open_device(bus_number)?.functionality)
+    }
+}
+
+/// Opens the node read-write; the returned bus owns the only fd.
+fn open_node(path: &Path) -> Result<LinuxI2CBus, DeviceError> {
+    LinuxI2CBus::new(path).map_err(|err| crate_error(&err, format!("open {}", path.display())))
+}
+
+// c_ulong is 32 bits on 32-bit ABIs (arm Android): the u64 conversion is a no-op only on 64-bit.
+#[allow(clippy::useless_conversion)]
+fn query_functionality(fd: RawFd) -> nix::Result<u64> {
+    let mut functionality: libc::c_ulong = 0;
+    // SAFETY: I2C_FUNCS writes one unsigned long through the pointer, which points to a live,
+    // properly aligned c_ulong owned by this frame; on error the kernel writes nothing.
+    unsafe { uapi::i2c_funcs(fd, &mut functionality) }?;
+    Ok(u64::from(functionality))
+}
+
+fn crate_error(err: &LinuxI2CError, context: String) -> DeviceError {
+    match err {
+        LinuxI2CError::Errno(errno) => DeviceError::new(*errno, context),
+        LinuxI2CError::Io(io) => DeviceError::from_io(io, context),
+    }
+}
+
+/// One open i2c-dev node.
+#[derive(Debug)]
+struct I2cDevDevice {
+    /// Owns the fd; dropping it closes the node.
+    bus: LinuxI2CBus,
+    path: PathBuf,
+    /// I2C_FUNCS, read once at open: it is fixed for the adapter's lifetime.
+    functionality: u64,
+    /// The address last set with I2C_SLAVE on this fd, so SMBus calls skip redundant ioctls.
+    slave_address: Option<u16>,
+}
+
+impl I2cDevDevice {
+    fn new(bus: LinuxI2CBus, path: PathBuf, functionality: u64) -> Self {
+        I2cDevDevice {
+            bus,
+            path,
+            functionality,
+            slave_address: None,
+        }
+    }
+
+    fn error(&self, errno: i32, what: impl std::fmt::Display) -> DeviceError {
+        DeviceError::new(errno, format!("{}: {what}", self.path.display()))
+    }
+
+    fn require(&self, required: u64, operation: &str) -> Result<(), DeviceError> {
+        match missing_functionality(self.functionality, required) {
+            None => Ok(()),
+            Some(name) => Err(self.error(
+                libc::EOPNOTSUPP,
+                format!("adapter has no {name}: {operation} is not supported"),
+            )),
+        }
+    }
+
+    /// I2C_SLAVE (never I2C_SLAVE_FORCE): the kernel refuses with EBUSY while a driver is bound.
+    fn set_slave_address(&mut self, address: u16) -> Result<(), DeviceError> {
+        // Forget the old address first: after a failure we cannot be sure which one is set.
+        self.slave_address = None;
+        // SAFETY: I2C_SLAVE takes the address by value and touches no user memory.
+        unsafe { uapi::i2c_slave(self.bus.as_raw_fd(), libc::c_int::from(address)) }
+            .map_err(|errno| self.error(errno as i32, format!("I2C_SLAVE {address:#04x}")))?;
+        self.slave_address = Some(address);
+        Ok(())
+    }
+
+    fn ensure_slave_address(&mut self, address: u16) -> Result<(), DeviceError> {
+        if self.slave_address == Some(address) {
+            return Ok(());
+        }
+        self.set_slave_address(address)
+    }
+
+    /// One I2C_SMBUS ioctl; `data` is both input and output, as in the kernel's union.
+    fn smbus_ioctl(
+        &self,
+        read_write: u8,
+        command: u8,
+        size: u32,
+        data: &mut uapi::i2c_smbus_data,
+        address: u16,
+        operation: &str,
+    ) -> Result<(), DeviceError> {
+        let request = uapi::i2c_smbus_ioctl_data {
+            read_write,
+            command,
+            size,
+            data,
+        };
+        // SAFETY: `request` and the i2c_smbus_data it points to are live for the whole call and
+        // laid out as the kernel's structs (repr(C)); the kernel reads and writes at most
+        // I2C_SMBUS_BLOCK_MAX + 2 bytes of `data`, which is exactly its size.
+        unsafe { uapi::i2c_smbus(self.bus.as_raw_fd(), &request) }.map_err(|errno| {
+            self.error(
+                errno as i32,
+                format!("I2C_SMBUS {operation} at {address:#04x}"),
+            )
+        })?;
+        Ok(())
+    }
+}
+
+/// The kernel's name-like description of each SMBus operation, for error contexts.
+fn smbus_operation_name(op: &SmbusOp) -> &'static str {
+    match op {
+        SmbusOp::Quick { .. } => "quick",
+        SmbusOp::ReadByte => "read byte",
+        SmbusOp::WriteByte(_) => "write byte",
+        SmbusOp::ReadByteData(_) => "read byte data",
+        SmbusOp::WriteByteData(..) => "write byte data",
+        SmbusOp::ReadWordData(_) => "read word data",
+        SmbusOp::WriteWordData(..) => "write word data",
+        SmbusOp::ReadBlockData(_) => "read block data",
+        SmbusOp::WriteBlockData(..) => "write block data",
+        SmbusOp::ReadI2cBlockData(..) => "read I2C block data",
+        SmbusOp::WriteI2cBlockData(..) => "write I2C block data",
+    }
+}
+
+fn empty_smbus_data() -> uapi::i2c_smbus_data {
+    uapi::i2c_smbus_data {
+        block: [0; uapi::I2C_SMBUS_BLOCK_MAX + 2],
+    }
+}
+
+/// A block for the kernel: block[0] = length (1..=32), then the bytes. Err(errno) otherwise.
+fn block_data(bytes: &[u8]) -> Result<uapi::i2c_smbus_data, i32> {
+    let len = u8::try_from(bytes.len()).map_err(|_| libc::EMSGSIZE)?;
+    if bytes.is_empty() {
+        return Err(libc::EINVAL);
+    }
+    if bytes.len() > uapi::I2C_SMBUS_BLOCK_MAX {
+        return Err(libc::EMSGSIZE);
+    }
+    let mut data = empty_smbus_data();
+    data.block[0] = len;
+    data.block[1..=bytes.len()].copy_from_slice(bytes);
+    Ok(data)
+}
+
+/// The bytes of a block the kernel filled: block[0] is the count, refused if above 32.
+fn returned_block(data: &uapi::i2c_smbus_data, count: usize) -> Result<Vec<u8>, i32> {
+    if count > uapi::I2C_SMBUS_BLOCK_MAX {
+        return Err(libc::EPROTO);
+    }
+    Ok(data.block[1..=count].to_vec())
+}
+
+impl BusDevice for I2cDevDevice {
+    fn claim(&mut self, address: u16) -> Result<(), DeviceError> {
+        // Always asked again: a driver may have bound to the address since the last call.
+        self.set_slave_address(address)
+    }
+
+    /// I2C_RDWR carries the address in each message and i2c-dev does not check it against bound
+    /// drivers: callers must `claim` the address on this device before transferring to it.
+    fn transfer(
+        &mut self,
+        address: u16,
+        messages: &[Message],
+    ) -> Result<Vec<Vec<u8>>, DeviceError> {
+        if missing_functionality(self.functionality, I2C_FUNC_I2C).is_some() {
+            return Err(self.error(
+                libc::EOPNOTSUPP,
+                "adapter has no I2C_FUNC_I2C (SMBus-only): use SMBus operations",
+            ));
+        }
+        check_transfer_shape(messages).map_err(|(errno, why)| self.error(errno, why))?;
+
+        let mut read_buffers: Vec<Vec<u8>> = messages
+            .iter()
+            .filter_map(|m| match m {
+                Message::Read(len) => Some(vec![0; *len]),
+                Message::Write(_) => None,
+            })
+            .collect();
+        let mut next_read_buffer = read_buffers.iter_mut();
+        let mut kernel_messages = Vec::with_capacity(messages.len());
+        for message in messages {
+            // Only the READ flag (set by `read`) or no flag at all (`write`) is ever used.
+            let kernel_message = match message {
+                Message::Read(_) => match next_read_buffer.next() {
+                    Some(buffer) => LinuxI2CMessage::read(buffer.as_mut_slice()),
+                    None => {
+                        return Err(self.error(libc::EINVAL, "I2C_RDWR: read buffers out of step"))
+                    }
+                },
+                Message::Write(bytes) => LinuxI2CMessage::write(bytes),
+            };
+            kernel_messages.push(kernel_message.with_address(address));
+        }
+
+        let done = self
+            .bus
+            .transfer(kernel_messages.as_mut_slice())
+            .map_err(|err| {
+                crate_error(
+                    &err,
+                    format!("{}: I2C_RDWR at {address:#04x}", self.path.display()),
+                )
+            })?;
+        drop(kernel_messages);
+        if done as usize != messages.len() {
+            return Err(self.error(
+                libc::EIO,
+                format!(
+                    "I2C_RDWR at {address:#04x}: {done} of {} messages done",
+                    messages.len()
+                ),
+            ));
+        }
+        Ok(read_buffers)
+    }
+
+    fn smbus(&mut self, address: u16, op: &SmbusOp) -> Result<SmbusValue, DeviceError> {
+        let operation = smbus_operation_name(op);
+        self.require(op.required_functionality(), &format!("SMBus {operation}"))?;
+        self.ensure_slave_address(address)?;
+        let (read_write, command, size, mut data) = smbus_request(op).map_err(|errno| {
+            self.error(errno, format!("I2C_SMBUS {operation}: bad block length"))
+        })?;
+        self.smbus_ioctl(read_write, command, size, &mut data, address, operation)?;
+        smbus_result(op, &data).map_err(|errno| {
+            self.error(
+                errno,
+                format!("I2C_SMBUS {operation} at {address:#04x}: bad block count"),
+            )
+        })
+    }
+}
+
+/// Refuses what the kernel would refuse, before any buffer is sized from it (lengths travel to
+/// the kernel as u16). The core validates first; this only keeps the backend safe on its own.
+fn check_transfer_shape(messages: &[Message]) -> Result<(), (i32, String)> {
+    if messages.is_empty() || messages.len() > MAX_MESSAGES {
+        return Err((
+            libc::EINVAL,
+            format!("I2C_RDWR with {} messages", messages.len()),
+        ));
+    }
+    for (index, message) in messages.iter().enumerate() {
+        let len = match message {
+            Message::Read(len) => *len,
+            Message::Write(bytes) => bytes.len(),
+        };
+        if len == 0 || len > MAX_MESSAGE_LEN {
+            return Err((
+                libc::EMSGSIZE,
+                format!("I2C_RDWR message {index} has {len} bytes"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// read_write, command, size and data of the I2C_SMBUS request for `op`.
+fn smbus_request(op: &SmbusOp) -> Result<(u8, u8, u32, uapi::i2c_smbus_data), i32> {
+    use uapi::*;
+    let mut data = empty_smbus_data();
+    let request = match op {
+        SmbusOp::Quick { read } => {
+            let read_write = if *read {
+                I2C_SMBUS_READ
+            } else {
+                I2C_SMBUS_WRITE
+            };
+            (read_write, 0, I2C_SMBUS_QUICK, data)
+        }
+        SmbusOp::ReadByte => (I2C_SMBUS_READ, 0, I2C_SMBUS_BYTE, data),
+        // For a byte write the value travels in the command field.
+        SmbusOp::WriteByte(value) => (I2C_SMBUS_WRITE, *value, I2C_SMBUS_BYTE, data),
+        SmbusOp::ReadByteData(register) => (I2C_SMBUS_READ, *register, I2C_SMBUS_BYTE_DATA, data),
+        SmbusOp::WriteByteData(register, value) => {
+            data.block[0] = *value;
+            (I2C_SMBUS_WRITE, *register, I2C_SMBUS_BYTE_DATA, data)
+        }
+        SmbusOp::ReadWordData(register) => (I2C_SMBUS_READ, *register, I2C_SMBUS_WORD_DATA, data),
+        SmbusOp::WriteWordData(register, value) => {
+            data.block[..2].copy_from_slice(&value.to_ne_bytes());
+            (I2C_SMBUS_WRITE, *register, I2C_SMBUS_WORD_DATA, data)
+        }
+        SmbusOp::ReadBlockData(register) => (I2C_SMBUS_READ, *register, I2C_SMBUS_BLOCK_DATA, data),
+        SmbusOp::WriteBlockData(register, bytes) => (
+            I2C_SMBUS_WRITE,
+            *register,
+            I2C_SMBUS_BLOCK_DATA,
+            block_data(bytes)?,
+        ),
+        SmbusOp::ReadI2cBlockData(register, len) => {
+            // The kernel reads the wanted length from block[0] for this transaction type.
+            let wanted = u8::try_from(*len).map_err(|_| libc::EMSGSIZE)?;
+            if wanted == 0 || *len > I2C_SMBUS_BLOCK_MAX {
+                return Err(if wanted == 0 {
+                    libc::EINVAL
+                } else {
+                    libc::EMSGSIZE
+                });
+            }
+            data.block[0] = wanted;
+            (I2C_SMBUS_READ, *register, I2C_SMBUS_I2C_BLOCK_DATA, data)
+        }
+        SmbusOp::WriteI2cBlockData(register, bytes) => (
+            I2C_SMBUS_WRITE,
+            *register,
+            I2C_SMBUS_I2C_BLOCK_DATA,
+            block_data(bytes)?,
+        ),
+    };
+    Ok(request)
+}
+
+/// What the kernel left in `data` for `op`.
+fn smbus_result(op: &SmbusOp, data: &uapi::i2c_smbus_data) -> Result<SmbusValue, i32> {
+    let value = match op {
+        SmbusOp::ReadByte | SmbusOp::ReadByteData(_) => SmbusValue::Byte(data.block[0]),
+        // The kernel stores the word in host byte order.
+        SmbusOp::ReadWordData(_) => {
+            SmbusValue::Word(u16::from_ne_bytes([data.block[0], data.block[1]]))
+        }
+        // SMBus block read: the device says how many bytes it sent.
+        SmbusOp::ReadBlockData(_) => {
+            SmbusValue::Block(returned_block(data, usize::from(data.block[0]))?)
+        }
+        // I2C block read: exactly the requested length was read.
+        SmbusOp::ReadI2cBlockData(_, len) => SmbusValue::Block(returned_block(data, *len)?),
+        SmbusOp::Quick { .. }
+        | SmbusOp::WriteByte(_)
+        | SmbusOp::WriteByteData(..)
+        | SmbusOp::WriteWordData(..)
+        | SmbusOp::WriteBlockData(..)
+        | SmbusOp::WriteI2cBlockData(..) => SmbusValue::None,
+    };
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    /// How many of this process's fds refer to `path`. Matching by target (not counting all
+    /// fds) keeps the check exact while other tests open files in parallel threads.
+    fn fds_open_on(path: &Path) -> usize {
+        let wanted = fs::canonicalize(path).unwrap();
+        fs::read_dir("/proc/self/fd")
+            .unwrap()
+            .filter_map(|entry| fs::read_link(entry.ok()?.path()).ok())
+            .filter(|target| *target == wanted)
+            .count()
+    }
+
+    /// A device over a regular file: every ioctl on it fails with ENOTTY, which tells whether
+    /// an ioctl was issued at all.
+    fn device_over_regular_file(dir: &Path, functionality: u64) -> I2cDevDevice {
+        let path = dir.join("i2c-9");
+        fs::write(&path, b"").unwrap();
+        I2cDevDevice::new(open_node(&path).unwrap(), path, functionality)
+    }
+
+    #[test]
+    fn kernel_struct_layouts_match_the_uapi() {
+        assert_eq!(std::mem::size_of::<uapi::i2c_smbus_data>(), 34);
+        assert_eq!(std::mem::align_of::<uapi::i2c_smbus_data>(), 2);
+        #[cfg(target_pointer_width = "64")]
+        assert_eq!(std::mem::size_of::<uapi::i2c_smbus_ioctl_data>(), 16);
+        #[cfg(target_pointer_width = "32")]
+        assert_eq!(std::mem::size_of::<uapi::i2c_smbus_ioctl_data>(), 12);
+    }
+
+    #[test]
+    fn missing_functionality_names_the_kernel_bit() {
+        assert_eq!(missing_functionality(I2C_FUNC_I2C, I2C_FUNC_I2C), None);
+        assert_eq!(
+            missing_functionality(I2C_FUNC_SMBUS_EMUL, I2C_FUNC_I2C),
+            Some("I2C_FUNC_I2C")
+        );
+        assert_eq!(
+            missing_functionality(I2C_FUNC_SMBUS_EMUL, I2C_FUNC_SMBUS_READ_BLOCK_DATA),
+            Some("I2C_FUNC_SMBUS_READ_BLOCK_DATA")
+        );
+        assert_eq!(
+            missing_functionality(I2C_FUNC_SMBUS_EMUL, I2C_FUNC_SMBUS_READ_BYTE_DATA),
+            None
+        );
+        assert_eq!(
+            missing_functionality(0, 1 << 40),
+            Some("I2C_FUNC_(unknown)")
+        );
+        for op in [SmbusOp::ReadBlockData(0), SmbusOp::Quick { read: true }] {
+            assert!(missing_functionality(0, op.required_functionality()).is_some());
+        }
+    }
+
+    #[test]
+    fn a_missing_node_is_enoent_naming_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let opener = I2cDevOpener::new(dir.path());
+        let err = opener.open(3).err().unwrap();
+        assert_eq!(err.errno, libc::ENOENT);
+        assert!(
+            err.context
+                .contains(&dir.path().join("i2c-3").display().to_string()),
+            "{err}"
+        );
+        assert_eq!(opener.functionality(3).unwrap_err().errno, libc::ENOENT);
+    }
+
+    #[test]
+    fn a_node_without_i2c_funcs_fails_with_enotty_and_leaks_no_fd() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("i2c-4");
+        fs::write(&path, b"not a char device").unwrap();
+        let opener = I2cDevOpener::new(dir.path());
+        let err = opener.open(4).err().unwrap();
+        assert_eq!(err.errno, libc::ENOTTY);
+        assert!(err.context.contains(&path.display().to_string()), "{err}");
+        assert!(err.context.contains("I2C_FUNCS"), "{err}");
+        assert_eq!(opener.functionality(4).unwrap_err().errno, libc::ENOTTY);
+        assert_eq!(fds_open_on(&path), 0);
+    }
+
+    #[test]
+    fn the_node_is_opened_close_on_exec_and_closed_on_drop() {
+        let dir = tempfile::tempdir().unwrap();
+        let device = device_over_regular_file(dir.path(), I2C_FUNC_I2C);
+        let fd_flags =
+            nix::fcntl::fcntl(device.bus.as_raw_fd(), nix::fcntl::FcntlArg::F_GETFD).unwrap();
+        assert_ne!(fd_flags & libc::FD_CLOEXEC, 0);
+        assert_eq!(fds_open_on(&device.path), 1);
+        let path = device.path.clone();
+        let boxed: Box<dyn BusDevice> = Box::new(device);
+        drop(boxed);
+        assert_eq!(fds_open_on(&path), 0);
+    }
+
+    #[test]
+    fn transfer_on_an_smbus_only_adapter_is_refused_without_an_ioctl() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut device = device_over_regular_file(dir.path(), I2C_FUNC_SMBUS_EMUL);
+        let err = device
+            .transfer(0x50, &[Message::Write(vec![0]), Message::Read(2)])
+            .unwrap_err();
+        // EOPNOTSUPP, not the ENOTTY an ioctl on a regular file would give.
+        assert_eq!(err.errno, libc::EOPNOTSUPP);
+        assert!(err.context.contains("I2C_FUNC_I2C"), "{err}");
+        assert!(err.context.contains("use SMBus operations"), "{err}");
+    }
+
+    #[test]
+    fn smbus_without_the_functionality_is_refused_without_an_ioctl() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut device = device_over_regular_file(dir.path(), I2C_FUNC_SMBUS_EMUL);
+        let err = device
+            .smbus(0x50, &SmbusOp::ReadBlockData(0x10))
+            .unwrap_err();
+        assert_eq!(err.errno, libc::EOPNOTSUPP);
+        assert!(
+            err.context.contains("I2C_FUNC_SMBUS_READ_BLOCK_DATA"),
+            "{err}"
+        );
+        assert_eq!(
+            device.slave_address, None,
+            "no I2C_SLAVE before the refusal"
+        );
+    }
+
+    #[test]
+    fn ioctl_failures_carry_errno_path_and_operation() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut device = device_over_regular_file(dir.path(), I2C_FUNC_I2C | I2C_FUNC_SMBUS_EMUL);
+        let path = device.path.display().to_string();
+
+        let err = device.smbus(0x50, &SmbusOp::ReadByteData(0)).unwrap_err();
+        assert_eq!(err.errno, libc::ENOTTY);
+        assert!(
+            err.context.contains(&path) && err.context.contains("I2C_SLAVE 0x50"),
+            "{err}"
+        );
+        assert_eq!(device.slave_address, None);
+
+        let err = device.claim(0x51).unwrap_err();
+        assert_eq!(err.errno, libc::ENOTTY);
+
+        let err = device.transfer(0x50, &[Message::Read(1)]).unwrap_err();
+        assert_eq!(err.errno, libc::ENOTTY);
+        assert!(
+            err.context.contains(&path) && err.context.contains("I2C_RDWR"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn transfers_the_kernel_would_refuse_never_reach_it() {
+        assert_eq!(check_transfer_shape(&[]).unwrap_err().0, libc::EINVAL);
+        assert_eq!(
+            check_transfer_shape(&[Message::Read(0)]).unwrap_err().0,
+            libc::EMSGSIZE
+        );
+        assert_eq!(
+            check_transfer_shape(&[Message::Read(70_000)])
+                .unwrap_err()
+                .0,
+            libc::EMSGSIZE
+        );
+        assert_eq!(
+            check_transfer_shape(&vec![Message::Read(1); 43])
+                .unwrap_err()
+                .0,
+            libc::EINVAL
+        );
+        assert!(check_transfer_shape(&[Message::Write(vec![1]), Message::Read(8192)]).is_ok());
+    }
+
+    #[test]
+    fn smbus_requests_fill_the_kernel_union_as_i2c_dev_expects() {
+        let (rw, command, size, data) =
+            smbus_request(&SmbusOp::WriteWordData(0x10, 0xbeef)).unwrap();
+        assert_eq!(
+            (rw, command, size),
+            (uapi::I2C_SMBUS_WRITE, 0x10, uapi::I2C_SMBUS_WORD_DATA)
+        );
+        assert_eq!(u16::from_ne_bytes([data.block[0], data.block[1]]), 0xbeef);
+
+        let (rw, command, size, _) = smbus_request(&SmbusOp::WriteByte(0x42)).unwrap();
+        assert_eq!(
+            (rw, command, size),
+            (uapi::I2C_SMBUS_WRITE, 0x42, uapi::I2C_SMBUS_BYTE)
+        );
+
+        let (_, _, size, data) = smbus_request(&SmbusOp::WriteBlockData(1, vec![7, 8, 9])).unwrap();
+        assert_eq!(size, uapi::I2C_SMBUS_BLOCK_DATA);
+        assert_eq!(&data.block[..4], &[3, 7, 8, 9]);
+
+        let (rw, _, size, data) = smbus_request(&SmbusOp::ReadI2cBlockData(2, 5)).unwrap();
+        assert_eq!(
+            (rw, size, data.block[0]),
+            (uapi::I2C_SMBUS_READ, uapi::I2C_SMBUS_I2C_BLOCK_DATA, 5)
+        );
+
+        assert_eq!(
+            smbus_request(&SmbusOp::WriteBlockData(0, vec![0; 33])).err(),
+            Some(libc::EMSGSIZE)
+        );
+        assert_eq!(
+            smbus_request(&SmbusOp::WriteI2cBlockData(0, vec![])).err(),
+            Some(libc::EINVAL)
+        );
+        assert_eq!(
+            smbus_request(&SmbusOp::ReadI2cBlockData(0, 0)).err(),
+            Some(libc::EINVAL)
+        );
+        assert_eq!(
+            smbus_request(&SmbusOp::ReadI2cBlockData(0, 300)).err(),
+            Some(libc::EMSGSIZE)
+        );
+    }
+
+    #[test]
+    fn smbus_results_are_read_back_from_the_union() {
+        let mut data = empty_smbus_data();
+        data.block[..4].copy_from_slice(&[3, 0xa, 0xb, 0xc]);
+        assert_eq!(
+            smbus_result(&SmbusOp::ReadBlockData(0), &data),
+            Ok(SmbusValue::Block(vec![0xa, 0xb, 0xc]))
+        );
+        assert_eq!(
+            smbus_result(&SmbusOp::ReadI2cBlockData(0, 2), &data),
+            Ok(SmbusValue::Block(vec![0xa, 0xb]))
+        );
+        assert_eq!(
+            smbus_result(&SmbusOp::ReadByteData(0), &data),
+            Ok(SmbusValue::Byte(3))
+        );
+        assert_eq!(
+            smbus_result(&SmbusOp::ReadWordData(0), &data),
+            Ok(SmbusValue::Word(u16::from_ne_bytes([3, 0xa])))
+        );
+        assert_eq!(
+            smbus_result(&SmbusOp::WriteByte(1), &data),
+            Ok(SmbusValue::None)
+        );
+        data.block[0] = 40;
+        assert_eq!(
+            smbus_result(&SmbusOp::ReadBlockData(0), &data),
+            Err(libc::EPROTO)
+        );
+    }
+}
