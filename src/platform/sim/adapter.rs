@@ -1,0 +1,541 @@
+//! The simulated adapters (bus controllers) and the chips wired to them. Errors carry the errno
+//! the kernel would return through i2c-dev, so the service maps them exactly as in production.
+
+use super::chips::{Chip, Eeprom24c02, Lm75};
+use crate::core::device::DeviceError;
+use crate::core::request::func::*;
+use crate::core::request::{
+    Message, SmbusOp, SmbusValue, MAX_MESSAGES, MAX_MESSAGE_LEN, SMBUS_BLOCK_MAX,
+};
+use std::collections::BTreeMap;
+
+/// What the controller can put on the wire by itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Controller {
+    /// A full I2C controller; the kernel emulates SMBus on top of plain messages.
+    I2c,
+    /// An SMBus-only controller such as Intel's i801: no I2C_RDWR at all.
+    SmbusOnly,
+}
+
+/// The SMBus-only controller's functionality, modelled on i2c-i801.
+const SMBUS_ONLY_FUNCTIONALITY: u64 = I2C_FUNC_SMBUS_QUICK
+    | I2C_FUNC_SMBUS_READ_BYTE
+    | I2C_FUNC_SMBUS_WRITE_BYTE
+    | I2C_FUNC_SMBUS_READ_BYTE_DATA
+    | I2C_FUNC_SMBUS_WRITE_BYTE_DATA
+    | I2C_FUNC_SMBUS_READ_WORD_DATA
+    | I2C_FUNC_SMBUS_WRITE_WORD_DATA
+    | I2C_FUNC_SMBUS_READ_BLOCK_DATA
+    | I2C_FUNC_SMBUS_WRITE_BLOCK_DATA
+    | I2C_FUNC_SMBUS_READ_I2C_BLOCK
+    | I2C_FUNC_SMBUS_WRITE_I2C_BLOCK;
+
+/// Highest 7-bit address; above it i2c-dev wants I2C_TENBIT, which sessions never get.
+const MAX_7BIT_ADDRESS: u16 = 0x7f;
+
+struct AttachedChip {
+    chip: Box<dyn Chip>,
+    /// A kernel driver bound to the address: I2C_SLAVE on it fails with EBUSY.
+    bound_driver: Option<&'static str>,
+}
+
+/// One adapter with its chips. Shared by every handle open on the bus; callers lock it for a
+/// whole operation, which makes each transfer atomic as the kernel's adapter lock does.
+pub(super) struct SimAdapter {
+    controller: Controller,
+    chips: BTreeMap<u16, AttachedChip>,
+}
+
+impl SimAdapter {
+    /// A full I2C adapter with a 24C02 EEPROM at 0x50.
+    pub(super) fn eeprom_module() -> SimAdapter {
+        let mut adapter = SimAdapter {
+            controller: Controller::I2c,
+            chips: BTreeMap::new(),
+        };
+        adapter.attach(0x50, Box::new(Eeprom24c02::new()), None);
+        adapter
+    }
+
+    /// An SMBus-only adapter with an LM75 at 0x48 and a second one owned by the lm75 driver.
+    pub(super) fn sensor_module() -> SimAdapter {
+        let mut adapter = SimAdapter {
+            controller: Controller::SmbusOnly,
+            chips: BTreeMap::new(),
+        };
+        adapter.attach(0x48, Box::new(Lm75::new()), None);
+        adapter.attach(0x49, Box::new(Lm75::new()), Some("lm75"));
+        adapter
+    }
+
+    fn attach(&mut self, address: u16, chip: Box<dyn Chip>, bound_driver: Option<&'static str>) {
+        self.chips
+            .insert(address, AttachedChip { chip, bound_driver });
+    }
+
+    /// The I2C_FUNCS answer.
+    pub(super) fn functionality(&self) -> u64 {
+        match self.controller {
+            Controller::I2c => I2C_FUNC_I2C | I2C_FUNC_SMBUS_EMUL,
+            Controller::SmbusOnly => SMBUS_ONLY_FUNCTIONALITY,
+        }
+    }
+
+    pub(super) fn power_on(&mut self) {
+        self.chips
+            .values_mut()
+            .for_each(|attached| attached.chip.power_on());
+    }
+
+    /// I2C_SLAVE: succeeds for empty addresses too (the kernel does not probe), fails only
+    /// where a driver is bound.
+    pub(super) fn claim(&self, address: u16) -> Result<(), DeviceError> {
+        check_address(address)?;
+        match self
+            .chips
+            .get(&address)
+            .and_then(|attached| attached.bound_driver)
+        {
+            Some(driver) => Err(DeviceError::new(
+                libc::EBUSY,
+                format!("address {address:#04x} is in use by the kernel driver {driver}"),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// I2C_RDWR: the messages run in order with repeated STARTs and one STOP at the end.
+    pub(super) fn transfer(
+        &mut self,
+        address: u16,
+        messages: &[Message],
+    ) -> Result<Vec<Vec<u8>>, DeviceError> {
+        if self.controller != Controller::I2c {
+            return Err(not_supported(
+                "plain I2C transfers (the adapter is SMBus-only)",
+            ));
+        }
+        check_rdwr_limits(messages)?;
+        check_address(address)?;
+        let mut reads = Vec::new();
+        for message in messages {
+            match message {
+                Message::Write(bytes) => self.wire_write(address, bytes)?,
+                Message::Read(len) => reads.push(self.wire_read(address, *len)?),
+            }
+        }
+        Ok(reads)
+    }
+
+    /// I2C_SMBUS. On the I2C controller this mirrors the kernel's i2c_smbus_xfer_emulated (the
+    /// same messages, in the same order); the SMBus controller produces the same wire cycles in
+    /// hardware, so both share one sequence per command.
+    pub(super) fn smbus(&mut self, address: u16, op: &SmbusOp) -> Result<SmbusValue, DeviceError> {
+        check_address(address)?;
+        if self.functionality() & op.required_functionality() == 0 {
+            return Err(not_supported(&format!("SMBus {}", smbus_op_name(op))));
+        }
+        check_smbus_lengths(op)?;
+        // Through i2c-dev an SMBus command needs I2C_SLAVE first, which a bound driver refuses.
+        self.claim(address)?;
+        self.smbus_on_wire(address, op)
+    }
+
+    fn smbus_on_wire(&mut self, address: u16, op: &SmbusOp) -> Result<SmbusValue, DeviceError> {
+        let value = match op {
+            SmbusOp::Quick { read: true } => {
+                self.wire_read(address, 0).map(|_| SmbusValue::None)?
+            }
+            SmbusOp::Quick { read: false } => {
+                self.wire_write(address, &[]).map(|_| SmbusValue::None)?
+            }
+            SmbusOp::ReadByte => SmbusValue::Byte(self.read_bytes::<1>(address)?[0]),
+            SmbusOp::WriteByte(byte) => self.write_value(address, &[*byte])?,
+            SmbusOp::ReadByteData(command) => {
+                self.wire_write(address, &[*command])?;
+                SmbusValue::Byte(self.read_bytes::<1>(address)?[0])
+            }
+            SmbusOp::WriteByteData(command, byte) => {
+                self.write_value(address, &[*command, *byte])?
+            }
+            SmbusOp::ReadWordData(command) => {
+                self.wire_write(address, &[*command])?;
+                SmbusValue::Word(u16::from_le_bytes(self.read_bytes::<2>(address)?))
+            }
+            SmbusOp::WriteWordData(command, word) => {
+                let [low, high] = word.to_le_bytes();
+                self.write_value(address, &[*command, low, high])?
+            }
+            SmbusOp::ReadBlockData(command) => {
+                self.wire_write(address, &[*command])?;
+                SmbusValue::Block(self.wire_read_counted(address)?)
+            }
+            SmbusOp::WriteBlockData(command, data) => {
+                let mut bytes = vec![*command, data.len() as u8];
+                bytes.extend_from_slice(data);
+                self.write_value(address, &bytes)?
+            }
+            SmbusOp::ReadI2cBlockData(command, len) => {
+                self.wire_write(address, &[*command])?;
+                SmbusValue::Block(self.wire_read(address, *len)?)
+            }
+            SmbusOp::WriteI2cBlockData(command, data) => {
+                let mut bytes = vec![*command];
+                bytes.extend_from_slice(data);
+                self.write_value(address, &bytes)?
+            }
+        };
+        Ok(value)
+    }
+
+    fn chip_at(&mut self, address: u16) -> Result<&mut dyn Chip, DeviceError> {
+        match self.chips.get_mut(&address) {
+            Some(attached) => Ok(attached.chip.as_mut()),
+            None => Err(DeviceError::new(
+                libc::ENXIO,
+                format!("no device acknowledged address {address:#04x}"),
+            )),
+        }
+    }
+
+    fn wire_write(&mut self, address: u16, bytes: &[u8]) -> Result<(), DeviceError> {
+        let chip = self.chip_at(address)?;
+        chip.start(false);
+        bytes.iter().for_each(|byte| chip.write_byte(*byte));
+        Ok(())
+    }
+
+    fn write_value(&mut self, address: u16, bytes: &[u8]) -> Result<SmbusValue, DeviceError> {
+        self.wire_write(address, bytes).map(|_| SmbusValue::None)
+    }
+
+    fn wire_read(&mut self, address: u16, len: usize) -> Result<Vec<u8>, DeviceError> {
+        let chip = self.chip_at(address)?;
+        chip.start(true);
+        Ok((0..len).map(|_| chip.read_byte()).collect())
+    }
+
+    fn read_bytes<const N: usize>(&mut self, address: u16) -> Result<[u8; N], DeviceError> {
+        let chip = self.chip_at(address)?;
+        chip.start(true);
+        Ok(std::array::from_fn(|_| chip.read_byte()))
+    }
+
+    /// An SMBus block read: the device sends the count first. Like i801, a count of 0 or above
+    /// 32 is a protocol error rather than a short or truncated block.
+    fn wire_read_counted(&mut self, address: u16) -> Result<Vec<u8>, DeviceError> {
+        let chip = self.chip_at(address)?;
+        chip.start(true);
+        let count = usize::from(chip.read_byte());
+        if count == 0 || count > SMBUS_BLOCK_MAX {
+            return Err(DeviceError::new(
+                libc::EPROTO,
+                format!("device at {address:#04x} announced an SMBus block of {count} bytes"),
+            ));
+        }
+        Ok((0..count).map(|_| chip.read_byte()).collect())
+    }
+}
+
+fn not_supported(what: &str) -> DeviceError {
+    DeviceError::new(
+        libc::EOPNOTSUPP,
+        format!("the adapter does not support {what}"),
+    )
+}
+
+fn check_address(address: u16) -> Result<(), DeviceError> {
+    if address > MAX_7BIT_ADDRESS {
+        return Err(DeviceError::new(
+            libc::EINVAL,
+            format!("address {address:#x} needs 10-bit addressing"),
+        ));
+    }
+    Ok(())
+}
+
+/// The limits i2c-dev's I2C_RDWR enforces before the adapter sees anything.
+fn check_rdwr_limits(messages: &[Message]) -> Result<(), DeviceError> {
+    if messages.is_empty() || messages.len() > MAX_MESSAGES {
+        return Err(DeviceError::new(
+            libc::EINVAL,
+            format!(
+                "{} messages in one transfer (1..{MAX_MESSAGES} allowed)",
+                messages.len()
+            ),
+        ));
+    }
+    for (index, message) in messages.iter().enumerate() {
+        let len = match message {
+            Message::Read(len) => *len,
+            Message::Write(bytes) => bytes.len(),
+        };
+        if len > MAX_MESSAGE_LEN {
+            return Err(DeviceError::new(
+                libc::EINVAL,
+                format!("message {index} has {len} bytes (at most {MAX_MESSAGE_LEN})"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The kernel refuses SMBus blocks above I2C_SMBUS_BLOCK_MAX with EINVAL.
+fn check_smbus_lengths(op: &SmbusOp) -> Result<(), DeviceError> {
+    let len = match op {
+        SmbusOp::WriteBlockData(_, data) | SmbusOp::WriteI2cBlockData(_, data) => data.len(),
+        SmbusOp::ReadI2cBlockData(_, len) => *len,
+        _ => return Ok(()),
+    };
+    if len > SMBUS_BLOCK_MAX {
+        return Err(DeviceError::new(
+            libc::EINVAL,
+            format!("SMBus block of {len} bytes (at most {SMBUS_BLOCK_MAX})"),
+        ));
+    }
+    Ok(())
+}
+
+fn smbus_op_name(op: &SmbusOp) -> &'static str {
+    match op {
+        SmbusOp::Quick { .. } => "quick",
+        SmbusOp::ReadByte => "read byte",
+        SmbusOp::WriteByte(_) => "write byte",
+        SmbusOp::ReadByteData(_) => "read byte data",
+        SmbusOp::WriteByteData(..) => "write byte data",
+        SmbusOp::ReadWordData(_) => "read word data",
+        SmbusOp::WriteWordData(..) => "write word data",
+        SmbusOp::ReadBlockData(_) => "block read",
+        SmbusOp::WriteBlockData(..) => "block write",
+        SmbusOp::ReadI2cBlockData(..) => "I2C block read",
+        SmbusOp::WriteI2cBlockData(..) => "I2C block write",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::chips::EEPROM_SIGNATURE;
+    use super::*;
+
+    fn errno<T: std::fmt::Debug>(result: Result<T, DeviceError>) -> i32 {
+        result.expect_err("operation should have failed").errno
+    }
+
+    #[test]
+    fn eeprom_write_then_read_back_through_transfers() {
+        let mut adapter = SimAdapter::eeprom_module();
+        let reads = adapter
+            .transfer(0x50, &[Message::Write(vec![0]), Message::Read(18)])
+            .unwrap();
+        assert_eq!(reads, vec![EEPROM_SIGNATURE.to_vec()]);
+        adapter
+            .transfer(0x50, &[Message::Write(vec![0x80, 1, 2, 3])])
+            .unwrap();
+        let reads = adapter
+            .transfer(0x50, &[Message::Write(vec![0x7f]), Message::Read(5)])
+            .unwrap();
+        assert_eq!(reads, vec![vec![0xff, 1, 2, 3, 0xff]]);
+    }
+
+    #[test]
+    fn eeprom_through_emulated_smbus() {
+        let mut adapter = SimAdapter::eeprom_module();
+        assert_eq!(
+            adapter.smbus(0x50, &SmbusOp::ReadByteData(0)),
+            Ok(SmbusValue::Byte(b'i'))
+        );
+        // The pointer auto-increments, so a plain read byte continues after it.
+        assert_eq!(
+            adapter.smbus(0x50, &SmbusOp::ReadByte),
+            Ok(SmbusValue::Byte(b'2'))
+        );
+        assert_eq!(
+            adapter.smbus(0x50, &SmbusOp::ReadWordData(0)),
+            Ok(SmbusValue::Word(u16::from_le_bytes([b'i', b'2'])))
+        );
+        adapter
+            .smbus(0x50, &SmbusOp::WriteByteData(0x20, 0x5a))
+            .unwrap();
+        adapter
+            .smbus(0x50, &SmbusOp::WriteWordData(0x21, 0xbeef))
+            .unwrap();
+        adapter
+            .smbus(0x50, &SmbusOp::WriteI2cBlockData(0x23, vec![7, 8]))
+            .unwrap();
+        assert_eq!(
+            adapter.smbus(0x50, &SmbusOp::ReadI2cBlockData(0x20, 6)),
+            Ok(SmbusValue::Block(vec![0x5a, 0xef, 0xbe, 7, 8, 0xff]))
+        );
+        // A block write sends its count byte, which the EEPROM stores like any other byte.
+        adapter
+            .smbus(0x50, &SmbusOp::WriteBlockData(0x30, vec![9]))
+            .unwrap();
+        assert_eq!(
+            adapter.smbus(0x50, &SmbusOp::ReadI2cBlockData(0x30, 2)),
+            Ok(SmbusValue::Block(vec![1, 9]))
+        );
+        assert_eq!(
+            adapter.smbus(0x50, &SmbusOp::Quick { read: false }),
+            Ok(SmbusValue::None)
+        );
+    }
+
+    #[test]
+    fn smbus_block_read_is_not_emulated_on_plain_i2c() {
+        let mut adapter = SimAdapter::eeprom_module();
+        assert_eq!(adapter.functionality() & I2C_FUNC_SMBUS_READ_BLOCK_DATA, 0);
+        assert_eq!(
+            errno(adapter.smbus(0x50, &SmbusOp::ReadBlockData(0))),
+            libc::EOPNOTSUPP
+        );
+    }
+
+    #[test]
+    fn sensor_reads_look_like_a_real_lm75_through_smbus() {
+        let mut adapter = SimAdapter::sensor_module();
+        assert_eq!(
+            adapter.smbus(0x48, &SmbusOp::ReadWordData(0)),
+            Ok(SmbusValue::Word(0x8019))
+        );
+        assert_eq!(
+            adapter.smbus(0x48, &SmbusOp::ReadWordData(3)),
+            Ok(SmbusValue::Word(0x0050))
+        );
+        assert_eq!(
+            adapter.smbus(0x48, &SmbusOp::ReadWordData(2)),
+            Ok(SmbusValue::Word(0x004b))
+        );
+        assert_eq!(
+            adapter.smbus(0x48, &SmbusOp::ReadByteData(1)),
+            Ok(SmbusValue::Byte(0))
+        );
+        adapter
+            .smbus(0x48, &SmbusOp::WriteByteData(1, 0x02))
+            .unwrap();
+        assert_eq!(
+            adapter.smbus(0x48, &SmbusOp::ReadByteData(1)),
+            Ok(SmbusValue::Byte(2))
+        );
+        adapter
+            .smbus(0x48, &SmbusOp::WriteWordData(3, 0x8055))
+            .unwrap();
+        assert_eq!(
+            adapter.smbus(0x48, &SmbusOp::ReadWordData(3)),
+            Ok(SmbusValue::Word(0x8055))
+        );
+        assert_eq!(
+            adapter.smbus(0x48, &SmbusOp::ReadI2cBlockData(0, 2)),
+            Ok(SmbusValue::Block(vec![0x19, 0x80]))
+        );
+        adapter.power_on();
+        assert_eq!(
+            adapter.smbus(0x48, &SmbusOp::ReadWordData(3)),
+            Ok(SmbusValue::Word(0x0050))
+        );
+    }
+
+    #[test]
+    fn smbus_only_adapter_refuses_plain_transfers() {
+        let mut adapter = SimAdapter::sensor_module();
+        assert_eq!(adapter.functionality() & I2C_FUNC_I2C, 0);
+        assert_eq!(
+            errno(adapter.transfer(0x48, &[Message::Write(vec![0]), Message::Read(2)])),
+            libc::EOPNOTSUPP
+        );
+    }
+
+    #[test]
+    fn sensor_block_read_with_a_bad_count_is_a_protocol_error() {
+        let mut adapter = SimAdapter::sensor_module();
+        // The LM75 answers 0x19 (25) as the count, then the register bytes.
+        let block = adapter.smbus(0x48, &SmbusOp::ReadBlockData(0)).unwrap();
+        assert!(matches!(block, SmbusValue::Block(ref bytes) if bytes.len() == 25));
+        // T_os starts with 0x50 (80), more than a block may hold.
+        assert_eq!(
+            errno(adapter.smbus(0x48, &SmbusOp::ReadBlockData(3))),
+            libc::EPROTO
+        );
+    }
+
+    #[test]
+    fn empty_addresses_nack_every_operation_but_can_be_claimed() {
+        let mut eeprom = SimAdapter::eeprom_module();
+        let mut sensor = SimAdapter::sensor_module();
+        assert_eq!(eeprom.claim(0x51), Ok(()));
+        assert_eq!(
+            errno(eeprom.transfer(0x51, &[Message::Read(1)])),
+            libc::ENXIO
+        );
+        assert_eq!(
+            errno(eeprom.transfer(0x51, &[Message::Write(vec![])])),
+            libc::ENXIO
+        );
+        for op in [
+            SmbusOp::Quick { read: true },
+            SmbusOp::Quick { read: false },
+            SmbusOp::ReadByte,
+            SmbusOp::ReadByteData(0),
+            SmbusOp::WriteWordData(0, 1),
+            SmbusOp::WriteBlockData(0, vec![1]),
+        ] {
+            assert_eq!(
+                errno(eeprom.smbus(0x51, &op)),
+                libc::ENXIO,
+                "{op:?} on eeprom-module"
+            );
+            assert_eq!(
+                errno(sensor.smbus(0x20, &op)),
+                libc::ENXIO,
+                "{op:?} on sensor-module"
+            );
+        }
+    }
+
+    #[test]
+    fn driver_bound_address_is_busy() {
+        let mut adapter = SimAdapter::sensor_module();
+        assert_eq!(errno(adapter.claim(0x49)), libc::EBUSY);
+        assert_eq!(
+            errno(adapter.smbus(0x49, &SmbusOp::ReadWordData(0))),
+            libc::EBUSY
+        );
+        assert_eq!(adapter.claim(0x48), Ok(()));
+    }
+
+    #[test]
+    fn out_of_range_requests_fail_like_i2c_dev_without_panicking() {
+        let mut adapter = SimAdapter::eeprom_module();
+        assert_eq!(errno(adapter.transfer(0x50, &[])), libc::EINVAL);
+        let too_many = vec![Message::Read(1); MAX_MESSAGES + 1];
+        assert_eq!(errno(adapter.transfer(0x50, &too_many)), libc::EINVAL);
+        assert_eq!(
+            errno(adapter.transfer(0x50, &[Message::Read(MAX_MESSAGE_LEN + 1)])),
+            libc::EINVAL
+        );
+        assert_eq!(
+            adapter
+                .transfer(0x50, &[Message::Read(MAX_MESSAGE_LEN)])
+                .unwrap()[0]
+                .len(),
+            MAX_MESSAGE_LEN
+        );
+        assert_eq!(errno(adapter.claim(0x80)), libc::EINVAL);
+        assert_eq!(
+            errno(adapter.transfer(0x3ff, &[Message::Read(1)])),
+            libc::EINVAL
+        );
+        assert_eq!(
+            errno(adapter.smbus(0x50, &SmbusOp::ReadI2cBlockData(0, 33))),
+            libc::EINVAL
+        );
+        assert_eq!(
+            errno(adapter.smbus(0x50, &SmbusOp::WriteBlockData(0, vec![0; 300]))),
+            libc::EINVAL
+        );
+        assert_eq!(
+            adapter.smbus(0x50, &SmbusOp::ReadI2cBlockData(0, 0)),
+            Ok(SmbusValue::Block(vec![]))
+        );
+    }
+}

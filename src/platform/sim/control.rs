@@ -1,0 +1,370 @@
+//! The simulator's control socket: how i2cctl plugs and unplugs simulated modules in a running
+//! `i2c-hal-service --sim`. One connection carries one request and its reply.
+//!
+//! Protocol (UTF-8 text, `\n`-terminated lines):
+//! - request `list` → `ok <count>` then `count` lines
+//!   `<name>\t<unplugged|plugged|removing>\t<bus number or ->\t<open handles>\t<description>`
+//! - request `plug <module>` → `ok <bus number>`
+//! - request `unplug <module> <timeout in ms>` → `ok <microseconds waited>`
+//! - any failure → `err <message>` (one line)
+
+use super::{ModuleState, ModuleStatus, SimKernel};
+use std::ffi::OsString;
+use std::fs;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::os::unix::fs::FileTypeExt;
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+/// A request line longer than this is not ours.
+const MAX_REQUEST_LEN: u64 = 1024;
+/// A client that neither sends its request nor reads its reply in this time is dropped.
+const SERVER_IO_TIMEOUT: Duration = Duration::from_secs(5);
+/// Time a client allows for a reply beyond the unplug timeout it asked for.
+const CLIENT_REPLY_MARGIN: Duration = Duration::from_secs(10);
+
+/// "<service socket path>.sim"
+pub fn socket_path_for(service_socket: &Path) -> PathBuf {
+    let mut path = OsString::from(service_socket.as_os_str());
+    path.push(".sim");
+    PathBuf::from(path)
+}
+
+/// Serves the control protocol on `path` from a background thread, one thread per connection
+/// so that a long unplug does not hold up `list`. A stale socket file is replaced; any other
+/// kind of file at `path` is an error rather than something to delete.
+pub fn serve(kernel: Arc<SimKernel>, path: &Path) -> io::Result<JoinHandle<()>> {
+    remove_stale_socket(path)?;
+    let listener = UnixListener::bind(path)?;
+    let shown = path.display().to_string();
+    log::info!("sim: control socket listening on {shown}");
+    thread::Builder::new()
+        .name("sim-control".into())
+        .spawn(move || {
+            for connection in listener.incoming() {
+                match connection {
+                    Ok(stream) => spawn_connection(Arc::clone(&kernel), stream),
+                    Err(err) => log::warn!("sim: accepting on {shown}: {err}"),
+                }
+            }
+        })
+}
+
+fn remove_stale_socket(path: &Path) -> io::Result<()> {
+    match fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_socket() => fs::remove_file(path),
+        Ok(_) => Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!("{} exists and is not a socket", path.display()),
+        )),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(err) => Err(err),
+    }
+}
+
+fn spawn_connection(kernel: Arc<SimKernel>, stream: UnixStream) {
+    let spawned = thread::Builder::new()
+        .name("sim-control-conn".into())
+        .spawn(move || {
+            if let Err(err) = answer(&kernel, stream) {
+                log::warn!("sim: control connection: {err}");
+            }
+        });
+    if let Err(err) = spawned {
+        log::warn!("sim: cannot start a control connection thread: {err}");
+    }
+}
+
+fn answer(kernel: &SimKernel, stream: UnixStream) -> io::Result<()> {
+    stream.set_read_timeout(Some(SERVER_IO_TIMEOUT))?;
+    stream.set_write_timeout(Some(SERVER_IO_TIMEOUT))?;
+    let mut line = Vec::new();
+    BufReader::new((&stream).take(MAX_REQUEST_LEN)).read_until(b'\n', &mut line)?;
+    let line = String::from_utf8_lossy(&line);
+    let reply = match execute(kernel, line.trim_end_matches(['\n', '\r'])) {
+        Ok(body) => format!("ok {body}\n"),
+        Err(message) => format!("err {}\n", message.replace('\n', " ")),
+    };
+    (&stream).write_all(reply.as_bytes())
+}
+
+/// Runs one request; the reply body follows "ok ".
+fn execute(kernel: &SimKernel, request: &str) -> Result<String, String> {
+    let words: Vec<&str> = request.split_whitespace().collect();
+    match words.as_slice() {
+        ["list"] => Ok(format_list(&kernel.modules())),
+        ["plug", module] => kernel
+            .plug(module)
+            .map(|n| n.to_string())
+            .map_err(|e| e.to_string()),
+        ["unplug", module, timeout_ms] => {
+            let timeout_ms: u64 = timeout_ms.parse().map_err(|_| {
+                format!("bad unplug timeout '{timeout_ms}' (milliseconds expected)")
+            })?;
+            kernel
+                .unplug(module, Duration::from_millis(timeout_ms))
+                .map(|waited| waited.as_micros().to_string())
+                .map_err(|e| e.to_string())
+        }
+        _ => Err(format!(
+            "bad request '{}' (expected 'list', 'plug <module>' or 'unplug <module> <ms>')",
+            request.chars().take(80).collect::<String>()
+        )),
+    }
+}
+
+fn format_list(modules: &[ModuleStatus]) -> String {
+    let mut out = modules.len().to_string();
+    for module in modules {
+        let (state, bus) = match module.state {
+            ModuleState::Unplugged => ("unplugged", "-".to_string()),
+            ModuleState::Plugged { bus_number } => ("plugged", bus_number.to_string()),
+            ModuleState::Removing { bus_number } => ("removing", bus_number.to_string()),
+        };
+        out.push_str(&format!(
+            "\n{}\t{state}\t{bus}\t{}\t{}",
+            module.name, module.open_handles, module.description
+        ));
+    }
+    out
+}
+
+fn parse_module_line(line: &str) -> Result<ModuleStatus, String> {
+    let bad = || format!("malformed module line from the simulator: '{line}'");
+    let fields: Vec<&str> = line.splitn(5, '\t').collect();
+    let [name, state, bus, handles, description] = fields.as_slice() else {
+        return Err(bad());
+    };
+    let bus_number = || bus.parse::<u32>().map_err(|_| bad());
+    let state = match *state {
+        "unplugged" => ModuleState::Unplugged,
+        "plugged" => ModuleState::Plugged {
+            bus_number: bus_number()?,
+        },
+        "removing" => ModuleState::Removing {
+            bus_number: bus_number()?,
+        },
+        _ => return Err(bad()),
+    };
+    Ok(ModuleStatus {
+        name: name.to_string(),
+        description: description.to_string(),
+        state,
+        open_handles: handles.parse().map_err(|_| bad())?,
+    })
+}
+
+/// The client side, used by i2cctl.
+pub struct SimControl {
+    path: PathBuf,
+}
+
+impl SimControl {
+    pub fn new(path: impl Into<PathBuf>) -> SimControl {
+        SimControl { path: path.into() }
+    }
+
+    pub fn plug(&self, module: &str) -> Result<u32, String> {
+        let body = self.request(&format!("plug {module}"), CLIENT_REPLY_MARGIN)?;
+        body.trim().parse().map_err(|_| self.garbled(&body))
+    }
+
+    /// Waits up to `timeout` for open handles to close; the error says if removal is blocked.
+    pub fn unplug(&self, module: &str, timeout: Duration) -> Result<Duration, String> {
+        let request = format!("unplug {module} {}", timeout.as_millis());
+        let body = self.request(&request, timeout.saturating_add(CLIENT_REPLY_MARGIN))?;
+        body.trim()
+            .parse()
+            .map(Duration::from_micros)
+            .map_err(|_| self.garbled(&body))
+    }
+
+    pub fn list(&self) -> Result<Vec<ModuleStatus>, String> {
+        let body = self.request("list", CLIENT_REPLY_MARGIN)?;
+        let mut lines = body.lines();
+        let count: usize = lines
+            .next()
+            .and_then(|first| first.trim().parse().ok())
+            .ok_or_else(|| self.garbled(&body))?;
+        let modules = lines
+            .map(parse_module_line)
+            .collect::<Result<Vec<_>, _>>()?;
+        if modules.len() != count {
+            return Err(self.garbled(&body));
+        }
+        Ok(modules)
+    }
+
+    /// Sends one request and returns the reply after "ok ", or the server's error message.
+    fn request(&self, line: &str, reply_timeout: Duration) -> Result<String, String> {
+        if line.contains(['\n', '\r']) {
+            return Err(format!(
+                "invalid request {line:?}: line breaks are not allowed"
+            ));
+        }
+        let mut stream = UnixStream::connect(&self.path).map_err(|err| {
+            format!(
+                "cannot connect to simulator control socket {} ({err}): is the service running \
+                 with --sim?",
+                self.path.display()
+            )
+        })?;
+        let io_error =
+            |err: io::Error| format!("simulator control socket {}: {err}", self.path.display());
+        stream
+            .set_read_timeout(Some(reply_timeout))
+            .map_err(io_error)?;
+        stream
+            .write_all(format!("{line}\n").as_bytes())
+            .map_err(io_error)?;
+        let mut reply = String::new();
+        stream.read_to_string(&mut reply).map_err(io_error)?;
+        let reply = reply.strip_suffix('\n').unwrap_or(&reply);
+        if let Some(body) = reply.strip_prefix("ok ") {
+            Ok(body.to_string())
+        } else if let Some(message) = reply.strip_prefix("err ") {
+            Err(message.to_string())
+        } else {
+            Err(self.garbled(reply))
+        }
+    }
+
+    fn garbled(&self, reply: &str) -> String {
+        format!(
+            "unexpected reply from simulator control socket {}: '{}'",
+            self.path.display(),
+            reply.chars().take(200).collect::<String>()
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+
+    fn serve_in(dir: &Path) -> (Arc<SimKernel>, SimControl, mpsc::Receiver<Vec<u8>>) {
+        let (tx, rx) = mpsc::channel();
+        let kernel = SimKernel::new(&dir.join("sys"), tx).unwrap();
+        let socket = socket_path_for(&dir.join("i2c.sock"));
+        serve(Arc::clone(&kernel), &socket).unwrap();
+        (kernel, SimControl::new(socket), rx)
+    }
+
+    #[test]
+    fn socket_path_appends_sim() {
+        assert_eq!(
+            socket_path_for(Path::new("/tmp/x.sock")),
+            PathBuf::from("/tmp/x.sock.sim")
+        );
+    }
+
+    #[test]
+    fn plug_list_unplug_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let (kernel, control, _rx) = serve_in(dir.path());
+        assert_eq!(control.plug("sensor-module"), Ok(0));
+        assert_eq!(control.plug("eeprom-module"), Ok(1));
+        let listed = control.list().unwrap();
+        assert_eq!(listed, kernel.modules());
+        assert_eq!(listed[1].state, ModuleState::Plugged { bus_number: 0 });
+        assert_eq!(
+            listed[0].description,
+            "full I2C adapter; 24C02 EEPROM at 0x50"
+        );
+
+        let handle = kernel.opener().open(0).unwrap();
+        let err = control
+            .unplug("sensor-module", Duration::from_millis(20))
+            .unwrap_err();
+        assert!(
+            err.contains("blocked") && err.contains("1 open handle"),
+            "{err}"
+        );
+        let listed = control.list().unwrap();
+        assert_eq!(listed[1].state, ModuleState::Removing { bus_number: 0 });
+        assert_eq!(listed[1].open_handles, 1);
+        drop(handle);
+        assert_eq!(control.list().unwrap()[1].state, ModuleState::Unplugged);
+        assert!(control
+            .unplug("eeprom-module", Duration::from_secs(5))
+            .is_ok());
+    }
+
+    #[test]
+    fn errors_are_readable() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_kernel, control, _rx) = serve_in(dir.path());
+        let err = control.plug("toaster").unwrap_err();
+        assert!(err.contains("unknown module 'toaster'"), "{err}");
+        assert!(err.contains("eeprom-module, sensor-module"), "{err}");
+        let err = control
+            .unplug("eeprom-module", Duration::from_millis(1))
+            .unwrap_err();
+        assert_eq!(err, "module 'eeprom-module' is not plugged");
+        assert!(control
+            .plug("bad\nline")
+            .unwrap_err()
+            .contains("line breaks"));
+    }
+
+    #[test]
+    fn bad_requests_get_an_error_reply() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_kernel, control, _rx) = serve_in(dir.path());
+        for request in [
+            "",
+            "dance",
+            "plug",
+            "unplug eeprom-module soon",
+            "list extra",
+        ] {
+            let mut stream = UnixStream::connect(&control.path).unwrap();
+            stream.write_all(format!("{request}\n").as_bytes()).unwrap();
+            let mut reply = String::new();
+            stream.read_to_string(&mut reply).unwrap();
+            assert!(reply.starts_with("err "), "{request:?} got {reply:?}");
+        }
+        // Binary junk without a newline: still an answer, and the server keeps serving.
+        let mut stream = UnixStream::connect(&control.path).unwrap();
+        stream.write_all(&[0xff, 0x00, 0xfe]).unwrap();
+        stream.shutdown(std::net::Shutdown::Write).unwrap();
+        let mut reply = String::new();
+        stream.read_to_string(&mut reply).unwrap();
+        assert!(reply.starts_with("err bad request"), "{reply:?}");
+        assert_eq!(control.list().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn missing_service_is_explained() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.sock.sim");
+        let err = SimControl::new(&path).list().unwrap_err();
+        assert!(err.starts_with(&format!(
+            "cannot connect to simulator control socket {}",
+            path.display()
+        )));
+        assert!(err.ends_with("is the service running with --sim?"), "{err}");
+    }
+
+    #[test]
+    fn serve_replaces_a_stale_socket_but_not_a_regular_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let (tx, _rx) = mpsc::channel();
+        let kernel = SimKernel::new(&dir.path().join("sys"), tx).unwrap();
+        let socket = dir.path().join("stale.sim");
+        drop(UnixListener::bind(&socket).unwrap());
+        serve(Arc::clone(&kernel), &socket).unwrap();
+        assert_eq!(SimControl::new(&socket).list().unwrap().len(), 2);
+        let file = dir.path().join("precious");
+        fs::write(&file, "data").unwrap();
+        assert_eq!(
+            serve(kernel, &file).unwrap_err().kind(),
+            io::ErrorKind::AlreadyExists
+        );
+        assert_eq!(fs::read_to_string(&file).unwrap(), "data");
+    }
+}

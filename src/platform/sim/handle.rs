@@ -1,0 +1,80 @@
+//! One open simulated /dev/i2c-N. It holds a real fd on the node file, so the service process
+//! really owns a descriptor per handle (visible in /proc/self/fd), and it pins the adapter: the
+//! module's removal cannot finish until the handle is dropped, as with a real i2c-dev fd.
+
+use super::adapter::SimAdapter;
+use super::kernel::SimKernel;
+use crate::core::device::{BusDevice, DeviceError};
+use crate::core::request::{Message, SmbusOp, SmbusValue};
+use std::fs::{File, OpenOptions};
+use std::sync::{Arc, Mutex, PoisonError};
+
+pub(super) struct SimHandle {
+    kernel: Arc<SimKernel>,
+    module_index: usize,
+    bus_number: u32,
+    /// Closed before the kernel hears about the release, so a finished unplug implies a closed fd.
+    node: Option<File>,
+    /// Still answers after unplug, as the kernel's held fd keeps working until it is closed.
+    hardware: Arc<Mutex<SimAdapter>>,
+}
+
+impl SimHandle {
+    pub(super) fn open(kernel: &Arc<SimKernel>, bus_number: u32) -> Result<SimHandle, DeviceError> {
+        let (module_index, hardware) = kernel.acquire(bus_number)?;
+        // Counted from here on: if opening the file fails, dropping `handle` releases the count.
+        let mut handle = SimHandle {
+            kernel: Arc::clone(kernel),
+            module_index,
+            bus_number,
+            node: None,
+            hardware,
+        };
+        let path = kernel.dev_node(bus_number);
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .map_err(|err| DeviceError::from_io(&err, format!("opening {}", path.display())))?;
+        handle.node = Some(file);
+        Ok(handle)
+    }
+
+    fn with_hardware<T>(
+        &self,
+        operation: impl FnOnce(&mut SimAdapter) -> Result<T, DeviceError>,
+    ) -> Result<T, DeviceError> {
+        let mut hardware = self.hardware.lock().unwrap_or_else(PoisonError::into_inner);
+        operation(&mut hardware).map_err(|err| {
+            DeviceError::new(
+                err.errno,
+                format!("i2c-{}: {}", self.bus_number, err.context),
+            )
+        })
+    }
+}
+
+impl BusDevice for SimHandle {
+    fn claim(&mut self, address: u16) -> Result<(), DeviceError> {
+        self.with_hardware(|hardware| hardware.claim(address))
+    }
+
+    fn transfer(
+        &mut self,
+        address: u16,
+        messages: &[Message],
+    ) -> Result<Vec<Vec<u8>>, DeviceError> {
+        self.with_hardware(|hardware| hardware.transfer(address, messages))
+    }
+
+    fn smbus(&mut self, address: u16, op: &SmbusOp) -> Result<SmbusValue, DeviceError> {
+        self.with_hardware(|hardware| hardware.smbus(address, op))
+    }
+}
+
+impl Drop for SimHandle {
+    fn drop(&mut self) {
+        drop(self.node.take());
+        self.kernel.release(self.module_index);
+    }
+}
