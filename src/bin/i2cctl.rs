@@ -1,1 +1,26 @@
-fn main(){}
+//! i2cctl: i2c-tools-style client of the i2c-hal service. All logic lives in `i2c_hal::cli`.
+
+use i2c_hal::cli::args::{self, Command};
+use i2c_hal::cli::commands::{self, Request};
+use i2c_hal::cli::{report, sim, CliError};
+use i2c_hal::ipc::client::{Client, Endpoint};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => ExitCode::from(report(&error)),
+    }
+}
+
+fn run() -> Result<(), CliError> {
+    let cli = args::parse_args()?;
+    match cli.command {
+        Command::Sim(action) => sim::run(action, cli.socket, cli.json),
+        Command::Service(command) => {
+            let request = Request::from_command(command)?;
+            let client = Client::connect(&Endpoint::resolve(cli.socket))?;
+            commands::run(&client, request, cli.json)
+        }
+    }
+}

@@ -1,1 +1,128 @@
-//! placeholder
+//! i2cctl: the service's command-line client, shaped after i2c-tools (i2cdetect, i2cget, i2cset,
+//! i2ctransfer) so that people who know those need no manual.
+//!
+//! The pure parts (number and message parsing, the detect grid, line and JSON formatting) are
+//! plain functions with unit tests; the commands that call the service are thin on top of them.
+//!
+//! Every failure is one stderr line, `i2cctl: <CODE>: <message>`, and an exit code that tells a
+//! script what kind of failure it was (see [`CliError::exit_code`]).
+
+pub mod args;
+pub mod commands;
+pub mod detect;
+pub mod format;
+pub mod hold;
+pub mod number;
+pub mod sim;
+pub mod transfer;
+
+use crate::ipc::client::ClientError;
+use std::fmt;
+use std::io::Write;
+
+/// Why i2cctl failed.
+#[derive(Debug)]
+pub enum CliError {
+    /// The command line (or a `hold` command) is wrong; found by i2cctl itself.
+    Usage(String),
+    /// The service answered with an ErrorCode, or could not be reached.
+    Client(ClientError),
+    /// The simulator's control socket refused or failed the request.
+    SimControl(String),
+}
+
+impl CliError {
+    /// 1: the service refused (an ErrorCode); 2: usage; 3: service or simulator unreachable.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Client(ClientError::Service { .. }) => 1,
+            CliError::Usage(_) => 2,
+            CliError::Client(ClientError::Transport(_)) | CliError::SimControl(_) => 3,
+        }
+    }
+
+    /// The CODE of the stderr line: the ErrorCode's AIDL name, or one of i2cctl's own.
+    pub fn code_name(&self) -> &'static str {
+        match self {
+            CliError::Usage(_) => "INVALID_ARGUMENT",
+            CliError::Client(ClientError::Service { code, .. }) => code.name(),
+            CliError::Client(ClientError::Transport(_)) => "SERVICE_UNREACHABLE",
+            CliError::SimControl(_) => "SIM_CONTROL_FAILED",
+        }
+    }
+
+    pub fn message(&self) -> &str {
+        match self {
+            CliError::Usage(message)
+            | CliError::SimControl(message)
+            | CliError::Client(ClientError::Service { message, .. })
+            | CliError::Client(ClientError::Transport(message)) => message,
+        }
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code_name(), self.message())
+    }
+}
+
+impl std::error::Error for CliError {}
+
+impl From<ClientError> for CliError {
+    fn from(error: ClientError) -> Self {
+        CliError::Client(error)
+    }
+}
+
+/// Prints one line and flushes it at once: `hold` and `watch` are read line by line by scripts
+/// while they run, and callbacks print from other threads (the stdout lock keeps lines whole).
+/// Write errors are ignored: a reader that went away must not end a hold.
+pub fn emit(line: impl fmt::Display) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}
+
+/// Reports a failure on stderr, in the one-line format, and returns the exit code.
+pub fn report(error: &CliError) -> u8 {
+    eprintln!("i2cctl: {error}");
+    error.exit_code()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::ErrorCode;
+
+    #[test]
+    fn exit_codes_tell_failure_kinds_apart() {
+        let refused = CliError::from(ClientError::Service {
+            code: ErrorCode::NoSuchBus,
+            message: "no live bus matches 9".into(),
+        });
+        assert_eq!(refused.exit_code(), 1);
+        assert_eq!(refused.to_string(), "NO_SUCH_BUS: no live bus matches 9");
+
+        let usage = CliError::Usage("mixed addresses".into());
+        assert_eq!(usage.exit_code(), 2);
+        assert_eq!(usage.to_string(), "INVALID_ARGUMENT: mixed addresses");
+
+        let down = CliError::from(ClientError::Transport("connection refused".into()));
+        assert_eq!(down.exit_code(), 3);
+        assert_eq!(down.to_string(), "SERVICE_UNREACHABLE: connection refused");
+
+        let sim = CliError::SimControl("unknown module 'x'".into());
+        assert_eq!(sim.exit_code(), 3);
+        assert_eq!(sim.to_string(), "SIM_CONTROL_FAILED: unknown module 'x'");
+    }
+
+    #[test]
+    fn display_matches_the_client_error_for_service_failures() {
+        let error = ClientError::Service {
+            code: ErrorCode::BusGone,
+            message: "bus 3 removed".into(),
+        };
+        assert_eq!(CliError::from(error.clone()).to_string(), error.to_string());
+    }
+}
