@@ -17,6 +17,7 @@
 # All waits are bounded polls; nothing relies on a fixed sleep.
 
 set -u
+trap '' PIPE   # a write to a dead hold client's FIFO must fail, not kill this script
 W=/tmp/vm
 mkdir -p "$W"
 TAB=$(printf '\t')

@@ -86,11 +86,11 @@ apt_update_once() {
   apt-get update -qq || die "apt-get update failed (run as root with network access)"
   APT_UPDATED=1
 }
-# apt_download PKG... -> .debs in $QVM_DIR/debs (update the lists once, on demand)
+# apt_download PKG... -> .debs in $QVM_DIR/debs (after one apt-get update per run:
+# stale lists point at versions a mirror no longer has)
 apt_download() {
-  (cd "$QVM_DIR/debs" && apt-get download -qq "$@" 2>/dev/null) && return 0
   apt_update_once
-  (cd "$QVM_DIR/debs" && apt-get download -qq "$@") || die "apt-get download $* failed"
+  (cd "$QVM_DIR/debs" && apt-get download -qq -o APT::Sandbox::User=root "$@") || die "apt-get download $* failed"
 }
 deb_of() { ls -t "$QVM_DIR"/debs/"$1"_*.deb 2>/dev/null | head -1; }
 
@@ -99,12 +99,9 @@ if [ ! -x "$SYSROOT/usr/bin/qemu-system-x86_64" ] || [ ! -x "$SYSROOT/bin/busybo
   log "fetching qemu-system-x86 and busybox-static (apt-get download + dpkg -x, nothing installed)"
   # What apt would install (i.e. what this host lacks), plus the packages we
   # unpack even if some version is present on the host.
-  sim=$(apt-get install -s --no-install-recommends qemu-system-x86 busybox-static 2>/dev/null || true)
-  if ! grep -q '^Inst qemu-system-x86 ' <<<"$sim" && ! dpkg -s qemu-system-x86 >/dev/null 2>&1; then
-    apt_update_once
-    sim=$(apt-get install -s --no-install-recommends qemu-system-x86 busybox-static 2>/dev/null) ||
-      die "apt cannot resolve qemu-system-x86 busybox-static"
-  fi
+  apt_update_once
+  sim=$(apt-get install -s --no-install-recommends qemu-system-x86 busybox-static 2>/dev/null) ||
+    die "apt cannot resolve qemu-system-x86 busybox-static"
   pkgs=$(printf '%s\n' $(awk '/^Inst /{print $2}' <<<"$sim") \
            qemu-system-x86 qemu-system-common qemu-system-data seabios ipxe-qemu busybox-static | sort -u)
   apt_download $pkgs
@@ -123,28 +120,61 @@ LD_LIBRARY_PATH=$QEMU_LIBS "$QEMU" --version >/dev/null 2>&1 ||
   die "extracted qemu does not run: $(LD_LIBRARY_PATH=$QEMU_LIBS "$QEMU" --version 2>&1 | head -3)"
 
 # -------------------------------------------------------------------- kernel
-KPKG=${QVM_KPKG:-}
+# The first kernel fetched is remembered in kernel/current and reused (no apt
+# access on warm runs); QVM_KPKG overrides, rm -r $QVM_DIR/kernel refreshes.
+KPKG=${QVM_KPKG:-$(cat "$QVM_DIR/kernel/current" 2>/dev/null || true)}
 if [ -z "$KPKG" ]; then
-  resolve_kpkg() { apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}'; }
-  KPKG=$(resolve_kpkg || true)
-  if [ -z "$KPKG" ]; then apt_update_once; KPKG=$(resolve_kpkg || true); fi
+  apt_update_once
+  KPKG=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}' || true)
   [ -n "$KPKG" ] || die "cannot resolve linux-image-amd64 to a kernel package"
 fi
-KDIR=$QVM_DIR/kernel/$KPKG
-if [ ! -e "$KDIR/.done" ]; then
+KDIR=$QVM_DIR/kernel/$KPKG   # compact: boot/vmlinuz-* + the module closure, depmod'ed
+if [ ! -e "$KDIR/.done" ] || [ "$(cat "$KDIR/.done")" != "$MODULES" ]; then
   log "fetching $KPKG"
-  [ -n "$(deb_of "$KPKG")" ] || apt_download "$KPKG"
-  rm -rf "$KDIR"; mkdir -p "$KDIR"
-  dpkg -x "$(deb_of "$KPKG")" "$KDIR"
-  touch "$KDIR/.done"
+  apt_download "$KPKG"
+  FULL=$QVM_DIR/kernel/.unpack.$$
+  rm -rf "$FULL" "$KDIR"; mkdir -p "$FULL" "$KDIR/boot"
+  dpkg -x "$(deb_of "$KPKG")" "$FULL"
+  VMLINUZ=$(ls "$FULL"/boot/vmlinuz-* 2>/dev/null | head -1)
+  [ -n "$VMLINUZ" ] || die "no vmlinuz in $KPKG"
+  KVER=${VMLINUZ##*/vmlinuz-}
+  MODROOT=$FULL/lib/modules/$KVER
+  [ -d "$MODROOT" ] || MODROOT=$FULL/usr/lib/modules/$KVER
+  [ -d "$MODROOT" ] || die "no modules for $KVER in $KPKG"
+  cp "$VMLINUZ" "$KDIR/boot/"
+  mkdir -p "$KDIR/lib/modules/$KVER"
+  # add_module NAME: copy it (decompressed) and, recursively, its depends=
+  declare -A HAVE_MOD=()
+  add_module() {
+    local name=${1//-/_} f rel dst deps d
+    [ -n "${HAVE_MOD[$name]:-}" ] && return 0
+    HAVE_MOD[$name]=1
+    f=$(find "$MODROOT/kernel" -regextype posix-extended \
+          -regex ".*/(${name//_/[-_]})\.ko(\.xz|\.zst|\.gz)?" -print -quit)
+    if [ -z "$f" ]; then
+      grep -qE "/${name//_/[-_]}\.ko" "$MODROOT/modules.builtin" 2>/dev/null && return 0
+      die "kernel module $1 not found in $KPKG"
+    fi
+    rel=${f#"$MODROOT"/}; rel=${rel%.xz}; rel=${rel%.zst}; rel=${rel%.gz}
+    dst=$KDIR/lib/modules/$KVER/$rel
+    mkdir -p "${dst%/*}"
+    case $f in
+      *.xz) xz -dc "$f" > "$dst" ;; *.zst) zstd -qdc "$f" > "$dst" ;;
+      *.gz) gzip -dc "$f" > "$dst" ;; *) cp "$f" "$dst" ;;
+    esac
+    deps=$(tr '\0' '\n' < "$dst" | grep -a -m1 '^depends=' | cut -d= -f2 | tr ',' ' ' || true)
+    for d in $deps; do add_module "$d"; done
+  }
+  for m in $MODULES; do add_module "$m"; done
+  cp "$MODROOT"/modules.builtin* "$MODROOT"/modules.order "$KDIR/lib/modules/$KVER/" 2>/dev/null || true
+  "$BUSYBOX" depmod -b "$KDIR" "$KVER" || die "depmod failed"
+  rm -rf "$FULL"
+  echo "$MODULES" > "$KDIR/.done"
 fi
-VMLINUZ=$(ls "$KDIR"/boot/vmlinuz-* 2>/dev/null | head -1)
-[ -n "$VMLINUZ" ] || die "no vmlinuz in $KPKG"
+echo "$KPKG" > "$QVM_DIR/kernel/current"
+VMLINUZ=$(ls "$KDIR"/boot/vmlinuz-* | head -1)
 KVER=${VMLINUZ##*/vmlinuz-}
-MODROOT=$KDIR/lib/modules/$KVER
-[ -d "$MODROOT" ] || MODROOT=$KDIR/usr/lib/modules/$KVER
-[ -d "$MODROOT" ] || die "no modules for $KVER in $KPKG"
-log "kernel $KVER, qemu $(LD_LIBRARY_PATH=$QEMU_LIBS "$QEMU" --version | head -1 | awk '{print $4}')"
+log "kernel $KVER ($(find "$KDIR/lib/modules" -name '*.ko' | wc -l) modules), qemu $(LD_LIBRARY_PATH=$QEMU_LIBS "$QEMU" --version | head -1 | awk '{print $4}')"
 
 # ---------------------------------------------------- rsb_hub (service manager)
 RSB_ROOT=$QVM_DIR/rsbinder-tools-$RSB_VERSION
@@ -172,6 +202,7 @@ if [ "$BUILD" = 1 ]; then
   BINDIR=$REPO/target/vm/$TARGET/release
   for b in i2c-hal-service i2cctl; do [ -x "$BINDIR/$b" ] || die "cargo build produced no $b"; done
 fi
+rm -f "$QVM_DIR"/debs/*.deb   # unpacked above; not needed again
 log "setup done"
 [ "$SETUP_ONLY" = 1 ] && { log "--setup-only: not booting"; exit 0; }
 
@@ -181,37 +212,12 @@ INITRD=$QVM_DIR/run/initrd.$$.cpio.gz
 cleanup() { [ "$KEEP" = 1 ] || rm -rf "$STAGE"; rm -f "$INITRD"; }
 trap cleanup EXIT
 rm -rf "$STAGE"
-mkdir -p "$STAGE"/{bin,dev,proc,sys,tmp,run,etc,test,usr,lib/modules/"$KVER"}
+mkdir -p "$STAGE"/{bin,dev,proc,sys,tmp,run,etc,test,usr,lib}
 ln -s bin "$STAGE/sbin"; ln -s ../bin "$STAGE/usr/bin"; ln -s ../bin "$STAGE/usr/sbin"
 cp "$BUSYBOX" "$STAGE/bin/busybox"
 for a in $("$BUSYBOX" --list); do [ "$a" = busybox ] || ln -s busybox "$STAGE/bin/$a"; done
 
-# Modules: copy (decompressed) with their depends= closure, then depmod.
-declare -A HAVE_MOD=()
-add_module() {
-  local name=$1 alt f rel dst deps d
-  alt=${name//-/_}
-  [ -n "${HAVE_MOD[$alt]:-}" ] && return 0
-  HAVE_MOD[$alt]=1
-  f=$(find "$MODROOT/kernel" -regextype posix-extended \
-        -regex ".*/(${alt//_/[-_]})\.ko(\.xz|\.zst|\.gz)?" -print -quit)
-  if [ -z "$f" ]; then
-    grep -qE "/${alt//_/[-_]}\.ko" "$MODROOT/modules.builtin" 2>/dev/null && return 0
-    die "kernel module $name not found in $KPKG"
-  fi
-  rel=${f#"$MODROOT"/}; rel=${rel%.xz}; rel=${rel%.zst}; rel=${rel%.gz}
-  dst=$STAGE/lib/modules/$KVER/$rel
-  mkdir -p "${dst%/*}"
-  case $f in
-    *.xz) xz -dc "$f" > "$dst" ;; *.zst) zstd -qdc "$f" > "$dst" ;;
-    *.gz) gzip -dc "$f" > "$dst" ;; *) cp "$f" "$dst" ;;
-  esac
-  deps=$(tr '\0' '\n' < "$dst" | grep -a -m1 '^depends=' | cut -d= -f2 | tr ',' ' ' || true)
-  for d in $deps; do add_module "$d"; done
-}
-for m in $MODULES; do add_module "$m"; done
-cp "$MODROOT"/modules.builtin* "$MODROOT"/modules.order "$STAGE/lib/modules/$KVER/" 2>/dev/null || true
-"$BUSYBOX" depmod -b "$STAGE" "$KVER" || die "depmod failed"
+cp -a "$KDIR/lib/modules" "$STAGE/lib/"
 
 # Binaries: static ones as they are; a dynamic one gets its ldd closure.
 install_bin() {
@@ -260,7 +266,7 @@ poweroff -f
 EOF
 chmod +x "$STAGE/init"
 (cd "$STAGE" && find . | "$BUSYBOX" cpio -o -H newc 2>/dev/null | gzip -1 > "$INITRD")
-log "initramfs $(du -k "$INITRD" | cut -f1) KiB ($(ls "$STAGE"/lib/modules/"$KVER" -R | grep -c '\.ko$') modules)"
+log "initramfs $(du -k "$INITRD" | cut -f1) KiB"
 
 # --------------------------------------------------------------------- boot
 CONSOLE=$QVM_DIR/run/console.log
