@@ -176,12 +176,16 @@ fi
 # --- the service: real buses, kernel binder, registered with rsb_hub
 RUST_LOG=${VM_RUST_LOG:-debug} i2c-hal-service > "$W/svc.log" 2>&1 &
 SVC=$!
-if poll 150 0.2 eval 'alive $SVC && i2cctl buses > "$W/buses0" 2> "$W/buses0.err"'; then
-  pass "i2c-hal-service (pid $SVC) registered; i2cctl buses answers"
-else
-  alive "$SVC" || info "i2c-hal-service exited"
-  abort "service not ready after 30 s (last i2cctl error: $(cat "$W/buses0.err" 2>/dev/null))"
-fi
+T1=$(now_ms) tries=150
+until i2cctl buses > "$W/buses0" 2> "$W/buses0.err"; do
+  if ! alive "$SVC"; then
+    wait "$SVC"; abort "i2c-hal-service exited (status $?) before answering; last i2cctl error: $(head -3 "$W/buses0.err")"
+  fi
+  tries=$((tries - 1))
+  [ "$tries" -gt 0 ] || abort "service not ready after 30 s; last i2cctl error: $(head -3 "$W/buses0.err")"
+  sleep 0.2
+done
+pass "i2c-hal-service (pid $SVC) registered; i2cctl buses answered after $(( $(now_ms) - T1 )) ms"
 rsb_service check vendor.i2c.II2cManager/default > /dev/null 2>&1 &&
   info "rsb_service: vendor.i2c.II2cManager/default is registered"
 echo "--- i2cctl buses:"; cat "$W/buses0"
@@ -283,7 +287,7 @@ else
   fail "generation of i2c-$I801 before '$GEN0' after '$GEN1' (want after > before)"
 fi
 ID1=$(bus_field "$I801" stable-id)
-[ "$ID1" = "$ID0" ] && info "stable id unchanged across re-plug: $ID1" || info "stable id changed across re-plug: $ID0 -> $ID1"
+check "stable id unchanged across re-plug (same topology): '$ID0' -> '$ID1'" eq2 "$ID1" "$ID0" "$(bus_field "$I801" kind)" smbus
 echo "get 0x00" >&7
 check "old session stays dead after re-plug (second error BUS_GONE)" \
   poll 100 0.05 eval '[ "$(file_count "$W/hold0.log" "^error BUS_GONE:")" -ge 2 ]'
