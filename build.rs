@@ -15,8 +15,5 @@ fn main() {
         println!("cargo:rerun-if-changed={}", f.display());
         builder = builder.source(f.clone());
     }
-    builder
-        .output(PathBuf::from("vendor_i2c_aidl.rs"))
-        .generate()
-        .expect("AIDL generation");
+    builder.output(PathBuf::from("vendor_i2c_aidl.rs")).generate().expect("AIDL generation");
 }

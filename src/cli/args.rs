@@ -143,11 +143,8 @@ fn clap_error_line(error: &clap::Error) -> String {
         return "a command is required (see i2cctl --help)".to_string();
     }
     let rendered = error.to_string();
-    let paragraph: Vec<&str> = rendered
-        .lines()
-        .map(str::trim)
-        .take_while(|line| !line.is_empty())
-        .collect();
+    let paragraph: Vec<&str> =
+        rendered.lines().map(str::trim).take_while(|line| !line.is_empty()).collect();
     let joined = paragraph.join(" ");
     let reason = joined.strip_prefix("error: ").unwrap_or(&joined);
     format!("{reason} (see i2cctl --help)")
@@ -186,12 +183,7 @@ mod tests {
     fn get_parses_hex_and_decimal_and_defaults_to_byte() {
         let cli = parse("get 1 0x50 16").unwrap();
         match cli.command {
-            Command::Service(ServiceCommand::Get {
-                bus,
-                address,
-                register,
-                size,
-            }) => {
+            Command::Service(ServiceCommand::Get { bus, address, register, size }) => {
                 assert_eq!(
                     (bus.as_str(), address, register, size),
                     ("1", 0x50, 16, DataSize::Byte)
@@ -200,13 +192,8 @@ mod tests {
             other => panic!("{other:?}"),
         }
         match parse("get i2c-stable 80 0x10 w").unwrap().command {
-            Command::Service(ServiceCommand::Get {
-                bus, address, size, ..
-            }) => {
-                assert_eq!(
-                    (bus.as_str(), address, size),
-                    ("i2c-stable", 0x50, DataSize::Word)
-                );
+            Command::Service(ServiceCommand::Get { bus, address, size, .. }) => {
+                assert_eq!((bus.as_str(), address, size), ("i2c-stable", 0x50, DataSize::Word));
             }
             other => panic!("{other:?}"),
         }
@@ -214,12 +201,7 @@ mod tests {
 
     #[test]
     fn bad_numbers_are_single_line_usage_errors() {
-        for line in [
-            "get 0 0xzz 0",
-            "get 0 0x80 0",
-            "get 0 0x50 0x100",
-            "get 0 0x50 0 q",
-        ] {
+        for line in ["get 0 0xzz 0", "get 0 0x80 0", "get 0 0x50 0x100", "get 0 0x50 0 q"] {
             let message = usage_message(line);
             assert!(!message.contains('\n'), "{message}");
             assert!(message.ends_with("(see i2cctl --help)"), "{message}");
@@ -237,15 +219,8 @@ mod tests {
 
     #[test]
     fn hold_and_sim_options_parse() {
-        match parse("hold 0 0x50 --exclusive --generation 3")
-            .unwrap()
-            .command
-        {
-            Command::Service(ServiceCommand::Hold {
-                exclusive,
-                generation,
-                ..
-            }) => {
+        match parse("hold 0 0x50 --exclusive --generation 3").unwrap().command {
+            Command::Service(ServiceCommand::Hold { exclusive, generation, .. }) => {
                 assert!(exclusive);
                 assert_eq!(generation, Some(3));
             }

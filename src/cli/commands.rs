@@ -15,28 +15,13 @@ use serde_json::{json, Value};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Request {
     Buses,
-    Detect {
-        bus: String,
-    },
-    Get {
-        bus: String,
-        address: u16,
-        op: SmbusOp,
-    },
-    Set {
-        bus: String,
-        address: u16,
-        op: SmbusOp,
-    },
-    Transfer {
-        bus: String,
-        transfer: ParsedTransfer,
-    },
+    Detect { bus: String },
+    Get { bus: String, address: u16, op: SmbusOp },
+    Set { bus: String, address: u16, op: SmbusOp },
+    Transfer { bus: String, transfer: ParsedTransfer },
     Hold(HoldRequest),
     Watch,
-    Revoke {
-        bus: String,
-    },
+    Revoke { bus: String },
 }
 
 impl Request {
@@ -44,23 +29,10 @@ impl Request {
         Ok(match command {
             ServiceCommand::Buses => Request::Buses,
             ServiceCommand::Detect { bus } => Request::Detect { bus },
-            ServiceCommand::Get {
-                bus,
-                address,
-                register,
-                size,
-            } => Request::Get {
-                bus,
-                address,
-                op: read_op(register, size),
-            },
-            ServiceCommand::Set {
-                bus,
-                address,
-                register,
-                value,
-                size,
-            } => {
+            ServiceCommand::Get { bus, address, register, size } => {
+                Request::Get { bus, address, op: read_op(register, size) }
+            }
+            ServiceCommand::Set { bus, address, register, value, size } => {
                 let op = write_op(register, value, size).map_err(CliError::Usage)?;
                 Request::Set { bus, address, op }
             }
@@ -68,17 +40,9 @@ impl Request {
                 let transfer = parse_transfer(&messages, None).map_err(CliError::Usage)?;
                 Request::Transfer { bus, transfer }
             }
-            ServiceCommand::Hold {
-                bus,
-                address,
-                exclusive,
-                generation,
-            } => Request::Hold(HoldRequest {
-                bus,
-                address,
-                exclusive,
-                generation,
-            }),
+            ServiceCommand::Hold { bus, address, exclusive, generation } => {
+                Request::Hold(HoldRequest { bus, address, exclusive, generation })
+            }
             ServiceCommand::Watch => Request::Watch,
             ServiceCommand::Revoke { bus } => Request::Revoke { bus },
         })
@@ -145,9 +109,7 @@ fn run_transfer(
     transfer: &ParsedTransfer,
     json: bool,
 ) -> Result<(), CliError> {
-    let reads = with_session(client, bus, transfer.address, |s| {
-        s.transfer(&transfer.messages)
-    })?;
+    let reads = with_session(client, bus, transfer.address, |s| s.transfer(&transfer.messages))?;
     if json {
         emit(json!({ "reads": reads }));
     } else {
@@ -195,11 +157,7 @@ mod tests {
 
     #[test]
     fn usage_errors_are_found_before_any_connection() {
-        for line in [
-            "transfer 0 r4",
-            "transfer 0 w1@0x50 1 r1@0x51",
-            "set 0 0x50 0 0x100",
-        ] {
+        for line in ["transfer 0 r4", "transfer 0 w1@0x50 1 r1@0x51", "set 0 0x50 0 0x100"] {
             match request(line) {
                 Err(error @ CliError::Usage(_)) => assert_eq!(error.exit_code(), 2),
                 other => panic!("{line}: expected a usage error, got {other:?}"),
@@ -211,11 +169,7 @@ mod tests {
     fn commands_become_checked_requests() {
         assert_eq!(
             request("get 1 0x50 0x10 w").unwrap(),
-            Request::Get {
-                bus: "1".into(),
-                address: 0x50,
-                op: SmbusOp::ReadWordData(0x10)
-            }
+            Request::Get { bus: "1".into(), address: 0x50, op: SmbusOp::ReadWordData(0x10) }
         );
         assert_eq!(
             request("set sid 0x50 0x10 0xbeef w").unwrap(),
@@ -231,10 +185,7 @@ mod tests {
         };
         assert_eq!(
             request("transfer 0 w2@0x50 0x00 0x10 r4").unwrap(),
-            Request::Transfer {
-                bus: "0".into(),
-                transfer: expected
-            }
+            Request::Transfer { bus: "0".into(), transfer: expected }
         );
     }
 }

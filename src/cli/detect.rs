@@ -147,10 +147,7 @@ mod tests {
     use super::*;
 
     fn service_error(code: ErrorCode) -> ClientError {
-        ClientError::Service {
-            code,
-            message: "m".into(),
-        }
+        ClientError::Service { code, message: "m".into() }
     }
 
     #[test]
@@ -164,10 +161,7 @@ mod tests {
         assert_eq!(probe_op(0x50, all), SmbusOp::ReadByte);
         assert_eq!(probe_op(0x5f, all), SmbusOp::ReadByte);
         assert_eq!(probe_op(0x60, all), SmbusOp::Quick { read: false });
-        assert_eq!(
-            probe_op(0x08, all & !I2C_FUNC_SMBUS_QUICK),
-            SmbusOp::ReadByte
-        );
+        assert_eq!(probe_op(0x08, all & !I2C_FUNC_SMBUS_QUICK), SmbusOp::ReadByte);
     }
 
     #[test]
@@ -180,15 +174,8 @@ mod tests {
             classify_open_error(service_error(ErrorCode::AddressNack)),
             Ok(AddressState::Absent)
         );
-        for fatal in [
-            ErrorCode::NoSuchBus,
-            ErrorCode::BusGone,
-            ErrorCode::PermissionDenied,
-        ] {
-            assert_eq!(
-                classify_open_error(service_error(fatal)),
-                Err(service_error(fatal))
-            );
+        for fatal in [ErrorCode::NoSuchBus, ErrorCode::BusGone, ErrorCode::PermissionDenied] {
+            assert_eq!(classify_open_error(service_error(fatal)), Err(service_error(fatal)));
         }
         let unreachable = ClientError::Transport("down".into());
         assert_eq!(classify_open_error(unreachable.clone()), Err(unreachable));
@@ -196,48 +183,26 @@ mod tests {
 
     #[test]
     fn probe_failures_of_the_device_are_absent_others_abort() {
-        for absent in [
-            ErrorCode::AddressNack,
-            ErrorCode::IoError,
-            ErrorCode::Timeout,
-        ] {
-            assert_eq!(
-                classify_probe_error(service_error(absent)),
-                Ok(AddressState::Absent)
-            );
+        for absent in [ErrorCode::AddressNack, ErrorCode::IoError, ErrorCode::Timeout] {
+            assert_eq!(classify_probe_error(service_error(absent)), Ok(AddressState::Absent));
         }
-        for fatal in [
-            ErrorCode::BusGone,
-            ErrorCode::SessionClosed,
-            ErrorCode::NotSupported,
-        ] {
+        for fatal in [ErrorCode::BusGone, ErrorCode::SessionClosed, ErrorCode::NotSupported] {
             assert!(classify_probe_error(service_error(fatal)).is_err());
         }
     }
 
     fn full_scan(state_of: impl Fn(u16) -> AddressState) -> Vec<(u16, AddressState)> {
-        SCAN_RANGE
-            .map(|address| (address, state_of(address)))
-            .collect()
+        SCAN_RANGE.map(|address| (address, state_of(address))).collect()
     }
 
     #[test]
     fn grid_matches_i2cdetect_for_an_empty_bus() {
         let grid = render_grid(&full_scan(|_| AddressState::Absent));
         assert_eq!(grid.len(), 9);
-        assert_eq!(
-            grid[0],
-            "     0  1  2  3  4  5  6  7  8  9  a  b  c  d  e  f"
-        );
-        assert_eq!(
-            grid[1],
-            format!("00: {}{}", "   ".repeat(8), "-- ".repeat(8))
-        );
+        assert_eq!(grid[0], "     0  1  2  3  4  5  6  7  8  9  a  b  c  d  e  f");
+        assert_eq!(grid[1], format!("00: {}{}", "   ".repeat(8), "-- ".repeat(8)));
         assert_eq!(grid[2], format!("10: {}", "-- ".repeat(16)));
-        assert_eq!(
-            grid[8],
-            format!("70: {}{}", "-- ".repeat(8), "   ".repeat(8))
-        );
+        assert_eq!(grid[8], format!("70: {}{}", "-- ".repeat(8), "   ".repeat(8)));
     }
 
     #[test]
@@ -249,15 +214,9 @@ mod tests {
             0x77 => AddressState::Present,
             _ => AddressState::Absent,
         }));
-        assert_eq!(
-            grid[1],
-            format!("00: {}08 {}", "   ".repeat(8), "-- ".repeat(7))
-        );
+        assert_eq!(grid[1], format!("00: {}08 {}", "   ".repeat(8), "-- ".repeat(7)));
         assert_eq!(grid[6], format!("50: 50 UU {}", "-- ".repeat(14)));
-        assert_eq!(
-            grid[8],
-            format!("70: {}77 {}", "-- ".repeat(7), "   ".repeat(8))
-        );
+        assert_eq!(grid[8], format!("70: {}77 {}", "-- ".repeat(7), "   ".repeat(8)));
     }
 
     #[test]

@@ -37,15 +37,9 @@ pub enum HoldCommand {
 /// What a command returned, ready to print.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum HoldResult {
-    Value {
-        name: &'static str,
-        value: SmbusValue,
-    },
+    Value { name: &'static str, value: SmbusValue },
     Reads(Vec<Vec<u8>>),
-    Info {
-        info: BusInfo,
-        address: u16,
-    },
+    Info { info: BusInfo, address: u16 },
     Closed,
 }
 
@@ -101,15 +95,11 @@ fn no_arguments(verb: &str, args: &[&str], command: HoldCommand) -> Result<HoldC
 /// Runs one command on the session.
 pub fn execute(session: &Session, command: HoldCommand) -> Result<HoldResult, CliError> {
     Ok(match command {
-        HoldCommand::Smbus { name, op } => HoldResult::Value {
-            name,
-            value: session.smbus(&op)?,
-        },
+        HoldCommand::Smbus { name, op } => HoldResult::Value { name, value: session.smbus(&op)? },
         HoldCommand::Transfer(messages) => HoldResult::Reads(session.transfer(&messages)?),
-        HoldCommand::Info => HoldResult::Info {
-            info: session.bus_info()?,
-            address: session.address(),
-        },
+        HoldCommand::Info => {
+            HoldResult::Info { info: session.bus_info()?, address: session.address() }
+        }
         HoldCommand::Close => {
             session.close()?;
             HoldResult::Closed
@@ -122,10 +112,7 @@ pub fn execute(session: &Session, command: HoldCommand) -> Result<HoldResult, Cl
 /// repeats the held line, `close` prints `closed`. One line per command keeps scripts simple.
 pub fn result_line(result: &HoldResult) -> String {
     match result {
-        HoldResult::Value {
-            value: SmbusValue::None,
-            ..
-        } => "ok".to_string(),
+        HoldResult::Value { value: SmbusValue::None, .. } => "ok".to_string(),
         HoldResult::Value { value, .. } => format_value(value),
         HoldResult::Reads(reads) if reads.is_empty() => "ok".to_string(),
         HoldResult::Reads(reads) => format_reads(reads).join(" | "),
@@ -136,10 +123,7 @@ pub fn result_line(result: &HoldResult) -> String {
 
 pub fn result_json(result: &HoldResult) -> Value {
     match result {
-        HoldResult::Value {
-            name,
-            value: SmbusValue::None,
-        } => {
+        HoldResult::Value { name, value: SmbusValue::None } => {
             json!({"event": "result", "command": name})
         }
         HoldResult::Value { name, value } => {
@@ -175,20 +159,11 @@ pub fn run(client: &Client, request: HoldRequest, json: bool) -> Result<(), CliE
         let _ = lost_sender.send((reason, message));
     });
     let generation = request.generation.unwrap_or(0);
-    let session = client.open(
-        &request.bus,
-        generation,
-        request.address,
-        request.exclusive,
-        on_lost,
-    )?;
+    let session =
+        client.open(&request.bus, generation, request.address, request.exclusive, on_lost)?;
     let info = session.bus_info()?;
     if json {
-        emit(Value::Object(session_json(
-            "held",
-            &info,
-            session.address(),
-        )));
+        emit(Value::Object(session_json("held", &info, session.address())));
     } else {
         emit(held_line(&info, session.address()));
     }
@@ -253,31 +228,19 @@ mod tests {
     fn get_and_set_parse_like_the_command_line() {
         assert_eq!(
             parse("get 0x10"),
-            Ok(Some(HoldCommand::Smbus {
-                name: "get",
-                op: SmbusOp::ReadByteData(0x10)
-            }))
+            Ok(Some(HoldCommand::Smbus { name: "get", op: SmbusOp::ReadByteData(0x10) }))
         );
         assert_eq!(
             parse("get 16 w"),
-            Ok(Some(HoldCommand::Smbus {
-                name: "get",
-                op: SmbusOp::ReadWordData(16)
-            }))
+            Ok(Some(HoldCommand::Smbus { name: "get", op: SmbusOp::ReadWordData(16) }))
         );
         assert_eq!(
             parse("set 0x10 0xab"),
-            Ok(Some(HoldCommand::Smbus {
-                name: "set",
-                op: SmbusOp::WriteByteData(0x10, 0xab)
-            }))
+            Ok(Some(HoldCommand::Smbus { name: "set", op: SmbusOp::WriteByteData(0x10, 0xab) }))
         );
         assert_eq!(
             parse("set 1 0x1234 w"),
-            Ok(Some(HoldCommand::Smbus {
-                name: "set",
-                op: SmbusOp::WriteWordData(1, 0x1234)
-            }))
+            Ok(Some(HoldCommand::Smbus { name: "set", op: SmbusOp::WriteWordData(1, 0x1234) }))
         );
         assert!(parse("set 1 0x100").unwrap_err().contains("byte"));
         assert!(parse("get").unwrap_err().contains("usage"));
@@ -290,17 +253,10 @@ mod tests {
     fn transfer_defaults_to_the_session_address() {
         assert_eq!(
             parse("transfer w1 0x00 r2"),
-            Ok(Some(HoldCommand::Transfer(vec![
-                Message::Write(vec![0]),
-                Message::Read(2)
-            ])))
+            Ok(Some(HoldCommand::Transfer(vec![Message::Write(vec![0]), Message::Read(2)])))
         );
-        assert!(parse("transfer r2@0x51")
-            .unwrap_err()
-            .contains("same address"));
-        assert!(parse("transfer")
-            .unwrap_err()
-            .contains("at least one message"));
+        assert!(parse("transfer r2@0x51").unwrap_err().contains("same address"));
+        assert!(parse("transfer").unwrap_err().contains("at least one message"));
     }
 
     #[test]
@@ -308,67 +264,35 @@ mod tests {
         assert_eq!(parse("info"), Ok(Some(HoldCommand::Info)));
         assert_eq!(parse(" close "), Ok(Some(HoldCommand::Close)));
         assert!(parse("close now").unwrap_err().contains("no arguments"));
-        assert!(parse("quit")
-            .unwrap_err()
-            .contains("unknown command 'quit'"));
+        assert!(parse("quit").unwrap_err().contains("unknown command 'quit'"));
     }
 
     #[test]
     fn results_print_one_line_each() {
-        let byte = HoldResult::Value {
-            name: "get",
-            value: SmbusValue::Byte(0x5),
-        };
+        let byte = HoldResult::Value { name: "get", value: SmbusValue::Byte(0x5) };
         assert_eq!(result_line(&byte), "0x05");
-        let word = HoldResult::Value {
-            name: "get",
-            value: SmbusValue::Word(0xbeef),
-        };
+        let word = HoldResult::Value { name: "get", value: SmbusValue::Word(0xbeef) };
         assert_eq!(result_line(&word), "0xbeef");
-        let written = HoldResult::Value {
-            name: "set",
-            value: SmbusValue::None,
-        };
+        let written = HoldResult::Value { name: "set", value: SmbusValue::None };
         assert_eq!(result_line(&written), "ok");
         assert_eq!(result_line(&HoldResult::Reads(vec![])), "ok");
-        assert_eq!(
-            result_line(&HoldResult::Reads(vec![vec![1, 2], vec![3]])),
-            "0x01 0x02 | 0x03"
-        );
-        let info = HoldResult::Info {
-            info: sample_bus(1),
-            address: 0x50,
-        };
+        assert_eq!(result_line(&HoldResult::Reads(vec![vec![1, 2], vec![3]])), "0x01 0x02 | 0x03");
+        let info = HoldResult::Info { info: sample_bus(1), address: 0x50 };
         assert_eq!(result_line(&info), held_line(&sample_bus(1), 0x50));
         assert_eq!(result_line(&HoldResult::Closed), "closed");
     }
 
     #[test]
     fn results_as_json() {
-        let byte = HoldResult::Value {
-            name: "get",
-            value: SmbusValue::Byte(0x5),
-        };
-        assert_eq!(
-            result_json(&byte),
-            json!({"event": "result", "command": "get", "value": 5})
-        );
-        let written = HoldResult::Value {
-            name: "set",
-            value: SmbusValue::None,
-        };
-        assert_eq!(
-            result_json(&written),
-            json!({"event": "result", "command": "set"})
-        );
+        let byte = HoldResult::Value { name: "get", value: SmbusValue::Byte(0x5) };
+        assert_eq!(result_json(&byte), json!({"event": "result", "command": "get", "value": 5}));
+        let written = HoldResult::Value { name: "set", value: SmbusValue::None };
+        assert_eq!(result_json(&written), json!({"event": "result", "command": "set"}));
         assert_eq!(
             result_json(&HoldResult::Reads(vec![vec![1, 2]])),
             json!({"event": "result", "command": "transfer", "reads": [[1, 2]]})
         );
-        let info = result_json(&HoldResult::Info {
-            info: sample_bus(1),
-            address: 0x50,
-        });
+        let info = result_json(&HoldResult::Info { info: sample_bus(1), address: 0x50 });
         assert_eq!(
             (info["event"].clone(), info["command"].clone()),
             (json!("result"), json!("info"))
@@ -386,10 +310,7 @@ mod tests {
             code: ErrorCode::SessionClosed,
             message: "session was revoked".into(),
         });
-        assert_eq!(
-            error_line(&closed),
-            "error SESSION_CLOSED: session was revoked"
-        );
+        assert_eq!(error_line(&closed), "error SESSION_CLOSED: session was revoked");
         assert_eq!(
             error_json(&closed),
             json!({"event": "error", "code": "SESSION_CLOSED", "message": "session was revoked"})

@@ -119,10 +119,8 @@ mod tests {
 
     #[test]
     fn display_matches_the_client_error_for_service_failures() {
-        let error = ClientError::Service {
-            code: ErrorCode::BusGone,
-            message: "bus 3 removed".into(),
-        };
+        let error =
+            ClientError::Service { code: ErrorCode::BusGone, message: "bus 3 removed".into() };
         assert_eq!(CliError::from(error.clone()).to_string(), error.to_string());
     }
 }

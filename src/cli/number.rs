@@ -96,11 +96,7 @@ pub fn value_json(value: &SmbusValue) -> Value {
 
 /// i2ctransfer's output for one read message: `0x%02x` separated by spaces.
 pub fn format_bytes(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .map(|byte| format!("{byte:#04x}"))
-        .collect::<Vec<_>>()
-        .join(" ")
+    bytes.iter().map(|byte| format!("{byte:#04x}")).collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]
@@ -114,14 +110,10 @@ mod tests {
         assert_eq!(parse_number("0x50"), Ok(0x50));
         assert_eq!(parse_number("0XfF"), Ok(0xff));
         assert_eq!(parse_number("010"), Ok(10));
-        for bad in [
-            "", "0x", "x50", "0xg1", "-1", "+1", "1.0", " 1", "0b101", "12z",
-        ] {
+        for bad in ["", "0x", "x50", "0xg1", "-1", "+1", "1.0", " 1", "0b101", "12z"] {
             assert!(parse_number(bad).is_err(), "{bad:?} should be refused");
         }
-        assert!(parse_number("0x1ffffffffffffffff")
-            .unwrap_err()
-            .contains("too large"));
+        assert!(parse_number("0x1ffffffffffffffff").unwrap_err().contains("too large"));
     }
 
     #[test]
@@ -129,14 +121,7 @@ mod tests {
         assert_eq!(parse_address("0x08"), Ok(0x08));
         assert_eq!(parse_address("0x77"), Ok(0x77));
         assert_eq!(parse_address("80"), Ok(0x50));
-        for bad in [
-            "0x07",
-            "0x78",
-            "0x7f",
-            "0x80",
-            "0x3ff",
-            "18446744073709551615",
-        ] {
+        for bad in ["0x07", "0x78", "0x7f", "0x80", "0x3ff", "18446744073709551615"] {
             assert!(parse_address(bad).is_err(), "{bad} should be refused");
         }
         assert!(parse_address("0xzz").unwrap_err().contains("not a number"));
@@ -161,20 +146,10 @@ mod tests {
 
     #[test]
     fn write_values_must_fit_the_mode() {
-        assert_eq!(
-            write_op(1, 0xff, DataSize::Byte),
-            Ok(SmbusOp::WriteByteData(1, 0xff))
-        );
-        assert!(write_op(1, 0x100, DataSize::Byte)
-            .unwrap_err()
-            .contains("byte"));
-        assert_eq!(
-            write_op(1, 0xffff, DataSize::Word),
-            Ok(SmbusOp::WriteWordData(1, 0xffff))
-        );
-        assert!(write_op(1, 0x10000, DataSize::Word)
-            .unwrap_err()
-            .contains("word"));
+        assert_eq!(write_op(1, 0xff, DataSize::Byte), Ok(SmbusOp::WriteByteData(1, 0xff)));
+        assert!(write_op(1, 0x100, DataSize::Byte).unwrap_err().contains("byte"));
+        assert_eq!(write_op(1, 0xffff, DataSize::Word), Ok(SmbusOp::WriteWordData(1, 0xffff)));
+        assert!(write_op(1, 0x10000, DataSize::Word).unwrap_err().contains("word"));
     }
 
     #[test]

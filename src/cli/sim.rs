@@ -26,9 +26,7 @@ pub fn run(action: SimAction, socket_arg: Option<PathBuf>, json: bool) -> Result
         }
         SimAction::Unplug { module, timeout_ms } => {
             let timeout = Duration::from_millis(timeout_ms);
-            let took = control
-                .unplug(&module, timeout)
-                .map_err(CliError::SimControl)?;
+            let took = control.unplug(&module, timeout).map_err(CliError::SimControl)?;
             emit(unplugged_output(&module, took, json));
         }
         SimAction::List => {
@@ -113,10 +111,8 @@ mod tests {
             module_line(&module(ModuleState::Plugged { bus_number: 4 }, 1)),
             "eeprom-module\tplugged bus=4\topen-handles=1\tI2C adapter with a 24C02 at 0x50"
         );
-        assert!(
-            module_line(&module(ModuleState::Removing { bus_number: 4 }, 2))
-                .contains("\tremoving bus=4\topen-handles=2\t")
-        );
+        assert!(module_line(&module(ModuleState::Removing { bus_number: 4 }, 2))
+            .contains("\tremoving bus=4\topen-handles=2\t"));
         assert!(module_line(&module(ModuleState::Unplugged, 0)).contains("\tunplugged\t"));
     }
 
@@ -129,20 +125,14 @@ mod tests {
                 "state": "removing", "bus": 7, "open_handles": 1
             })
         );
-        assert_eq!(
-            module_json(&module(ModuleState::Unplugged, 0))["bus"],
-            Value::Null
-        );
+        assert_eq!(module_json(&module(ModuleState::Unplugged, 0))["bus"], Value::Null);
     }
 
     #[test]
     fn plug_and_unplug_reports() {
         assert_eq!(plugged_output("m", 3, false), "plugged m as bus 3");
         let parsed = |text: String| serde_json::from_str::<Value>(&text).unwrap();
-        assert_eq!(
-            parsed(plugged_output("m", 3, true)),
-            json!({"module": "m", "bus": 3})
-        );
+        assert_eq!(parsed(plugged_output("m", 3, true)), json!({"module": "m", "bus": 3}));
         assert_eq!(
             unplugged_output("m", Duration::from_micros(12_900), false),
             "unplugged m in 12 ms"
@@ -155,10 +145,7 @@ mod tests {
 
     #[test]
     fn the_control_socket_sits_next_to_the_service_socket() {
-        assert_eq!(
-            service_socket(Some("/tmp/s.sock".into())),
-            PathBuf::from("/tmp/s.sock")
-        );
+        assert_eq!(service_socket(Some("/tmp/s.sock".into())), PathBuf::from("/tmp/s.sock"));
         assert_eq!(service_socket(None), PathBuf::from(DEFAULT_SOCKET));
         assert_eq!(
             socket_path_for(&service_socket(None)),

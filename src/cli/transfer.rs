@@ -54,21 +54,12 @@ pub fn parse_transfer(
             continue;
         }
         let descriptor = parse_descriptor(word, last_write)?;
-        address = Some(agree_on_address(
-            word,
-            descriptor.address,
-            address,
-            session_address,
-        )?);
+        address = Some(agree_on_address(word, descriptor.address, address, session_address)?);
         if descriptor.read {
             last_write = None;
             messages.push(Message::Read(descriptor.len));
         } else {
-            pending = Some(PendingWrite {
-                word,
-                len: descriptor.len,
-                data: Vec::new(),
-            });
+            pending = Some(PendingWrite { word, len: descriptor.len, data: Vec::new() });
         }
     }
 
@@ -90,9 +81,7 @@ fn check_message_count(count: usize) -> Result<(), String> {
         return Err("a transfer needs at least one message".to_string());
     }
     if count > MAX_MESSAGES {
-        return Err(format!(
-            "{count} messages in one transfer (at most {MAX_MESSAGES})"
-        ));
+        return Err(format!("{count} messages in one transfer (at most {MAX_MESSAGES})"));
     }
     Ok(())
 }
@@ -112,11 +101,7 @@ fn agree_on_address(
         (Some(given), None) => Ok(given),
         (Some(given), Some(current)) if given == current => Ok(given),
         (Some(given), Some(current)) => {
-            let scope = if session_address.is_some() {
-                "this session"
-            } else {
-                "this transfer"
-            };
+            let scope = if session_address.is_some() { "this session" } else { "this transfer" };
             Err(format!(
                 "message '{word}' goes to {given:#04x} but {scope} is for {current:#04x}: \
                  all messages of a transfer must use the same address (sessions are per address)"
@@ -137,37 +122,23 @@ fn parse_descriptor(word: &str, last_write: Option<&str>) -> Result<Descriptor, 
         None => (rest, None),
     };
     if length_text == "?" {
-        return Err(format!(
-            "message '{word}': reads of device-given length are not supported"
-        ));
+        return Err(format!("message '{word}': reads of device-given length are not supported"));
     }
-    let len = parse_number(length_text).map_err(|_| {
-        format!(
-            "message '{word}' has no valid length after '{}'",
-            &word[..1]
-        )
-    })?;
+    let len = parse_number(length_text)
+        .map_err(|_| format!("message '{word}' has no valid length after '{}'", &word[..1]))?;
     check_length(word, len)?;
     let address = address_text
         .map(|text| parse_address(text).map_err(|reason| format!("message '{word}': {reason}")))
         .transpose()?;
-    Ok(Descriptor {
-        read,
-        len: len as usize,
-        address,
-    })
+    Ok(Descriptor { read, len: len as usize, address })
 }
 
 fn check_length(word: &str, len: u64) -> Result<(), String> {
     if len == 0 {
-        return Err(format!(
-            "message '{word}' has length 0 (empty messages are not sent)"
-        ));
+        return Err(format!("message '{word}' has length 0 (empty messages are not sent)"));
     }
     if len > MAX_MESSAGE_LEN as u64 {
-        return Err(format!(
-            "message '{word}' is {len} bytes long (at most {MAX_MESSAGE_LEN})"
-        ));
+        return Err(format!("message '{word}' is {len} bytes long (at most {MAX_MESSAGE_LEN})"));
     }
     Ok(())
 }
@@ -193,11 +164,9 @@ fn expand_data_byte(word: &str, remaining: usize) -> Result<Vec<u8>, String> {
     let Some(suffix) = suffix else {
         return Ok(vec![first]);
     };
-    Ok(
-        std::iter::successors(Some(first), |byte| Some(next_byte(*byte, suffix)))
-            .take(remaining)
-            .collect(),
-    )
+    Ok(std::iter::successors(Some(first), |byte| Some(next_byte(*byte, suffix)))
+        .take(remaining)
+        .collect())
 }
 
 /// The byte after `byte` in a suffix sequence; wraps around like i2ctransfer's u8 arithmetic.
@@ -213,10 +182,7 @@ fn next_byte(byte: u8, suffix: char) -> u8 {
 
 /// i2ctransfer's output: one line per read message.
 pub fn format_reads(reads: &[Vec<u8>]) -> Vec<String> {
-    reads
-        .iter()
-        .map(|bytes| super::number::format_bytes(bytes))
-        .collect()
+    reads.iter().map(|bytes| super::number::format_bytes(bytes)).collect()
 }
 
 #[cfg(test)]
@@ -235,19 +201,13 @@ mod tests {
     fn write_then_read_is_one_transfer_to_one_address() {
         let parsed = parse("w2@0x50 0x00 0x10 r4").unwrap();
         assert_eq!(parsed.address, 0x50);
-        assert_eq!(
-            parsed.messages,
-            vec![Message::Write(vec![0x00, 0x10]), Message::Read(4)]
-        );
+        assert_eq!(parsed.messages, vec![Message::Write(vec![0x00, 0x10]), Message::Read(4)]);
     }
 
     #[test]
     fn later_messages_may_repeat_the_same_address() {
         let parsed = parse("w1@0x50 7 r2@80").unwrap();
-        assert_eq!(
-            parsed.messages,
-            vec![Message::Write(vec![7]), Message::Read(2)]
-        );
+        assert_eq!(parsed.messages, vec![Message::Write(vec![7]), Message::Read(2)]);
     }
 
     #[test]
@@ -266,10 +226,7 @@ mod tests {
         assert!(parse("r4 w1@0x50 0").unwrap_err().contains("'r4'"));
         let parsed = parse_in_session("w1 0x10 r4", 0x50).unwrap();
         assert_eq!(parsed.address, 0x50);
-        assert_eq!(
-            parsed.messages,
-            vec![Message::Write(vec![0x10]), Message::Read(4)]
-        );
+        assert_eq!(parsed.messages, vec![Message::Write(vec![0x10]), Message::Read(4)]);
         assert_eq!(parse_in_session("r1@0x50", 0x50).unwrap().address, 0x50);
     }
 
@@ -322,25 +279,16 @@ mod tests {
     #[test]
     fn suffixes_fill_the_rest_of_the_message() {
         let writes = |line: &str| parse(line).unwrap().messages;
-        assert_eq!(
-            writes("w4@0x50 0x10+"),
-            vec![Message::Write(vec![0x10, 0x11, 0x12, 0x13])]
-        );
+        assert_eq!(writes("w4@0x50 0x10+"), vec![Message::Write(vec![0x10, 0x11, 0x12, 0x13])]);
         assert_eq!(writes("w3@0x50 1-"), vec![Message::Write(vec![1, 0, 0xff])]);
-        assert_eq!(
-            writes("w3@0x50 0xfe+"),
-            vec![Message::Write(vec![0xfe, 0xff, 0x00])]
-        );
+        assert_eq!(writes("w3@0x50 0xfe+"), vec![Message::Write(vec![0xfe, 0xff, 0x00])]);
         assert_eq!(writes("w3@0x50 7="), vec![Message::Write(vec![7, 7, 7])]);
         assert_eq!(
             writes("w4@0x50 0 5= r1"),
             vec![Message::Write(vec![0, 5, 5, 5]), Message::Read(1)]
         );
         // A suffix on the last byte of a message fills nothing more.
-        assert_eq!(
-            writes("w1@0x50 9+ r1"),
-            vec![Message::Write(vec![9]), Message::Read(1)]
-        );
+        assert_eq!(writes("w1@0x50 9+ r1"), vec![Message::Write(vec![9]), Message::Read(1)]);
     }
 
     #[test]
@@ -357,20 +305,14 @@ mod tests {
 
     #[test]
     fn message_count_is_limited_like_i2c_rdwr() {
-        let many = std::iter::once("r1@0x50")
-            .chain(std::iter::repeat_n("r1", 42))
-            .collect::<Vec<_>>();
-        assert!(parse_transfer(&many, None)
-            .unwrap_err()
-            .contains("at most 42"));
+        let many =
+            std::iter::once("r1@0x50").chain(std::iter::repeat_n("r1", 42)).collect::<Vec<_>>();
+        assert!(parse_transfer(&many, None).unwrap_err().contains("at most 42"));
         assert!(parse_transfer(&many[..42], None).is_ok());
     }
 
     #[test]
     fn reads_print_like_i2ctransfer() {
-        assert_eq!(
-            format_reads(&[vec![0x00, 0xab], vec![0x7]]),
-            vec!["0x00 0xab", "0x07"]
-        );
+        assert_eq!(format_reads(&[vec![0x00, 0xab], vec![0x7]]), vec!["0x00 0xab", "0x07"]);
     }
 }

@@ -1,1 +1,733 @@
-//! placeholder
+//! The broker owns the truth: which adapters are live (stable id + generation), which sessions
+//! exist, and when /dev/i2c-N is open. It is the only place that opens and drops devices.
+//!
+//! Locking (the rule that keeps a slow device or client from stalling anyone else):
+//! - `state` is held only for short bookkeeping; never across device I/O or client callbacks.
+//! - each adapter's `device` mutex serialises its I/O (as the kernel does per adapter). It may be
+//!   held while briefly taking `state`; `state` is never held while taking a device mutex.
+//! - observers (client callbacks) are called with no lock held; the IPC layer queues them.
+//!
+//! Removal: mark the sessions dead under `state` (no new work is admitted from then on), take the
+//! device mutex (waits for at most the one in-flight transfer), drop the device (closes the fd,
+//! which lets the kernel finish `i2c_del_adapter()`), then notify.
+
+use super::bus::{AdapterDescriptor, BusInfo, BusSelector, Generation, LossReason};
+use super::device::{BusDevice, DeviceOpener};
+use super::error::{Error, ErrorCode, Result};
+use super::policy::{Caller, Limits, Policy};
+use super::request::{
+    func, validate_address, validate_transfer, Message, OperationClass, SmbusOp, SmbusValue,
+};
+use super::stats::Stats;
+use log::{debug, info, warn};
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+/// Told once when a session dies. Implementations must not block (queue the delivery).
+pub trait SessionObserver: Send + Sync {
+    fn session_lost(&self, reason: LossReason, message: &str);
+}
+
+/// Told about hot-plug. Implementations must not block (queue the delivery).
+pub trait BusObserver: Send + Sync {
+    fn bus_added(&self, bus: &BusInfo);
+    fn bus_removed(&self, bus: &BusInfo);
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SessionId(pub u64);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ListenerId(pub u64);
+
+/// What a client asks for when opening a session.
+#[derive(Clone, Debug)]
+pub struct OpenRequest {
+    pub bus: BusSelector,
+    /// None: the bus's current generation.
+    pub generation: Option<Generation>,
+    pub address: i64,
+    pub exclusive: bool,
+}
+
+/// The open fd of one adapter, or why there is none.
+enum Slot {
+    /// No live session: the service does not hold /dev/i2c-N.
+    Idle,
+    Open(Box<dyn BusDevice>),
+    /// The adapter is gone; this generation never opens again.
+    Retired,
+}
+
+struct Adapter {
+    descriptor: AdapterDescriptor,
+    generation: Generation,
+    /// May be learned late (the node can appear after the uevent on Android's ueventd).
+    functionality: AtomicU64,
+    device: Mutex<Slot>,
+}
+
+impl Adapter {
+    fn info(&self) -> BusInfo {
+        BusInfo {
+            bus_number: self.descriptor.bus_number,
+            name: self.descriptor.name.clone(),
+            stable_id: self.descriptor.stable_id.clone(),
+            generation: self.generation,
+            functionality: self.functionality.load(Ordering::Relaxed),
+        }
+    }
+
+    fn lock_device(&self) -> MutexGuard<'_, Slot> {
+        // A panic while holding the slot cannot leave it half-updated: recover the guard.
+        self.device.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SessionState {
+    /// Admitted, waiting to open the device and claim the address.
+    Opening,
+    Live,
+    Dead(LossReason),
+}
+
+struct SessionEntry {
+    caller: Caller,
+    adapter: Arc<Adapter>,
+    address: u16,
+    exclusive: bool,
+    state: SessionState,
+    observer: Arc<dyn SessionObserver>,
+}
+
+impl SessionEntry {
+    fn holds_device(&self) -> bool {
+        matches!(self.state, SessionState::Opening | SessionState::Live)
+    }
+}
+
+struct ListenerEntry {
+    caller: Caller,
+    observer: Arc<dyn BusObserver>,
+}
+
+#[derive(Default)]
+struct State {
+    next_generation: u64,
+    next_session: u64,
+    next_listener: u64,
+    /// Live adapters by generation (unique for all time).
+    adapters: BTreeMap<Generation, Arc<Adapter>>,
+    sessions: HashMap<SessionId, SessionEntry>,
+    listeners: BTreeMap<ListenerId, ListenerEntry>,
+}
+
+impl State {
+    fn find_adapter(&self, selector: &BusSelector) -> Option<&Arc<Adapter>> {
+        self.adapters.values().find(|a| selector.matches(&a.info()))
+    }
+
+    fn adapter_by_number(&self, bus_number: u32) -> Option<Arc<Adapter>> {
+        self.adapters.values().find(|a| a.descriptor.bus_number == bus_number).cloned()
+    }
+
+    fn sessions_of_uid(&self, uid: u32) -> usize {
+        self.sessions.values().filter(|s| s.caller.uid == uid).count()
+    }
+
+    fn has_device_holders(&self, generation: Generation) -> bool {
+        self.sessions.values().any(|s| s.adapter.generation == generation && s.holds_device())
+    }
+
+    /// Marks every session of an adapter dead; returns whom to tell.
+    fn kill_sessions(
+        &mut self,
+        generation: Generation,
+        reason: LossReason,
+    ) -> Vec<Arc<dyn SessionObserver>> {
+        self.sessions
+            .values_mut()
+            .filter(|s| s.adapter.generation == generation && s.holds_device())
+            .map(|s| {
+                s.state = SessionState::Dead(reason);
+                s.observer.clone()
+            })
+            .collect()
+    }
+
+    fn bus_observers(&self) -> Vec<Arc<dyn BusObserver>> {
+        self.listeners.values().map(|l| l.observer.clone()).collect()
+    }
+}
+
+pub struct Broker {
+    opener: Arc<dyn DeviceOpener>,
+    policy: Arc<dyn Policy>,
+    limits: Limits,
+    state: Mutex<State>,
+    stats: Stats,
+}
+
+impl Broker {
+    pub fn new(opener: Arc<dyn DeviceOpener>, policy: Arc<dyn Policy>, limits: Limits) -> Broker {
+        Broker {
+            opener,
+            policy,
+            limits,
+            state: Mutex::new(State { next_generation: 1, ..State::default() }),
+            stats: Stats::default(),
+        }
+    }
+
+    fn lock_state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// Counts an error for the dump and passes it on.
+    fn counted<T>(&self, result: Result<T>) -> Result<T> {
+        if let Err(e) = &result {
+            self.stats.record_error(e.code);
+        }
+        result
+    }
+
+    // ----------------------------------------------------------------- platform events ----
+
+    /// An adapter appeared. A duplicate report (the kernel sends an i2c-dev and an i2c event) is
+    /// ignored; a different adapter under a live number means we missed its removal.
+    pub fn adapter_added(&self, descriptor: AdapterDescriptor) -> Option<BusInfo> {
+        let existing = self.lock_state().adapter_by_number(descriptor.bus_number);
+        if let Some(existing) = existing {
+            if existing.descriptor.devpath == descriptor.devpath
+                && existing.descriptor.name == descriptor.name
+            {
+                debug!("bus {} already known, add ignored", descriptor.bus_number);
+                return None;
+            }
+            warn!(
+                "bus {} reappeared as a different adapter ({} -> {}): removing the old one",
+                descriptor.bus_number, existing.descriptor.devpath, descriptor.devpath
+            );
+            self.retire(existing.generation, LossReason::Removed, "adapter replaced");
+        }
+        let (info, observers) = {
+            let mut state = self.lock_state();
+            let generation = Generation(state.next_generation);
+            state.next_generation += 1;
+            let adapter = Arc::new(Adapter {
+                functionality: AtomicU64::new(descriptor.functionality),
+                descriptor,
+                generation,
+                device: Mutex::new(Slot::Idle),
+            });
+            let info = adapter.info();
+            state.adapters.insert(generation, adapter);
+            (info, state.bus_observers())
+        };
+        Stats::bump(&self.stats.adapters_added);
+        info!(
+            "bus {} added: '{}' stable-id={} generation={} functionality={:#x}",
+            info.bus_number, info.name, info.stable_id, info.generation, info.functionality
+        );
+        for observer in observers {
+            observer.bus_added(&info);
+        }
+        Some(info)
+    }
+
+    /// An adapter went away (remove uevent). `devpath` is checked only for the log: the kernel
+    /// cannot have two adapters with one number, so the live one with that number is the one.
+    pub fn adapter_removed(&self, bus_number: u32, devpath: &str) -> Option<BusInfo> {
+        let adapter = self.lock_state().adapter_by_number(bus_number)?;
+        if adapter.descriptor.devpath != devpath {
+            warn!(
+                "remove of bus {bus_number} names {devpath}, known as {}",
+                adapter.descriptor.devpath
+            );
+        }
+        self.retire(adapter.generation, LossReason::Removed, "the adapter was removed")
+    }
+
+    /// Makes the live set equal to a fresh sysfs scan (after lost uevents).
+    pub fn reconcile(&self, scanned: Vec<AdapterDescriptor>) {
+        let live: Vec<Arc<Adapter>> = self.lock_state().adapters.values().cloned().collect();
+        for adapter in &live {
+            let still_there = scanned.iter().any(|d| {
+                d.bus_number == adapter.descriptor.bus_number
+                    && d.devpath == adapter.descriptor.devpath
+                    && d.name == adapter.descriptor.name
+            });
+            if !still_there {
+                info!("rescan: bus {} is gone", adapter.descriptor.bus_number);
+                self.retire(adapter.generation, LossReason::Removed, "the adapter was removed");
+            }
+        }
+        for descriptor in scanned {
+            self.adapter_added(descriptor);
+        }
+    }
+
+    /// Removes a live adapter: sessions die, the fd closes (after at most one in-flight
+    /// operation), then everyone is told.
+    fn retire(&self, generation: Generation, reason: LossReason, why: &str) -> Option<BusInfo> {
+        let started = Instant::now();
+        let (adapter, victims, listeners) = {
+            let mut state = self.lock_state();
+            let adapter = state.adapters.remove(&generation)?;
+            let victims = state.kill_sessions(generation, reason);
+            (adapter, victims, state.bus_observers())
+        };
+        let fd_was_open = {
+            let mut slot = adapter.lock_device();
+            matches!(std::mem::replace(&mut *slot, Slot::Retired), Slot::Open(_))
+        };
+        let latency = started.elapsed();
+        self.stats.record_removal(latency);
+        Stats::bump(&self.stats.adapters_removed);
+        let info = adapter.info();
+        info!(
+            "bus {} generation {} removed: {} session(s) lost, fd {} after {:?}",
+            info.bus_number,
+            info.generation,
+            victims.len(),
+            if fd_was_open { "closed" } else { "was not open" },
+            latency
+        );
+        let message = format!(
+            "bus {} ('{}', generation {}): {why}",
+            info.bus_number, info.stable_id, info.generation
+        );
+        self.notify_lost(victims, reason, &message);
+        for listener in listeners {
+            listener.bus_removed(&info);
+        }
+        Some(info)
+    }
+
+    fn notify_lost(
+        &self,
+        victims: Vec<Arc<dyn SessionObserver>>,
+        reason: LossReason,
+        message: &str,
+    ) {
+        Stats::add(&self.stats.sessions_lost, victims.len() as u64);
+        for victim in victims {
+            victim.session_lost(reason, message);
+        }
+    }
+
+    /// The service is going away: every session dies with SHUTDOWN and every fd closes.
+    pub fn shutdown(&self) {
+        let generations: Vec<Generation> = self.lock_state().adapters.keys().copied().collect();
+        for generation in generations {
+            self.retire(generation, LossReason::Shutdown, "the service is shutting down");
+        }
+    }
+
+    // ------------------------------------------------------------------- client calls ----
+
+    pub fn list_buses(&self) -> Vec<BusInfo> {
+        let mut buses: Vec<BusInfo> =
+            self.lock_state().adapters.values().map(|a| a.info()).collect();
+        buses.sort_by_key(|b| b.bus_number);
+        buses
+    }
+
+    pub fn open_session(
+        &self,
+        caller: Caller,
+        request: &OpenRequest,
+        observer: Arc<dyn SessionObserver>,
+    ) -> Result<(SessionId, BusInfo)> {
+        let result = self.open_session_inner(caller, request, observer);
+        self.counted(result)
+    }
+
+    fn open_session_inner(
+        &self,
+        caller: Caller,
+        request: &OpenRequest,
+        observer: Arc<dyn SessionObserver>,
+    ) -> Result<(SessionId, BusInfo)> {
+        let address = validate_address(request.address)?;
+        let (id, adapter) = self.admit(caller, request, address, observer)?;
+        match self.attach_device(id, &adapter, address) {
+            Ok(()) => {
+                Stats::bump(&self.stats.sessions_opened);
+                debug!(
+                    "session {} opened by uid {} on bus {} address {address:#04x}",
+                    id.0, caller.uid, adapter.descriptor.bus_number
+                );
+                Ok((id, adapter.info()))
+            }
+            Err(e) => {
+                self.lock_state().sessions.remove(&id);
+                self.release_device_if_unused(&adapter);
+                Err(e)
+            }
+        }
+    }
+
+    /// Step 1 of open, under `state` only: find the bus, apply policy, quota and exclusivity,
+    /// and record the session as Opening so a concurrent removal sees (and kills) it.
+    fn admit(
+        &self,
+        caller: Caller,
+        request: &OpenRequest,
+        address: u16,
+        observer: Arc<dyn SessionObserver>,
+    ) -> Result<(SessionId, Arc<Adapter>)> {
+        let mut state = self.lock_state();
+        let adapter = state.find_adapter(&request.bus).cloned().ok_or_else(|| {
+            Error::new(ErrorCode::NoSuchBus, format!("no live {} (see listBuses)", request.bus))
+        })?;
+        if let Some(wanted) = request.generation {
+            if wanted != adapter.generation {
+                return Err(Error::new(
+                    ErrorCode::NoSuchBus,
+                    format!(
+                        "{} is at generation {}, not {wanted}: the adapter you saw is gone",
+                        request.bus, adapter.generation
+                    ),
+                ));
+            }
+        }
+        self.policy.check_open(&caller, &adapter.info(), address, request.exclusive)?;
+        if state.sessions_of_uid(caller.uid) >= self.limits.max_sessions_per_uid {
+            return Err(Error::new(
+                ErrorCode::QuotaExceeded,
+                format!(
+                    "uid {} already holds {} sessions (close some first)",
+                    caller.uid, self.limits.max_sessions_per_uid
+                ),
+            ));
+        }
+        let conflict = state.sessions.values().any(|s| {
+            s.adapter.generation == adapter.generation
+                && s.address == address
+                && s.holds_device()
+                && (s.exclusive || request.exclusive)
+        });
+        if conflict {
+            return Err(Error::new(
+                ErrorCode::AddressBusy,
+                format!(
+                    "address {address:#04x} on bus {} is held exclusively",
+                    adapter.descriptor.bus_number
+                ),
+            ));
+        }
+        let id = SessionId(state.next_session);
+        state.next_session += 1;
+        state.sessions.insert(
+            id,
+            SessionEntry {
+                caller,
+                adapter: adapter.clone(),
+                address,
+                exclusive: request.exclusive,
+                state: SessionState::Opening,
+                observer,
+            },
+        );
+        Ok((id, adapter))
+    }
+
+    /// Step 2 of open, under the device mutex: open /dev/i2c-N if idle, check that no kernel
+    /// driver owns the address, and make the session Live unless it was killed meanwhile.
+    fn attach_device(&self, id: SessionId, adapter: &Adapter, address: u16) -> Result<()> {
+        let mut slot = adapter.lock_device();
+        if matches!(*slot, Slot::Retired) {
+            return Err(bus_gone(adapter));
+        }
+        if matches!(*slot, Slot::Idle) {
+            let device = self.opener.open(adapter.descriptor.bus_number).map_err(|e| {
+                if e.errno == libc::ENOENT || e.errno == libc::ENODEV {
+                    Error::new(ErrorCode::BusGone, e.to_string())
+                } else {
+                    Error::from(e)
+                }
+            })?;
+            *slot = Slot::Open(device);
+            self.learn_functionality(adapter);
+        }
+        if let Slot::Open(device) = &mut *slot {
+            device.claim(address).map_err(|e| {
+                let mut error = Error::from(e);
+                if error.code == ErrorCode::AddressBusy {
+                    error.message = format!(
+                        "a kernel driver is bound to {address:#04x} on bus {}",
+                        adapter.descriptor.bus_number
+                    );
+                }
+                error
+            })?;
+        }
+        let mut state = self.lock_state();
+        match state.sessions.get_mut(&id) {
+            Some(entry) if entry.state == SessionState::Opening => {
+                entry.state = SessionState::Live;
+                Ok(())
+            }
+            _ => Err(bus_gone(adapter)),
+        }
+    }
+
+    fn learn_functionality(&self, adapter: &Adapter) {
+        if adapter.functionality.load(Ordering::Relaxed) != 0 {
+            return;
+        }
+        match self.opener.functionality(adapter.descriptor.bus_number) {
+            Ok(funcs) => adapter.functionality.store(funcs, Ordering::Relaxed),
+            Err(e) => warn!("I2C_FUNCS of bus {}: {e}", adapter.descriptor.bus_number),
+        }
+    }
+
+    /// Closes /dev/i2c-N once no session needs it (the service holds fds only for live sessions).
+    fn release_device_if_unused(&self, adapter: &Adapter) {
+        let mut slot = adapter.lock_device();
+        if matches!(*slot, Slot::Open(_))
+            && !self.lock_state().has_device_holders(adapter.generation)
+        {
+            *slot = Slot::Idle;
+            debug!("bus {}: last session gone, fd closed", adapter.descriptor.bus_number);
+        }
+    }
+
+    /// Ends a session (close(), the client letting go, or the client dying). Idempotent.
+    pub fn close_session(&self, id: SessionId) {
+        let Some(entry) = self.lock_state().sessions.remove(&id) else {
+            return;
+        };
+        Stats::bump(&self.stats.sessions_closed);
+        debug!("session {} closed ({:?})", id.0, entry.state);
+        if entry.holds_device() {
+            self.release_device_if_unused(&entry.adapter);
+        }
+    }
+
+    /// Revokes every session on a live bus (admin release before rmmod). The adapter stays; the
+    /// revoked sessions are dead for good.
+    pub fn revoke(&self, caller: Caller, bus: &BusSelector) -> Result<usize> {
+        let result = self.revoke_inner(caller, bus);
+        self.counted(result)
+    }
+
+    fn revoke_inner(&self, caller: Caller, bus: &BusSelector) -> Result<usize> {
+        self.policy.check_admin(&caller)?;
+        let (adapter, victims) = {
+            let mut state = self.lock_state();
+            let adapter = state
+                .find_adapter(bus)
+                .cloned()
+                .ok_or_else(|| Error::new(ErrorCode::NoSuchBus, format!("no live {bus}")))?;
+            let victims = state.kill_sessions(adapter.generation, LossReason::Revoked);
+            (adapter, victims)
+        };
+        self.release_device_if_unused(&adapter);
+        Stats::bump(&self.stats.revocations);
+        let count = victims.len();
+        info!(
+            "bus {} revoked by uid {}: {count} session(s) killed, fd closed",
+            adapter.descriptor.bus_number, caller.uid
+        );
+        let message = format!(
+            "bus {} ('{}') was revoked by an administrator",
+            adapter.descriptor.bus_number, adapter.descriptor.stable_id
+        );
+        self.notify_lost(victims, LossReason::Revoked, &message);
+        Ok(count)
+    }
+
+    // ------------------------------------------------------------------- session calls ----
+
+    pub fn session_info(&self, id: SessionId) -> Result<(BusInfo, u16)> {
+        let result = self.live_session(id).map(|(_, adapter, address)| (adapter.info(), address));
+        self.counted(result)
+    }
+
+    /// Looks up a session that may still do work.
+    fn live_session(&self, id: SessionId) -> Result<(Caller, Arc<Adapter>, u16)> {
+        let state = self.lock_state();
+        let entry = state.sessions.get(&id).ok_or_else(|| {
+            Error::new(ErrorCode::SessionClosed, "the session was closed; open a new one")
+        })?;
+        match entry.state {
+            SessionState::Live | SessionState::Opening => {
+                Ok((entry.caller, entry.adapter.clone(), entry.address))
+            }
+            SessionState::Dead(reason) => Err(Error::new(
+                ErrorCode::BusGone,
+                format!(
+                    "bus {} generation {} is gone ({reason}); this session is dead for good",
+                    entry.adapter.descriptor.bus_number, entry.adapter.generation
+                ),
+            )),
+        }
+    }
+
+    pub fn transfer(&self, id: SessionId, messages: &[Message]) -> Result<Vec<Vec<u8>>> {
+        let result = validate_transfer(messages).and_then(|()| {
+            self.with_device(id, OperationClass::RawTransfer, func::I2C_FUNC_I2C, |dev, addr| {
+                dev.transfer(addr, messages)
+            })
+        });
+        if let Ok(reads) = &result {
+            Stats::bump(&self.stats.transfers);
+            Stats::add(&self.stats.bytes_read, reads.iter().map(|r| r.len() as u64).sum());
+            let written = messages.iter().map(|m| match m {
+                Message::Write(data) => data.len() as u64,
+                Message::Read(_) => 0,
+            });
+            Stats::add(&self.stats.bytes_written, written.sum());
+        }
+        self.counted(result)
+    }
+
+    pub fn smbus(&self, id: SessionId, op: &SmbusOp) -> Result<SmbusValue> {
+        let result = op.validate().and_then(|()| {
+            self.with_device(id, op.class(), op.required_functionality(), |dev, addr| {
+                dev.smbus(addr, op)
+            })
+        });
+        if result.is_ok() {
+            Stats::bump(&self.stats.smbus_operations);
+        }
+        self.counted(result)
+    }
+
+    /// Runs one operation on the session's device: policy, functionality, then the device mutex,
+    /// under which the session must still be live (so removal and revoke win every race).
+    fn with_device<T>(
+        &self,
+        id: SessionId,
+        class: OperationClass,
+        required: u64,
+        operation: impl FnOnce(
+            &mut dyn BusDevice,
+            u16,
+        ) -> std::result::Result<T, super::device::DeviceError>,
+    ) -> Result<T> {
+        let (caller, adapter, address) = self.live_session(id)?;
+        let info = adapter.info();
+        self.policy.check_operation(&caller, &info, address, class)?;
+        if info.functionality & required != required {
+            return Err(Error::new(
+                ErrorCode::NotSupported,
+                format!(
+                    "bus {} ('{}') cannot do this (functionality {:#x} lacks {required:#x}){}",
+                    info.bus_number,
+                    info.name,
+                    info.functionality,
+                    if required == func::I2C_FUNC_I2C {
+                        ": SMBus-only adapter, use SMBus operations"
+                    } else {
+                        ""
+                    }
+                ),
+            ));
+        }
+        let mut slot = adapter.lock_device();
+        self.live_session(id)?;
+        match &mut *slot {
+            Slot::Open(device) => operation(device.as_mut(), address).map_err(Error::from),
+            Slot::Retired => Err(bus_gone(&adapter)),
+            Slot::Idle => Err(Error::new(ErrorCode::SessionClosed, "the session was closed")),
+        }
+    }
+
+    // ---------------------------------------------------------------------- listeners ----
+
+    pub fn add_listener(
+        &self,
+        caller: Caller,
+        observer: Arc<dyn BusObserver>,
+    ) -> Result<ListenerId> {
+        let result = {
+            let mut state = self.lock_state();
+            let held = state.listeners.values().filter(|l| l.caller.uid == caller.uid).count();
+            if held >= self.limits.max_listeners_per_uid {
+                Err(Error::new(
+                    ErrorCode::QuotaExceeded,
+                    format!("uid {} already has {held} bus listeners", caller.uid),
+                ))
+            } else {
+                let id = ListenerId(state.next_listener);
+                state.next_listener += 1;
+                state.listeners.insert(id, ListenerEntry { caller, observer });
+                Ok(id)
+            }
+        };
+        self.counted(result)
+    }
+
+    pub fn remove_listener(&self, id: ListenerId) -> bool {
+        self.lock_state().listeners.remove(&id).is_some()
+    }
+
+    // --------------------------------------------------------------------------- dump ----
+
+    /// A human-readable picture of buses, sessions and counters (dumpsys).
+    pub fn dump(&self) -> String {
+        let mut out = String::new();
+        {
+            let state = self.lock_state();
+            let _ = writeln!(out, "buses ({}):", state.adapters.len());
+            for adapter in state.adapters.values() {
+                let info = adapter.info();
+                let fd = match adapter.device.try_lock().as_deref() {
+                    Ok(Slot::Open(_)) => "open",
+                    Ok(Slot::Idle) => "closed",
+                    Ok(Slot::Retired) => "retired",
+                    Err(_) => "busy",
+                };
+                let _ = writeln!(
+                    out,
+                    "  i2c-{} generation={} fd={fd} functionality={:#x} stable-id={} name='{}'",
+                    info.bus_number, info.generation, info.functionality, info.stable_id, info.name
+                );
+            }
+            let mut sessions: Vec<_> = state.sessions.iter().collect();
+            sessions.sort_by_key(|(id, _)| **id);
+            let _ = writeln!(out, "sessions ({}):", sessions.len());
+            for (id, s) in sessions {
+                let _ = writeln!(
+                    out,
+                    "  #{} uid={} pid={} bus={} generation={} address={:#04x} {}{:?}",
+                    id.0,
+                    s.caller.uid,
+                    s.caller.pid,
+                    s.adapter.descriptor.bus_number,
+                    s.adapter.generation,
+                    s.address,
+                    if s.exclusive { "exclusive " } else { "" },
+                    s.state
+                );
+            }
+            let _ = writeln!(out, "bus listeners: {}", state.listeners.len());
+        }
+        self.stats.render(&mut out);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests;
+
+fn bus_gone(adapter: &Adapter) -> Error {
+    Error::new(
+        ErrorCode::BusGone,
+        format!(
+            "bus {} generation {} is gone; this session is dead for good",
+            adapter.descriptor.bus_number, adapter.generation
+        ),
+    )
+}

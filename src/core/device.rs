@@ -44,7 +44,8 @@ pub trait BusDevice: Send {
     /// Checks that no kernel driver owns `address` (I2C_SLAVE fails with EBUSY then).
     fn claim(&mut self, address: u16) -> Result<(), DeviceError>;
     /// One combined transfer (I2C_RDWR); returns the bytes of each read message, in order.
-    fn transfer(&mut self, address: u16, messages: &[Message]) -> Result<Vec<Vec<u8>>, DeviceError>;
+    fn transfer(&mut self, address: u16, messages: &[Message])
+        -> Result<Vec<Vec<u8>>, DeviceError>;
     /// One SMBus operation (I2C_SMBUS).
     fn smbus(&mut self, address: u16, op: &SmbusOp) -> Result<SmbusValue, DeviceError>;
 }

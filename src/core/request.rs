@@ -167,7 +167,10 @@ pub fn validate_address(address: i64) -> Result<u16> {
 /// Checks a combined transfer against the limits of I2C_RDWR.
 pub fn validate_transfer(messages: &[Message]) -> Result<()> {
     if messages.is_empty() {
-        return Err(Error::new(ErrorCode::InvalidArgument, "a transfer needs at least one message"));
+        return Err(Error::new(
+            ErrorCode::InvalidArgument,
+            "a transfer needs at least one message",
+        ));
     }
     if messages.len() > MAX_MESSAGES {
         return Err(Error::new(

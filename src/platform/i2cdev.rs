@@ -76,39 +76,15 @@ const FUNCTIONALITY_NAMES: [(u64, &str); 14] = [
     (I2C_FUNC_SMBUS_QUICK, "I2C_FUNC_SMBUS_QUICK"),
     (I2C_FUNC_SMBUS_READ_BYTE, "I2C_FUNC_SMBUS_READ_BYTE"),
     (I2C_FUNC_SMBUS_WRITE_BYTE, "I2C_FUNC_SMBUS_WRITE_BYTE"),
-    (
-        I2C_FUNC_SMBUS_READ_BYTE_DATA,
-        "I2C_FUNC_SMBUS_READ_BYTE_DATA",
-    ),
-    (
-        I2C_FUNC_SMBUS_WRITE_BYTE_DATA,
-        "I2C_FUNC_SMBUS_WRITE_BYTE_DATA",
-    ),
-    (
-        I2C_FUNC_SMBUS_READ_WORD_DATA,
-        "I2C_FUNC_SMBUS_READ_WORD_DATA",
-    ),
-    (
-        I2C_FUNC_SMBUS_WRITE_WORD_DATA,
-        "I2C_FUNC_SMBUS_WRITE_WORD_DATA",
-    ),
+    (I2C_FUNC_SMBUS_READ_BYTE_DATA, "I2C_FUNC_SMBUS_READ_BYTE_DATA"),
+    (I2C_FUNC_SMBUS_WRITE_BYTE_DATA, "I2C_FUNC_SMBUS_WRITE_BYTE_DATA"),
+    (I2C_FUNC_SMBUS_READ_WORD_DATA, "I2C_FUNC_SMBUS_READ_WORD_DATA"),
+    (I2C_FUNC_SMBUS_WRITE_WORD_DATA, "I2C_FUNC_SMBUS_WRITE_WORD_DATA"),
     (I2C_FUNC_SMBUS_PROC_CALL, "I2C_FUNC_SMBUS_PROC_CALL"),
-    (
-        I2C_FUNC_SMBUS_READ_BLOCK_DATA,
-        "I2C_FUNC_SMBUS_READ_BLOCK_DATA",
-    ),
-    (
-        I2C_FUNC_SMBUS_WRITE_BLOCK_DATA,
-        "I2C_FUNC_SMBUS_WRITE_BLOCK_DATA",
-    ),
-    (
-        I2C_FUNC_SMBUS_READ_I2C_BLOCK,
-        "I2C_FUNC_SMBUS_READ_I2C_BLOCK",
-    ),
-    (
-        I2C_FUNC_SMBUS_WRITE_I2C_BLOCK,
-        "I2C_FUNC_SMBUS_WRITE_I2C_BLOCK",
-    ),
+    (I2C_FUNC_SMBUS_READ_BLOCK_DATA, "I2C_FUNC_SMBUS_READ_BLOCK_DATA"),
+    (I2C_FUNC_SMBUS_WRITE_BLOCK_DATA, "I2C_FUNC_SMBUS_WRITE_BLOCK_DATA"),
+    (I2C_FUNC_SMBUS_READ_I2C_BLOCK, "I2C_FUNC_SMBUS_READ_I2C_BLOCK"),
+    (I2C_FUNC_SMBUS_WRITE_I2C_BLOCK, "I2C_FUNC_SMBUS_WRITE_I2C_BLOCK"),
 ];
 
 /// The kernel name of the first bit of `required` that `available` lacks, or None if none is
@@ -133,9 +109,7 @@ pub struct I2cDevOpener {
 
 impl I2cDevOpener {
     pub fn new(dev_root: impl Into<PathBuf>) -> Self {
-        I2cDevOpener {
-            dev_root: dev_root.into(),
-        }
+        I2cDevOpener { dev_root: dev_root.into() }
     }
 
     fn node_path(&self, bus_number: u32) -> PathBuf {
@@ -206,12 +180,7 @@ struct I2cDevDevice {
 
 impl I2cDevDevice {
     fn new(bus: LinuxI2CBus, path: PathBuf, functionality: u64) -> Self {
-        I2cDevDevice {
-            bus,
-            path,
-            functionality,
-            slave_address: None,
-        }
+        I2cDevDevice { bus, path, functionality, slave_address: None }
     }
 
     fn error(&self, errno: i32, what: impl std::fmt::Display) -> DeviceError {
@@ -256,20 +225,12 @@ impl I2cDevDevice {
         address: u16,
         operation: &str,
     ) -> Result<(), DeviceError> {
-        let request = uapi::i2c_smbus_ioctl_data {
-            read_write,
-            command,
-            size,
-            data,
-        };
+        let request = uapi::i2c_smbus_ioctl_data { read_write, command, size, data };
         // SAFETY: `request` and the i2c_smbus_data it points to are live for the whole call and
         // laid out as the kernel's structs (repr(C)); the kernel reads and writes at most
         // I2C_SMBUS_BLOCK_MAX + 2 bytes of `data`, which is exactly its size.
         unsafe { uapi::i2c_smbus(self.bus.as_raw_fd(), &request) }.map_err(|errno| {
-            self.error(
-                errno as i32,
-                format!("I2C_SMBUS {operation} at {address:#04x}"),
-            )
+            self.error(errno as i32, format!("I2C_SMBUS {operation} at {address:#04x}"))
         })?;
         Ok(())
     }
@@ -293,9 +254,7 @@ fn smbus_operation_name(op: &SmbusOp) -> &'static str {
 }
 
 fn empty_smbus_data() -> uapi::i2c_smbus_data {
-    uapi::i2c_smbus_data {
-        block: [0; uapi::I2C_SMBUS_BLOCK_MAX + 2],
-    }
+    uapi::i2c_smbus_data { block: [0; uapi::I2C_SMBUS_BLOCK_MAX + 2] }
 }
 
 /// A block for the kernel: block[0] = length (1..=32), then the bytes. Err(errno) otherwise.
@@ -365,23 +324,14 @@ impl BusDevice for I2cDevDevice {
             kernel_messages.push(kernel_message.with_address(address));
         }
 
-        let done = self
-            .bus
-            .transfer(kernel_messages.as_mut_slice())
-            .map_err(|err| {
-                crate_error(
-                    &err,
-                    format!("{}: I2C_RDWR at {address:#04x}", self.path.display()),
-                )
-            })?;
+        let done = self.bus.transfer(kernel_messages.as_mut_slice()).map_err(|err| {
+            crate_error(&err, format!("{}: I2C_RDWR at {address:#04x}", self.path.display()))
+        })?;
         drop(kernel_messages);
         if done as usize != messages.len() {
             return Err(self.error(
                 libc::EIO,
-                format!(
-                    "I2C_RDWR at {address:#04x}: {done} of {} messages done",
-                    messages.len()
-                ),
+                format!("I2C_RDWR at {address:#04x}: {done} of {} messages done", messages.len()),
             ));
         }
         Ok(read_buffers)
@@ -396,10 +346,7 @@ impl BusDevice for I2cDevDevice {
         })?;
         self.smbus_ioctl(read_write, command, size, &mut data, address, operation)?;
         smbus_result(op, &data).map_err(|errno| {
-            self.error(
-                errno,
-                format!("I2C_SMBUS {operation} at {address:#04x}: bad block count"),
-            )
+            self.error(errno, format!("I2C_SMBUS {operation} at {address:#04x}: bad block count"))
         })
     }
 }
@@ -408,10 +355,7 @@ impl BusDevice for I2cDevDevice {
 /// the kernel as u16). The core validates first; this only keeps the backend safe on its own.
 fn check_transfer_shape(messages: &[Message]) -> Result<(), (i32, String)> {
     if messages.is_empty() || messages.len() > MAX_MESSAGES {
-        return Err((
-            libc::EINVAL,
-            format!("I2C_RDWR with {} messages", messages.len()),
-        ));
+        return Err((libc::EINVAL, format!("I2C_RDWR with {} messages", messages.len())));
     }
     for (index, message) in messages.iter().enumerate() {
         let len = match message {
@@ -419,10 +363,7 @@ fn check_transfer_shape(messages: &[Message]) -> Result<(), (i32, String)> {
             Message::Write(bytes) => bytes.len(),
         };
         if len == 0 || len > MAX_MESSAGE_LEN {
-            return Err((
-                libc::EMSGSIZE,
-                format!("I2C_RDWR message {index} has {len} bytes"),
-            ));
+            return Err((libc::EMSGSIZE, format!("I2C_RDWR message {index} has {len} bytes")));
         }
     }
     Ok(())
@@ -434,11 +375,7 @@ fn smbus_request(op: &SmbusOp) -> Result<(u8, u8, u32, uapi::i2c_smbus_data), i3
     let mut data = empty_smbus_data();
     let request = match op {
         SmbusOp::Quick { read } => {
-            let read_write = if *read {
-                I2C_SMBUS_READ
-            } else {
-                I2C_SMBUS_WRITE
-            };
+            let read_write = if *read { I2C_SMBUS_READ } else { I2C_SMBUS_WRITE };
             (read_write, 0, I2C_SMBUS_QUICK, data)
         }
         SmbusOp::ReadByte => (I2C_SMBUS_READ, 0, I2C_SMBUS_BYTE, data),
@@ -455,31 +392,21 @@ fn smbus_request(op: &SmbusOp) -> Result<(u8, u8, u32, uapi::i2c_smbus_data), i3
             (I2C_SMBUS_WRITE, *register, I2C_SMBUS_WORD_DATA, data)
         }
         SmbusOp::ReadBlockData(register) => (I2C_SMBUS_READ, *register, I2C_SMBUS_BLOCK_DATA, data),
-        SmbusOp::WriteBlockData(register, bytes) => (
-            I2C_SMBUS_WRITE,
-            *register,
-            I2C_SMBUS_BLOCK_DATA,
-            block_data(bytes)?,
-        ),
+        SmbusOp::WriteBlockData(register, bytes) => {
+            (I2C_SMBUS_WRITE, *register, I2C_SMBUS_BLOCK_DATA, block_data(bytes)?)
+        }
         SmbusOp::ReadI2cBlockData(register, len) => {
             // The kernel reads the wanted length from block[0] for this transaction type.
             let wanted = u8::try_from(*len).map_err(|_| libc::EMSGSIZE)?;
             if wanted == 0 || *len > I2C_SMBUS_BLOCK_MAX {
-                return Err(if wanted == 0 {
-                    libc::EINVAL
-                } else {
-                    libc::EMSGSIZE
-                });
+                return Err(if wanted == 0 { libc::EINVAL } else { libc::EMSGSIZE });
             }
             data.block[0] = wanted;
             (I2C_SMBUS_READ, *register, I2C_SMBUS_I2C_BLOCK_DATA, data)
         }
-        SmbusOp::WriteI2cBlockData(register, bytes) => (
-            I2C_SMBUS_WRITE,
-            *register,
-            I2C_SMBUS_I2C_BLOCK_DATA,
-            block_data(bytes)?,
-        ),
+        SmbusOp::WriteI2cBlockData(register, bytes) => {
+            (I2C_SMBUS_WRITE, *register, I2C_SMBUS_I2C_BLOCK_DATA, block_data(bytes)?)
+        }
     };
     Ok(request)
 }
@@ -545,22 +472,13 @@ mod tests {
     #[test]
     fn missing_functionality_names_the_kernel_bit() {
         assert_eq!(missing_functionality(I2C_FUNC_I2C, I2C_FUNC_I2C), None);
-        assert_eq!(
-            missing_functionality(I2C_FUNC_SMBUS_EMUL, I2C_FUNC_I2C),
-            Some("I2C_FUNC_I2C")
-        );
+        assert_eq!(missing_functionality(I2C_FUNC_SMBUS_EMUL, I2C_FUNC_I2C), Some("I2C_FUNC_I2C"));
         assert_eq!(
             missing_functionality(I2C_FUNC_SMBUS_EMUL, I2C_FUNC_SMBUS_READ_BLOCK_DATA),
             Some("I2C_FUNC_SMBUS_READ_BLOCK_DATA")
         );
-        assert_eq!(
-            missing_functionality(I2C_FUNC_SMBUS_EMUL, I2C_FUNC_SMBUS_READ_BYTE_DATA),
-            None
-        );
-        assert_eq!(
-            missing_functionality(0, 1 << 40),
-            Some("I2C_FUNC_(unknown)")
-        );
+        assert_eq!(missing_functionality(I2C_FUNC_SMBUS_EMUL, I2C_FUNC_SMBUS_READ_BYTE_DATA), None);
+        assert_eq!(missing_functionality(0, 1 << 40), Some("I2C_FUNC_(unknown)"));
         for op in [SmbusOp::ReadBlockData(0), SmbusOp::Quick { read: true }] {
             assert!(missing_functionality(0, op.required_functionality()).is_some());
         }
@@ -572,11 +490,7 @@ mod tests {
         let opener = I2cDevOpener::new(dir.path());
         let err = opener.open(3).err().unwrap();
         assert_eq!(err.errno, libc::ENOENT);
-        assert!(
-            err.context
-                .contains(&dir.path().join("i2c-3").display().to_string()),
-            "{err}"
-        );
+        assert!(err.context.contains(&dir.path().join("i2c-3").display().to_string()), "{err}");
         assert_eq!(opener.functionality(3).unwrap_err().errno, libc::ENOENT);
     }
 
@@ -612,9 +526,7 @@ mod tests {
     fn transfer_on_an_smbus_only_adapter_is_refused_without_an_ioctl() {
         let dir = tempfile::tempdir().unwrap();
         let mut device = device_over_regular_file(dir.path(), I2C_FUNC_SMBUS_EMUL);
-        let err = device
-            .transfer(0x50, &[Message::Write(vec![0]), Message::Read(2)])
-            .unwrap_err();
+        let err = device.transfer(0x50, &[Message::Write(vec![0]), Message::Read(2)]).unwrap_err();
         // EOPNOTSUPP, not the ENOTTY an ioctl on a regular file would give.
         assert_eq!(err.errno, libc::EOPNOTSUPP);
         assert!(err.context.contains("I2C_FUNC_I2C"), "{err}");
@@ -625,18 +537,10 @@ mod tests {
     fn smbus_without_the_functionality_is_refused_without_an_ioctl() {
         let dir = tempfile::tempdir().unwrap();
         let mut device = device_over_regular_file(dir.path(), I2C_FUNC_SMBUS_EMUL);
-        let err = device
-            .smbus(0x50, &SmbusOp::ReadBlockData(0x10))
-            .unwrap_err();
+        let err = device.smbus(0x50, &SmbusOp::ReadBlockData(0x10)).unwrap_err();
         assert_eq!(err.errno, libc::EOPNOTSUPP);
-        assert!(
-            err.context.contains("I2C_FUNC_SMBUS_READ_BLOCK_DATA"),
-            "{err}"
-        );
-        assert_eq!(
-            device.slave_address, None,
-            "no I2C_SLAVE before the refusal"
-        );
+        assert!(err.context.contains("I2C_FUNC_SMBUS_READ_BLOCK_DATA"), "{err}");
+        assert_eq!(device.slave_address, None, "no I2C_SLAVE before the refusal");
     }
 
     #[test]
@@ -647,10 +551,7 @@ mod tests {
 
         let err = device.smbus(0x50, &SmbusOp::ReadByteData(0)).unwrap_err();
         assert_eq!(err.errno, libc::ENOTTY);
-        assert!(
-            err.context.contains(&path) && err.context.contains("I2C_SLAVE 0x50"),
-            "{err}"
-        );
+        assert!(err.context.contains(&path) && err.context.contains("I2C_SLAVE 0x50"), "{err}");
         assert_eq!(device.slave_address, None);
 
         let err = device.claim(0x51).unwrap_err();
@@ -658,31 +559,15 @@ mod tests {
 
         let err = device.transfer(0x50, &[Message::Read(1)]).unwrap_err();
         assert_eq!(err.errno, libc::ENOTTY);
-        assert!(
-            err.context.contains(&path) && err.context.contains("I2C_RDWR"),
-            "{err}"
-        );
+        assert!(err.context.contains(&path) && err.context.contains("I2C_RDWR"), "{err}");
     }
 
     #[test]
     fn transfers_the_kernel_would_refuse_never_reach_it() {
         assert_eq!(check_transfer_shape(&[]).unwrap_err().0, libc::EINVAL);
-        assert_eq!(
-            check_transfer_shape(&[Message::Read(0)]).unwrap_err().0,
-            libc::EMSGSIZE
-        );
-        assert_eq!(
-            check_transfer_shape(&[Message::Read(70_000)])
-                .unwrap_err()
-                .0,
-            libc::EMSGSIZE
-        );
-        assert_eq!(
-            check_transfer_shape(&vec![Message::Read(1); 43])
-                .unwrap_err()
-                .0,
-            libc::EINVAL
-        );
+        assert_eq!(check_transfer_shape(&[Message::Read(0)]).unwrap_err().0, libc::EMSGSIZE);
+        assert_eq!(check_transfer_shape(&[Message::Read(70_000)]).unwrap_err().0, libc::EMSGSIZE);
+        assert_eq!(check_transfer_shape(&vec![Message::Read(1); 43]).unwrap_err().0, libc::EINVAL);
         assert!(check_transfer_shape(&[Message::Write(vec![1]), Message::Read(8192)]).is_ok());
     }
 
@@ -690,17 +575,11 @@ mod tests {
     fn smbus_requests_fill_the_kernel_union_as_i2c_dev_expects() {
         let (rw, command, size, data) =
             smbus_request(&SmbusOp::WriteWordData(0x10, 0xbeef)).unwrap();
-        assert_eq!(
-            (rw, command, size),
-            (uapi::I2C_SMBUS_WRITE, 0x10, uapi::I2C_SMBUS_WORD_DATA)
-        );
+        assert_eq!((rw, command, size), (uapi::I2C_SMBUS_WRITE, 0x10, uapi::I2C_SMBUS_WORD_DATA));
         assert_eq!(u16::from_ne_bytes([data.block[0], data.block[1]]), 0xbeef);
 
         let (rw, command, size, _) = smbus_request(&SmbusOp::WriteByte(0x42)).unwrap();
-        assert_eq!(
-            (rw, command, size),
-            (uapi::I2C_SMBUS_WRITE, 0x42, uapi::I2C_SMBUS_BYTE)
-        );
+        assert_eq!((rw, command, size), (uapi::I2C_SMBUS_WRITE, 0x42, uapi::I2C_SMBUS_BYTE));
 
         let (_, _, size, data) = smbus_request(&SmbusOp::WriteBlockData(1, vec![7, 8, 9])).unwrap();
         assert_eq!(size, uapi::I2C_SMBUS_BLOCK_DATA);
@@ -716,18 +595,9 @@ mod tests {
             smbus_request(&SmbusOp::WriteBlockData(0, vec![0; 33])).err(),
             Some(libc::EMSGSIZE)
         );
-        assert_eq!(
-            smbus_request(&SmbusOp::WriteI2cBlockData(0, vec![])).err(),
-            Some(libc::EINVAL)
-        );
-        assert_eq!(
-            smbus_request(&SmbusOp::ReadI2cBlockData(0, 0)).err(),
-            Some(libc::EINVAL)
-        );
-        assert_eq!(
-            smbus_request(&SmbusOp::ReadI2cBlockData(0, 300)).err(),
-            Some(libc::EMSGSIZE)
-        );
+        assert_eq!(smbus_request(&SmbusOp::WriteI2cBlockData(0, vec![])).err(), Some(libc::EINVAL));
+        assert_eq!(smbus_request(&SmbusOp::ReadI2cBlockData(0, 0)).err(), Some(libc::EINVAL));
+        assert_eq!(smbus_request(&SmbusOp::ReadI2cBlockData(0, 300)).err(), Some(libc::EMSGSIZE));
     }
 
     #[test]
@@ -742,22 +612,13 @@ mod tests {
             smbus_result(&SmbusOp::ReadI2cBlockData(0, 2), &data),
             Ok(SmbusValue::Block(vec![0xa, 0xb]))
         );
-        assert_eq!(
-            smbus_result(&SmbusOp::ReadByteData(0), &data),
-            Ok(SmbusValue::Byte(3))
-        );
+        assert_eq!(smbus_result(&SmbusOp::ReadByteData(0), &data), Ok(SmbusValue::Byte(3)));
         assert_eq!(
             smbus_result(&SmbusOp::ReadWordData(0), &data),
             Ok(SmbusValue::Word(u16::from_ne_bytes([3, 0xa])))
         );
-        assert_eq!(
-            smbus_result(&SmbusOp::WriteByte(1), &data),
-            Ok(SmbusValue::None)
-        );
+        assert_eq!(smbus_result(&SmbusOp::WriteByte(1), &data), Ok(SmbusValue::None));
         data.block[0] = 40;
-        assert_eq!(
-            smbus_result(&SmbusOp::ReadBlockData(0), &data),
-            Err(libc::EPROTO)
-        );
+        assert_eq!(smbus_result(&SmbusOp::ReadBlockData(0), &data), Err(libc::EPROTO));
     }
 }

@@ -70,11 +70,7 @@ impl NetlinkSource {
         // Port id 0 in bind() asks the kernel to assign a unique one.
         bind(fd.as_raw_fd(), &NetlinkAddr::new(0, KERNEL_UEVENT_GROUP))
             .map_err(|errno| io_error(errno, "bind(NETLINK_KOBJECT_UEVENT, group 1)"))?;
-        Ok(NetlinkSource {
-            fd,
-            buffer: vec![0; DATAGRAM_BUFFER_BYTES],
-            rejected: 0,
-        })
+        Ok(NetlinkSource { fd, buffer: vec![0; DATAGRAM_BUFFER_BYTES], rejected: 0 })
     }
 
     /// Makes `next_event` fail with `WouldBlock` after `timeout` (None: block forever). For
@@ -95,11 +91,7 @@ impl NetlinkSource {
         let message =
             recvmsg::<NetlinkAddr>(self.fd.as_raw_fd(), &mut iov, None, MsgFlags::empty())?;
         let truncated = message.flags.contains(MsgFlags::MSG_TRUNC);
-        Ok((
-            message.bytes,
-            message.address.map(|addr| addr.pid()),
-            truncated,
-        ))
+        Ok((message.bytes, message.address.map(|addr| addr.pid()), truncated))
     }
 }
 
@@ -176,14 +168,8 @@ mod tests {
     fn only_whole_datagrams_from_port_id_zero_are_accepted() {
         assert_eq!(judge_datagram(Some(0), false), Verdict::Accept);
         assert_eq!(judge_datagram(Some(0), true), Verdict::Truncated);
-        assert_eq!(
-            judge_datagram(Some(1234), false),
-            Verdict::NotFromKernel(1234)
-        );
-        assert_eq!(
-            judge_datagram(Some(1234), true),
-            Verdict::NotFromKernel(1234)
-        );
+        assert_eq!(judge_datagram(Some(1234), false), Verdict::NotFromKernel(1234));
+        assert_eq!(judge_datagram(Some(1234), true), Verdict::NotFromKernel(1234));
         assert_eq!(judge_datagram(None, false), Verdict::NoSender);
     }
 
@@ -227,9 +213,7 @@ mod tests {
         let Some(mut source) = open_or_explain() else {
             return;
         };
-        source
-            .set_read_timeout(Some(Duration::from_millis(300)))
-            .unwrap();
+        source.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
         let own: NetlinkAddr = getsockname(source.fd.as_raw_fd()).unwrap();
         assert_ne!(own.pid(), 0, "the kernel assigns a non-zero port id");
 
@@ -255,20 +239,13 @@ mod tests {
             return;
         }
 
-        let events = drain(&mut source, Instant::now() + Duration::from_secs(5), |_| {
-            false
-        });
+        let events = drain(&mut source, Instant::now() + Duration::from_secs(5), |_| false);
         let marker_bytes = marker.as_bytes();
         assert!(
-            events
-                .iter()
-                .all(|e| !e.windows(marker_bytes.len()).any(|w| w == marker_bytes)),
+            events.iter().all(|e| !e.windows(marker_bytes.len()).any(|w| w == marker_bytes)),
             "a forged datagram was returned"
         );
-        assert!(
-            source.rejected >= 1,
-            "the forged datagram was never seen and rejected"
-        );
+        assert!(source.rejected >= 1, "the forged datagram was never seen and rejected");
     }
 
     #[test]
@@ -276,40 +253,25 @@ mod tests {
         let Some(mut source) = open_or_explain() else {
             return;
         };
-        source
-            .set_read_timeout(Some(Duration::from_millis(500)))
-            .unwrap();
+        source.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
         // A synthetic "change" uevent with a UUID (Documentation/ABI/testing/sysfs-uevent): it
         // changes nothing, and the SYNTH_UUID lets us recognise our own event among others.
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
-        let uuid = format!(
-            "{:08x}-0000-4000-8000-{:012x}",
-            std::process::id(),
-            nanos & 0xffff_ffff_ffff
-        );
+        let uuid =
+            format!("{:08x}-0000-4000-8000-{:012x}", std::process::id(), nanos & 0xffff_ffff_ffff);
         let trigger = "/sys/devices/virtual/net/lo/uevent";
         if let Err(err) = std::fs::write(trigger, format!("change {uuid}")) {
             eprintln!("SKIPPED: cannot trigger a uevent by writing {trigger}: {err}");
             return;
         }
         let wanted = format!("SYNTH_UUID={uuid}");
-        let is_ours = |event: &[u8]| {
-            event
-                .split(|b| *b == 0)
-                .any(|field| field == wanted.as_bytes())
-        };
-        let events = drain(
-            &mut source,
-            Instant::now() + Duration::from_secs(5),
-            is_ours,
-        );
+        let is_ours =
+            |event: &[u8]| event.split(|b| *b == 0).any(|field| field == wanted.as_bytes());
+        let events = drain(&mut source, Instant::now() + Duration::from_secs(5), is_ours);
         let ours = events.iter().find(|e| is_ours(e)).unwrap_or_else(|| {
-            panic!(
-                "no kernel uevent with {wanted} among {} events",
-                events.len()
-            )
+            panic!("no kernel uevent with {wanted} among {} events", events.len())
         });
         let parsed = uevent::parse(ours).unwrap();
         assert_eq!(parsed.action, Action::Change);

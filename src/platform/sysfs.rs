@@ -52,9 +52,7 @@ impl Sysfs {
     }
 
     fn bus_device_path(&self, bus_number: u32) -> PathBuf {
-        self.root
-            .join("bus/i2c/devices")
-            .join(adapter_dir_name(bus_number))
+        self.root.join("bus/i2c/devices").join(adapter_dir_name(bus_number))
     }
 
     /// Every adapter that has an i2c-dev node, sorted by bus number. Entries that cannot be read
@@ -64,10 +62,7 @@ impl Sysfs {
         let entries = match fs::read_dir(&class_dir) {
             Ok(entries) => entries,
             Err(err) if err.kind() == io::ErrorKind::NotFound => {
-                log::debug!(
-                    "{} does not exist: no i2c-dev adapters",
-                    class_dir.display()
-                );
+                log::debug!("{} does not exist: no i2c-dev adapters", class_dir.display());
                 return Ok(Vec::new());
             }
             Err(err) => return Err(with_path(err, &class_dir)),
@@ -77,20 +72,13 @@ impl Sysfs {
             let entry = match entry {
                 Ok(entry) => entry,
                 Err(err) => {
-                    log::warn!(
-                        "skipping unreadable entry of {}: {err}",
-                        class_dir.display()
-                    );
+                    log::warn!("skipping unreadable entry of {}: {err}", class_dir.display());
                     continue;
                 }
             };
             let file_name = entry.file_name();
             let Some(bus_number) = file_name.to_str().and_then(parse_adapter_dir_name) else {
-                log::warn!(
-                    "skipping {:?} in {}: not i2c-<N>",
-                    file_name,
-                    class_dir.display()
-                );
+                log::warn!("skipping {:?} in {}: not i2c-<N>", file_name, class_dir.display());
                 continue;
             };
             match self.adapter(bus_number) {
@@ -110,11 +98,7 @@ impl Sysfs {
         let devpath = self.devpath(bus_number)?;
         let name_path = self.bus_device_path(bus_number).join("name");
         let name = fs::read_to_string(&name_path).map_err(|err| with_path(err, &name_path))?;
-        Ok(SysfsAdapter {
-            bus_number,
-            devpath,
-            name: name.trim().to_string(),
-        })
+        Ok(SysfsAdapter { bus_number, devpath, name: name.trim().to_string() })
     }
 
     /// The adapter's devpath, from its `bus/i2c/devices/i2c-N` link (or directory).
@@ -169,11 +153,7 @@ impl Sysfs {
         let resolved = fs::canonicalize(dir).map_err(|err| with_path(err, dir))?;
         let root = fs::canonicalize(&self.root).map_err(|err| with_path(err, &self.root))?;
         let below_root = resolved.strip_prefix(&root).map_err(|_| {
-            invalid_data(format!(
-                "{} resolves outside {}",
-                dir.display(),
-                root.display()
-            ))
+            invalid_data(format!("{} resolves outside {}", dir.display(), root.display()))
         })?;
         devpath_string(below_root)
     }
@@ -296,8 +276,7 @@ mod tests {
             }
             symlink(
                 format!("../../../devices/{below_devices}"),
-                self.root()
-                    .join(format!("bus/i2c/devices/i2c-{bus_number}")),
+                self.root().join(format!("bus/i2c/devices/i2c-{bus_number}")),
             )
             .unwrap();
             symlink(
@@ -311,21 +290,12 @@ mod tests {
     #[test]
     fn stable_ids_combine_topology_parent_and_name_slug() {
         assert_eq!(
-            stable_id(
-                "/devices/pci0000:00/0000:00:1f.3/i2c-0",
-                "SMBus I801 adapter at 0700"
-            ),
+            stable_id("/devices/pci0000:00/0000:00:1f.3/i2c-0", "SMBus I801 adapter at 0700"),
             "pci0000:00/0000:00:1f.3/smbus-i801-adapter-at-0700"
         );
+        assert_eq!(stable_id("/devices/i2c-1", "SMBus stub driver"), "virtual/smbus-stub-driver");
         assert_eq!(
-            stable_id("/devices/i2c-1", "SMBus stub driver"),
-            "virtual/smbus-stub-driver"
-        );
-        assert_eq!(
-            stable_id(
-                "/devices/platform/soc/3f804000.i2c/i2c-12",
-                "bcm2835 (i2c@7e804000)"
-            ),
+            stable_id("/devices/platform/soc/3f804000.i2c/i2c-12", "bcm2835 (i2c@7e804000)"),
             "platform/soc/3f804000.i2c/bcm2835-i2c-7e804000"
         );
     }
@@ -343,15 +313,7 @@ mod tests {
     fn only_i2c_digit_names_are_adapters() {
         assert_eq!(parse_adapter_dir_name("i2c-0"), Some(0));
         assert_eq!(parse_adapter_dir_name("i2c-17"), Some(17));
-        for junk in [
-            "i2c-",
-            "i2c-x",
-            "i2c-1x",
-            "i2c--1",
-            "i2c-+1",
-            "spi-1",
-            "i2c-99999999999",
-        ] {
+        for junk in ["i2c-", "i2c-x", "i2c-1x", "i2c--1", "i2c-+1", "spi-1", "i2c-99999999999"] {
             assert_eq!(parse_adapter_dir_name(junk), None, "{junk}");
         }
     }
@@ -359,17 +321,9 @@ mod tests {
     #[test]
     fn scan_reads_adapters_sorted_by_number_and_skips_bad_entries() {
         let sysfs = FakeSysfs::new();
-        sysfs.add_adapter(
-            "pci0000:00/0000:00:1f.3",
-            0,
-            Some("SMBus I801 adapter at 0700"),
-        );
+        sysfs.add_adapter("pci0000:00/0000:00:1f.3", 0, Some("SMBus I801 adapter at 0700"));
         sysfs.add_adapter("", 2, Some("SMBus stub driver"));
-        sysfs.add_adapter(
-            "pci0000:00/0000:00:14.0/usb1/1-2/1-2:1.0",
-            10,
-            Some("i2c-tiny-usb"),
-        );
+        sysfs.add_adapter("pci0000:00/0000:00:14.0/usb1/1-2/1-2:1.0", 10, Some("i2c-tiny-usb"));
         sysfs.add_adapter("platform/greybus1/1-3.3", 9, Some("Greybus I2C adapter"));
         // Junk in the class directory: not i2c-<digits>, or an adapter without its bus link.
         for junk in ["i2c-abc", "i2c-", "foo", "i2c-1x"] {
@@ -380,11 +334,7 @@ mod tests {
         sysfs.add_adapter("platform/gone", 3, None);
         // An adapter in the bus directory without an i2c-dev node is not reachable: ignored.
         fs::create_dir_all(sysfs.root().join("devices/i2c-4")).unwrap();
-        symlink(
-            "../../../devices/i2c-4",
-            sysfs.root().join("bus/i2c/devices/i2c-4"),
-        )
-        .unwrap();
+        symlink("../../../devices/i2c-4", sysfs.root().join("bus/i2c/devices/i2c-4")).unwrap();
 
         let adapters = Sysfs::new(sysfs.root()).scan().unwrap();
         let numbers: Vec<u32> = adapters.iter().map(|a| a.bus_number).collect();
@@ -397,16 +347,10 @@ mod tests {
                 name: "SMBus I801 adapter at 0700".into(),
             }
         );
-        assert_eq!(
-            adapters[0].stable_id(),
-            "pci0000:00/0000:00:1f.3/smbus-i801-adapter-at-0700"
-        );
+        assert_eq!(adapters[0].stable_id(), "pci0000:00/0000:00:1f.3/smbus-i801-adapter-at-0700");
         assert_eq!(adapters[1].devpath, "/devices/i2c-2");
         assert_eq!(adapters[1].stable_id(), "virtual/smbus-stub-driver");
-        assert_eq!(
-            adapters[3].devpath,
-            "/devices/pci0000:00/0000:00:14.0/usb1/1-2/1-2:1.0/i2c-10"
-        );
+        assert_eq!(adapters[3].devpath, "/devices/pci0000:00/0000:00:14.0/usb1/1-2/1-2:1.0/i2c-10");
         assert_eq!(
             adapters[3].stable_id(),
             "pci0000:00/0000:00:14.0/usb1/1-2/1-2:1.0/i2c-tiny-usb"
@@ -416,25 +360,12 @@ mod tests {
     #[test]
     fn adapter_requires_the_i2c_dev_node() {
         let sysfs = FakeSysfs::new();
-        sysfs.add_adapter(
-            "pci0000:00/0000:00:1f.3",
-            0,
-            Some("SMBus I801 adapter at 0700"),
-        );
+        sysfs.add_adapter("pci0000:00/0000:00:1f.3", 0, Some("SMBus I801 adapter at 0700"));
         let scanner = Sysfs::new(sysfs.root());
-        assert_eq!(
-            scanner.adapter(0).unwrap().name,
-            "SMBus I801 adapter at 0700"
-        );
-        assert_eq!(
-            scanner.adapter(1).unwrap_err().kind(),
-            io::ErrorKind::NotFound
-        );
+        assert_eq!(scanner.adapter(0).unwrap().name, "SMBus I801 adapter at 0700");
+        assert_eq!(scanner.adapter(1).unwrap_err().kind(), io::ErrorKind::NotFound);
         fs::remove_file(sysfs.root().join("class/i2c-dev/i2c-0")).unwrap();
-        assert_eq!(
-            scanner.adapter(0).unwrap_err().kind(),
-            io::ErrorKind::NotFound
-        );
+        assert_eq!(scanner.adapter(0).unwrap_err().kind(), io::ErrorKind::NotFound);
     }
 
     #[test]
@@ -454,17 +385,10 @@ mod tests {
         let sysfs = FakeSysfs::new();
         fs::create_dir_all(sysfs.root().join("devices/elsewhere")).unwrap();
         fs::write(sysfs.root().join("devices/elsewhere/name"), "x").unwrap();
-        symlink(
-            "../../../devices/elsewhere",
-            sysfs.root().join("bus/i2c/devices/i2c-6"),
-        )
-        .unwrap();
+        symlink("../../../devices/elsewhere", sysfs.root().join("bus/i2c/devices/i2c-6")).unwrap();
         fs::create_dir(sysfs.root().join("class/i2c-dev/i2c-6")).unwrap();
         let scanner = Sysfs::new(sysfs.root());
-        assert_eq!(
-            scanner.adapter(6).unwrap_err().kind(),
-            io::ErrorKind::InvalidData
-        );
+        assert_eq!(scanner.adapter(6).unwrap_err().kind(), io::ErrorKind::InvalidData);
         assert!(scanner.scan().unwrap().is_empty());
     }
 

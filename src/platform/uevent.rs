@@ -256,8 +256,9 @@ DEVNAME=i2c-0\0SEQNUM=1234\0MAJOR=89\0MINOR=0\0";
 
     #[test]
     fn classify_ignores_client_devices_and_other_subsystems() {
-        let client = Uevent::new(Action::Add, "/devices/pci0000:00/0000:00:1f.3/i2c-0/0-0050", "i2c")
-            .with("DEVTYPE", "i2c_client");
+        let client =
+            Uevent::new(Action::Add, "/devices/pci0000:00/0000:00:1f.3/i2c-0/0-0050", "i2c")
+                .with("DEVTYPE", "i2c_client");
         assert_eq!(classify(&client), None);
         let untyped_client =
             Uevent::new(Action::Add, "/devices/pci0000:00/0000:00:1f.3/i2c-0/0-0050", "i2c");

@@ -50,28 +50,21 @@ pub(super) struct SimAdapter {
 impl SimAdapter {
     /// A full I2C adapter with a 24C02 EEPROM at 0x50.
     pub(super) fn eeprom_module() -> SimAdapter {
-        let mut adapter = SimAdapter {
-            controller: Controller::I2c,
-            chips: BTreeMap::new(),
-        };
+        let mut adapter = SimAdapter { controller: Controller::I2c, chips: BTreeMap::new() };
         adapter.attach(0x50, Box::new(Eeprom24c02::new()), None);
         adapter
     }
 
     /// An SMBus-only adapter with an LM75 at 0x48 and a second one owned by the lm75 driver.
     pub(super) fn sensor_module() -> SimAdapter {
-        let mut adapter = SimAdapter {
-            controller: Controller::SmbusOnly,
-            chips: BTreeMap::new(),
-        };
+        let mut adapter = SimAdapter { controller: Controller::SmbusOnly, chips: BTreeMap::new() };
         adapter.attach(0x48, Box::new(Lm75::new()), None);
         adapter.attach(0x49, Box::new(Lm75::new()), Some("lm75"));
         adapter
     }
 
     fn attach(&mut self, address: u16, chip: Box<dyn Chip>, bound_driver: Option<&'static str>) {
-        self.chips
-            .insert(address, AttachedChip { chip, bound_driver });
+        self.chips.insert(address, AttachedChip { chip, bound_driver });
     }
 
     /// The I2C_FUNCS answer.
@@ -83,20 +76,14 @@ impl SimAdapter {
     }
 
     pub(super) fn power_on(&mut self) {
-        self.chips
-            .values_mut()
-            .for_each(|attached| attached.chip.power_on());
+        self.chips.values_mut().for_each(|attached| attached.chip.power_on());
     }
 
     /// I2C_SLAVE: succeeds for empty addresses too (the kernel does not probe), fails only
     /// where a driver is bound.
     pub(super) fn claim(&self, address: u16) -> Result<(), DeviceError> {
         check_address(address)?;
-        match self
-            .chips
-            .get(&address)
-            .and_then(|attached| attached.bound_driver)
-        {
+        match self.chips.get(&address).and_then(|attached| attached.bound_driver) {
             Some(driver) => Err(DeviceError::new(
                 libc::EBUSY,
                 format!("address {address:#04x} is in use by the kernel driver {driver}"),
@@ -112,9 +99,7 @@ impl SimAdapter {
         messages: &[Message],
     ) -> Result<Vec<Vec<u8>>, DeviceError> {
         if self.controller != Controller::I2c {
-            return Err(not_supported(
-                "plain I2C transfers (the adapter is SMBus-only)",
-            ));
+            return Err(not_supported("plain I2C transfers (the adapter is SMBus-only)"));
         }
         check_rdwr_limits(messages)?;
         check_address(address)?;
@@ -239,10 +224,7 @@ impl SimAdapter {
 }
 
 fn not_supported(what: &str) -> DeviceError {
-    DeviceError::new(
-        libc::EOPNOTSUPP,
-        format!("the adapter does not support {what}"),
-    )
+    DeviceError::new(libc::EOPNOTSUPP, format!("the adapter does not support {what}"))
 }
 
 fn check_address(address: u16) -> Result<(), DeviceError> {
@@ -260,10 +242,7 @@ fn check_rdwr_limits(messages: &[Message]) -> Result<(), DeviceError> {
     if messages.is_empty() || messages.len() > MAX_MESSAGES {
         return Err(DeviceError::new(
             libc::EINVAL,
-            format!(
-                "{} messages in one transfer (1..{MAX_MESSAGES} allowed)",
-                messages.len()
-            ),
+            format!("{} messages in one transfer (1..{MAX_MESSAGES} allowed)", messages.len()),
         ));
     }
     for (index, message) in messages.iter().enumerate() {
@@ -325,114 +304,64 @@ mod tests {
     #[test]
     fn eeprom_write_then_read_back_through_transfers() {
         let mut adapter = SimAdapter::eeprom_module();
-        let reads = adapter
-            .transfer(0x50, &[Message::Write(vec![0]), Message::Read(18)])
-            .unwrap();
+        let reads = adapter.transfer(0x50, &[Message::Write(vec![0]), Message::Read(18)]).unwrap();
         assert_eq!(reads, vec![EEPROM_SIGNATURE.to_vec()]);
-        adapter
-            .transfer(0x50, &[Message::Write(vec![0x80, 1, 2, 3])])
-            .unwrap();
-        let reads = adapter
-            .transfer(0x50, &[Message::Write(vec![0x7f]), Message::Read(5)])
-            .unwrap();
+        adapter.transfer(0x50, &[Message::Write(vec![0x80, 1, 2, 3])]).unwrap();
+        let reads =
+            adapter.transfer(0x50, &[Message::Write(vec![0x7f]), Message::Read(5)]).unwrap();
         assert_eq!(reads, vec![vec![0xff, 1, 2, 3, 0xff]]);
     }
 
     #[test]
     fn eeprom_through_emulated_smbus() {
         let mut adapter = SimAdapter::eeprom_module();
-        assert_eq!(
-            adapter.smbus(0x50, &SmbusOp::ReadByteData(0)),
-            Ok(SmbusValue::Byte(b'i'))
-        );
+        assert_eq!(adapter.smbus(0x50, &SmbusOp::ReadByteData(0)), Ok(SmbusValue::Byte(b'i')));
         // The pointer auto-increments, so a plain read byte continues after it.
-        assert_eq!(
-            adapter.smbus(0x50, &SmbusOp::ReadByte),
-            Ok(SmbusValue::Byte(b'2'))
-        );
+        assert_eq!(adapter.smbus(0x50, &SmbusOp::ReadByte), Ok(SmbusValue::Byte(b'2')));
         assert_eq!(
             adapter.smbus(0x50, &SmbusOp::ReadWordData(0)),
             Ok(SmbusValue::Word(u16::from_le_bytes([b'i', b'2'])))
         );
-        adapter
-            .smbus(0x50, &SmbusOp::WriteByteData(0x20, 0x5a))
-            .unwrap();
-        adapter
-            .smbus(0x50, &SmbusOp::WriteWordData(0x21, 0xbeef))
-            .unwrap();
-        adapter
-            .smbus(0x50, &SmbusOp::WriteI2cBlockData(0x23, vec![7, 8]))
-            .unwrap();
+        adapter.smbus(0x50, &SmbusOp::WriteByteData(0x20, 0x5a)).unwrap();
+        adapter.smbus(0x50, &SmbusOp::WriteWordData(0x21, 0xbeef)).unwrap();
+        adapter.smbus(0x50, &SmbusOp::WriteI2cBlockData(0x23, vec![7, 8])).unwrap();
         assert_eq!(
             adapter.smbus(0x50, &SmbusOp::ReadI2cBlockData(0x20, 6)),
             Ok(SmbusValue::Block(vec![0x5a, 0xef, 0xbe, 7, 8, 0xff]))
         );
         // A block write sends its count byte, which the EEPROM stores like any other byte.
-        adapter
-            .smbus(0x50, &SmbusOp::WriteBlockData(0x30, vec![9]))
-            .unwrap();
+        adapter.smbus(0x50, &SmbusOp::WriteBlockData(0x30, vec![9])).unwrap();
         assert_eq!(
             adapter.smbus(0x50, &SmbusOp::ReadI2cBlockData(0x30, 2)),
             Ok(SmbusValue::Block(vec![1, 9]))
         );
-        assert_eq!(
-            adapter.smbus(0x50, &SmbusOp::Quick { read: false }),
-            Ok(SmbusValue::None)
-        );
+        assert_eq!(adapter.smbus(0x50, &SmbusOp::Quick { read: false }), Ok(SmbusValue::None));
     }
 
     #[test]
     fn smbus_block_read_is_not_emulated_on_plain_i2c() {
         let mut adapter = SimAdapter::eeprom_module();
         assert_eq!(adapter.functionality() & I2C_FUNC_SMBUS_READ_BLOCK_DATA, 0);
-        assert_eq!(
-            errno(adapter.smbus(0x50, &SmbusOp::ReadBlockData(0))),
-            libc::EOPNOTSUPP
-        );
+        assert_eq!(errno(adapter.smbus(0x50, &SmbusOp::ReadBlockData(0))), libc::EOPNOTSUPP);
     }
 
     #[test]
     fn sensor_reads_look_like_a_real_lm75_through_smbus() {
         let mut adapter = SimAdapter::sensor_module();
-        assert_eq!(
-            adapter.smbus(0x48, &SmbusOp::ReadWordData(0)),
-            Ok(SmbusValue::Word(0x8019))
-        );
-        assert_eq!(
-            adapter.smbus(0x48, &SmbusOp::ReadWordData(3)),
-            Ok(SmbusValue::Word(0x0050))
-        );
-        assert_eq!(
-            adapter.smbus(0x48, &SmbusOp::ReadWordData(2)),
-            Ok(SmbusValue::Word(0x004b))
-        );
-        assert_eq!(
-            adapter.smbus(0x48, &SmbusOp::ReadByteData(1)),
-            Ok(SmbusValue::Byte(0))
-        );
-        adapter
-            .smbus(0x48, &SmbusOp::WriteByteData(1, 0x02))
-            .unwrap();
-        assert_eq!(
-            adapter.smbus(0x48, &SmbusOp::ReadByteData(1)),
-            Ok(SmbusValue::Byte(2))
-        );
-        adapter
-            .smbus(0x48, &SmbusOp::WriteWordData(3, 0x8055))
-            .unwrap();
-        assert_eq!(
-            adapter.smbus(0x48, &SmbusOp::ReadWordData(3)),
-            Ok(SmbusValue::Word(0x8055))
-        );
+        assert_eq!(adapter.smbus(0x48, &SmbusOp::ReadWordData(0)), Ok(SmbusValue::Word(0x8019)));
+        assert_eq!(adapter.smbus(0x48, &SmbusOp::ReadWordData(3)), Ok(SmbusValue::Word(0x0050)));
+        assert_eq!(adapter.smbus(0x48, &SmbusOp::ReadWordData(2)), Ok(SmbusValue::Word(0x004b)));
+        assert_eq!(adapter.smbus(0x48, &SmbusOp::ReadByteData(1)), Ok(SmbusValue::Byte(0)));
+        adapter.smbus(0x48, &SmbusOp::WriteByteData(1, 0x02)).unwrap();
+        assert_eq!(adapter.smbus(0x48, &SmbusOp::ReadByteData(1)), Ok(SmbusValue::Byte(2)));
+        adapter.smbus(0x48, &SmbusOp::WriteWordData(3, 0x8055)).unwrap();
+        assert_eq!(adapter.smbus(0x48, &SmbusOp::ReadWordData(3)), Ok(SmbusValue::Word(0x8055)));
         assert_eq!(
             adapter.smbus(0x48, &SmbusOp::ReadI2cBlockData(0, 2)),
             Ok(SmbusValue::Block(vec![0x19, 0x80]))
         );
         adapter.power_on();
-        assert_eq!(
-            adapter.smbus(0x48, &SmbusOp::ReadWordData(3)),
-            Ok(SmbusValue::Word(0x0050))
-        );
+        assert_eq!(adapter.smbus(0x48, &SmbusOp::ReadWordData(3)), Ok(SmbusValue::Word(0x0050)));
     }
 
     #[test]
@@ -452,10 +381,7 @@ mod tests {
         let block = adapter.smbus(0x48, &SmbusOp::ReadBlockData(0)).unwrap();
         assert!(matches!(block, SmbusValue::Block(ref bytes) if bytes.len() == 25));
         // T_os starts with 0x50 (80), more than a block may hold.
-        assert_eq!(
-            errno(adapter.smbus(0x48, &SmbusOp::ReadBlockData(3))),
-            libc::EPROTO
-        );
+        assert_eq!(errno(adapter.smbus(0x48, &SmbusOp::ReadBlockData(3))), libc::EPROTO);
     }
 
     #[test]
@@ -463,14 +389,8 @@ mod tests {
         let mut eeprom = SimAdapter::eeprom_module();
         let mut sensor = SimAdapter::sensor_module();
         assert_eq!(eeprom.claim(0x51), Ok(()));
-        assert_eq!(
-            errno(eeprom.transfer(0x51, &[Message::Read(1)])),
-            libc::ENXIO
-        );
-        assert_eq!(
-            errno(eeprom.transfer(0x51, &[Message::Write(vec![])])),
-            libc::ENXIO
-        );
+        assert_eq!(errno(eeprom.transfer(0x51, &[Message::Read(1)])), libc::ENXIO);
+        assert_eq!(errno(eeprom.transfer(0x51, &[Message::Write(vec![])])), libc::ENXIO);
         for op in [
             SmbusOp::Quick { read: true },
             SmbusOp::Quick { read: false },
@@ -479,16 +399,8 @@ mod tests {
             SmbusOp::WriteWordData(0, 1),
             SmbusOp::WriteBlockData(0, vec![1]),
         ] {
-            assert_eq!(
-                errno(eeprom.smbus(0x51, &op)),
-                libc::ENXIO,
-                "{op:?} on eeprom-module"
-            );
-            assert_eq!(
-                errno(sensor.smbus(0x20, &op)),
-                libc::ENXIO,
-                "{op:?} on sensor-module"
-            );
+            assert_eq!(errno(eeprom.smbus(0x51, &op)), libc::ENXIO, "{op:?} on eeprom-module");
+            assert_eq!(errno(sensor.smbus(0x20, &op)), libc::ENXIO, "{op:?} on sensor-module");
         }
     }
 
@@ -496,10 +408,7 @@ mod tests {
     fn driver_bound_address_is_busy() {
         let mut adapter = SimAdapter::sensor_module();
         assert_eq!(errno(adapter.claim(0x49)), libc::EBUSY);
-        assert_eq!(
-            errno(adapter.smbus(0x49, &SmbusOp::ReadWordData(0))),
-            libc::EBUSY
-        );
+        assert_eq!(errno(adapter.smbus(0x49, &SmbusOp::ReadWordData(0))), libc::EBUSY);
         assert_eq!(adapter.claim(0x48), Ok(()));
     }
 
@@ -514,21 +423,12 @@ mod tests {
             libc::EINVAL
         );
         assert_eq!(
-            adapter
-                .transfer(0x50, &[Message::Read(MAX_MESSAGE_LEN)])
-                .unwrap()[0]
-                .len(),
+            adapter.transfer(0x50, &[Message::Read(MAX_MESSAGE_LEN)]).unwrap()[0].len(),
             MAX_MESSAGE_LEN
         );
         assert_eq!(errno(adapter.claim(0x80)), libc::EINVAL);
-        assert_eq!(
-            errno(adapter.transfer(0x3ff, &[Message::Read(1)])),
-            libc::EINVAL
-        );
-        assert_eq!(
-            errno(adapter.smbus(0x50, &SmbusOp::ReadI2cBlockData(0, 33))),
-            libc::EINVAL
-        );
+        assert_eq!(errno(adapter.transfer(0x3ff, &[Message::Read(1)])), libc::EINVAL);
+        assert_eq!(errno(adapter.smbus(0x50, &SmbusOp::ReadI2cBlockData(0, 33))), libc::EINVAL);
         assert_eq!(
             errno(adapter.smbus(0x50, &SmbusOp::WriteBlockData(0, vec![0; 300]))),
             libc::EINVAL

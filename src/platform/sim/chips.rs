@@ -30,11 +30,7 @@ impl Eeprom24c02 {
     pub(super) fn new() -> Eeprom24c02 {
         let mut memory = [0xff; EEPROM_SIZE];
         memory[..EEPROM_SIGNATURE.len()].copy_from_slice(EEPROM_SIGNATURE);
-        Eeprom24c02 {
-            memory,
-            pointer: 0,
-            expecting_pointer: false,
-        }
+        Eeprom24c02 { memory, pointer: 0, expecting_pointer: false }
     }
 }
 

@@ -41,16 +41,14 @@ pub fn serve(kernel: Arc<SimKernel>, path: &Path) -> io::Result<JoinHandle<()>> 
     let listener = UnixListener::bind(path)?;
     let shown = path.display().to_string();
     log::info!("sim: control socket listening on {shown}");
-    thread::Builder::new()
-        .name("sim-control".into())
-        .spawn(move || {
-            for connection in listener.incoming() {
-                match connection {
-                    Ok(stream) => spawn_connection(Arc::clone(&kernel), stream),
-                    Err(err) => log::warn!("sim: accepting on {shown}: {err}"),
-                }
+    thread::Builder::new().name("sim-control".into()).spawn(move || {
+        for connection in listener.incoming() {
+            match connection {
+                Ok(stream) => spawn_connection(Arc::clone(&kernel), stream),
+                Err(err) => log::warn!("sim: accepting on {shown}: {err}"),
             }
-        })
+        }
+    })
 }
 
 fn remove_stale_socket(path: &Path) -> io::Result<()> {
@@ -66,13 +64,11 @@ fn remove_stale_socket(path: &Path) -> io::Result<()> {
 }
 
 fn spawn_connection(kernel: Arc<SimKernel>, stream: UnixStream) {
-    let spawned = thread::Builder::new()
-        .name("sim-control-conn".into())
-        .spawn(move || {
-            if let Err(err) = answer(&kernel, stream) {
-                log::warn!("sim: control connection: {err}");
-            }
-        });
+    let spawned = thread::Builder::new().name("sim-control-conn".into()).spawn(move || {
+        if let Err(err) = answer(&kernel, stream) {
+            log::warn!("sim: control connection: {err}");
+        }
+    });
     if let Err(err) = spawned {
         log::warn!("sim: cannot start a control connection thread: {err}");
     }
@@ -96,10 +92,7 @@ fn execute(kernel: &SimKernel, request: &str) -> Result<String, String> {
     let words: Vec<&str> = request.split_whitespace().collect();
     match words.as_slice() {
         ["list"] => Ok(format_list(&kernel.modules())),
-        ["plug", module] => kernel
-            .plug(module)
-            .map(|n| n.to_string())
-            .map_err(|e| e.to_string()),
+        ["plug", module] => kernel.plug(module).map(|n| n.to_string()).map_err(|e| e.to_string()),
         ["unplug", module, timeout_ms] => {
             let timeout_ms: u64 = timeout_ms.parse().map_err(|_| {
                 format!("bad unplug timeout '{timeout_ms}' (milliseconds expected)")
@@ -141,12 +134,8 @@ fn parse_module_line(line: &str) -> Result<ModuleStatus, String> {
     let bus_number = || bus.parse::<u32>().map_err(|_| bad());
     let state = match *state {
         "unplugged" => ModuleState::Unplugged,
-        "plugged" => ModuleState::Plugged {
-            bus_number: bus_number()?,
-        },
-        "removing" => ModuleState::Removing {
-            bus_number: bus_number()?,
-        },
+        "plugged" => ModuleState::Plugged { bus_number: bus_number()? },
+        "removing" => ModuleState::Removing { bus_number: bus_number()? },
         _ => return Err(bad()),
     };
     Ok(ModuleStatus {
@@ -176,10 +165,7 @@ impl SimControl {
     pub fn unplug(&self, module: &str, timeout: Duration) -> Result<Duration, String> {
         let request = format!("unplug {module} {}", timeout.as_millis());
         let body = self.request(&request, timeout.saturating_add(CLIENT_REPLY_MARGIN))?;
-        body.trim()
-            .parse()
-            .map(Duration::from_micros)
-            .map_err(|_| self.garbled(&body))
+        body.trim().parse().map(Duration::from_micros).map_err(|_| self.garbled(&body))
     }
 
     pub fn list(&self) -> Result<Vec<ModuleStatus>, String> {
@@ -189,9 +175,7 @@ impl SimControl {
             .next()
             .and_then(|first| first.trim().parse().ok())
             .ok_or_else(|| self.garbled(&body))?;
-        let modules = lines
-            .map(parse_module_line)
-            .collect::<Result<Vec<_>, _>>()?;
+        let modules = lines.map(parse_module_line).collect::<Result<Vec<_>, _>>()?;
         if modules.len() != count {
             return Err(self.garbled(&body));
         }
@@ -201,9 +185,7 @@ impl SimControl {
     /// Sends one request and returns the reply after "ok ", or the server's error message.
     fn request(&self, line: &str, reply_timeout: Duration) -> Result<String, String> {
         if line.contains(['\n', '\r']) {
-            return Err(format!(
-                "invalid request {line:?}: line breaks are not allowed"
-            ));
+            return Err(format!("invalid request {line:?}: line breaks are not allowed"));
         }
         let mut stream = UnixStream::connect(&self.path).map_err(|err| {
             format!(
@@ -214,12 +196,8 @@ impl SimControl {
         })?;
         let io_error =
             |err: io::Error| format!("simulator control socket {}: {err}", self.path.display());
-        stream
-            .set_read_timeout(Some(reply_timeout))
-            .map_err(io_error)?;
-        stream
-            .write_all(format!("{line}\n").as_bytes())
-            .map_err(io_error)?;
+        stream.set_read_timeout(Some(reply_timeout)).map_err(io_error)?;
+        stream.write_all(format!("{line}\n").as_bytes()).map_err(io_error)?;
         let mut reply = String::new();
         stream.read_to_string(&mut reply).map_err(io_error)?;
         let reply = reply.strip_suffix('\n').unwrap_or(&reply);
@@ -256,10 +234,7 @@ mod tests {
 
     #[test]
     fn socket_path_appends_sim() {
-        assert_eq!(
-            socket_path_for(Path::new("/tmp/x.sock")),
-            PathBuf::from("/tmp/x.sock.sim")
-        );
+        assert_eq!(socket_path_for(Path::new("/tmp/x.sock")), PathBuf::from("/tmp/x.sock.sim"));
     }
 
     #[test]
@@ -271,27 +246,17 @@ mod tests {
         let listed = control.list().unwrap();
         assert_eq!(listed, kernel.modules());
         assert_eq!(listed[1].state, ModuleState::Plugged { bus_number: 0 });
-        assert_eq!(
-            listed[0].description,
-            "full I2C adapter; 24C02 EEPROM at 0x50"
-        );
+        assert_eq!(listed[0].description, "full I2C adapter; 24C02 EEPROM at 0x50");
 
         let handle = kernel.opener().open(0).unwrap();
-        let err = control
-            .unplug("sensor-module", Duration::from_millis(20))
-            .unwrap_err();
-        assert!(
-            err.contains("blocked") && err.contains("1 open handle"),
-            "{err}"
-        );
+        let err = control.unplug("sensor-module", Duration::from_millis(20)).unwrap_err();
+        assert!(err.contains("blocked") && err.contains("1 open handle"), "{err}");
         let listed = control.list().unwrap();
         assert_eq!(listed[1].state, ModuleState::Removing { bus_number: 0 });
         assert_eq!(listed[1].open_handles, 1);
         drop(handle);
         assert_eq!(control.list().unwrap()[1].state, ModuleState::Unplugged);
-        assert!(control
-            .unplug("eeprom-module", Duration::from_secs(5))
-            .is_ok());
+        assert!(control.unplug("eeprom-module", Duration::from_secs(5)).is_ok());
     }
 
     #[test]
@@ -301,27 +266,16 @@ mod tests {
         let err = control.plug("toaster").unwrap_err();
         assert!(err.contains("unknown module 'toaster'"), "{err}");
         assert!(err.contains("eeprom-module, sensor-module"), "{err}");
-        let err = control
-            .unplug("eeprom-module", Duration::from_millis(1))
-            .unwrap_err();
+        let err = control.unplug("eeprom-module", Duration::from_millis(1)).unwrap_err();
         assert_eq!(err, "module 'eeprom-module' is not plugged");
-        assert!(control
-            .plug("bad\nline")
-            .unwrap_err()
-            .contains("line breaks"));
+        assert!(control.plug("bad\nline").unwrap_err().contains("line breaks"));
     }
 
     #[test]
     fn bad_requests_get_an_error_reply() {
         let dir = tempfile::tempdir().unwrap();
         let (_kernel, control, _rx) = serve_in(dir.path());
-        for request in [
-            "",
-            "dance",
-            "plug",
-            "unplug eeprom-module soon",
-            "list extra",
-        ] {
+        for request in ["", "dance", "plug", "unplug eeprom-module soon", "list extra"] {
             let mut stream = UnixStream::connect(&control.path).unwrap();
             stream.write_all(format!("{request}\n").as_bytes()).unwrap();
             let mut reply = String::new();
@@ -361,10 +315,7 @@ mod tests {
         assert_eq!(SimControl::new(&socket).list().unwrap().len(), 2);
         let file = dir.path().join("precious");
         fs::write(&file, "data").unwrap();
-        assert_eq!(
-            serve(kernel, &file).unwrap_err().kind(),
-            io::ErrorKind::AlreadyExists
-        );
+        assert_eq!(serve(kernel, &file).unwrap_err().kind(), io::ErrorKind::AlreadyExists);
         assert_eq!(fs::read_to_string(&file).unwrap(), "data");
     }
 }

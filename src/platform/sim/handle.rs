@@ -46,10 +46,7 @@ impl SimHandle {
     ) -> Result<T, DeviceError> {
         let mut hardware = self.hardware.lock().unwrap_or_else(PoisonError::into_inner);
         operation(&mut hardware).map_err(|err| {
-            DeviceError::new(
-                err.errno,
-                format!("i2c-{}: {}", self.bus_number, err.context),
-            )
+            DeviceError::new(err.errno, format!("i2c-{}: {}", self.bus_number, err.context))
         })
     }
 }

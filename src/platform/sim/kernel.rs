@@ -87,13 +87,8 @@ struct ModuleSlot {
 impl ModuleSlot {
     /// Completes a removal once the tree is gone and no handle pins the adapter.
     fn finish_removal_if_released(&mut self) -> bool {
-        let releasable = matches!(
-            self.phase,
-            Phase::Removing {
-                tree_removed: true,
-                ..
-            }
-        ) && self.open_handles == 0;
+        let releasable = matches!(self.phase, Phase::Removing { tree_removed: true, .. })
+            && self.open_handles == 0;
         if releasable {
             self.phase = Phase::Unplugged;
         }
@@ -180,21 +175,13 @@ impl SimKernel {
         let (index, bus_number) = self.reserve_bus_number(module)?;
         let (name, hardware) = {
             let modules = lock(&self.modules);
-            (
-                modules[index].spec.name,
-                Arc::clone(&modules[index].hardware),
-            )
+            (modules[index].spec.name, Arc::clone(&modules[index].hardware))
         };
         lock(&hardware).power_on();
-        let node = AdapterNode {
-            module: name,
-            bus_number,
-        };
+        let node = AdapterNode { module: name, bus_number };
         if let Err(err) = tree::write_adapter(&self.root, node, &adapter_name(name)) {
             self.abandon_plug(index, node);
-            return Err(SimError::Io(format!(
-                "writing the sysfs tree of i2c-{bus_number}: {err}"
-            )));
+            return Err(SimError::Io(format!("writing the sysfs tree of i2c-{bus_number}: {err}")));
         }
         lock(&self.modules)[index].phase = Phase::Plugged { bus_number };
         // Openable before announced: a monitor reacting to the event can open at once.
@@ -210,10 +197,7 @@ impl SimKernel {
         if modules[index].phase != Phase::Unplugged {
             return Err(SimError::AlreadyPlugged(module.to_string()));
         }
-        let taken: Vec<u32> = modules
-            .iter()
-            .filter_map(|slot| slot.phase.bus_number())
-            .collect();
+        let taken: Vec<u32> = modules.iter().filter_map(|slot| slot.phase.bus_number()).collect();
         // idr_alloc hands out the lowest free number, so numbers get reused by other adapters.
         let bus_number = (0..).find(|n| !taken.contains(n)).unwrap_or(0);
         let slot = &mut modules[index];
@@ -226,10 +210,7 @@ impl SimKernel {
         let cleanup =
             tree::remove_chardev(&self.root, node).and(tree::remove_adapter(&self.root, node));
         if let Err(err) = cleanup {
-            log::warn!(
-                "sim: cleaning up the half-written i2c-{}: {err}",
-                node.bus_number
-            );
+            log::warn!("sim: cleaning up the half-written i2c-{}: {err}", node.bus_number);
         }
         lock(&self.modules)[index].phase = Phase::Unplugged;
     }
@@ -243,16 +224,10 @@ impl SimKernel {
         let (index, bus_number, plug_count, must_remove_tree) = self.begin_removal(module)?;
         if must_remove_tree {
             let name = lock(&self.modules)[index].spec.name;
-            self.remove_tree(AdapterNode {
-                module: name,
-                bus_number,
-            });
+            self.remove_tree(AdapterNode { module: name, bus_number });
             let finished = {
                 let mut modules = lock(&self.modules);
-                modules[index].phase = Phase::Removing {
-                    bus_number,
-                    tree_removed: true,
-                };
+                modules[index].phase = Phase::Removing { bus_number, tree_removed: true };
                 modules[index].finish_removal_if_released()
             };
             self.released.notify_all();
@@ -272,10 +247,7 @@ impl SimKernel {
         let slot = &mut modules[index];
         match slot.phase {
             Phase::Plugged { bus_number } => {
-                slot.phase = Phase::Removing {
-                    bus_number,
-                    tree_removed: false,
-                };
+                slot.phase = Phase::Removing { bus_number, tree_removed: false };
                 Ok((index, bus_number, slot.plug_count, true))
             }
             Phase::Removing { bus_number, .. } => Ok((index, bus_number, slot.plug_count, false)),
@@ -288,17 +260,11 @@ impl SimKernel {
     /// Kernel order: i2c-dev's char device goes first (node, then its event), then the adapter.
     fn remove_tree(&self, node: AdapterNode<'_>) {
         if let Err(err) = tree::remove_chardev(&self.root, node) {
-            log::warn!(
-                "sim: removing the i2c-dev entries of i2c-{}: {err}",
-                node.bus_number
-            );
+            log::warn!("sim: removing the i2c-dev entries of i2c-{}: {err}", node.bus_number);
         }
         self.emit(node.chardev_event(Action::Remove));
         if let Err(err) = tree::remove_adapter(&self.root, node) {
-            log::warn!(
-                "sim: removing the adapter entries of i2c-{}: {err}",
-                node.bus_number
-            );
+            log::warn!("sim: removing the adapter entries of i2c-{}: {err}", node.bus_number);
         }
         self.emit(node.adapter_event(Action::Remove));
     }
@@ -390,18 +356,14 @@ impl SimKernel {
     }
 
     fn plugged_index(&self, modules: &[ModuleSlot], bus_number: u32) -> Result<usize, DeviceError> {
-        modules
-            .iter()
-            .position(|slot| slot.phase == Phase::Plugged { bus_number })
-            .ok_or_else(|| {
+        modules.iter().position(|slot| slot.phase == Phase::Plugged { bus_number }).ok_or_else(
+            || {
                 DeviceError::new(
                     libc::ENOENT,
-                    format!(
-                        "{}: no such device node",
-                        self.dev_node(bus_number).display()
-                    ),
+                    format!("{}: no such device node", self.dev_node(bus_number).display()),
                 )
-            })
+            },
+        )
     }
 
     pub(super) fn dev_node(&self, bus_number: u32) -> PathBuf {
@@ -409,9 +371,7 @@ impl SimKernel {
     }
 
     pub fn opener(self: &Arc<Self>) -> Arc<dyn DeviceOpener> {
-        Arc::new(SimOpener {
-            kernel: Arc::clone(self),
-        })
+        Arc::new(SimOpener { kernel: Arc::clone(self) })
     }
 }
 

@@ -51,12 +51,7 @@ pub enum SimError {
     UnknownModule(String),
     AlreadyPlugged(String),
     NotPlugged(String),
-    RemovalBlocked {
-        module: String,
-        bus_number: u32,
-        open_handles: usize,
-        waited: Duration,
-    },
+    RemovalBlocked { module: String, bus_number: u32, open_handles: usize, waited: Duration },
     Io(String),
 }
 
@@ -69,18 +64,10 @@ impl fmt::Display for SimError {
                 SimKernel::module_names().join(", ")
             ),
             SimError::AlreadyPlugged(name) => {
-                write!(
-                    f,
-                    "module '{name}' is already plugged (or its removal is still pending)"
-                )
+                write!(f, "module '{name}' is already plugged (or its removal is still pending)")
             }
             SimError::NotPlugged(name) => write!(f, "module '{name}' is not plugged"),
-            SimError::RemovalBlocked {
-                module,
-                bus_number,
-                open_handles,
-                waited,
-            } => write!(
+            SimError::RemovalBlocked { module, bus_number, open_handles, waited } => write!(
                 f,
                 "removal of module '{module}' (i2c-{bus_number}) is blocked: {open_handles} open \
                  handle(s) still held after {waited:.1?}; it completes when the last one is closed"

@@ -26,30 +26,15 @@ fn fixture() -> Fixture {
     let root = fs::canonicalize(dir.path()).unwrap().join("sim");
     let (tx, uevents) = mpsc::channel();
     let kernel = SimKernel::new(&root, tx).unwrap();
-    Fixture {
-        _dir: dir,
-        root,
-        kernel,
-        uevents,
-    }
+    Fixture { _dir: dir, root, kernel, uevents }
 }
 
 fn state_of(kernel: &SimKernel, module: &str) -> ModuleState {
-    kernel
-        .modules()
-        .into_iter()
-        .find(|m| m.name == module)
-        .unwrap()
-        .state
+    kernel.modules().into_iter().find(|m| m.name == module).unwrap().state
 }
 
 fn handles_of(kernel: &SimKernel, module: &str) -> usize {
-    kernel
-        .modules()
-        .into_iter()
-        .find(|m| m.name == module)
-        .unwrap()
-        .open_handles
+    kernel.modules().into_iter().find(|m| m.name == module).unwrap().open_handles
 }
 
 /// Polls for a condition another thread brings about, failing loudly if it never happens.
@@ -83,17 +68,9 @@ fn plug_writes_the_sysfs_tree_and_unplug_removes_it() {
     let f = fixture();
     assert_eq!(f.kernel.sysfs_root(), f.root);
     assert_eq!(f.kernel.plug("eeprom-module"), Ok(0));
-    let adapter = f
-        .root
-        .join("devices/platform/i2c-hal-sim/eeprom-module/i2c-0");
-    assert_eq!(
-        fs::read_to_string(adapter.join("name")).unwrap(),
-        "i2c-hal-sim eeprom-module\n"
-    );
-    assert_eq!(
-        fs::read_to_string(adapter.join("i2c-dev/i2c-0/dev")).unwrap(),
-        "89:0\n"
-    );
+    let adapter = f.root.join("devices/platform/i2c-hal-sim/eeprom-module/i2c-0");
+    assert_eq!(fs::read_to_string(adapter.join("name")).unwrap(), "i2c-hal-sim eeprom-module\n");
+    assert_eq!(fs::read_to_string(adapter.join("i2c-dev/i2c-0/dev")).unwrap(), "89:0\n");
     assert_eq!(
         fs::read_link(f.root.join("bus/i2c/devices/i2c-0")).unwrap(),
         Path::new("../../../devices/platform/i2c-hal-sim/eeprom-module/i2c-0")
@@ -106,17 +83,11 @@ fn plug_writes_the_sysfs_tree_and_unplug_removes_it() {
         fs::read_to_string(f.root.join("bus/i2c/devices/i2c-0/name")).unwrap(),
         "i2c-hal-sim eeprom-module\n"
     );
-    assert_eq!(
-        fs::read_to_string(f.root.join("class/i2c-dev/i2c-0/dev")).unwrap(),
-        "89:0\n"
-    );
+    assert_eq!(fs::read_to_string(f.root.join("class/i2c-dev/i2c-0/dev")).unwrap(), "89:0\n");
     assert!(f.root.join("dev/i2c-0").is_file());
 
     assert_eq!(f.kernel.unplug("eeprom-module", LONG), Ok(Duration::ZERO));
-    assert!(!f
-        .root
-        .join("devices/platform/i2c-hal-sim/eeprom-module")
-        .exists());
+    assert!(!f.root.join("devices/platform/i2c-hal-sim/eeprom-module").exists());
     assert!(fs::symlink_metadata(f.root.join("bus/i2c/devices/i2c-0")).is_err());
     assert!(fs::symlink_metadata(f.root.join("class/i2c-dev/i2c-0")).is_err());
     assert!(!f.root.join("dev/i2c-0").exists());
@@ -127,22 +98,13 @@ fn uevents_parse_and_classify_in_kernel_order() {
     let f = fixture();
     f.kernel.plug("sensor-module").unwrap();
     f.kernel.unplug("sensor-module", LONG).unwrap();
-    let events: Vec<_> = drain_events(&f.uevents)
-        .iter()
-        .map(|b| parse(b).unwrap())
-        .collect();
+    let events: Vec<_> = drain_events(&f.uevents).iter().map(|b| parse(b).unwrap()).collect();
     let subsystems: Vec<_> = events.iter().map(|e| e.subsystem().unwrap()).collect();
     assert_eq!(subsystems, ["i2c-dev", "i2c", "i2c-dev", "i2c"]);
 
     let devpath = "/devices/platform/i2c-hal-sim/sensor-module/i2c-0".to_string();
-    let added = I2cEvent::AdapterAdded {
-        bus_number: 0,
-        devpath: devpath.clone(),
-    };
-    let removed = I2cEvent::AdapterRemoved {
-        bus_number: 0,
-        devpath: devpath.clone(),
-    };
+    let added = I2cEvent::AdapterAdded { bus_number: 0, devpath: devpath.clone() };
+    let removed = I2cEvent::AdapterRemoved { bus_number: 0, devpath: devpath.clone() };
     let classified: Vec<_> = events.iter().map(|e| classify(e).unwrap()).collect();
     assert_eq!(classified, [added.clone(), added, removed.clone(), removed]);
 
@@ -152,10 +114,8 @@ fn uevents_parse_and_classify_in_kernel_order() {
     assert_eq!(chardev.get("MAJOR"), Some("89"));
     assert_eq!(chardev.get("MINOR"), Some("0"));
     assert_eq!(events[1].get("DEVTYPE"), Some("i2c_adapter"));
-    let seqnums: Vec<u64> = events
-        .iter()
-        .map(|e| e.get("SEQNUM").unwrap().parse().unwrap())
-        .collect();
+    let seqnums: Vec<u64> =
+        events.iter().map(|e| e.get("SEQNUM").unwrap().parse().unwrap()).collect();
     assert!(seqnums.windows(2).all(|w| w[0] < w[1]), "{seqnums:?}");
 }
 
@@ -180,19 +140,11 @@ fn bus_numbers_are_lowest_free_and_reused() {
         Err(SimError::AlreadyPlugged("eeprom-module".into()))
     );
     f.kernel.unplug("eeprom-module", LONG).unwrap();
-    assert_eq!(
-        f.kernel.plug("eeprom-module"),
-        Ok(0),
-        "a re-plug gets the freed number"
-    );
+    assert_eq!(f.kernel.plug("eeprom-module"), Ok(0), "a re-plug gets the freed number");
 
     f.kernel.unplug("eeprom-module", LONG).unwrap();
     f.kernel.unplug("sensor-module", LONG).unwrap();
-    assert_eq!(
-        f.kernel.plug("sensor-module"),
-        Ok(0),
-        "a different adapter reuses bus 0"
-    );
+    assert_eq!(f.kernel.plug("sensor-module"), Ok(0), "a different adapter reuses bus 0");
     assert_eq!(f.kernel.plug("eeprom-module"), Ok(1));
     assert_eq!(
         fs::read_to_string(f.root.join("bus/i2c/devices/i2c-0/name")).unwrap(),
@@ -211,27 +163,15 @@ fn unplug_blocks_until_another_thread_drops_the_handle() {
     let kernel = Arc::clone(&f.kernel);
     let unplugger =
         thread::spawn(move || done_tx.send(kernel.unplug("eeprom-module", LONG)).unwrap());
-    wait_until("the node to disappear", || {
-        !f.root.join("dev/i2c-0").exists()
-    });
-    assert_eq!(
-        state_of(&f.kernel, "eeprom-module"),
-        ModuleState::Removing { bus_number: 0 }
-    );
+    wait_until("the node to disappear", || !f.root.join("dev/i2c-0").exists());
+    assert_eq!(state_of(&f.kernel, "eeprom-module"), ModuleState::Removing { bus_number: 0 });
     // The held fd keeps working while removal waits, as in the kernel.
-    let reads = handle
-        .transfer(0x50, &[Message::Write(vec![0]), Message::Read(3)])
-        .unwrap();
+    let reads = handle.transfer(0x50, &[Message::Write(vec![0]), Message::Read(3)]).unwrap();
     assert_eq!(reads, vec![b"i2c".to_vec()]);
-    assert!(
-        done_rx.try_recv().is_err(),
-        "unplug returned while a handle was open"
-    );
+    assert!(done_rx.try_recv().is_err(), "unplug returned while a handle was open");
 
     drop(handle);
-    let waited = done_rx
-        .recv_timeout(LONG)
-        .expect("unplug did not return after the drop");
+    let waited = done_rx.recv_timeout(LONG).expect("unplug did not return after the drop");
     assert!(waited.is_ok(), "{waited:?}");
     unplugger.join().unwrap();
     assert_eq!(state_of(&f.kernel, "eeprom-module"), ModuleState::Unplugged);
@@ -245,46 +185,25 @@ fn unplug_times_out_and_finishes_when_the_last_handle_drops() {
     let first = f.kernel.opener().open(0).unwrap();
     let second = f.kernel.opener().open(0).unwrap();
 
-    let err = f
-        .kernel
-        .unplug("eeprom-module", Duration::from_millis(30))
-        .unwrap_err();
-    let SimError::RemovalBlocked {
-        module,
-        bus_number,
-        open_handles,
-        waited,
-    } = err.clone()
-    else {
+    let err = f.kernel.unplug("eeprom-module", Duration::from_millis(30)).unwrap_err();
+    let SimError::RemovalBlocked { module, bus_number, open_handles, waited } = err.clone() else {
         panic!("expected RemovalBlocked, got {err:?}");
     };
-    assert_eq!(
-        (module.as_str(), bus_number, open_handles),
-        ("eeprom-module", 0, 2)
-    );
+    assert_eq!((module.as_str(), bus_number, open_handles), ("eeprom-module", 0, 2));
     assert!(waited >= Duration::from_millis(30), "{waited:?}");
     assert!(err.to_string().contains("2 open handle(s)"), "{err}");
 
     // Still reserved: neither re-pluggable nor openable, and its number is not handed out.
-    assert_eq!(
-        state_of(&f.kernel, "eeprom-module"),
-        ModuleState::Removing { bus_number: 0 }
-    );
+    assert_eq!(state_of(&f.kernel, "eeprom-module"), ModuleState::Removing { bus_number: 0 });
     assert_eq!(
         f.kernel.plug("eeprom-module"),
         Err(SimError::AlreadyPlugged("eeprom-module".into()))
     );
-    assert_eq!(
-        f.kernel.opener().open(0).err().map(|e| e.errno),
-        Some(libc::ENOENT)
-    );
+    assert_eq!(f.kernel.opener().open(0).err().map(|e| e.errno), Some(libc::ENOENT));
     assert_eq!(f.kernel.plug("sensor-module"), Ok(1));
 
     drop(first);
-    assert_eq!(
-        state_of(&f.kernel, "eeprom-module"),
-        ModuleState::Removing { bus_number: 0 }
-    );
+    assert_eq!(state_of(&f.kernel, "eeprom-module"), ModuleState::Removing { bus_number: 0 });
     drop(second);
     assert_eq!(state_of(&f.kernel, "eeprom-module"), ModuleState::Unplugged);
     assert_eq!(f.kernel.plug("eeprom-module"), Ok(0));
@@ -301,17 +220,11 @@ fn unplug_again_waits_for_a_pending_removal() {
     let (done_tx, done_rx) = mpsc::channel();
     let kernel = Arc::clone(&f.kernel);
     thread::spawn(move || done_tx.send(kernel.unplug("sensor-module", LONG)).unwrap());
-    assert!(
-        done_rx.recv_timeout(Duration::from_millis(20)).is_err(),
-        "second unplug did not wait"
-    );
+    assert!(done_rx.recv_timeout(Duration::from_millis(20)).is_err(), "second unplug did not wait");
     drop(handle);
     assert!(done_rx.recv_timeout(LONG).unwrap().is_ok());
     assert_eq!(events_after_first, 4);
-    assert!(
-        drain_events(&f.uevents).is_empty(),
-        "remove events were sent twice"
-    );
+    assert!(drain_events(&f.uevents).is_empty(), "remove events were sent twice");
 }
 
 #[test]
@@ -323,11 +236,7 @@ fn handles_hold_a_real_fd_until_dropped() {
     let handle = f.kernel.opener().open(0).unwrap();
     assert_eq!(fds_on(&node), 1);
     assert!(f.kernel.unplug("eeprom-module", Duration::ZERO).is_err());
-    assert_eq!(
-        fds_on(&node),
-        1,
-        "the fd outlives the node, like an unlinked char device"
-    );
+    assert_eq!(fds_on(&node), 1, "the fd outlives the node, like an unlinked char device");
     drop(handle);
     assert_eq!(fds_on(&node), 0);
 }
@@ -338,30 +247,17 @@ fn opening_needs_a_plugged_module() {
     let opener = f.kernel.opener();
     let err = opener.open(0).err().unwrap();
     assert_eq!(err.errno, libc::ENOENT);
-    assert_eq!(
-        err.context,
-        format!(
-            "{}: no such device node",
-            f.root.join("dev/i2c-0").display()
-        )
-    );
+    assert_eq!(err.context, format!("{}: no such device node", f.root.join("dev/i2c-0").display()));
     assert_eq!(opener.functionality(0).unwrap_err().errno, libc::ENOENT);
 
     f.kernel.plug("eeprom-module").unwrap();
     f.kernel.plug("sensor-module").unwrap();
-    assert_eq!(
-        opener.functionality(0),
-        Ok(func::I2C_FUNC_I2C | func::I2C_FUNC_SMBUS_EMUL)
-    );
+    assert_eq!(opener.functionality(0), Ok(func::I2C_FUNC_I2C | func::I2C_FUNC_SMBUS_EMUL));
     let sensor = opener.functionality(1).unwrap();
     assert_eq!(sensor & func::I2C_FUNC_I2C, 0);
     assert_ne!(sensor & func::I2C_FUNC_SMBUS_READ_BLOCK_DATA, 0);
     assert_eq!(opener.open(2).err().unwrap().errno, libc::ENOENT);
-    assert_eq!(
-        handles_of(&f.kernel, "eeprom-module"),
-        0,
-        "functionality keeps no handle"
-    );
+    assert_eq!(handles_of(&f.kernel, "eeprom-module"), 0, "functionality keeps no handle");
 }
 
 #[test]
@@ -373,44 +269,21 @@ fn devices_answer_through_the_opener() {
 
     let mut eeprom: Box<dyn BusDevice> = opener.open(0).unwrap();
     eeprom.claim(0x50).unwrap();
-    eeprom
-        .transfer(0x50, &[Message::Write(vec![0x10, 0xde, 0xad])])
-        .unwrap();
-    assert_eq!(
-        eeprom.smbus(0x50, &SmbusOp::ReadWordData(0x10)),
-        Ok(SmbusValue::Word(0xadde))
-    );
+    eeprom.transfer(0x50, &[Message::Write(vec![0x10, 0xde, 0xad])]).unwrap();
+    assert_eq!(eeprom.smbus(0x50, &SmbusOp::ReadWordData(0x10)), Ok(SmbusValue::Word(0xadde)));
     // A second handle sees the same chip.
     let mut again = opener.open(0).unwrap();
-    assert_eq!(
-        again.smbus(0x50, &SmbusOp::ReadByteData(0x11)),
-        Ok(SmbusValue::Byte(0xad))
-    );
+    assert_eq!(again.smbus(0x50, &SmbusOp::ReadByteData(0x11)), Ok(SmbusValue::Byte(0xad)));
     let nack = again.smbus(0x50 + 1, &SmbusOp::ReadByte).unwrap_err();
     assert_eq!(nack.errno, libc::ENXIO);
     assert!(nack.context.starts_with("i2c-0: "), "{}", nack.context);
 
     let mut sensor = opener.open(1).unwrap();
-    assert_eq!(
-        sensor.smbus(0x48, &SmbusOp::ReadWordData(0)),
-        Ok(SmbusValue::Word(0x8019))
-    );
+    assert_eq!(sensor.smbus(0x48, &SmbusOp::ReadWordData(0)), Ok(SmbusValue::Word(0x8019)));
     assert_eq!(sensor.claim(0x49).unwrap_err().errno, libc::EBUSY);
     assert_eq!(sensor.claim(0x4a), Ok(()));
-    assert_eq!(
-        sensor
-            .transfer(0x48, &[Message::Read(2)])
-            .unwrap_err()
-            .errno,
-        libc::EOPNOTSUPP
-    );
-    assert_eq!(
-        eeprom
-            .smbus(0x50, &SmbusOp::ReadBlockData(0))
-            .unwrap_err()
-            .errno,
-        libc::EOPNOTSUPP
-    );
+    assert_eq!(sensor.transfer(0x48, &[Message::Read(2)]).unwrap_err().errno, libc::EOPNOTSUPP);
+    assert_eq!(eeprom.smbus(0x50, &SmbusOp::ReadBlockData(0)).unwrap_err().errno, libc::EOPNOTSUPP);
     drop((eeprom, again, sensor));
     assert!(f.kernel.modules().iter().all(|m| m.open_handles == 0));
 }
@@ -420,17 +293,12 @@ fn eeprom_content_survives_a_replug() {
     let f = fixture();
     f.kernel.plug("eeprom-module").unwrap();
     let mut eeprom = f.kernel.opener().open(0).unwrap();
-    eeprom
-        .smbus(0x50, &SmbusOp::WriteByteData(0x90, 0x42))
-        .unwrap();
+    eeprom.smbus(0x50, &SmbusOp::WriteByteData(0x90, 0x42)).unwrap();
     drop(eeprom);
     f.kernel.unplug("eeprom-module", LONG).unwrap();
     f.kernel.plug("eeprom-module").unwrap();
     let mut eeprom = f.kernel.opener().open(0).unwrap();
-    assert_eq!(
-        eeprom.smbus(0x50, &SmbusOp::ReadByteData(0x90)),
-        Ok(SmbusValue::Byte(0x42))
-    );
+    assert_eq!(eeprom.smbus(0x50, &SmbusOp::ReadByteData(0x90)), Ok(SmbusValue::Byte(0x42)));
 }
 
 #[test]
@@ -445,20 +313,14 @@ fn a_gone_receiver_does_not_break_plugging() {
 #[test]
 fn unknown_modules_are_named_in_the_error() {
     let f = fixture();
-    assert_eq!(
-        SimKernel::module_names(),
-        ["eeprom-module", "sensor-module"]
-    );
+    assert_eq!(SimKernel::module_names(), ["eeprom-module", "sensor-module"]);
     let err = f.kernel.plug("toaster").unwrap_err();
     assert_eq!(err, SimError::UnknownModule("toaster".into()));
     assert_eq!(
         err.to_string(),
         "unknown module 'toaster' (known modules: eeprom-module, sensor-module)"
     );
-    assert_eq!(
-        f.kernel.unplug("toaster", LONG),
-        Err(SimError::UnknownModule("toaster".into()))
-    );
+    assert_eq!(f.kernel.unplug("toaster", LONG), Err(SimError::UnknownModule("toaster".into())));
     assert_eq!(
         f.kernel.unplug("sensor-module", LONG),
         Err(SimError::NotPlugged("sensor-module".into()))
@@ -473,10 +335,7 @@ fn sim_source_delivers_events_then_reports_closed() {
     f.kernel.plug("eeprom-module").unwrap();
     let first = parse(&source.next_event().unwrap()).unwrap();
     assert_eq!(first.subsystem(), Some("i2c-dev"));
-    assert_eq!(
-        parse(&source.next_event().unwrap()).unwrap().subsystem(),
-        Some("i2c")
-    );
+    assert_eq!(parse(&source.next_event().unwrap()).unwrap().subsystem(), Some("i2c"));
     drop(f.kernel);
     assert!(matches!(source.next_event(), Err(SourceError::Closed)));
 }
@@ -506,9 +365,6 @@ fn the_production_sysfs_scanner_reads_the_tree() {
     let handle = f.kernel.opener().open(0).unwrap();
     assert!(f.kernel.unplug("sensor-module", Duration::ZERO).is_err());
     assert_eq!(sysfs.scan().unwrap(), vec![eeprom]);
-    assert_eq!(
-        sysfs.adapter(0).unwrap_err().kind(),
-        std::io::ErrorKind::NotFound
-    );
+    assert_eq!(sysfs.adapter(0).unwrap_err().kind(), std::io::ErrorKind::NotFound);
     drop(handle);
 }

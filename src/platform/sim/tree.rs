@@ -105,31 +105,19 @@ pub(super) fn write_adapter(root: &Path, node: AdapterNode<'_>, name: &str) -> i
 
     let chardev = sys_path(root, &node.chardev_devpath());
     fs::create_dir_all(&chardev)?;
-    fs::write(
-        chardev.join("dev"),
-        format!("{I2C_DEV_MAJOR}:{}\n", node.bus_number),
-    )?;
+    fs::write(chardev.join("dev"), format!("{I2C_DEV_MAJOR}:{}\n", node.bus_number))?;
     fs::write(
         chardev.join("uevent"),
-        format!(
-            "MAJOR={I2C_DEV_MAJOR}\nMINOR={}\nDEVNAME={leaf}\n",
-            node.bus_number
-        ),
+        format!("MAJOR={I2C_DEV_MAJOR}\nMINOR={}\nDEVNAME={leaf}\n", node.bus_number),
     )?;
     symlink(format!("../../../{leaf}"), chardev.join("device"))?;
-    symlink(
-        "../../../../../../../class/i2c-dev",
-        chardev.join("subsystem"),
-    )?;
+    symlink("../../../../../../../class/i2c-dev", chardev.join("subsystem"))?;
 
     symlink(
         format!("../../..{}", node.adapter_devpath()),
         root.join("bus/i2c/devices").join(&leaf),
     )?;
-    symlink(
-        format!("../..{}", node.chardev_devpath()),
-        root.join("class/i2c-dev").join(&leaf),
-    )?;
+    symlink(format!("../..{}", node.chardev_devpath()), root.join("class/i2c-dev").join(&leaf))?;
     fs::File::create(dev_node(root, node.bus_number))?;
     Ok(())
 }
@@ -166,10 +154,7 @@ mod tests {
     use super::*;
 
     fn node() -> AdapterNode<'static> {
-        AdapterNode {
-            module: "eeprom-module",
-            bus_number: 3,
-        }
+        AdapterNode { module: "eeprom-module", bus_number: 3 }
     }
 
     #[test]
@@ -180,10 +165,7 @@ mod tests {
         write_adapter(root, node(), "i2c-hal-sim eeprom-module").unwrap();
         let adapter = root.join("devices/platform/i2c-hal-sim/eeprom-module/i2c-3");
         let canonical = |p: PathBuf| fs::canonicalize(p).unwrap();
-        assert_eq!(
-            canonical(root.join("bus/i2c/devices/i2c-3")),
-            canonical(adapter.clone())
-        );
+        assert_eq!(canonical(root.join("bus/i2c/devices/i2c-3")), canonical(adapter.clone()));
         assert_eq!(
             canonical(root.join("class/i2c-dev/i2c-3")),
             canonical(adapter.join("i2c-dev/i2c-3"))
@@ -192,22 +174,13 @@ mod tests {
             canonical(adapter.join("device")),
             canonical(root.join("devices/platform/i2c-hal-sim/eeprom-module"))
         );
-        assert_eq!(
-            canonical(adapter.join("subsystem")),
-            canonical(root.join("bus/i2c"))
-        );
+        assert_eq!(canonical(adapter.join("subsystem")), canonical(root.join("bus/i2c")));
         assert_eq!(
             canonical(adapter.join("i2c-dev/i2c-3/subsystem")),
             canonical(root.join("class/i2c-dev"))
         );
-        assert_eq!(
-            canonical(adapter.join("i2c-dev/i2c-3/device")),
-            canonical(adapter.clone())
-        );
-        assert_eq!(
-            fs::read_to_string(adapter.join("i2c-dev/i2c-3/dev")).unwrap(),
-            "89:3\n"
-        );
+        assert_eq!(canonical(adapter.join("i2c-dev/i2c-3/device")), canonical(adapter.clone()));
+        assert_eq!(fs::read_to_string(adapter.join("i2c-dev/i2c-3/dev")).unwrap(), "89:3\n");
     }
 
     #[test]
@@ -217,11 +190,7 @@ mod tests {
         prepare_root(root).unwrap();
         write_adapter(root, node(), "stale").unwrap();
         fs::write(root.join("dev/keep-me"), "").unwrap();
-        symlink(
-            "../../../devices/elsewhere/i2c-9",
-            root.join("bus/i2c/devices/i2c-9"),
-        )
-        .unwrap();
+        symlink("../../../devices/elsewhere/i2c-9", root.join("bus/i2c/devices/i2c-9")).unwrap();
         prepare_root(root).unwrap();
         assert!(!root.join("devices/platform/i2c-hal-sim").exists());
         assert!(fs::symlink_metadata(root.join("bus/i2c/devices/i2c-3")).is_err());

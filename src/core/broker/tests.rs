@@ -1,0 +1,593 @@
+//! The broker's behaviour with a fake device layer: no binder, no syscalls.
+
+use super::*;
+use crate::core::device::DeviceError;
+use crate::core::policy::OpenPolicy;
+use std::sync::mpsc;
+use std::sync::Condvar;
+use std::thread;
+use std::time::Duration;
+
+const EEPROM: u16 = 0x50;
+const FULL_I2C: u64 = func::I2C_FUNC_I2C | func::I2C_FUNC_SMBUS_EMUL;
+
+/// What the fake kernel saw, in order, so tests can assert sequencing without timing.
+#[derive(Default)]
+struct Journal {
+    events: Mutex<Vec<String>>,
+    open_handles: Mutex<usize>,
+}
+
+impl Journal {
+    fn log(&self, event: impl Into<String>) {
+        self.events.lock().unwrap().push(event.into());
+    }
+    fn events(&self) -> Vec<String> {
+        self.events.lock().unwrap().clone()
+    }
+    fn open_handles(&self) -> usize {
+        *self.open_handles.lock().unwrap()
+    }
+}
+
+/// Holds a transfer inside the device until released, to model one in-flight operation.
+#[derive(Default)]
+struct Gate {
+    closed: Mutex<bool>,
+    changed: Condvar,
+}
+
+impl Gate {
+    fn close(&self) {
+        *self.closed.lock().unwrap() = true;
+    }
+    fn open(&self) {
+        *self.closed.lock().unwrap() = false;
+        self.changed.notify_all();
+    }
+    fn pass(&self) {
+        let mut closed = self.closed.lock().unwrap();
+        while *closed {
+            closed = self.changed.wait(closed).unwrap();
+        }
+    }
+}
+
+struct FakeOpener {
+    journal: Arc<Journal>,
+    gate: Arc<Gate>,
+    entered: Mutex<Option<mpsc::Sender<()>>>,
+    /// Addresses a kernel driver owns.
+    bound: Vec<u16>,
+    functionality: u64,
+}
+
+struct FakeDevice {
+    bus: u32,
+    journal: Arc<Journal>,
+    gate: Arc<Gate>,
+    entered: Option<mpsc::Sender<()>>,
+    bound: Vec<u16>,
+    memory: [u8; 256],
+    pointer: u8,
+}
+
+impl DeviceOpener for FakeOpener {
+    fn open(&self, bus_number: u32) -> std::result::Result<Box<dyn BusDevice>, DeviceError> {
+        *self.journal.open_handles.lock().unwrap() += 1;
+        self.journal.log(format!("open {bus_number}"));
+        Ok(Box::new(FakeDevice {
+            bus: bus_number,
+            journal: self.journal.clone(),
+            gate: self.gate.clone(),
+            entered: self.entered.lock().unwrap().clone(),
+            bound: self.bound.clone(),
+            memory: [0; 256],
+            pointer: 0,
+        }))
+    }
+
+    fn functionality(&self, _: u32) -> std::result::Result<u64, DeviceError> {
+        Ok(self.functionality)
+    }
+}
+
+impl Drop for FakeDevice {
+    fn drop(&mut self) {
+        *self.journal.open_handles.lock().unwrap() -= 1;
+        self.journal.log(format!("close {}", self.bus));
+    }
+}
+
+impl BusDevice for FakeDevice {
+    fn claim(&mut self, address: u16) -> std::result::Result<(), DeviceError> {
+        if self.bound.contains(&address) {
+            return Err(DeviceError::new(libc::EBUSY, "I2C_SLAVE"));
+        }
+        Ok(())
+    }
+
+    fn transfer(
+        &mut self,
+        address: u16,
+        messages: &[Message],
+    ) -> std::result::Result<Vec<Vec<u8>>, DeviceError> {
+        self.journal.log("transfer start");
+        if let Some(entered) = &self.entered {
+            let _ = entered.send(());
+        }
+        self.gate.pass();
+        self.journal.log("transfer end");
+        if address != EEPROM {
+            return Err(DeviceError::new(libc::ENXIO, "I2C_RDWR"));
+        }
+        let mut reads = Vec::new();
+        for message in messages {
+            match message {
+                Message::Write(data) => {
+                    self.pointer = data[0];
+                    for byte in &data[1..] {
+                        self.memory[self.pointer as usize] = *byte;
+                        self.pointer = self.pointer.wrapping_add(1);
+                    }
+                }
+                Message::Read(len) => {
+                    let bytes = (0..*len)
+                        .map(|_| {
+                            let b = self.memory[self.pointer as usize];
+                            self.pointer = self.pointer.wrapping_add(1);
+                            b
+                        })
+                        .collect();
+                    reads.push(bytes);
+                }
+            }
+        }
+        Ok(reads)
+    }
+
+    fn smbus(
+        &mut self,
+        address: u16,
+        op: &SmbusOp,
+    ) -> std::result::Result<SmbusValue, DeviceError> {
+        if address != EEPROM {
+            return Err(DeviceError::new(libc::ENXIO, "I2C_SMBUS"));
+        }
+        match op {
+            SmbusOp::ReadByteData(reg) => Ok(SmbusValue::Byte(self.memory[*reg as usize])),
+            SmbusOp::WriteByteData(reg, value) => {
+                self.memory[*reg as usize] = *value;
+                Ok(SmbusValue::None)
+            }
+            _ => Err(DeviceError::new(libc::EOPNOTSUPP, "I2C_SMBUS")),
+        }
+    }
+}
+
+/// Records every loss it is told about.
+#[derive(Default)]
+struct Recorder {
+    losses: Mutex<Vec<(LossReason, String)>>,
+    journal: Option<Arc<Journal>>,
+}
+
+impl SessionObserver for Recorder {
+    fn session_lost(&self, reason: LossReason, message: &str) {
+        if let Some(journal) = &self.journal {
+            journal.log("notified");
+        }
+        self.losses.lock().unwrap().push((reason, message.to_string()));
+    }
+}
+
+impl std::fmt::Debug for Recorder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Recorder({:?})", self.losses())
+    }
+}
+
+impl Recorder {
+    fn losses(&self) -> Vec<LossReason> {
+        self.losses.lock().unwrap().iter().map(|(r, _)| *r).collect()
+    }
+}
+
+#[derive(Default)]
+struct BusLog {
+    events: Mutex<Vec<String>>,
+}
+
+impl BusObserver for BusLog {
+    fn bus_added(&self, bus: &BusInfo) {
+        self.events.lock().unwrap().push(format!("added {} g{}", bus.bus_number, bus.generation));
+    }
+    fn bus_removed(&self, bus: &BusInfo) {
+        self.events.lock().unwrap().push(format!("removed {} g{}", bus.bus_number, bus.generation));
+    }
+}
+
+struct Fixture {
+    broker: Arc<Broker>,
+    journal: Arc<Journal>,
+    gate: Arc<Gate>,
+    opener: Arc<FakeOpener>,
+}
+
+const APP: Caller = Caller { uid: 10_001, pid: 4242 };
+const OTHER_APP: Caller = Caller { uid: 10_002, pid: 4343 };
+const ROOT: Caller = Caller { uid: 0, pid: 1 };
+
+fn fixture_with(functionality: u64, limits: Limits) -> Fixture {
+    let journal = Arc::new(Journal::default());
+    let gate = Arc::new(Gate::default());
+    let opener = Arc::new(FakeOpener {
+        journal: journal.clone(),
+        gate: gate.clone(),
+        entered: Mutex::new(None),
+        bound: vec![0x49],
+        functionality,
+    });
+    let broker = Arc::new(Broker::new(opener.clone(), Arc::new(OpenPolicy), limits));
+    Fixture { broker, journal, gate, opener }
+}
+
+fn fixture() -> Fixture {
+    fixture_with(FULL_I2C, Limits::default())
+}
+
+fn module(bus_number: u32, slot: &str) -> AdapterDescriptor {
+    AdapterDescriptor {
+        bus_number,
+        devpath: format!("/devices/platform/sim/{slot}/i2c-{bus_number}"),
+        name: format!("{slot} adapter"),
+        stable_id: format!("platform/sim/{slot}/{slot}-adapter"),
+        functionality: 0,
+    }
+}
+
+fn request(bus: &str, address: i64) -> OpenRequest {
+    OpenRequest { bus: BusSelector::parse(bus), generation: None, address, exclusive: false }
+}
+
+impl Fixture {
+    fn open(&self, caller: Caller, req: &OpenRequest) -> Result<(SessionId, Arc<Recorder>)> {
+        let recorder = Arc::new(Recorder::default());
+        let (id, _) = self.broker.open_session(caller, req, recorder.clone())?;
+        Ok((id, recorder))
+    }
+
+    fn write_read(&self, id: SessionId, offset: u8, data: &[u8]) -> Result<Vec<u8>> {
+        let mut write = vec![offset];
+        write.extend_from_slice(data);
+        self.broker.transfer(id, &[Message::Write(write)])?;
+        let reads =
+            self.broker.transfer(id, &[Message::Write(vec![offset]), Message::Read(data.len())])?;
+        Ok(reads.into_iter().next().unwrap_or_default())
+    }
+}
+
+#[test]
+fn open_transfer_close_holds_the_fd_only_while_sessions_live() {
+    let f = fixture();
+    f.broker.adapter_added(module(3, "slot-a"));
+    assert_eq!(f.journal.open_handles(), 0, "no fd before any session");
+
+    let (a, _) = f.open(APP, &request("3", 0x50)).unwrap();
+    let (b, _) = f.open(OTHER_APP, &request("platform/sim/slot-a/slot-a-adapter", 0x50)).unwrap();
+    assert_eq!(f.journal.open_handles(), 1, "one fd per adapter, shared by sessions");
+    assert_eq!(f.write_read(a, 0x10, &[1, 2, 3]).unwrap(), vec![1, 2, 3]);
+
+    f.broker.close_session(a);
+    assert_eq!(f.journal.open_handles(), 1, "b still needs the fd");
+    assert_eq!(
+        f.broker.transfer(a, &[Message::Read(1)]).unwrap_err().code,
+        ErrorCode::SessionClosed
+    );
+    f.broker.close_session(b);
+    assert_eq!(f.journal.open_handles(), 0, "last close closes the fd");
+    f.broker.close_session(b); // idempotent
+    assert_eq!(f.broker.stats().sessions_closed.load(Ordering::Relaxed), 2);
+}
+
+#[test]
+fn removal_kills_sessions_once_closes_the_fd_and_keeps_zombies_dead() {
+    let f = fixture();
+    f.broker.adapter_added(module(3, "slot-a"));
+    let (id, recorder) = f.open(APP, &request("3", 0x50)).unwrap();
+    assert_eq!(f.journal.open_handles(), 1);
+
+    let removed = f.broker.adapter_removed(3, "/devices/platform/sim/slot-a/i2c-3").unwrap();
+    assert_eq!(removed.bus_number, 3);
+    assert_eq!(f.journal.open_handles(), 0, "fd closed by removal, not by the client");
+    assert_eq!(recorder.losses(), vec![LossReason::Removed]);
+
+    for _ in 0..3 {
+        let err = f.broker.transfer(id, &[Message::Read(1)]).unwrap_err();
+        assert_eq!(err.code, ErrorCode::BusGone);
+        assert_eq!(
+            f.broker.smbus(id, &SmbusOp::ReadByteData(0)).unwrap_err().code,
+            ErrorCode::BusGone
+        );
+        assert_eq!(f.broker.session_info(id).unwrap_err().code, ErrorCode::BusGone);
+    }
+    assert!(f.broker.adapter_removed(3, "/devices/platform/sim/slot-a/i2c-3").is_none());
+    assert_eq!(recorder.losses().len(), 1, "the callback arrives exactly once");
+    f.broker.close_session(id);
+    assert_eq!(f.broker.session_info(id).unwrap_err().code, ErrorCode::SessionClosed);
+}
+
+#[test]
+fn a_new_adapter_under_a_reused_number_never_revives_old_sessions() {
+    let f = fixture();
+    let first = f.broker.adapter_added(module(3, "slot-a")).unwrap();
+    let (old, _) = f.open(APP, &request("3", 0x50)).unwrap();
+    f.broker.adapter_removed(3, "/devices/platform/sim/slot-a/i2c-3");
+
+    // A different module gets the same bus number.
+    let second = f.broker.adapter_added(module(3, "slot-b")).unwrap();
+    assert!(second.generation > first.generation);
+    assert_eq!(f.broker.transfer(old, &[Message::Read(1)]).unwrap_err().code, ErrorCode::BusGone);
+
+    let (new, _) = f.open(APP, &request("3", 0x50)).unwrap();
+    assert_eq!(f.write_read(new, 0, &[9]).unwrap(), vec![9]);
+    assert_eq!(f.broker.transfer(old, &[Message::Read(1)]).unwrap_err().code, ErrorCode::BusGone);
+
+    // Asking for the generation one saw earlier refuses the newcomer.
+    let stale = OpenRequest { generation: Some(first.generation), ..request("3", 0x50) };
+    assert_eq!(f.open(APP, &stale).unwrap_err().code, ErrorCode::NoSuchBus);
+    let current = OpenRequest { generation: Some(second.generation), ..request("3", 0x50) };
+    assert!(f.open(APP, &current).is_ok());
+    // The old stable id is gone even though the number lives on.
+    let by_old_id = request("platform/sim/slot-a/slot-a-adapter", 0x50);
+    assert_eq!(f.open(APP, &by_old_id).unwrap_err().code, ErrorCode::NoSuchBus);
+}
+
+#[test]
+fn replug_of_the_same_module_gets_a_new_generation() {
+    let f = fixture();
+    let first = f.broker.adapter_added(module(0, "slot-a")).unwrap();
+    let (old, recorder) = f.open(APP, &request("0", 0x50)).unwrap();
+    f.broker.adapter_removed(0, "/devices/platform/sim/slot-a/i2c-0");
+    let again = f.broker.adapter_added(module(0, "slot-a")).unwrap();
+    assert_eq!(again.stable_id, first.stable_id);
+    assert!(again.generation > first.generation);
+    assert_eq!(f.broker.transfer(old, &[Message::Read(1)]).unwrap_err().code, ErrorCode::BusGone);
+    assert_eq!(recorder.losses(), vec![LossReason::Removed]);
+}
+
+#[test]
+fn removal_waits_for_the_in_flight_transfer_then_closes_then_notifies() {
+    let f = fixture();
+    let (entered_tx, entered_rx) = mpsc::channel();
+    *f.opener.entered.lock().unwrap() = Some(entered_tx);
+    f.broker.adapter_added(module(5, "slot-a"));
+    let recorder = Arc::new(Recorder { journal: Some(f.journal.clone()), ..Recorder::default() });
+    let (id, _) = f.broker.open_session(APP, &request("5", 0x50), recorder.clone()).unwrap();
+
+    f.gate.close();
+    let broker = f.broker.clone();
+    let in_flight = thread::spawn(move || broker.transfer(id, &[Message::Read(2)]));
+    entered_rx.recv_timeout(Duration::from_secs(10)).expect("transfer reached the device");
+
+    let broker = f.broker.clone();
+    let remover =
+        thread::spawn(move || broker.adapter_removed(5, "/devices/platform/sim/slot-a/i2c-5"));
+    // Removal marks the session dead before it waits for the device, so from then on new calls
+    // are refused at once instead of queueing behind the in-flight transfer.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while f.broker.session_info(id).is_ok() {
+        assert!(std::time::Instant::now() < deadline, "removal never marked the session dead");
+        thread::yield_now();
+    }
+    assert_eq!(f.broker.transfer(id, &[Message::Read(1)]).unwrap_err().code, ErrorCode::BusGone);
+    assert!(!f.journal.events().contains(&"close 5".to_string()), "fd closed under a transfer");
+    f.gate.open();
+
+    assert!(in_flight.join().unwrap().is_ok(), "the in-flight transfer completes");
+    assert!(remover.join().unwrap().is_some());
+    let events = f.journal.events();
+    let position =
+        |e: &str| events.iter().position(|x| x == e).unwrap_or_else(|| panic!("{e} in {events:?}"));
+    assert!(position("transfer end") < position("close 5"), "{events:?}");
+    assert!(position("close 5") < position("notified"), "{events:?}");
+}
+
+#[test]
+fn bad_requests_get_precise_codes_and_change_nothing() {
+    let f = fixture();
+    f.broker.adapter_added(module(1, "slot-a"));
+    assert_eq!(f.open(APP, &request("9", 0x50)).unwrap_err().code, ErrorCode::NoSuchBus);
+    assert_eq!(f.open(APP, &request("no/such/id", 0x50)).unwrap_err().code, ErrorCode::NoSuchBus);
+    for bad in [0x00, 0x07, 0x78, 0x80, -5] {
+        assert_eq!(f.open(APP, &request("1", bad)).unwrap_err().code, ErrorCode::InvalidArgument);
+    }
+    assert_eq!(f.open(APP, &request("1", 0x49)).unwrap_err().code, ErrorCode::AddressBusy);
+    assert_eq!(f.journal.open_handles(), 0, "failed opens leave no fd behind");
+
+    let (id, _) = f.open(APP, &request("1", 0x50)).unwrap();
+    let cases: Vec<(Vec<Message>, ErrorCode)> = vec![
+        (vec![], ErrorCode::InvalidArgument),
+        (vec![Message::Read(0)], ErrorCode::InvalidArgument),
+        (vec![Message::Write(vec![])], ErrorCode::InvalidArgument),
+        (vec![Message::Read(8193)], ErrorCode::TooLarge),
+        (vec![Message::Read(1); 43], ErrorCode::TooLarge),
+    ];
+    for (messages, code) in cases {
+        assert_eq!(f.broker.transfer(id, &messages).unwrap_err().code, code);
+    }
+    assert_eq!(
+        f.broker.smbus(id, &SmbusOp::WriteI2cBlockData(0, vec![0; 33])).unwrap_err().code,
+        ErrorCode::TooLarge
+    );
+    assert_eq!(f.write_read(id, 0x20, &[7]).unwrap(), vec![7], "the session still works");
+    let errors = f.broker.stats().errors();
+    assert_eq!(errors[&ErrorCode::InvalidArgument], 5 + 3);
+    assert_eq!(errors[&ErrorCode::TooLarge], 3);
+}
+
+#[test]
+fn device_errors_map_to_codes() {
+    let f = fixture();
+    f.broker.adapter_added(module(1, "slot-a"));
+    let (absent, _) = f.open(APP, &request("1", 0x33)).unwrap();
+    assert_eq!(
+        f.broker.transfer(absent, &[Message::Read(1)]).unwrap_err().code,
+        ErrorCode::AddressNack
+    );
+    let (eeprom, _) = f.open(APP, &request("1", 0x50)).unwrap();
+    assert_eq!(f.broker.smbus(eeprom, &SmbusOp::WriteByteData(3, 0x5a)), Ok(SmbusValue::None));
+    assert_eq!(f.broker.smbus(eeprom, &SmbusOp::ReadByteData(3)), Ok(SmbusValue::Byte(0x5a)));
+}
+
+#[test]
+fn smbus_only_adapters_refuse_raw_transfers() {
+    let smbus_only = func::I2C_FUNC_SMBUS_READ_BYTE_DATA | func::I2C_FUNC_SMBUS_WRITE_BYTE_DATA;
+    let f = fixture_with(smbus_only, Limits::default());
+    f.broker.adapter_added(module(0, "slot-a"));
+    let (id, _) = f.open(APP, &request("0", 0x50)).unwrap();
+    let err = f.broker.transfer(id, &[Message::Read(1)]).unwrap_err();
+    assert_eq!(err.code, ErrorCode::NotSupported);
+    assert!(err.message.contains("SMBus-only"), "{}", err.message);
+    assert_eq!(
+        f.broker.smbus(id, &SmbusOp::ReadWordData(0)).unwrap_err().code,
+        ErrorCode::NotSupported
+    );
+    assert_eq!(f.broker.smbus(id, &SmbusOp::ReadByteData(0)), Ok(SmbusValue::Byte(0)));
+    assert_eq!(f.broker.list_buses()[0].functionality, smbus_only, "learned at first open");
+}
+
+#[test]
+fn exclusive_sessions_exclude_everyone_else_on_that_address() {
+    let f = fixture();
+    f.broker.adapter_added(module(1, "slot-a"));
+    let exclusive = OpenRequest { exclusive: true, ..request("1", 0x50) };
+    let (holder, _) = f.open(APP, &exclusive).unwrap();
+    assert_eq!(f.open(OTHER_APP, &request("1", 0x50)).unwrap_err().code, ErrorCode::AddressBusy);
+    assert_eq!(f.open(OTHER_APP, &exclusive).unwrap_err().code, ErrorCode::AddressBusy);
+    assert!(f.open(OTHER_APP, &request("1", 0x51)).is_ok(), "other addresses are free");
+    f.broker.close_session(holder);
+    let (shared, _) = f.open(OTHER_APP, &request("1", 0x50)).unwrap();
+    assert_eq!(f.open(APP, &exclusive).unwrap_err().code, ErrorCode::AddressBusy);
+    f.broker.close_session(shared);
+    assert!(f.open(APP, &exclusive).is_ok());
+}
+
+#[test]
+fn quotas_bound_what_one_uid_may_hold() {
+    let limits = Limits { max_sessions_per_uid: 2, max_listeners_per_uid: 1 };
+    let f = fixture_with(FULL_I2C, limits);
+    f.broker.adapter_added(module(1, "slot-a"));
+    let (first, _) = f.open(APP, &request("1", 0x50)).unwrap();
+    f.open(APP, &request("1", 0x51)).unwrap();
+    assert_eq!(f.open(APP, &request("1", 0x52)).unwrap_err().code, ErrorCode::QuotaExceeded);
+    assert!(f.open(OTHER_APP, &request("1", 0x52)).is_ok(), "quota is per uid");
+    f.broker.close_session(first);
+    assert!(f.open(APP, &request("1", 0x52)).is_ok());
+
+    f.broker.add_listener(APP, Arc::new(BusLog::default())).unwrap();
+    let err = f.broker.add_listener(APP, Arc::new(BusLog::default())).unwrap_err();
+    assert_eq!(err.code, ErrorCode::QuotaExceeded);
+}
+
+#[test]
+fn revoke_is_admin_only_kills_sessions_and_releases_the_fd() {
+    let f = fixture();
+    f.broker.adapter_added(module(2, "slot-a"));
+    let (id, recorder) = f.open(APP, &request("2", 0x50)).unwrap();
+    assert_eq!(
+        f.broker.revoke(APP, &BusSelector::Number(2)).unwrap_err().code,
+        ErrorCode::PermissionDenied
+    );
+    assert_eq!(f.journal.open_handles(), 1);
+    assert_eq!(
+        f.broker.revoke(ROOT, &BusSelector::Number(7)).unwrap_err().code,
+        ErrorCode::NoSuchBus
+    );
+
+    assert_eq!(f.broker.revoke(ROOT, &BusSelector::Number(2)), Ok(1));
+    assert_eq!(f.journal.open_handles(), 0, "revoke lets rmmod proceed");
+    assert_eq!(recorder.losses(), vec![LossReason::Revoked]);
+    assert_eq!(f.broker.transfer(id, &[Message::Read(1)]).unwrap_err().code, ErrorCode::BusGone);
+    assert_eq!(
+        f.broker.revoke(ROOT, &BusSelector::Number(2)),
+        Ok(0),
+        "zombies are not revoked twice"
+    );
+
+    let (fresh, _) = f.open(APP, &request("2", 0x50)).unwrap();
+    assert_eq!(f.write_read(fresh, 1, &[4]).unwrap(), vec![4]);
+    f.broker.close_session(id);
+    assert_eq!(f.journal.open_handles(), 1, "closing a zombie does not close the new session's fd");
+}
+
+#[test]
+fn listeners_hear_adds_and_removes_until_unregistered() {
+    let f = fixture();
+    let log = Arc::new(BusLog::default());
+    let id = f.broker.add_listener(APP, log.clone()).unwrap();
+    f.broker.adapter_added(module(1, "slot-a"));
+    f.broker.adapter_added(module(1, "slot-a")); // duplicate report: ignored
+    f.broker.adapter_removed(1, "/devices/platform/sim/slot-a/i2c-1");
+    assert!(f.broker.remove_listener(id));
+    assert!(!f.broker.remove_listener(id));
+    f.broker.adapter_added(module(1, "slot-a"));
+    assert_eq!(*log.events.lock().unwrap(), vec!["added 1 g1", "removed 1 g1"]);
+}
+
+#[test]
+fn a_different_adapter_reported_under_a_live_number_replaces_it() {
+    let f = fixture();
+    f.broker.adapter_added(module(4, "slot-a"));
+    let (id, recorder) = f.open(APP, &request("4", 0x50)).unwrap();
+    let newcomer = f.broker.adapter_added(module(4, "slot-b")).unwrap();
+    assert_eq!(recorder.losses(), vec![LossReason::Removed]);
+    assert_eq!(f.broker.transfer(id, &[Message::Read(1)]).unwrap_err().code, ErrorCode::BusGone);
+    assert_eq!(f.broker.list_buses(), vec![newcomer]);
+    assert_eq!(f.journal.open_handles(), 0);
+}
+
+#[test]
+fn reconcile_applies_a_rescan() {
+    let f = fixture();
+    f.broker.adapter_added(module(0, "slot-a"));
+    f.broker.adapter_added(module(1, "slot-b"));
+    let (on_a, lost_a) = f.open(APP, &request("0", 0x50)).unwrap();
+    let (on_b, lost_b) = f.open(APP, &request("1", 0x50)).unwrap();
+    // Events were lost: slot-a left, slot-c arrived under number 2; slot-b stayed.
+    f.broker.reconcile(vec![module(1, "slot-b"), module(2, "slot-c")]);
+    let numbers: Vec<u32> = f.broker.list_buses().iter().map(|b| b.bus_number).collect();
+    assert_eq!(numbers, vec![1, 2]);
+    assert_eq!(lost_a.losses(), vec![LossReason::Removed]);
+    assert!(lost_b.losses().is_empty(), "an unchanged adapter keeps its sessions");
+    assert_eq!(f.broker.transfer(on_a, &[Message::Read(1)]).unwrap_err().code, ErrorCode::BusGone);
+    assert!(f.write_read(on_b, 0, &[1]).is_ok());
+}
+
+#[test]
+fn shutdown_tells_everyone_and_closes_everything() {
+    let f = fixture();
+    f.broker.adapter_added(module(0, "slot-a"));
+    f.broker.adapter_added(module(1, "slot-b"));
+    let (_, a) = f.open(APP, &request("0", 0x50)).unwrap();
+    let (_, b) = f.open(OTHER_APP, &request("1", 0x50)).unwrap();
+    f.broker.shutdown();
+    assert_eq!(a.losses(), vec![LossReason::Shutdown]);
+    assert_eq!(b.losses(), vec![LossReason::Shutdown]);
+    assert_eq!(f.journal.open_handles(), 0);
+    assert!(f.broker.list_buses().is_empty());
+}
+
+#[test]
+fn dump_shows_buses_sessions_and_counters() {
+    let f = fixture();
+    f.broker.adapter_added(module(3, "slot-a"));
+    let (id, _) = f.open(APP, &request("3", 0x50)).unwrap();
+    f.write_read(id, 0, &[1]).unwrap();
+    let _ = f.broker.transfer(id, &[]);
+    let dump = f.broker.dump();
+    assert!(dump.contains("i2c-3 generation=1 fd=open"), "{dump}");
+    assert!(dump.contains("uid=10001 pid=4242 bus=3 generation=1 address=0x50 Live"), "{dump}");
+    assert!(dump.contains("transfers=2"), "{dump}");
+    assert!(dump.contains("INVALID_ARGUMENT=1"), "{dump}");
+}
