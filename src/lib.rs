@@ -9,5 +9,6 @@
 
 pub mod cli;
 pub mod core;
+pub mod daemon;
 pub mod ipc;
 pub mod platform;

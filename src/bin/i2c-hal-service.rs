@@ -1,1 +1,70 @@
-fn main() {}
+//! i2c-hal-service: the only holder of /dev/i2c-N; apps get binder sessions instead.
+
+use clap::Parser;
+use i2c_hal::core::policy::Limits;
+use i2c_hal::daemon::{self, Config, Platform, Transport};
+use i2c_hal::platform::sim::SimKernel;
+use std::path::PathBuf;
+
+/// I2C HAL service: brokers access to hot-pluggable I2C buses over binder.
+#[derive(Parser, Debug)]
+#[command(version, about, long_about = None)]
+struct Args {
+    /// Serve RPC binder on this Unix socket (default without a binder device: /tmp/i2c-hal.sock)
+    #[arg(long, env = "I2C_HAL_SOCKET", value_name = "PATH")]
+    socket: Option<PathBuf>,
+    /// Use this kernel binder device instead of looking for /dev/binderfs/binder, /dev/binder
+    #[arg(long, value_name = "PATH", conflicts_with = "socket")]
+    binder_device: Option<PathBuf>,
+    /// Serve simulated modules instead of the real i2c-dev buses
+    #[arg(long)]
+    sim: bool,
+    /// Simulated modules to plug at start, comma-separated, or "none"
+    #[arg(long, value_name = "LIST", default_value = "all", requires = "sim")]
+    sim_modules: String,
+    /// Directory for the simulated sysfs tree (default: a temporary one, removed at exit)
+    #[arg(long, value_name = "DIR", requires = "sim")]
+    sim_root: Option<PathBuf>,
+    /// sysfs mount point (real platform)
+    #[arg(long, value_name = "DIR", default_value = "/sys")]
+    sysfs_root: PathBuf,
+    /// Directory holding the i2c-N device nodes (real platform)
+    #[arg(long, value_name = "DIR", default_value = "/dev")]
+    dev_root: PathBuf,
+    /// Sessions one uid may hold at once
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_sessions_per_uid)]
+    max_sessions_per_uid: usize,
+    /// Log level (error, warn, info, debug, trace); RUST_LOG overrides
+    #[arg(long, value_name = "LEVEL", default_value = "info")]
+    log_level: String,
+}
+
+fn sim_modules(list: &str) -> Vec<String> {
+    match list {
+        "all" => SimKernel::module_names().into_iter().map(String::from).collect(),
+        "none" | "" => Vec::new(),
+        names => names.split(',').map(|n| n.trim().to_string()).collect(),
+    }
+}
+
+fn main() {
+    let args = Args::parse();
+    // rsbinder logs every client disconnect as a warning; only its errors matter here.
+    let filter = format!("{},rsbinder=error", args.log_level);
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(filter))
+        .format_target(false)
+        .init();
+    std::panic::set_hook(Box::new(|panic| log::error!("panic: {panic}")));
+
+    let platform = if args.sim {
+        Platform::Simulated { root: args.sim_root, plugged: sim_modules(&args.sim_modules) }
+    } else {
+        Platform::Linux { sysfs_root: args.sysfs_root, dev_root: args.dev_root }
+    };
+    let limits = Limits { max_sessions_per_uid: args.max_sessions_per_uid, ..Limits::default() };
+    let transport = Transport::choose(args.socket, args.binder_device);
+    if let Err(e) = daemon::run(Config { platform, transport, limits }) {
+        log::error!("i2c-hal-service: {e}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,209 @@
+//! Assembles the service: a platform (real i2c-dev + netlink, or the simulator), the broker, the
+//! uevent monitor, and a binder transport. `i2c-hal-service` is a thin wrapper around `run`.
+
+use crate::core::broker::Broker;
+use crate::core::device::DeviceOpener;
+use crate::core::policy::{Limits, OpenPolicy};
+use crate::ipc::client::DEFAULT_SOCKET;
+use crate::ipc::notifier::Notifier;
+use crate::ipc::server::{binder_device, serve_kernel, serve_rpc};
+use crate::ipc::service::ManagerService;
+use crate::platform::i2cdev::I2cDevOpener;
+use crate::platform::monitor::Monitor;
+use crate::platform::netlink::NetlinkSource;
+use crate::platform::sim::{control, SimKernel, SimSource};
+use crate::platform::source::UeventSource;
+use crate::platform::sysfs::Sysfs;
+use log::{error, info, warn};
+use nix::sys::signal::{SigSet, Signal};
+use std::io;
+use std::path::PathBuf;
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
+
+/// Where the buses come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Platform {
+    /// Real adapters: i2c-dev nodes under `dev_root`, sysfs under `sysfs_root`, kernel uevents.
+    Linux { sysfs_root: PathBuf, dev_root: PathBuf },
+    /// Simulated modules; `plugged` are plugged at start-up (through uevents, like hot-plug).
+    Simulated { root: Option<PathBuf>, plugged: Vec<String> },
+}
+
+/// How clients reach the service.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Transport {
+    Rpc(PathBuf),
+    Kernel(PathBuf),
+}
+
+impl Transport {
+    /// `--socket` (or $I2C_HAL_SOCKET) means RPC there; otherwise kernel binder if a binder
+    /// device exists; otherwise RPC on the default socket.
+    pub fn choose(socket: Option<PathBuf>, binder: Option<PathBuf>) -> Transport {
+        match (socket, binder.or_else(binder_device)) {
+            (Some(path), _) => Transport::Rpc(path),
+            (None, Some(device)) => Transport::Kernel(device),
+            (None, None) => Transport::Rpc(PathBuf::from(DEFAULT_SOCKET)),
+        }
+    }
+
+    fn control_socket(&self) -> PathBuf {
+        match self {
+            Transport::Rpc(path) => control::socket_path_for(path),
+            Transport::Kernel(_) => control::socket_path_for(&PathBuf::from(DEFAULT_SOCKET)),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub platform: Platform,
+    pub transport: Transport,
+    pub limits: Limits,
+}
+
+/// What must be undone when the service stops.
+struct Cleanup {
+    files: Vec<PathBuf>,
+    dirs: Vec<PathBuf>,
+}
+
+impl Cleanup {
+    fn run(&self) {
+        for file in &self.files {
+            let _ = std::fs::remove_file(file);
+        }
+        for dir in &self.dirs {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+struct PlatformParts {
+    opener: Arc<dyn DeviceOpener>,
+    sysfs: Sysfs,
+    source: Box<dyn UeventSource>,
+    simulator: Option<Arc<SimKernel>>,
+}
+
+fn linux_platform(sysfs_root: PathBuf, dev_root: PathBuf) -> io::Result<PlatformParts> {
+    // Open the socket before the first scan, so no event falls between the two.
+    let source = NetlinkSource::open()
+        .map_err(|e| io::Error::new(e.kind(), format!("kernel uevent socket: {e}")))?;
+    Ok(PlatformParts {
+        opener: Arc::new(I2cDevOpener::new(dev_root)),
+        sysfs: Sysfs::new(sysfs_root),
+        source: Box::new(source),
+        simulator: None,
+    })
+}
+
+fn simulated_platform(root: PathBuf) -> io::Result<PlatformParts> {
+    let (events, receiver) = mpsc::channel();
+    let kernel = SimKernel::new(&root, events)?;
+    Ok(PlatformParts {
+        opener: kernel.opener(),
+        sysfs: Sysfs::new(kernel.sysfs_root()),
+        source: Box::new(SimSource::new(receiver)),
+        simulator: Some(kernel),
+    })
+}
+
+/// Runs the service until SIGINT/SIGTERM (or a fatal transport error).
+pub fn run(config: Config) -> io::Result<()> {
+    let signals = block_termination_signals()?;
+    let mut cleanup = Cleanup { files: Vec::new(), dirs: Vec::new() };
+    let (parts, plugged) = match &config.platform {
+        Platform::Linux { sysfs_root, dev_root } => {
+            (linux_platform(sysfs_root.clone(), dev_root.clone())?, Vec::new())
+        }
+        Platform::Simulated { root, plugged } => {
+            let root = root.clone().unwrap_or_else(|| {
+                let temp = std::env::temp_dir().join(format!("i2c-hal-sim.{}", std::process::id()));
+                cleanup.dirs.push(temp.clone());
+                temp
+            });
+            info!("simulated modules under {}", root.display());
+            (simulated_platform(root)?, plugged.clone())
+        }
+    };
+
+    let broker = Arc::new(Broker::new(parts.opener.clone(), Arc::new(OpenPolicy), config.limits));
+    let notifier = Notifier::start()?;
+    Monitor::new(parts.sysfs, parts.opener, broker.clone()).start(parts.source)?;
+
+    if let Some(kernel) = &parts.simulator {
+        let path = config.transport.control_socket();
+        control::serve(kernel.clone(), &path)?;
+        cleanup.files.push(path.clone());
+        info!("simulator control socket: {}", path.display());
+        for module in &plugged {
+            match kernel.plug(module) {
+                Ok(bus) => info!("simulated {module} plugged as bus {bus}"),
+                Err(e) => warn!("cannot plug simulated {module}: {e}"),
+            }
+        }
+    }
+    if let Transport::Rpc(path) = &config.transport {
+        cleanup.files.push(path.clone());
+    }
+
+    let manager = ManagerService::new(broker.clone(), notifier.clone()).into_binder();
+    let transport = config.transport.clone();
+    std::thread::Builder::new().name("binder-server".into()).spawn(move || {
+        let result = match &transport {
+            Transport::Rpc(path) => serve_rpc(manager, path),
+            Transport::Kernel(device) => serve_kernel(manager, device),
+        };
+        if let Err(e) = result {
+            error!("binder transport failed: {e}");
+            // Wake the main thread so the service stops instead of idling unreachable.
+            // Process-directed, so the main thread's sigwait sees it.
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::this(), Signal::SIGTERM);
+        }
+    })?;
+
+    let signal = signals.wait().map_err(io::Error::from)?;
+    info!("{signal:?}: shutting down");
+    broker.shutdown();
+    if !notifier.drain(Duration::from_secs(2)) {
+        warn!("some shutdown callbacks were not delivered in time");
+    }
+    cleanup.run();
+    Ok(())
+}
+
+/// Blocks SIGINT/SIGTERM in this thread (and every thread spawned after it), so that the main
+/// thread can wait for them synchronously and shut down in order.
+fn block_termination_signals() -> io::Result<SigSet> {
+    let mut signals = SigSet::empty();
+    signals.add(Signal::SIGINT);
+    signals.add(Signal::SIGTERM);
+    signals.thread_block().map_err(io::Error::from)?;
+    Ok(signals)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_explicit_socket_always_means_rpc() {
+        let socket = PathBuf::from("/tmp/x.sock");
+        let device = Some(PathBuf::from("/dev/binder"));
+        assert_eq!(Transport::choose(Some(socket.clone()), device.clone()), Transport::Rpc(socket));
+        assert_eq!(
+            Transport::choose(None, device),
+            Transport::Kernel(PathBuf::from("/dev/binder"))
+        );
+    }
+
+    #[test]
+    fn the_control_socket_sits_next_to_the_service_socket() {
+        let rpc = Transport::Rpc(PathBuf::from("/run/x.sock"));
+        assert_eq!(rpc.control_socket(), PathBuf::from("/run/x.sock.sim"));
+        let kernel = Transport::Kernel(PathBuf::from("/dev/binder"));
+        assert_eq!(kernel.control_socket(), PathBuf::from(format!("{DEFAULT_SOCKET}.sim")));
+    }
+}
