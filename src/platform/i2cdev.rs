@@ -208,13 +208,6 @@ impl I2cDevDevice {
         Ok(())
     }
 
-    fn ensure_slave_address(&mut self, address: u16) -> Result<(), DeviceError> {
-        if self.slave_address == Some(address) {
-            return Ok(());
-        }
-        self.set_slave_address(address)
-    }
-
     /// One I2C_SMBUS ioctl; `data` is both input and output, as in the kernel's union.
     fn smbus_ioctl(
         &self,
@@ -300,6 +293,9 @@ impl BusDevice for I2cDevDevice {
             ));
         }
         check_transfer_shape(messages).map_err(|(errno, why)| self.error(errno, why))?;
+        // i2c-dev checks for a bound kernel driver only at I2C_SLAVE, and one may have bound
+        // since the session opened: ask again before every transfer.
+        self.set_slave_address(address)?;
 
         let mut read_buffers: Vec<Vec<u8>> = messages
             .iter()
@@ -340,7 +336,8 @@ impl BusDevice for I2cDevDevice {
     fn smbus(&mut self, address: u16, op: &SmbusOp) -> Result<SmbusValue, DeviceError> {
         let operation = smbus_operation_name(op);
         self.require(op.required_functionality(), &format!("SMBus {operation}"))?;
-        self.ensure_slave_address(address)?;
+        // Re-issued every time for the same reason as in transfer().
+        self.set_slave_address(address)?;
         let (read_write, command, size, mut data) = smbus_request(op).map_err(|errno| {
             self.error(errno, format!("I2C_SMBUS {operation}: bad block length"))
         })?;
