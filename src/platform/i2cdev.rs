@@ -554,9 +554,10 @@ mod tests {
         let err = device.claim(0x51).unwrap_err();
         assert_eq!(err.errno, libc::ENOTTY);
 
+        // A transfer re-checks the address first, so it fails there before I2C_RDWR.
         let err = device.transfer(0x50, &[Message::Read(1)]).unwrap_err();
         assert_eq!(err.errno, libc::ENOTTY);
-        assert!(err.context.contains(&path) && err.context.contains("I2C_RDWR"), "{err}");
+        assert!(err.context.contains(&path) && err.context.contains("I2C_SLAVE 0x50"), "{err}");
     }
 
     #[test]
