@@ -1,0 +1,539 @@
+//! Harness for integration tests that run the real `i2c-hal-service` binary in simulator mode and
+//! talk to it over its RPC binder socket, in-process (the client API) or through `i2cctl`.
+//!
+//! Every wait is a bounded poll or a `recv_timeout` that fails with a message saying what was
+//! awaited, plus the service's stderr, so that a failure explains itself.
+
+#![allow(dead_code)] // Each test crate uses its own subset of the harness.
+
+use i2c_hal::core::{BusInfo, ErrorCode, LossReason};
+use i2c_hal::ipc::client::{Client, ClientResult, Endpoint};
+use i2c_hal::platform::sim::control::{socket_path_for, SimControl};
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use std::fs;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::thread;
+use std::time::{Duration, Instant};
+use tempfile::TempDir;
+
+pub const SERVICE_BIN: &str = env!("CARGO_BIN_EXE_i2c-hal-service");
+pub const I2CCTL_BIN: &str = env!("CARGO_BIN_EXE_i2cctl");
+
+/// How long the service may take to answer its first listBuses.
+pub const READY_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long any other awaited condition, callback or process may take.
+pub const WAIT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a simulated unplug may wait for the service to close its fd before failing.
+pub const UNPLUG_TIMEOUT: Duration = Duration::from_secs(10);
+const POLL_INTERVAL: Duration = Duration::from_millis(10);
+
+pub const EEPROM_MODULE: &str = "eeprom-module";
+pub const SENSOR_MODULE: &str = "sensor-module";
+pub const EEPROM_ADDRESS: u16 = 0x50;
+pub const LM75_ADDRESS: u16 = 0x48;
+pub const DRIVER_BOUND_ADDRESS: u16 = 0x49;
+/// The first bytes of the simulated 24C02.
+pub const EEPROM_SIGNATURE: &[u8] = b"i2c-hal sim eeprom";
+/// LM75 temperature register (25.5 °C) as SMBus read_word_data(0) returns it.
+pub const LM75_TEMPERATURE_WORD: u16 = 0x8019;
+
+/// Polls `condition` until it holds or `timeout` passes; returns whether it held.
+pub fn poll_until(timeout: Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if condition() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        thread::sleep(POLL_INTERVAL);
+    }
+}
+
+/// Polls `condition` for up to WAIT_TIMEOUT; panics naming `what` if it never holds.
+pub fn wait_until(what: &str, condition: impl FnMut() -> bool) {
+    assert!(
+        poll_until(WAIT_TIMEOUT, condition),
+        "timed out after {WAIT_TIMEOUT:?} waiting until {what}"
+    );
+}
+
+/// Asserts that a call failed with the service's `expected` code.
+#[track_caller]
+pub fn assert_code<T>(result: ClientResult<T>, expected: ErrorCode, context: &str) {
+    match result {
+        Err(error) => assert_eq!(
+            error.code(),
+            Some(expected),
+            "{context}: expected {expected}, got error {error}"
+        ),
+        Ok(_) => panic!(
+            "{context}: expected {expected}, but the call succeeded (returning a {})",
+            std::any::type_name::<T>()
+        ),
+    }
+}
+
+/// A session-lost callback for `Client::open` and the receiving end of what it reports.
+pub type LossCallback = Box<dyn Fn(LossReason, String) + Send + Sync>;
+
+pub fn loss_channel() -> (LossCallback, Receiver<(LossReason, String)>) {
+    let (sender, receiver) = mpsc::channel();
+    let callback: LossCallback = Box::new(move |reason, message| {
+        let _ = sender.send((reason, message));
+    });
+    (callback, receiver)
+}
+
+/// A callback for sessions whose loss a test does not watch.
+pub fn ignore_loss() -> LossCallback {
+    Box::new(|_, _| {})
+}
+
+/// Waits for one item on a callback channel.
+#[track_caller]
+pub fn expect_message<T>(receiver: &Receiver<T>, what: &str) -> T {
+    match receiver.recv_timeout(WAIT_TIMEOUT) {
+        Ok(item) => item,
+        Err(RecvTimeoutError::Timeout) => panic!("no {what} within {WAIT_TIMEOUT:?}"),
+        Err(RecvTimeoutError::Disconnected) => panic!("no {what}: the callback was dropped"),
+    }
+}
+
+/// Whether `link` (a /proc/PID/fd target) names `path`, including after `path` was deleted.
+fn link_names(link: &Path, path: &Path) -> bool {
+    let deleted = format!("{} (deleted)", path.display());
+    link == path || link.as_os_str() == deleted.as_str()
+}
+
+/// How many of process `pid`'s descriptors are open on `path`.
+pub fn open_fds_on(pid: u32, path: &Path) -> usize {
+    let Ok(entries) = fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return 0;
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| fs::read_link(entry.path()).ok())
+        .filter(|link| link_names(link, path))
+        .count()
+}
+
+/// Waits for a child with a deadline; kills it (and panics) if it does not exit in time.
+pub fn wait_for_exit(child: &mut Child, what: &str, timeout: Duration) -> ExitStatus {
+    let mut status = None;
+    poll_until(timeout, || {
+        status = child.try_wait().expect("try_wait on a child");
+        status.is_some()
+    });
+    match status {
+        Some(status) => status,
+        None => {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what} did not exit within {timeout:?}");
+        }
+    }
+}
+
+/// Drains a pipe on a thread of its own into a channel of lines.
+fn spawn_line_pump(pipe: impl Read + Send + 'static) -> Receiver<String> {
+    let (sender, receiver) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    receiver
+}
+
+/// Drains a pipe to its end on a thread of its own.
+fn spawn_text_pump(mut pipe: impl Read + Send + 'static) -> Receiver<String> {
+    let (sender, receiver) = mpsc::channel();
+    thread::spawn(move || {
+        let mut text = String::new();
+        let _ = pipe.read_to_string(&mut text);
+        let _ = sender.send(text);
+    });
+    receiver
+}
+
+// ------------------------------------------------------------------------------ service ----
+
+/// A running `i2c-hal-service --sim` in a temporary directory of its own, stopped on drop.
+pub struct Service {
+    child: Child,
+    exit_status: Option<ExitStatus>,
+    socket: PathBuf,
+    sim_root: PathBuf,
+    stderr_path: PathBuf,
+    // Last, so the directory outlives the process that uses it.
+    dir: TempDir,
+}
+
+impl Service {
+    /// Both modules plugged: eeprom-module as bus 0, sensor-module as bus 1.
+    pub fn start() -> Service {
+        Service::start_with_modules("all", 2)
+    }
+
+    /// `modules` as `--sim-modules` takes it; waits until `expected_buses` buses are listed.
+    pub fn start_with_modules(modules: &str, expected_buses: usize) -> Service {
+        let dir = tempfile::Builder::new().prefix("i2c-hal-test").tempdir().expect("tempdir");
+        // Canonical, so that /proc/PID/fd links compare equal to the paths built here.
+        let base = dir.path().canonicalize().expect("canonical tempdir");
+        let socket = base.join("service.sock");
+        let sim_root = base.join("sim");
+        let stderr_path = base.join("service.stderr");
+        let stderr = fs::File::create(&stderr_path).expect("service stderr file");
+        let child = Command::new(SERVICE_BIN)
+            .arg("--sim")
+            .arg("--sim-modules")
+            .arg(modules)
+            .arg("--sim-root")
+            .arg(&sim_root)
+            .arg("--socket")
+            .arg(&socket)
+            .arg("--log-level")
+            .arg("debug")
+            .env_remove("RUST_LOG")
+            .env_remove("I2C_HAL_SOCKET")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .expect("spawn i2c-hal-service");
+        let mut service = Service { child, exit_status: None, socket, sim_root, stderr_path, dir };
+        service.wait_until_ready(expected_buses);
+        service
+    }
+
+    fn wait_until_ready(&mut self, expected_buses: usize) {
+        let mut last_answer = String::from("no answer yet");
+        let ready = poll_until(READY_TIMEOUT, || {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("i2c-hal-service exited ({status}) before it was ready:\n{}", self.stderr());
+            }
+            match Client::connect(&self.endpoint()).and_then(|client| client.list_buses()) {
+                Ok(buses) => {
+                    last_answer = format!("{} bus(es) listed", buses.len());
+                    buses.len() >= expected_buses
+                }
+                Err(error) => {
+                    last_answer = error.to_string();
+                    false
+                }
+            }
+        });
+        assert!(
+            ready,
+            "i2c-hal-service did not list {expected_buses} bus(es) within {READY_TIMEOUT:?} \
+             (last: {last_answer}); stderr:\n{}",
+            self.stderr()
+        );
+    }
+
+    pub fn endpoint(&self) -> Endpoint {
+        Endpoint::Socket(self.socket.clone())
+    }
+
+    pub fn socket(&self) -> &Path {
+        &self.socket
+    }
+
+    pub fn control_socket(&self) -> PathBuf {
+        socket_path_for(&self.socket)
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// A new connection to the service.
+    pub fn client(&self) -> Client {
+        Client::connect(&self.endpoint()).unwrap_or_else(|error| {
+            panic!("cannot connect to the service: {error}; stderr:\n{}", self.stderr())
+        })
+    }
+
+    /// The simulator's control socket, in-process.
+    pub fn sim(&self) -> SimControl {
+        SimControl::new(self.control_socket())
+    }
+
+    pub fn stderr(&self) -> String {
+        fs::read_to_string(&self.stderr_path).unwrap_or_else(|e| format!("(unreadable: {e})"))
+    }
+
+    /// SIMROOT/dev/i2c-N, the node the service opens for bus N.
+    pub fn dev_node(&self, bus_number: u32) -> PathBuf {
+        self.sim_root.join("dev").join(format!("i2c-{bus_number}"))
+    }
+
+    /// How many descriptors the service process holds on SIMROOT/dev/i2c-N.
+    pub fn fds_on_bus(&self, bus_number: u32) -> usize {
+        open_fds_on(self.pid(), &self.dev_node(bus_number))
+    }
+
+    /// Polls `condition`; on timeout panics naming `what`, with the service's stderr.
+    pub fn wait_until(&self, what: &str, condition: impl FnMut() -> bool) {
+        if !poll_until(WAIT_TIMEOUT, condition) {
+            panic!(
+                "timed out after {WAIT_TIMEOUT:?} waiting until {what}; stderr:\n{}",
+                self.stderr()
+            );
+        }
+    }
+
+    pub fn wait_for_fds_on_bus(&self, bus_number: u32, expected: usize) {
+        self.wait_until(&format!("the service holds {expected} fd(s) on i2c-{bus_number}"), || {
+            self.fds_on_bus(bus_number) == expected
+        });
+    }
+
+    /// Waits until listBuses (on `client`) shows a bus that satisfies `predicate`; returns it.
+    pub fn wait_for_bus(
+        &self,
+        client: &Client,
+        what: &str,
+        predicate: impl Fn(&BusInfo) -> bool,
+    ) -> BusInfo {
+        let mut found = None;
+        self.wait_until(what, || {
+            found = client.list_buses().ok().and_then(|buses| buses.into_iter().find(&predicate));
+            found.is_some()
+        });
+        found.expect("found after the wait")
+    }
+
+    /// Waits until listBuses (on `client`) shows no bus that satisfies `predicate`.
+    pub fn wait_for_no_bus(
+        &self,
+        client: &Client,
+        what: &str,
+        predicate: impl Fn(&BusInfo) -> bool,
+    ) {
+        self.wait_until(what, || {
+            client.list_buses().is_ok_and(|buses| !buses.iter().any(&predicate))
+        });
+    }
+
+    /// Plugs a module and waits until the service lists it; returns its bus as listed.
+    pub fn plug(&self, client: &Client, module: &str) -> BusInfo {
+        let bus_number = self
+            .sim()
+            .plug(module)
+            .unwrap_or_else(|e| panic!("sim plug {module}: {e}; stderr:\n{}", self.stderr()));
+        let name = sim_adapter_name(module);
+        self.wait_for_bus(client, &format!("the service lists {module} as bus {bus_number}"), |b| {
+            b.bus_number == bus_number && b.name == name
+        })
+    }
+
+    /// Unplugs a module, which succeeds only once the service has closed its fd on the bus;
+    /// then waits until the service no longer lists it. Returns how long the simulator waited.
+    pub fn unplug(&self, client: &Client, module: &str) -> Duration {
+        let waited = self
+            .sim()
+            .unplug(module, UNPLUG_TIMEOUT)
+            .unwrap_or_else(|e| panic!("sim unplug {module}: {e}; stderr:\n{}", self.stderr()));
+        let name = sim_adapter_name(module);
+        self.wait_for_no_bus(client, &format!("the service no longer lists {module}"), |b| {
+            b.name == name
+        });
+        waited
+    }
+
+    /// Sends SIGTERM and waits for the service to exit.
+    pub fn terminate(&mut self) -> ExitStatus {
+        if let Some(status) = self.exit_status {
+            return status;
+        }
+        self.signal(Signal::SIGTERM);
+        let status = wait_for_exit(&mut self.child, "i2c-hal-service after SIGTERM", WAIT_TIMEOUT);
+        self.exit_status = Some(status);
+        status
+    }
+
+    fn signal(&self, signal: Signal) {
+        let pid = Pid::from_raw(i32::try_from(self.child.id()).expect("pid fits i32"));
+        let _ = kill(pid, signal);
+    }
+
+    /// Runs `i2cctl --socket <this service> ARGS...` to completion.
+    pub fn i2cctl(&self, args: &[&str]) -> I2cctlOutput {
+        run_i2cctl(Some(&self.socket), args)
+    }
+
+    /// Starts `i2cctl --socket <this service> ARGS...` with piped stdin/stdout, in the background.
+    pub fn spawn_i2cctl(&self, args: &[&str], stdin: Stdio) -> BackgroundI2cctl {
+        BackgroundI2cctl::spawn(&self.socket, args, stdin)
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        if self.exit_status.is_some() {
+            return;
+        }
+        self.signal(Signal::SIGTERM);
+        let exited = poll_until(WAIT_TIMEOUT, || matches!(self.child.try_wait(), Ok(Some(_))));
+        if !exited {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// The adapter name the simulator gives a module (`name` in listBuses).
+pub fn sim_adapter_name(module: &str) -> String {
+    format!("i2c-hal-sim {module}")
+}
+
+// ------------------------------------------------------------------------------- i2cctl ----
+
+/// What a finished i2cctl run printed and returned.
+#[derive(Debug)]
+pub struct I2cctlOutput {
+    pub exit_code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl I2cctlOutput {
+    pub fn stdout_lines(&self) -> Vec<&str> {
+        self.stdout.lines().collect()
+    }
+
+    /// Asserts exit 0 and returns stdout.
+    #[track_caller]
+    pub fn success(&self) -> &str {
+        assert_eq!(self.exit_code, Some(0), "i2cctl failed: {self:?}");
+        &self.stdout
+    }
+}
+
+/// Runs i2cctl (with `--socket` when given) to completion, with a deadline.
+pub fn run_i2cctl(socket: Option<&Path>, args: &[&str]) -> I2cctlOutput {
+    let mut command = Command::new(I2CCTL_BIN);
+    if let Some(socket) = socket {
+        command.arg("--socket").arg(socket);
+    }
+    let mut child = command
+        .args(args)
+        .env_remove("I2C_HAL_SOCKET")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn i2cctl");
+    let stdout = spawn_text_pump(child.stdout.take().expect("piped stdout"));
+    let stderr = spawn_text_pump(child.stderr.take().expect("piped stderr"));
+    let status = wait_for_exit(&mut child, &format!("i2cctl {args:?}"), WAIT_TIMEOUT);
+    let collect = |pipe: Receiver<String>| pipe.recv_timeout(WAIT_TIMEOUT).unwrap_or_default();
+    I2cctlOutput { exit_code: status.code(), stdout: collect(stdout), stderr: collect(stderr) }
+}
+
+/// A long-running i2cctl (`hold`, `watch`), read line by line; killed on drop.
+pub struct BackgroundI2cctl {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: Receiver<String>,
+    seen: Vec<String>,
+    description: String,
+}
+
+impl BackgroundI2cctl {
+    fn spawn(socket: &Path, args: &[&str], stdin: Stdio) -> BackgroundI2cctl {
+        let mut child = Command::new(I2CCTL_BIN)
+            .arg("--socket")
+            .arg(socket)
+            .args(args)
+            .env_remove("I2C_HAL_SOCKET")
+            .stdin(stdin)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn i2cctl");
+        let lines = spawn_line_pump(child.stdout.take().expect("piped stdout"));
+        let stdin = child.stdin.take();
+        BackgroundI2cctl {
+            child,
+            stdin,
+            lines,
+            seen: Vec::new(),
+            description: format!("i2cctl {}", args.join(" ")),
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Writes one command line to its stdin.
+    pub fn send_line(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().expect("i2cctl was started with piped stdin");
+        writeln!(stdin, "{line}").and_then(|()| stdin.flush()).expect("write to i2cctl stdin");
+    }
+
+    /// Waits for the next stdout line that satisfies `predicate` (earlier lines are skipped
+    /// but kept for the failure message); returns it.
+    #[track_caller]
+    pub fn expect_line(&mut self, what: &str, predicate: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + WAIT_TIMEOUT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if predicate(&line) {
+                        return line;
+                    }
+                }
+                Err(error) => panic!(
+                    "{}: no {what} ({error:?}); stdout so far: {:#?}",
+                    self.description, self.seen
+                ),
+            }
+        }
+    }
+
+    /// Waits for the very next stdout line; returns it.
+    #[track_caller]
+    pub fn next_line(&mut self) -> String {
+        let line = self.lines.recv_timeout(WAIT_TIMEOUT).unwrap_or_else(|error| {
+            panic!(
+                "{}: no next line ({error:?}); stdout so far: {:#?}",
+                self.description, self.seen
+            )
+        });
+        self.seen.push(line.clone());
+        line
+    }
+
+    /// SIGKILL, then reaps it: the process gets no chance to close anything itself.
+    pub fn kill_hard(&mut self) -> ExitStatus {
+        let pid = Pid::from_raw(i32::try_from(self.child.id()).expect("pid fits i32"));
+        kill(pid, Signal::SIGKILL).expect("SIGKILL i2cctl");
+        wait_for_exit(&mut self.child, &self.description, WAIT_TIMEOUT)
+    }
+}
+
+impl Drop for BackgroundI2cctl {
+    fn drop(&mut self) {
+        drop(self.stdin.take());
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
