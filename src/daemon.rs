@@ -129,22 +129,24 @@ pub fn run(config: Config) -> io::Result<()> {
         }
     };
 
-    let broker = Arc::new(Broker::new(parts.opener.clone(), Arc::new(OpenPolicy), config.limits));
-    let notifier = Notifier::start()?;
-    Monitor::new(parts.sysfs, parts.opener, broker.clone()).start(parts.source)?;
-
     if let Some(kernel) = &parts.simulator {
-        let path = config.transport.control_socket();
-        control::serve(kernel.clone(), &path)?;
-        cleanup.files.push(path.clone());
-        info!("simulator control socket: {}", path.display());
+        // Plugged before the monitor's first scan, so the service lists them from its first
+        // answer on; their queued uevents then arrive as duplicates and are ignored.
         for module in &plugged {
             match kernel.plug(module) {
                 Ok(bus) => info!("simulated {module} plugged as bus {bus}"),
                 Err(e) => warn!("cannot plug simulated {module}: {e}"),
             }
         }
+        let path = config.transport.control_socket();
+        control::serve(kernel.clone(), &path)?;
+        cleanup.files.push(path.clone());
+        info!("simulator control socket: {}", path.display());
     }
+
+    let broker = Arc::new(Broker::new(parts.opener.clone(), Arc::new(OpenPolicy), config.limits));
+    let notifier = Notifier::start()?;
+    Monitor::new(parts.sysfs, parts.opener, broker.clone()).start(parts.source)?;
     if let Transport::Rpc(path) = &config.transport {
         cleanup.files.push(path.clone());
     }
