@@ -583,10 +583,7 @@ impl Broker {
         if let Ok(reads) = &result {
             Stats::bump(&self.stats.transfers);
             Stats::add(&self.stats.bytes_read, reads.iter().map(|r| r.len() as u64).sum());
-            let written = messages.iter().map(|m| match m {
-                Message::Write(data) => data.len() as u64,
-                Message::Read(_) => 0,
-            });
+            let written = messages.iter().filter(|m| !m.is_read()).map(|m| m.len() as u64);
             Stats::add(&self.stats.bytes_written, written.sum());
         }
         self.counted(result)

@@ -56,6 +56,18 @@ impl Message {
     pub fn is_read(&self) -> bool {
         matches!(self, Message::Read(_))
     }
+
+    /// Bytes on the wire: read for a read, written for a write.
+    pub fn len(&self) -> usize {
+        match self {
+            Message::Read(len) => *len,
+            Message::Write(data) => data.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// The SMBus protocol forms a session may use (I2C_SMBUS ioctl sizes), with their data.
@@ -95,6 +107,23 @@ pub enum OperationClass {
 }
 
 impl SmbusOp {
+    /// The protocol's name, as the SMBus specification and kernel documentation call it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            SmbusOp::Quick { .. } => "quick",
+            SmbusOp::ReadByte => "read byte",
+            SmbusOp::WriteByte(_) => "write byte",
+            SmbusOp::ReadByteData(_) => "read byte data",
+            SmbusOp::WriteByteData(..) => "write byte data",
+            SmbusOp::ReadWordData(_) => "read word data",
+            SmbusOp::WriteWordData(..) => "write word data",
+            SmbusOp::ReadBlockData(_) => "read block data",
+            SmbusOp::WriteBlockData(..) => "write block data",
+            SmbusOp::ReadI2cBlockData(..) => "read I2C block data",
+            SmbusOp::WriteI2cBlockData(..) => "write I2C block data",
+        }
+    }
+
     /// The I2C_FUNC bit the adapter must have for this operation.
     pub fn required_functionality(&self) -> u64 {
         use func::*;
@@ -179,10 +208,7 @@ pub fn validate_transfer(messages: &[Message]) -> Result<()> {
         ));
     }
     for (index, message) in messages.iter().enumerate() {
-        let len = match message {
-            Message::Read(len) => *len,
-            Message::Write(data) => data.len(),
-        };
+        let len = message.len();
         if len == 0 {
             return Err(Error::new(
                 ErrorCode::InvalidArgument,

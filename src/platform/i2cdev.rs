@@ -229,23 +229,6 @@ impl I2cDevDevice {
     }
 }
 
-/// The kernel's name-like description of each SMBus operation, for error contexts.
-fn smbus_operation_name(op: &SmbusOp) -> &'static str {
-    match op {
-        SmbusOp::Quick { .. } => "quick",
-        SmbusOp::ReadByte => "read byte",
-        SmbusOp::WriteByte(_) => "write byte",
-        SmbusOp::ReadByteData(_) => "read byte data",
-        SmbusOp::WriteByteData(..) => "write byte data",
-        SmbusOp::ReadWordData(_) => "read word data",
-        SmbusOp::WriteWordData(..) => "write word data",
-        SmbusOp::ReadBlockData(_) => "read block data",
-        SmbusOp::WriteBlockData(..) => "write block data",
-        SmbusOp::ReadI2cBlockData(..) => "read I2C block data",
-        SmbusOp::WriteI2cBlockData(..) => "write I2C block data",
-    }
-}
-
 fn empty_smbus_data() -> uapi::i2c_smbus_data {
     uapi::i2c_smbus_data { block: [0; uapi::I2C_SMBUS_BLOCK_MAX + 2] }
 }
@@ -334,7 +317,7 @@ impl BusDevice for I2cDevDevice {
     }
 
     fn smbus(&mut self, address: u16, op: &SmbusOp) -> Result<SmbusValue, DeviceError> {
-        let operation = smbus_operation_name(op);
+        let operation = op.name();
         self.require(op.required_functionality(), &format!("SMBus {operation}"))?;
         // Re-issued every time for the same reason as in transfer().
         self.set_slave_address(address)?;
@@ -355,10 +338,7 @@ fn check_transfer_shape(messages: &[Message]) -> Result<(), (i32, String)> {
         return Err((libc::EINVAL, format!("I2C_RDWR with {} messages", messages.len())));
     }
     for (index, message) in messages.iter().enumerate() {
-        let len = match message {
-            Message::Read(len) => *len,
-            Message::Write(bytes) => bytes.len(),
-        };
+        let len = message.len();
         if len == 0 || len > MAX_MESSAGE_LEN {
             return Err((libc::EMSGSIZE, format!("I2C_RDWR message {index} has {len} bytes")));
         }

@@ -119,7 +119,7 @@ impl SimAdapter {
     pub(super) fn smbus(&mut self, address: u16, op: &SmbusOp) -> Result<SmbusValue, DeviceError> {
         check_address(address)?;
         if self.functionality() & op.required_functionality() == 0 {
-            return Err(not_supported(&format!("SMBus {}", smbus_op_name(op))));
+            return Err(not_supported(&format!("SMBus {}", op.name())));
         }
         check_smbus_lengths(op)?;
         // Through i2c-dev an SMBus command needs I2C_SLAVE first, which a bound driver refuses.
@@ -246,10 +246,7 @@ fn check_rdwr_limits(messages: &[Message]) -> Result<(), DeviceError> {
         ));
     }
     for (index, message) in messages.iter().enumerate() {
-        let len = match message {
-            Message::Read(len) => *len,
-            Message::Write(bytes) => bytes.len(),
-        };
+        let len = message.len();
         if len > MAX_MESSAGE_LEN {
             return Err(DeviceError::new(
                 libc::EINVAL,
@@ -274,22 +271,6 @@ fn check_smbus_lengths(op: &SmbusOp) -> Result<(), DeviceError> {
         ));
     }
     Ok(())
-}
-
-fn smbus_op_name(op: &SmbusOp) -> &'static str {
-    match op {
-        SmbusOp::Quick { .. } => "quick",
-        SmbusOp::ReadByte => "read byte",
-        SmbusOp::WriteByte(_) => "write byte",
-        SmbusOp::ReadByteData(_) => "read byte data",
-        SmbusOp::WriteByteData(..) => "write byte data",
-        SmbusOp::ReadWordData(_) => "read word data",
-        SmbusOp::WriteWordData(..) => "write word data",
-        SmbusOp::ReadBlockData(_) => "block read",
-        SmbusOp::WriteBlockData(..) => "block write",
-        SmbusOp::ReadI2cBlockData(..) => "I2C block read",
-        SmbusOp::WriteI2cBlockData(..) => "I2C block write",
-    }
 }
 
 #[cfg(test)]
