@@ -115,7 +115,8 @@ dump_logs() {
   echo "---------------- i2c adapters"
   for d in /sys/bus/i2c/devices/i2c-*; do [ -e "$d/name" ] && echo "${d##*/}: $(cat "$d/name")"; done
   [ -n "$SVC" ] && { echo "---------------- service fds"; ls -l "/proc/$SVC/fd" 2>&1; }
-  echo "---------------- dmesg (last 40)"; dmesg | tail -n 40
+  echo "---------------- dmesg (i2c, binder, pci, warnings; last 40)"
+  dmesg | grep -iE 'i2c|i801|smbus|stub|binder|1f\.3|warn|bug|hung|call trace|segfault' | tail -n 40
 }
 finish() {
   [ "$NFAIL" -gt 0 ] && dump_logs
