@@ -60,17 +60,18 @@ impl ErrorCode {
     }
 
     /// Maps an errno from an i2c-dev ioctl to the code a client can act on. The mapping follows
-    /// Documentation/i2c/fault-codes.rst: ENXIO/EREMOTEIO are an address NACK, EAGAIN is lost
-    /// arbitration (an I/O error for the client), ENODEV means the adapter is gone.
+    /// Documentation/i2c/fault-codes.rst: ENXIO/EREMOTEIO are an address NACK, and so is ENODEV
+    /// (i2c-stub and some drivers answer an absent device with it); EAGAIN is lost arbitration,
+    /// an I/O error for the client. No errno means "bus gone": a removed adapter's held fd keeps
+    /// working, so removal is known from uevents only, never from an ioctl.
     pub fn from_errno(errno: i32) -> ErrorCode {
         match errno {
-            libc::ENXIO | libc::EREMOTEIO => ErrorCode::AddressNack,
+            libc::ENXIO | libc::EREMOTEIO | libc::ENODEV => ErrorCode::AddressNack,
             libc::EBUSY => ErrorCode::AddressBusy,
             libc::ETIMEDOUT => ErrorCode::Timeout,
             libc::EOPNOTSUPP | libc::EPROTONOSUPPORT => ErrorCode::NotSupported,
             libc::EINVAL => ErrorCode::InvalidArgument,
             libc::EMSGSIZE => ErrorCode::TooLarge,
-            libc::ENODEV | libc::ESHUTDOWN => ErrorCode::BusGone,
             libc::EPERM | libc::EACCES => ErrorCode::PermissionDenied,
             _ => ErrorCode::IoError,
         }
@@ -126,7 +127,8 @@ mod tests {
         assert_eq!(ErrorCode::from_errno(libc::EBUSY), ErrorCode::AddressBusy);
         assert_eq!(ErrorCode::from_errno(libc::ETIMEDOUT), ErrorCode::Timeout);
         assert_eq!(ErrorCode::from_errno(libc::EOPNOTSUPP), ErrorCode::NotSupported);
-        assert_eq!(ErrorCode::from_errno(libc::ENODEV), ErrorCode::BusGone);
+        assert_eq!(ErrorCode::from_errno(libc::ENODEV), ErrorCode::AddressNack);
+        assert_eq!(ErrorCode::from_errno(libc::ESHUTDOWN), ErrorCode::IoError);
         assert_eq!(ErrorCode::from_errno(libc::EAGAIN), ErrorCode::IoError);
     }
 }

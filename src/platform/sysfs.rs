@@ -32,12 +32,6 @@ pub struct SysfsAdapter {
     pub name: String,
 }
 
-impl SysfsAdapter {
-    pub fn stable_id(&self) -> String {
-        stable_id(&self.devpath, &self.name)
-    }
-}
-
 impl Sysfs {
     pub fn new(root: impl Into<PathBuf>) -> Sysfs {
         Sysfs { root: root.into() }
@@ -99,6 +93,26 @@ impl Sysfs {
         let name_path = self.bus_device_path(bus_number).join("name");
         let name = fs::read_to_string(&name_path).map_err(|err| with_path(err, &name_path))?;
         Ok(SysfsAdapter { bus_number, devpath, name: name.trim().to_string() })
+    }
+
+    /// The id that names this physical adapter across re-plugs (see `stable_id`).
+    pub fn stable_id(&self, adapter: &SysfsAdapter) -> String {
+        stable_id(&adapter.devpath, &adapter.name, self.has_sibling_adapters(&adapter.devpath))
+    }
+
+    /// Whether the adapter's parent device has other adapters too (i915's GMBUS pins, the
+    /// channels of an i2c mux): then the topology alone does not tell them apart.
+    fn has_sibling_adapters(&self, devpath: &str) -> bool {
+        let Some((parent, _)) = devpath.trim_end_matches('/').rsplit_once('/') else {
+            return false;
+        };
+        let parent_dir = self.root.join(parent.trim_start_matches('/'));
+        let Ok(entries) = fs::read_dir(parent_dir) else { return false };
+        let adapters = entries
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_str().and_then(parse_adapter_dir_name).is_some())
+            .count();
+        adapters > 1
     }
 
     /// The adapter's devpath, from its `bus/i2c/devices/i2c-N` link (or directory).
@@ -185,13 +199,22 @@ fn parse_adapter_dir_name(name: &str) -> Option<u32> {
 }
 
 /// The id that names one physical adapter across re-plugs: its parent in the device topology
-/// plus a slug of its name. The bus number is left out because the kernel reuses numbers.
+/// (the PCI function, USB interface or platform device the module brings). The bus number is
+/// left out because the kernel reuses numbers, and so is the name where the topology suffices,
+/// because names can carry addresses that change on re-plug (i801's "SMBus I801 adapter at
+/// 0700" becomes "... at 1000" after a PCI rescan). The name is added only where the topology
+/// cannot tell adapters apart: several adapters under one parent, or no parent at all.
 ///
-/// `("/devices/pci0000:00/0000:00:1f.3/i2c-0", "SMBus I801 adapter at 0700")` →
-/// `"pci0000:00/0000:00:1f.3/smbus-i801-adapter-at-0700"`; an adapter without a parent
-/// (`/devices/i2c-1`) gets the parent `virtual`.
-pub fn stable_id(devpath: &str, name: &str) -> String {
-    format!("{}/{}", devpath_parent(devpath), slug(name))
+/// `("/devices/pci0000:00/0000:00:1f.3/i2c-0", _, false)` → `"pci0000:00/0000:00:1f.3"`;
+/// `("/devices/i2c-1", "SMBus stub driver", _)` → `"virtual/smbus-stub-driver"`;
+/// `("/devices/pci0000:00/0000:00:02.0/i2c-4", "i915 gmbus dpc", true)` →
+/// `"pci0000:00/0000:00:02.0/i915-gmbus-dpc"`.
+pub fn stable_id(devpath: &str, name: &str, has_siblings: bool) -> String {
+    match devpath_parent(devpath) {
+        "" => format!("virtual/{}", slug(name)),
+        parent if has_siblings => format!("{parent}/{}", slug(name)),
+        parent => parent.to_string(),
+    }
 }
 
 fn devpath_parent(devpath: &str) -> &str {
@@ -204,11 +227,7 @@ fn devpath_parent(devpath: &str) -> &str {
         None if parse_adapter_dir_name(below_devices).is_some() => "",
         _ => below_devices,
     };
-    if parent.is_empty() {
-        "virtual"
-    } else {
-        parent
-    }
+    parent
 }
 
 /// Lowercase; every run of characters outside [a-z0-9] becomes one `-`; no `-` at either end.
@@ -288,15 +307,44 @@ mod tests {
     }
 
     #[test]
-    fn stable_ids_combine_topology_parent_and_name_slug() {
+    fn stable_ids_name_the_topology_and_add_the_name_only_to_disambiguate() {
+        // The name is left out where the parent alone identifies the adapter: i801's name
+        // carries an I/O port that moves when the PCI function is rescanned.
+        for name in ["SMBus I801 adapter at 0700", "SMBus I801 adapter at 1000"] {
+            assert_eq!(
+                stable_id("/devices/pci0000:00/0000:00:1f.3/i2c-0", name, false),
+                "pci0000:00/0000:00:1f.3"
+            );
+        }
         assert_eq!(
-            stable_id("/devices/pci0000:00/0000:00:1f.3/i2c-0", "SMBus I801 adapter at 0700"),
-            "pci0000:00/0000:00:1f.3/smbus-i801-adapter-at-0700"
+            stable_id("/devices/i2c-1", "SMBus stub driver", false),
+            "virtual/smbus-stub-driver"
         );
-        assert_eq!(stable_id("/devices/i2c-1", "SMBus stub driver"), "virtual/smbus-stub-driver");
         assert_eq!(
-            stable_id("/devices/platform/soc/3f804000.i2c/i2c-12", "bcm2835 (i2c@7e804000)"),
+            stable_id("/devices/pci0000:00/0000:00:02.0/i2c-4", "i915 gmbus dpc", true),
+            "pci0000:00/0000:00:02.0/i915-gmbus-dpc"
+        );
+        assert_eq!(
+            stable_id("/devices/platform/soc/3f804000.i2c/i2c-12", "bcm2835 (i2c@7e804000)", true),
             "platform/soc/3f804000.i2c/bcm2835-i2c-7e804000"
+        );
+    }
+
+    #[test]
+    fn siblings_under_one_parent_are_told_apart_by_name() {
+        let sysfs = FakeSysfs::new();
+        sysfs.add_adapter("pci0000:00/0000:00:02.0", 4, Some("i915 gmbus dpc"));
+        sysfs.add_adapter("pci0000:00/0000:00:02.0", 5, Some("i915 gmbus dpb"));
+        sysfs.add_adapter("pci0000:00/0000:00:1f.3", 0, Some("SMBus I801 adapter at 0700"));
+        let reader = Sysfs::new(sysfs.root());
+        let ids: Vec<String> = reader.scan().unwrap().iter().map(|a| reader.stable_id(a)).collect();
+        assert_eq!(
+            ids,
+            vec![
+                "pci0000:00/0000:00:1f.3",
+                "pci0000:00/0000:00:02.0/i915-gmbus-dpc",
+                "pci0000:00/0000:00:02.0/i915-gmbus-dpb",
+            ]
         );
     }
 
@@ -336,7 +384,8 @@ mod tests {
         fs::create_dir_all(sysfs.root().join("devices/i2c-4")).unwrap();
         symlink("../../../devices/i2c-4", sysfs.root().join("bus/i2c/devices/i2c-4")).unwrap();
 
-        let adapters = Sysfs::new(sysfs.root()).scan().unwrap();
+        let reader = Sysfs::new(sysfs.root());
+        let adapters = reader.scan().unwrap();
         let numbers: Vec<u32> = adapters.iter().map(|a| a.bus_number).collect();
         assert_eq!(numbers, vec![0, 2, 9, 10]);
         assert_eq!(
@@ -347,14 +396,11 @@ mod tests {
                 name: "SMBus I801 adapter at 0700".into(),
             }
         );
-        assert_eq!(adapters[0].stable_id(), "pci0000:00/0000:00:1f.3/smbus-i801-adapter-at-0700");
+        assert_eq!(reader.stable_id(&adapters[0]), "pci0000:00/0000:00:1f.3");
         assert_eq!(adapters[1].devpath, "/devices/i2c-2");
-        assert_eq!(adapters[1].stable_id(), "virtual/smbus-stub-driver");
+        assert_eq!(reader.stable_id(&adapters[1]), "virtual/smbus-stub-driver");
         assert_eq!(adapters[3].devpath, "/devices/pci0000:00/0000:00:14.0/usb1/1-2/1-2:1.0/i2c-10");
-        assert_eq!(
-            adapters[3].stable_id(),
-            "pci0000:00/0000:00:14.0/usb1/1-2/1-2:1.0/i2c-tiny-usb"
-        );
+        assert_eq!(reader.stable_id(&adapters[3]), "pci0000:00/0000:00:14.0/usb1/1-2/1-2:1.0");
     }
 
     #[test]

@@ -7,7 +7,11 @@ parcelable BusInfo {
     int busNumber;
     /** The adapter's name from sysfs, e.g. "SMBus I801 adapter at 0700". */
     @utf8InCpp String name;
-    /** Stable id from the sysfs topology (parent device path + adapter name); survives replug. */
+    /**
+     * Stable id from the sysfs topology: the adapter's parent device path (e.g.
+     * "pci0000:00/0000:00:1f.3"), plus the adapter's name only where the parent has several
+     * adapters or there is no parent ("virtual/smbus-stub-driver"). Survives replug.
+     */
     @utf8InCpp String stableId;
     /** Grows on every add of any adapter; a session belongs to exactly one generation. */
     long generation;
