@@ -230,6 +230,22 @@ ROW50=$(echo "$OUT" | awk '$1 == "50:" { $1 = ""; print }')
 case " $ROW50 " in *" 50 51 -- "*) pass "i2cctl detect $STUB: row 50 = [$ROW50]" ;;
   *) fail "i2cctl detect $STUB (rc=$RC $ERR):"; echo "$OUT" ;;
 esac
+# A kernel driver bound to an address: i2c-dev's I2C_SLAVE fails with EBUSY, which must
+# surface as ADDRESS_BUSY (and as UU in detect), never be bypassed.
+modprobe at24 || fail "modprobe at24"
+if echo 24c02 0x51 > "/sys/bus/i2c/devices/i2c-$STUB/new_device" &&
+   poll 100 0.05 test -e "/sys/bus/i2c/devices/$STUB-0051/driver"; then
+  cmd i2cctl get "$STUB" 0x51 0x00
+  case "$RC:$ERR" in 1:"i2cctl: ADDRESS_BUSY:"*) pass "driver-bound address: $ERR" ;;
+    *) fail "driver-bound address: rc=$RC '$ERR' (want exit 1, ADDRESS_BUSY)" ;; esac
+  cmd i2cctl detect "$STUB"
+  ROW50=$(echo "$OUT" | awk '$1 == "50:" { $1 = ""; print }')
+  case " $ROW50 " in *" 50 UU -- "*) pass "detect shows the driver-bound address as UU: [$ROW50]" ;;
+    *) fail "detect with at24 bound at 0x51 (rc=$RC $ERR): [$ROW50]" ;; esac
+  echo 0x51 > "/sys/bus/i2c/devices/i2c-$STUB/delete_device" || fail "delete_device 0x51"
+else
+  fail "could not bind at24 to 0x51 on i2c-$STUB"
+fi
 # i2c-stub answers an absent address with ENODEV (real adapters: ENXIO): a NACK either way
 cmd i2cctl get "$STUB" 0x52 0x00
 case "$RC:$ERR" in 1:"i2cctl: ADDRESS_NACK:"*) pass "absent address on the stub: $ERR" ;;

@@ -45,7 +45,7 @@ GUEST=$HERE/guest.sh
 BUILD=1 SETUP_ONLY=0 TIMEOUT=300 KEEP=0
 RSB_VERSION=0.12.0
 TARGET=x86_64-unknown-linux-gnu
-MODULES="binder_linux i2c-dev i2c-i801 i2c-smbus i2c-stub"
+MODULES="binder_linux i2c-dev i2c-i801 i2c-smbus i2c-stub at24"
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
