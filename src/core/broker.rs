@@ -143,20 +143,24 @@ impl State {
         self.sessions.values().any(|s| s.adapter.generation == generation && s.holds_device())
     }
 
-    /// Marks every session of an adapter dead; returns whom to tell.
+    /// Marks every session of an adapter dead; returns whom to tell. A session still opening
+    /// dies too, but is not told: its openSession call fails with BUS_GONE instead.
     fn kill_sessions(
         &mut self,
         generation: Generation,
         reason: LossReason,
     ) -> Vec<Arc<dyn SessionObserver>> {
-        self.sessions
-            .values_mut()
-            .filter(|s| s.adapter.generation == generation && s.holds_device())
-            .map(|s| {
-                s.state = SessionState::Dead(reason);
-                s.observer.clone()
-            })
-            .collect()
+        let mut victims = Vec::new();
+        for session in self.sessions.values_mut() {
+            if session.adapter.generation != generation || !session.holds_device() {
+                continue;
+            }
+            if session.state == SessionState::Live {
+                victims.push(session.observer.clone());
+            }
+            session.state = SessionState::Dead(reason);
+        }
+        victims
     }
 
     fn bus_observers(&self) -> Vec<Arc<dyn BusObserver>> {

@@ -56,6 +56,9 @@ impl Gate {
 struct FakeOpener {
     journal: Arc<Journal>,
     gate: Arc<Gate>,
+    /// Holds open() inside the device, to model a session still opening.
+    open_gate: Arc<Gate>,
+    open_entered: Mutex<Option<mpsc::Sender<()>>>,
     entered: Mutex<Option<mpsc::Sender<()>>>,
     /// Addresses a kernel driver owns.
     bound: Vec<u16>,
@@ -74,6 +77,10 @@ struct FakeDevice {
 
 impl DeviceOpener for FakeOpener {
     fn open(&self, bus_number: u32) -> std::result::Result<Box<dyn BusDevice>, DeviceError> {
+        if let Some(entered) = &*self.open_entered.lock().unwrap() {
+            let _ = entered.send(());
+        }
+        self.open_gate.pass();
         *self.journal.open_handles.lock().unwrap() += 1;
         self.journal.log(format!("open {bus_number}"));
         Ok(Box::new(FakeDevice {
@@ -224,6 +231,8 @@ fn fixture_with(functionality: u64, limits: Limits) -> Fixture {
     let opener = Arc::new(FakeOpener {
         journal: journal.clone(),
         gate: gate.clone(),
+        open_gate: Arc::new(Gate::default()),
+        open_entered: Mutex::new(None),
         entered: Mutex::new(None),
         bound: vec![0x49],
         functionality,
@@ -391,6 +400,35 @@ fn removal_waits_for_the_in_flight_transfer_then_closes_then_notifies() {
         |e: &str| events.iter().position(|x| x == e).unwrap_or_else(|| panic!("{e} in {events:?}"));
     assert!(position("transfer end") < position("close 5"), "{events:?}");
     assert!(position("close 5") < position("notified"), "{events:?}");
+}
+
+#[test]
+fn a_session_still_opening_when_its_bus_goes_fails_its_open_and_is_not_called_back() {
+    let f = fixture();
+    f.broker.adapter_added(module(6, "slot-a"));
+    let (entered_tx, entered_rx) = mpsc::channel();
+    *f.opener.open_entered.lock().unwrap() = Some(entered_tx);
+    f.opener.open_gate.close();
+    let recorder = Arc::new(Recorder::default());
+    let (broker, observer) = (f.broker.clone(), recorder.clone());
+    let opening = thread::spawn(move || broker.open_session(APP, &request("6", 0x50), observer));
+    entered_rx.recv_timeout(Duration::from_secs(10)).expect("open reached the device");
+
+    let broker = f.broker.clone();
+    let remover =
+        thread::spawn(move || broker.adapter_removed(6, "/devices/platform/sim/slot-a/i2c-6"));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !f.broker.dump().contains("Dead(Removed)") {
+        assert!(std::time::Instant::now() < deadline, "removal never marked the opening session");
+        thread::yield_now();
+    }
+    f.opener.open_gate.open();
+
+    assert_eq!(opening.join().unwrap().unwrap_err().code, ErrorCode::BusGone);
+    assert!(remover.join().unwrap().is_some());
+    assert!(recorder.losses().is_empty(), "no callback for a session never handed out");
+    assert_eq!(f.journal.open_handles(), 0, "the fd opened for it is closed");
+    assert!(!f.broker.dump().contains("#0"), "and the session is gone");
 }
 
 #[test]
