@@ -212,8 +212,7 @@ impl II2cManager::II2cManager for ManagerService {
 
     fn registerBusListener(&self, listener: &Strong<dyn IBusListener>) -> BinderResult<()> {
         let binder = listener.as_binder();
-        let mut table = self.lock_listeners();
-        if table.iter().any(|l| l.binder == binder) {
+        if self.lock_listeners().iter().any(|l| l.binder == binder) {
             return Err(invalid_argument("this listener is already registered"));
         }
         let observer = Arc::new(ListenerObserver {
@@ -226,12 +225,13 @@ impl II2cManager::II2cManager for ManagerService {
             table: Arc::downgrade(&self.listeners),
             id,
         });
+        // No lock is held here: the reaper takes the table lock if the listener is already dead.
         if let Err(e) = link_to_death(&binder, &reaper) {
             warn!("cannot watch bus listener ({e:?}); not registering it");
             self.broker.remove_listener(id);
             return Err(invalid_argument("the listener is not a live remote binder"));
         }
-        table.push(RegisteredListener { binder, id, reaper });
+        self.lock_listeners().push(RegisteredListener { binder, id, reaper });
         Ok(())
     }
 
