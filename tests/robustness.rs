@@ -1,0 +1,103 @@
+//! The promises that matter most under stress: no client, however stuck or busy, delays the
+//! removal of a module or another client's notice of it.
+
+mod common;
+
+use common::*;
+use i2c_hal::core::request::Message;
+use i2c_hal::core::{ErrorCode, LossReason};
+use i2c_hal::ipc::client::ClientError;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+fn signal(pid: u32, signal: libc::c_int) {
+    // SAFETY: kill(2) with a pid this test spawned and a plain signal number touches no memory.
+    let rc = unsafe { libc::kill(pid as libc::pid_t, signal) };
+    assert_eq!(rc, 0, "kill({pid}, {signal}): {}", std::io::Error::last_os_error());
+}
+
+#[test]
+fn a_stopped_client_delays_neither_removal_nor_other_clients() {
+    let service = Service::start();
+    let mut frozen = service.spawn_i2cctl(&["hold", "0", "0x50"], std::process::Stdio::null());
+    frozen.expect_line("held line", |line| line.starts_with("held bus=0 "));
+    signal(frozen.pid(), libc::SIGSTOP);
+
+    let client = service.client();
+    let (on_lost, losses) = loss_channel();
+    let _watching = client.open("0", 0, EEPROM_ADDRESS, false, on_lost).expect("open");
+
+    // The stopped process cannot run, read its socket or release anything: removal must not
+    // care, and the responsive client must hear about it.
+    service.unplug(&client, EEPROM_MODULE);
+    assert_eq!(service.fds_on_bus(0), 0, "the service closed i2c-0 despite the stopped client");
+    let (reason, _) = expect_message(&losses, "the responsive client's loss notice");
+    assert_eq!(reason, LossReason::Removed);
+    assert!(client.list_buses().is_ok(), "the service keeps answering");
+
+    signal(frozen.pid(), libc::SIGCONT);
+    let lost = frozen.expect_line("the stopped client's loss notice, once resumed", |line| {
+        line.starts_with("lost ")
+    });
+    assert!(lost.starts_with("lost reason=REMOVED "), "{lost}");
+}
+
+/// Transfers in a loop until the first error, which is returned.
+fn hammer(session: &i2c_hal::ipc::client::Session, done: &AtomicUsize) -> ClientError {
+    let deadline = Instant::now() + WAIT_TIMEOUT * 3;
+    loop {
+        assert!(Instant::now() < deadline, "transfers never stopped succeeding");
+        match session.transfer(&[Message::Write(vec![0x00]), Message::Read(4)]) {
+            Ok(reads) => {
+                assert_eq!(reads, vec![EEPROM_SIGNATURE[..4].to_vec()]);
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(error) => return error,
+        }
+    }
+}
+
+#[test]
+fn removal_under_load_kills_every_session_exactly_once() {
+    const CLIENTS: usize = 4;
+    let service = Service::start();
+    let completed = Arc::new(AtomicUsize::new(0));
+    let mut workers = Vec::new();
+    let mut notices = Vec::new();
+    for _ in 0..CLIENTS {
+        let client = service.client();
+        let (on_lost, losses) = loss_channel();
+        let session = client.open("0", 0, EEPROM_ADDRESS, false, on_lost).expect("open");
+        notices.push(losses);
+        let completed = completed.clone();
+        workers.push(std::thread::spawn(move || {
+            let error = hammer(&session, &completed);
+            (client, session, error)
+        }));
+    }
+    let observer = service.client();
+    service.wait_until("every worker has transfers behind it", || {
+        completed.load(Ordering::Relaxed) >= CLIENTS * 10
+    });
+
+    service.unplug(&observer, EEPROM_MODULE);
+    assert_eq!(service.fds_on_bus(0), 0);
+
+    for worker in workers {
+        let (_client, session, error) = worker.join().expect("worker thread");
+        assert_eq!(error.code(), Some(ErrorCode::BusGone), "first error was {error}");
+        assert_eq!(session.bus_info().unwrap_err().code(), Some(ErrorCode::BusGone));
+    }
+    for losses in &notices {
+        let (reason, _) = expect_message(losses, "loss notice");
+        assert_eq!(reason, LossReason::Removed);
+    }
+    // One more round trip through the service, then no second notice may be pending.
+    assert!(observer.list_buses().is_ok());
+    for losses in &notices {
+        assert!(losses.try_recv().is_err(), "a session was told twice");
+    }
+    let sensor = observer.open("1", 0, LM75_ADDRESS, false, ignore_loss()).expect("sensor open");
+    assert!(sensor.bus_info().is_ok(), "the other module is untouched");
+}
