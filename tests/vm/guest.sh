@@ -361,5 +361,14 @@ check "service closed /dev/i2c-$STUB after revoke" poll 100 0.05 svc_free "$STUB
 cmd rmmod i2c_stub
 check "rmmod i2c_stub after revoke (rc=$RC $ERR)" [ "$RC" = 0 ]
 check "service still running at the end" alive "$SVC"
+# The binder dump (dumpsys on Android; rsb_service dump here) reports what happened above.
+rsb_service dump vendor.i2c.II2cManager/default > "$W/dump" 2>&1
+if grep -q "^removal latency (event to fds closed): count=[1-9]" "$W/dump" &&
+   grep -q "^adapters: added=.* removed=[1-9]" "$W/dump" && grep -q "revocations=1" "$W/dump"; then
+  pass "binder dump reports removals, latency and the revocation"
+else
+  fail "binder dump: $(tr '\n' '|' < "$W/dump")"
+fi
+sed 's/^/  dump: /' "$W/dump"
 
 finish
