@@ -197,6 +197,35 @@ mod tests {
         assert!(rig.broker.list_buses().is_empty());
     }
 
+    /// Replays a fixed script of source results, then reports Closed.
+    struct ScriptedSource(std::collections::VecDeque<Result<Vec<u8>, SourceError>>);
+
+    impl UeventSource for ScriptedSource {
+        fn next_event(&mut self) -> Result<Vec<u8>, SourceError> {
+            self.0.pop_front().unwrap_or(Err(SourceError::Closed))
+        }
+    }
+
+    #[test]
+    fn lost_events_make_the_monitor_rescan_and_reconcile() {
+        let rig = rig();
+        rig.kernel.plug("eeprom-module").unwrap();
+        rig.pump();
+        // While events are being lost, eeprom-module leaves and sensor-module arrives.
+        rig.kernel.unplug("eeprom-module", Duration::from_secs(5)).unwrap();
+        rig.kernel.plug("sensor-module").unwrap();
+        while rig.events.try_recv().is_ok() {}
+        let Rig { monitor, broker, _dir, kernel, .. } = rig;
+        let script = vec![
+            Err(SourceError::Io(std::io::Error::other("a passing fault is only logged"))),
+            Err(SourceError::Overrun),
+        ];
+        monitor.run(Box::new(ScriptedSource(script.into())));
+        let names: Vec<String> = broker.list_buses().into_iter().map(|b| b.name).collect();
+        assert_eq!(names, vec!["i2c-hal-sim sensor-module"]);
+        drop(kernel);
+    }
+
     #[test]
     fn the_monitor_thread_follows_the_source_until_it_closes() {
         let rig = rig();
