@@ -360,6 +360,31 @@ checkw "revoked session reports it" "$W/hold2.log" "^lost reason=REVOKED"
 check "service closed /dev/i2c-$STUB after revoke" poll 100 0.05 svc_free "$STUB"
 cmd rmmod i2c_stub
 check "rmmod i2c_stub after revoke (rc=$RC $ERR)" [ "$RC" = 0 ]
+# (e) A bus number reused by a different adapter: i801's number goes to i2c-stub. The old
+# session must stay dead; the number must now reach the stub.
+mkfifo "$W/hold5.in"
+i2cctl hold "$I801" 0x50 < "$W/hold5.in" > "$W/hold5.log" 2>&1 &
+HOLD_PIDS="${HOLD_PIDS:-} $!"
+exec 8> "$W/hold5.in"
+checkw "hold on i2c-$I801 before its number is reused" "$W/hold5.log" "^held bus=$I801 "
+rm -f "$W/rm5.result"
+( echo 1 > "$I801_PCI/remove"; echo $? > "$W/rm5.result" ) &
+check "remove of ${I801_PCI##*/} completes with the session held" poll 100 0.05 test -s "$W/rm5.result"
+checkw "the i801 session is lost" "$W/hold5.log" "^lost reason=REMOVED"
+modprobe i2c-stub chip_addr=0x50 || fail "modprobe i2c-stub for reuse"
+REUSED=$(bus_by_name "SMBus stub driver")
+check "i2c-stub took the freed number $I801 (got '$REUSED')" [ "$REUSED" = "$I801" ]
+check "the service lists bus $I801 as the stub" \
+  poll 100 0.05 eval '[ "$(bus_field "$I801" stable-id)" = virtual/smbus-stub-driver ]'
+echo "get 0x00" >&8
+check "the old i801 session stays dead on the reused number" \
+  poll 100 0.05 eval '[ "$(file_count "$W/hold5.log" "^error BUS_GONE:")" -ge 1 ]'
+cmd i2cctl set "$I801" 0x50 0x10 0x42
+cmd i2cctl get "$I801" 0x50 0x10
+check "bus $I801 now reaches the stub (get -> '$OUT', rc=$RC $ERR)" eq2 "$RC" 0 "$OUT" 0x42
+exec 8>&-
+cmd rmmod i2c_stub
+check "rmmod i2c_stub with only a dead session on its number (rc=$RC $ERR)" [ "$RC" = 0 ]
 check "service still running at the end" alive "$SVC"
 # The binder dump (dumpsys on Android; rsb_service dump here) reports what happened above.
 rsb_service dump vendor.i2c.II2cManager/default > "$W/dump" 2>&1
