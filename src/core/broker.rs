@@ -65,20 +65,38 @@ enum Slot {
 struct Adapter {
     descriptor: AdapterDescriptor,
     generation: Generation,
+    /// Built once at add time, so the hot path (policy, selectors) never clones strings. Its
+    /// `functionality` is what was known then; `functionality` below is the current value.
+    identity: BusInfo,
     /// May be learned late (the node can appear after the uevent on Android's ueventd).
     functionality: AtomicU64,
     device: Mutex<Slot>,
 }
 
 impl Adapter {
-    fn info(&self) -> BusInfo {
-        BusInfo {
-            bus_number: self.descriptor.bus_number,
-            name: self.descriptor.name.clone(),
-            stable_id: self.descriptor.stable_id.clone(),
-            generation: self.generation,
-            functionality: self.functionality.load(Ordering::Relaxed),
+    fn new(descriptor: AdapterDescriptor, generation: Generation) -> Adapter {
+        let identity = BusInfo {
+            bus_number: descriptor.bus_number,
+            name: descriptor.name.clone(),
+            stable_id: descriptor.stable_id.clone(),
+            generation,
+            functionality: descriptor.functionality,
+        };
+        Adapter {
+            functionality: AtomicU64::new(descriptor.functionality),
+            descriptor,
+            generation,
+            identity,
+            device: Mutex::new(Slot::Idle),
         }
+    }
+
+    fn info(&self) -> BusInfo {
+        BusInfo { functionality: self.functionality(), ..self.identity.clone() }
+    }
+
+    fn functionality(&self) -> u64 {
+        self.functionality.load(Ordering::Relaxed)
     }
 
     fn lock_device(&self) -> MutexGuard<'_, Slot> {
@@ -128,7 +146,7 @@ struct State {
 
 impl State {
     fn find_adapter(&self, selector: &BusSelector) -> Option<&Arc<Adapter>> {
-        self.adapters.values().find(|a| selector.matches(&a.info()))
+        self.adapters.values().find(|a| selector.matches(&a.identity))
     }
 
     fn adapter_by_number(&self, bus_number: u32) -> Option<Arc<Adapter>> {
@@ -226,12 +244,7 @@ impl Broker {
             let mut state = self.lock_state();
             let generation = Generation(state.next_generation);
             state.next_generation += 1;
-            let adapter = Arc::new(Adapter {
-                functionality: AtomicU64::new(descriptor.functionality),
-                descriptor,
-                generation,
-                device: Mutex::new(Slot::Idle),
-            });
+            let adapter = Arc::new(Adapter::new(descriptor, generation));
             let info = adapter.info();
             state.adapters.insert(generation, adapter);
             (info, state.bus_observers())
@@ -404,7 +417,7 @@ impl Broker {
                 ));
             }
         }
-        self.policy.check_open(&caller, &adapter.info(), address, request.exclusive)?;
+        self.policy.check_open(&caller, &adapter.identity, address, request.exclusive)?;
         if state.sessions_of_uid(caller.uid) >= self.limits.max_sessions_per_uid {
             return Err(Error::new(
                 ErrorCode::QuotaExceeded,
@@ -486,7 +499,7 @@ impl Broker {
     }
 
     fn learn_functionality(&self, adapter: &Adapter) {
-        if adapter.functionality.load(Ordering::Relaxed) != 0 {
+        if adapter.functionality() != 0 {
             return;
         }
         match self.opener.functionality(adapter.descriptor.bus_number) {
@@ -618,16 +631,16 @@ impl Broker {
         ) -> std::result::Result<T, super::device::DeviceError>,
     ) -> Result<T> {
         let (caller, adapter, address) = self.live_session(id)?;
-        let info = adapter.info();
-        self.policy.check_operation(&caller, &info, address, class)?;
-        if info.functionality & required != required {
+        self.policy.check_operation(&caller, &adapter.identity, address, class)?;
+        let functionality = adapter.functionality();
+        if functionality & required != required {
             return Err(Error::new(
                 ErrorCode::NotSupported,
                 format!(
-                    "bus {} ('{}') cannot do this (functionality {:#x} lacks {required:#x}){}",
-                    info.bus_number,
-                    info.name,
-                    info.functionality,
+                    "bus {} ('{}') cannot do this (functionality {functionality:#x} lacks \
+                     {required:#x}){}",
+                    adapter.identity.bus_number,
+                    adapter.identity.name,
                     if required == func::I2C_FUNC_I2C {
                         ": SMBus-only adapter, use SMBus operations"
                     } else {
