@@ -144,9 +144,9 @@ pub fn run(config: Config) -> io::Result<()> {
         info!("simulator control socket: {}", path.display());
     }
 
-    let broker = Arc::new(Broker::new(parts.opener.clone(), Arc::new(OpenPolicy), config.limits));
+    let broker = Arc::new(Broker::new(parts.opener, Arc::new(OpenPolicy), config.limits));
     let notifier = Notifier::start()?;
-    Monitor::new(parts.sysfs, parts.opener, broker.clone()).start(parts.source)?;
+    Monitor::new(parts.sysfs, broker.clone()).start(parts.source)?;
     if let Transport::Rpc(path) = &config.transport {
         cleanup.files.push(path.clone());
     }

@@ -240,11 +240,16 @@ impl Broker {
             );
             self.retire(existing.generation, LossReason::Removed, "adapter replaced");
         }
+        let generation = {
+            let mut state = self.lock_state();
+            state.next_generation += 1;
+            Generation(state.next_generation - 1)
+        };
+        let adapter = Arc::new(Adapter::new(descriptor, generation));
+        // Asked once per new adapter, outside the state lock (it opens the node briefly).
+        self.learn_functionality(&adapter);
         let (info, observers) = {
             let mut state = self.lock_state();
-            let generation = Generation(state.next_generation);
-            state.next_generation += 1;
-            let adapter = Arc::new(Adapter::new(descriptor, generation));
             let info = adapter.info();
             state.adapters.insert(generation, adapter);
             (info, state.bus_observers())
@@ -504,7 +509,10 @@ impl Broker {
         }
         match self.opener.functionality(adapter.descriptor.bus_number) {
             Ok(funcs) => adapter.functionality.store(funcs, Ordering::Relaxed),
-            Err(e) => warn!("I2C_FUNCS of bus {}: {e}", adapter.descriptor.bus_number),
+            // On Android ueventd may not have made the node yet: asked again at first open.
+            Err(e) => {
+                warn!("I2C_FUNCS of bus {} not readable yet: {e}", adapter.descriptor.bus_number)
+            }
         }
     }
 

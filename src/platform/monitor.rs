@@ -5,7 +5,6 @@ use super::source::{SourceError, UeventSource};
 use super::sysfs::{Sysfs, SysfsAdapter};
 use super::uevent::{self, I2cEvent};
 use crate::core::broker::Broker;
-use crate::core::device::DeviceOpener;
 use crate::core::AdapterDescriptor;
 use log::{debug, error, info, warn};
 use std::sync::Arc;
@@ -13,13 +12,12 @@ use std::thread::JoinHandle;
 
 pub struct Monitor {
     sysfs: Sysfs,
-    opener: Arc<dyn DeviceOpener>,
     broker: Arc<Broker>,
 }
 
 impl Monitor {
-    pub fn new(sysfs: Sysfs, opener: Arc<dyn DeviceOpener>, broker: Arc<Broker>) -> Monitor {
-        Monitor { sysfs, opener, broker }
+    pub fn new(sysfs: Sysfs, broker: Arc<Broker>) -> Monitor {
+        Monitor { sysfs, broker }
     }
 
     /// Makes the registry match sysfs. Called at start-up (after the uevent source is open, so
@@ -70,17 +68,15 @@ impl Monitor {
         }
     }
 
+    /// Sysfs facts only: the broker asks the device for I2C_FUNCS, and only for an adapter it
+    /// does not know yet (each plug reports twice, and every rescan lists known adapters).
     fn describe(&self, adapter: SysfsAdapter) -> AdapterDescriptor {
-        let functionality = self.opener.functionality(adapter.bus_number).unwrap_or_else(|e| {
-            warn!("bus {}: I2C_FUNCS unavailable for now ({e})", adapter.bus_number);
-            0
-        });
         AdapterDescriptor {
             stable_id: self.sysfs.stable_id(&adapter),
             bus_number: adapter.bus_number,
             devpath: adapter.devpath,
             name: adapter.name,
-            functionality,
+            functionality: 0,
         }
     }
 
@@ -131,8 +127,8 @@ mod tests {
         let (tx, events) = mpsc::channel();
         let kernel = SimKernel::new(dir.path(), tx).unwrap();
         let opener = kernel.opener();
-        let broker = Arc::new(Broker::new(opener.clone(), Arc::new(OpenPolicy), Limits::default()));
-        let monitor = Monitor::new(Sysfs::new(kernel.sysfs_root()), opener, broker.clone());
+        let broker = Arc::new(Broker::new(opener, Arc::new(OpenPolicy), Limits::default()));
+        let monitor = Monitor::new(Sysfs::new(kernel.sysfs_root()), broker.clone());
         Rig { _dir: dir, kernel, events, broker, monitor }
     }
 

@@ -492,7 +492,11 @@ fn smbus_only_adapters_refuse_raw_transfers() {
         ErrorCode::NotSupported
     );
     assert_eq!(f.broker.smbus(id, &SmbusOp::ReadByteData(0)), Ok(SmbusValue::Byte(0)));
-    assert_eq!(f.broker.list_buses()[0].functionality, smbus_only, "learned at first open");
+    assert_eq!(
+        f.broker.list_buses()[0].functionality,
+        smbus_only,
+        "learned from the device at add"
+    );
 }
 
 #[test]
