@@ -4,9 +4,9 @@
 use crate::core::broker::Broker;
 use crate::core::device::DeviceOpener;
 use crate::core::policy::{Limits, OpenPolicy};
-use crate::ipc::client::DEFAULT_SOCKET;
+use crate::ipc::client::{Endpoint, DEFAULT_SOCKET};
 use crate::ipc::notifier::Notifier;
-use crate::ipc::server::{binder_device, serve_kernel, serve_rpc};
+use crate::ipc::server::{serve_kernel, serve_rpc};
 use crate::ipc::service::ManagerService;
 use crate::platform::i2cdev::I2cDevOpener;
 use crate::platform::monitor::Monitor;
@@ -17,7 +17,7 @@ use crate::platform::sysfs::Sysfs;
 use log::{error, info, warn};
 use nix::sys::signal::{SigSet, Signal};
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
@@ -30,36 +30,27 @@ pub enum Platform {
     Simulated { root: Option<PathBuf>, plugged: Vec<String> },
 }
 
-/// How clients reach the service.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Transport {
-    Rpc(PathBuf),
-    Kernel(PathBuf),
+/// How the service is reached: the same decision i2cctl makes (`Endpoint::resolve`), except
+/// that `--binder-device` names the kernel binder device explicitly when no socket is given.
+pub fn endpoint(socket: Option<PathBuf>, binder_device: Option<PathBuf>) -> Endpoint {
+    match (socket, binder_device) {
+        (None, Some(device)) => Endpoint::KernelBinder(device),
+        (socket, _) => Endpoint::resolve(socket),
+    }
 }
 
-impl Transport {
-    /// `--socket` (or $I2C_HAL_SOCKET) means RPC there; otherwise kernel binder if a binder
-    /// device exists; otherwise RPC on the default socket.
-    pub fn choose(socket: Option<PathBuf>, binder: Option<PathBuf>) -> Transport {
-        match (socket, binder.or_else(binder_device)) {
-            (Some(path), _) => Transport::Rpc(path),
-            (None, Some(device)) => Transport::Kernel(device),
-            (None, None) => Transport::Rpc(PathBuf::from(DEFAULT_SOCKET)),
-        }
-    }
-
-    fn control_socket(&self) -> PathBuf {
-        match self {
-            Transport::Rpc(path) => control::socket_path_for(path),
-            Transport::Kernel(_) => control::socket_path_for(&PathBuf::from(DEFAULT_SOCKET)),
-        }
+/// The simulator's control socket sits next to the service socket (or the default one).
+fn control_socket(endpoint: &Endpoint) -> PathBuf {
+    match endpoint {
+        Endpoint::Socket(path) => control::socket_path_for(path),
+        Endpoint::KernelBinder(_) => control::socket_path_for(Path::new(DEFAULT_SOCKET)),
     }
 }
 
 #[derive(Clone, Debug)]
 pub struct Config {
     pub platform: Platform,
-    pub transport: Transport,
+    pub endpoint: Endpoint,
     pub limits: Limits,
 }
 
@@ -138,7 +129,7 @@ pub fn run(config: Config) -> io::Result<()> {
                 Err(e) => warn!("cannot plug simulated {module}: {e}"),
             }
         }
-        let path = config.transport.control_socket();
+        let path = control_socket(&config.endpoint);
         control::serve(kernel.clone(), &path)?;
         cleanup.files.push(path.clone());
         info!("simulator control socket: {}", path.display());
@@ -147,16 +138,16 @@ pub fn run(config: Config) -> io::Result<()> {
     let broker = Arc::new(Broker::new(parts.opener, Arc::new(OpenPolicy), config.limits));
     let notifier = Notifier::start()?;
     Monitor::new(parts.sysfs, broker.clone()).start(parts.source)?;
-    if let Transport::Rpc(path) = &config.transport {
+    if let Endpoint::Socket(path) = &config.endpoint {
         cleanup.files.push(path.clone());
     }
 
     let manager = ManagerService::new(broker.clone(), notifier.clone()).into_binder();
-    let transport = config.transport.clone();
+    let endpoint = config.endpoint.clone();
     std::thread::Builder::new().name("binder-server".into()).spawn(move || {
-        let result = match &transport {
-            Transport::Rpc(path) => serve_rpc(manager, path),
-            Transport::Kernel(device) => serve_kernel(manager, device),
+        let result = match &endpoint {
+            Endpoint::Socket(path) => serve_rpc(manager, path),
+            Endpoint::KernelBinder(device) => serve_kernel(manager, device),
         };
         if let Err(e) = result {
             error!("binder transport failed: {e}");
@@ -194,18 +185,15 @@ mod tests {
     fn an_explicit_socket_always_means_rpc() {
         let socket = PathBuf::from("/tmp/x.sock");
         let device = Some(PathBuf::from("/dev/binder"));
-        assert_eq!(Transport::choose(Some(socket.clone()), device.clone()), Transport::Rpc(socket));
-        assert_eq!(
-            Transport::choose(None, device),
-            Transport::Kernel(PathBuf::from("/dev/binder"))
-        );
+        assert_eq!(endpoint(Some(socket.clone()), device.clone()), Endpoint::Socket(socket));
+        assert_eq!(endpoint(None, device), Endpoint::KernelBinder(PathBuf::from("/dev/binder")));
     }
 
     #[test]
     fn the_control_socket_sits_next_to_the_service_socket() {
-        let rpc = Transport::Rpc(PathBuf::from("/run/x.sock"));
-        assert_eq!(rpc.control_socket(), PathBuf::from("/run/x.sock.sim"));
-        let kernel = Transport::Kernel(PathBuf::from("/dev/binder"));
-        assert_eq!(kernel.control_socket(), PathBuf::from(format!("{DEFAULT_SOCKET}.sim")));
+        let rpc = Endpoint::Socket(PathBuf::from("/run/x.sock"));
+        assert_eq!(control_socket(&rpc), PathBuf::from("/run/x.sock.sim"));
+        let kernel = Endpoint::KernelBinder(PathBuf::from("/dev/binder"));
+        assert_eq!(control_socket(&kernel), PathBuf::from(format!("{DEFAULT_SOCKET}.sim")));
     }
 }

@@ -2,7 +2,7 @@
 
 use clap::Parser;
 use i2c_hal::core::policy::Limits;
-use i2c_hal::daemon::{self, Config, Platform, Transport};
+use i2c_hal::daemon::{self, Config, Platform};
 use i2c_hal::platform::sim::SimKernel;
 use std::path::PathBuf;
 
@@ -62,8 +62,8 @@ fn main() {
         Platform::Linux { sysfs_root: args.sysfs_root, dev_root: args.dev_root }
     };
     let limits = Limits { max_sessions_per_uid: args.max_sessions_per_uid, ..Limits::default() };
-    let transport = Transport::choose(args.socket, args.binder_device);
-    if let Err(e) = daemon::run(Config { platform, transport, limits }) {
+    let endpoint = daemon::endpoint(args.socket, args.binder_device);
+    if let Err(e) = daemon::run(Config { platform, endpoint, limits }) {
         log::error!("i2c-hal-service: {e}");
         std::process::exit(1);
     }
