@@ -65,25 +65,27 @@ struct ListenerObserver {
     notifier: Arc<Notifier>,
 }
 
-impl BusObserver for ListenerObserver {
-    fn bus_added(&self, bus: &BusInfo) {
+type ListenerCall = fn(&dyn IBusListener, &AidlBusInfo) -> BinderResult<()>;
+
+impl ListenerObserver {
+    fn post(&self, bus: &BusInfo, event: &'static str, call: ListenerCall) {
         let listener = self.listener.clone();
         let bus = to_aidl_bus(bus);
         self.notifier.post(move || {
-            if let Err(e) = listener.onBusAdded(&bus) {
-                warn!("bus-added callback not delivered: {e:?}");
+            if let Err(e) = call(&*listener, &bus) {
+                warn!("bus-{event} callback not delivered: {e:?}");
             }
         });
     }
+}
+
+impl BusObserver for ListenerObserver {
+    fn bus_added(&self, bus: &BusInfo) {
+        self.post(bus, "added", |listener, bus| listener.onBusAdded(bus));
+    }
 
     fn bus_removed(&self, bus: &BusInfo) {
-        let listener = self.listener.clone();
-        let bus = to_aidl_bus(bus);
-        self.notifier.post(move || {
-            if let Err(e) = listener.onBusRemoved(&bus) {
-                warn!("bus-removed callback not delivered: {e:?}");
-            }
-        });
+        self.post(bus, "removed", |listener, bus| listener.onBusRemoved(bus));
     }
 }
 
