@@ -19,7 +19,7 @@ use super::convert::{
     bus_to_aidl, byte_from_aidl, error_code_to_aidl, length_from_aidl, loss_reason_to_aidl,
     messages_from_aidl, open_request_from_aidl, reads_to_aidl, word_from_aidl,
 };
-use super::notifier::Notifier;
+use super::notifier::{ClientKey, Notifier};
 use crate::core::broker::{Broker, BusObserver, ListenerId, SessionId, SessionObserver};
 use crate::core::request::{Message, SmbusOp, SmbusValue};
 use crate::core::{BusInfo, BusSelector, Error, ErrorCode, LossReason};
@@ -50,9 +50,15 @@ fn answered<T>(result: crate::core::Result<T>) -> BinderResult<T> {
 
 // ------------------------------------------------------------------------------ callbacks ----
 
+/// Callbacks to one client process are delivered in order, apart from every other client's.
+fn client_key(caller: &crate::core::policy::Caller) -> ClientKey {
+    ClientKey { uid: caller.uid, pid: caller.pid }
+}
+
 /// Forwards a session's death to its client through the notifier (never from a broker lock).
 struct CallbackObserver {
     callback: Strong<dyn II2cSessionCallback>,
+    client: ClientKey,
     notifier: Arc<Notifier>,
 }
 
@@ -60,7 +66,7 @@ impl SessionObserver for CallbackObserver {
     fn session_lost(&self, reason: LossReason, message: &str) {
         let callback = self.callback.clone();
         let message = message.to_string();
-        self.notifier.post(move || {
+        self.notifier.post(self.client, move || {
             if let Err(e) = callback.onSessionLost(loss_reason_to_aidl(reason), &message) {
                 warn!("session-lost callback not delivered: {e:?}");
             }
@@ -70,6 +76,7 @@ impl SessionObserver for CallbackObserver {
 
 struct ListenerObserver {
     listener: Strong<dyn IBusListener>,
+    client: ClientKey,
     notifier: Arc<Notifier>,
 }
 
@@ -79,7 +86,7 @@ impl ListenerObserver {
     fn post(&self, bus: &BusInfo, event: &'static str, call: ListenerCall) {
         let listener = self.listener.clone();
         let bus = bus_to_aidl(bus);
-        self.notifier.post(move || {
+        self.notifier.post(self.client, move || {
             if let Err(e) = call(&*listener, &bus) {
                 warn!("bus-{event} callback not delivered: {e:?}");
             }
@@ -136,7 +143,9 @@ impl ManagerService {
 
 impl DumpText for ManagerService {
     fn dump_text(&self, _args: &[String]) -> String {
-        self.broker.dump()
+        let mut text = self.broker.dump();
+        self.notifier.render(&mut text);
+        text
     }
 }
 
@@ -190,11 +199,12 @@ impl II2cManager for ManagerService {
     ) -> BinderResult<Strong<dyn II2cSession>> {
         let request =
             checked(&self.broker, open_request_from_aidl(bus, generation, address, flags))?;
+        let caller = calling_identity();
         let observer = Arc::new(CallbackObserver {
             callback: callback.clone(),
+            client: client_key(&caller),
             notifier: self.notifier.clone(),
         });
-        let caller = calling_identity();
         let (id, _) = answered(self.broker.open_session(caller, &request, observer))?;
         let on_death = reap_session_on_death(Arc::downgrade(&self.broker), id);
         let death = match watch_death(&callback.as_binder(), on_death) {
@@ -215,11 +225,13 @@ impl II2cManager for ManagerService {
         if lock_table(&self.listeners).iter().any(|l| l.binder == binder) {
             return Err(self.invalid("this listener is already registered"));
         }
+        let caller = calling_identity();
         let observer = Arc::new(ListenerObserver {
             listener: listener.clone(),
+            client: client_key(&caller),
             notifier: self.notifier.clone(),
         });
-        let id = answered(self.broker.add_listener(calling_identity(), observer))?;
+        let id = answered(self.broker.add_listener(caller, observer))?;
         let on_death = reap_listener_on_death(
             Arc::downgrade(&self.broker),
             Arc::downgrade(&self.listeners),
