@@ -19,6 +19,7 @@ use super::request::{
     func, validate_address, validate_transfer, Message, OperationClass, SmbusOp, SmbusValue,
 };
 use super::stats::Stats;
+use super::sync::lock;
 use log::{debug, info, warn};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
@@ -100,8 +101,7 @@ impl Adapter {
     }
 
     fn lock_device(&self) -> MutexGuard<'_, Slot> {
-        // A panic while holding the slot cannot leave it half-updated: recover the guard.
-        self.device.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.device)
     }
 }
 
@@ -206,7 +206,7 @@ impl Broker {
     }
 
     fn lock_state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.state)
     }
 
     pub fn stats(&self) -> &Stats {

@@ -8,6 +8,7 @@ pub mod error;
 pub mod policy;
 pub mod request;
 pub mod stats;
+pub mod sync;
 
 pub use bus::{AdapterDescriptor, BusInfo, BusSelector, Generation, LossReason};
 pub use error::{Error, ErrorCode, Result};

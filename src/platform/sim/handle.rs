@@ -6,8 +6,9 @@ use super::adapter::SimAdapter;
 use super::kernel::SimKernel;
 use crate::core::device::{BusDevice, DeviceError};
 use crate::core::request::{Message, SmbusOp, SmbusValue};
+use crate::core::sync::lock;
 use std::fs::{File, OpenOptions};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 
 pub(super) struct SimHandle {
     kernel: Arc<SimKernel>,
@@ -44,7 +45,7 @@ impl SimHandle {
         &self,
         operation: impl FnOnce(&mut SimAdapter) -> Result<T, DeviceError>,
     ) -> Result<T, DeviceError> {
-        let mut hardware = self.hardware.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut hardware = lock(&self.hardware);
         operation(&mut hardware).map_err(|err| {
             DeviceError::new(err.errno, format!("i2c-{}: {}", self.bus_number, err.context))
         })

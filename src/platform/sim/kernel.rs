@@ -7,10 +7,11 @@ use super::handle::SimHandle;
 use super::tree::{self, AdapterNode};
 use super::{ModuleState, ModuleStatus, SimError};
 use crate::core::device::{BusDevice, DeviceError, DeviceOpener};
+use crate::core::sync::lock;
 use crate::platform::uevent::{encode, Action, Uevent};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::Sender;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 struct ModuleSpec {
@@ -119,10 +120,6 @@ pub struct SimKernel {
     released: Condvar,
     /// Its own lock so seqnums reach the channel in increasing order.
     uevents: Mutex<UeventEmitter>,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 fn adapter_name(module: &str) -> String {
@@ -282,6 +279,7 @@ impl SimKernel {
             let slot = &modules[index];
             slot.plug_count == plug_count && matches!(slot.phase, Phase::Removing { .. })
         };
+        // A poisoned wait is recovered like every lock (see core::sync::lock for why).
         let (mut modules, _) = self
             .released
             .wait_timeout_while(modules, timeout.min(LONGEST_WAIT), still_removing)
