@@ -12,7 +12,7 @@
 //! which lets the kernel finish `i2c_del_adapter()`), then notify.
 
 use super::bus::{AdapterDescriptor, BusInfo, BusSelector, Generation, LossReason};
-use super::device::{BusDevice, DeviceOpener};
+use super::device::{BusDevice, DeviceFault, DeviceOpener, FaultKind};
 use super::error::{Error, ErrorCode, Result};
 use super::policy::{Caller, Limits, Policy};
 use super::request::{
@@ -471,26 +471,21 @@ impl Broker {
             return Err(bus_gone(adapter));
         }
         if matches!(*slot, Slot::Idle) {
-            let device = self.opener.open(adapter.descriptor.bus_number).map_err(|e| {
-                if e.errno == libc::ENOENT || e.errno == libc::ENODEV {
-                    Error::new(ErrorCode::BusGone, e.to_string())
-                } else {
-                    Error::from(e)
-                }
-            })?;
+            // A node that vanished under us is FaultKind::Gone, so the client sees BUS_GONE.
+            let device = self.opener.open(adapter.descriptor.bus_number)?;
             *slot = Slot::Open(device);
             self.learn_functionality(adapter);
         }
         if let Slot::Open(device) = &mut *slot {
-            device.claim(address).map_err(|e| {
-                let mut error = Error::from(e);
-                if error.code == ErrorCode::AddressBusy {
-                    error.message = format!(
+            device.claim(address).map_err(|fault| match fault.kind {
+                FaultKind::Busy => Error::new(
+                    ErrorCode::AddressBusy,
+                    format!(
                         "a kernel driver is bound to {address:#04x} on bus {}",
                         adapter.descriptor.bus_number
-                    );
-                }
-                error
+                    ),
+                ),
+                _ => Error::from(fault),
             })?;
         }
         let mut state = self.lock_state();
@@ -633,10 +628,7 @@ impl Broker {
         id: SessionId,
         class: OperationClass,
         required: u64,
-        operation: impl FnOnce(
-            &mut dyn BusDevice,
-            u16,
-        ) -> std::result::Result<T, super::device::DeviceError>,
+        operation: impl FnOnce(&mut dyn BusDevice, u16) -> std::result::Result<T, DeviceFault>,
     ) -> Result<T> {
         let (caller, adapter, address) = self.live_session(id)?;
         self.policy.check_operation(&caller, &adapter.identity, address, class)?;

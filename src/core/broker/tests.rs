@@ -1,7 +1,7 @@
 //! The broker's behaviour with a fake device layer: no binder, no syscalls.
 
 use super::*;
-use crate::core::device::DeviceError;
+use crate::core::device::{DeviceFault, FaultKind};
 use crate::core::policy::OpenPolicy;
 use std::sync::mpsc;
 use std::sync::Condvar;
@@ -76,7 +76,7 @@ struct FakeDevice {
 }
 
 impl DeviceOpener for FakeOpener {
-    fn open(&self, bus_number: u32) -> std::result::Result<Box<dyn BusDevice>, DeviceError> {
+    fn open(&self, bus_number: u32) -> std::result::Result<Box<dyn BusDevice>, DeviceFault> {
         if let Some(entered) = &*self.open_entered.lock().unwrap() {
             let _ = entered.send(());
         }
@@ -94,7 +94,7 @@ impl DeviceOpener for FakeOpener {
         }))
     }
 
-    fn functionality(&self, _: u32) -> std::result::Result<u64, DeviceError> {
+    fn functionality(&self, _: u32) -> std::result::Result<u64, DeviceFault> {
         Ok(self.functionality)
     }
 }
@@ -107,9 +107,9 @@ impl Drop for FakeDevice {
 }
 
 impl BusDevice for FakeDevice {
-    fn claim(&mut self, address: u16) -> std::result::Result<(), DeviceError> {
+    fn claim(&mut self, address: u16) -> std::result::Result<(), DeviceFault> {
         if self.bound.contains(&address) {
-            return Err(DeviceError::new(libc::EBUSY, "I2C_SLAVE"));
+            return Err(DeviceFault::new(FaultKind::Busy, "I2C_SLAVE"));
         }
         Ok(())
     }
@@ -118,7 +118,7 @@ impl BusDevice for FakeDevice {
         &mut self,
         address: u16,
         messages: &[Message],
-    ) -> std::result::Result<Vec<Vec<u8>>, DeviceError> {
+    ) -> std::result::Result<Vec<Vec<u8>>, DeviceFault> {
         self.journal.log("transfer start");
         if let Some(entered) = &self.entered {
             let _ = entered.send(());
@@ -126,7 +126,7 @@ impl BusDevice for FakeDevice {
         self.gate.pass();
         self.journal.log("transfer end");
         if address != EEPROM {
-            return Err(DeviceError::new(libc::ENXIO, "I2C_RDWR"));
+            return Err(DeviceFault::new(FaultKind::Nack, "I2C_RDWR"));
         }
         let mut reads = Vec::new();
         for message in messages {
@@ -157,9 +157,9 @@ impl BusDevice for FakeDevice {
         &mut self,
         address: u16,
         op: &SmbusOp,
-    ) -> std::result::Result<SmbusValue, DeviceError> {
+    ) -> std::result::Result<SmbusValue, DeviceFault> {
         if address != EEPROM {
-            return Err(DeviceError::new(libc::ENXIO, "I2C_SMBUS"));
+            return Err(DeviceFault::new(FaultKind::Nack, "I2C_SMBUS"));
         }
         match op {
             SmbusOp::ReadByteData(reg) => Ok(SmbusValue::Byte(self.memory[*reg as usize])),
@@ -167,7 +167,7 @@ impl BusDevice for FakeDevice {
                 self.memory[*reg as usize] = *value;
                 Ok(SmbusValue::None)
             }
-            _ => Err(DeviceError::new(libc::EOPNOTSUPP, "I2C_SMBUS")),
+            _ => Err(DeviceFault::new(FaultKind::NotSupported, "I2C_SMBUS")),
         }
     }
 }

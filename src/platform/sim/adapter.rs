@@ -1,12 +1,13 @@
-//! The simulated adapters (bus controllers) and the chips wired to them. Errors carry the errno
-//! the kernel would return through i2c-dev, so the service maps them exactly as in production.
+//! The simulated adapters (bus controllers) and the chips wired to them. Errors start as the
+//! errno the kernel would return through i2c-dev and go through the production errno mapping.
 
 use super::chips::{Chip, Eeprom24c02, Lm75};
-use crate::core::device::DeviceError;
+use crate::core::device::DeviceFault;
 use crate::core::request::func::*;
 use crate::core::request::{
     Message, SmbusOp, SmbusValue, MAX_MESSAGES, MAX_MESSAGE_LEN, SMBUS_BLOCK_MAX,
 };
+use crate::platform::i2cdev::operation_fault;
 use std::collections::BTreeMap;
 
 /// What the controller can put on the wire by itself.
@@ -81,10 +82,10 @@ impl SimAdapter {
 
     /// I2C_SLAVE: succeeds for empty addresses too (the kernel does not probe), fails only
     /// where a driver is bound.
-    pub(super) fn claim(&self, address: u16) -> Result<(), DeviceError> {
+    pub(super) fn claim(&self, address: u16) -> Result<(), DeviceFault> {
         check_address(address)?;
         match self.chips.get(&address).and_then(|attached| attached.bound_driver) {
-            Some(driver) => Err(DeviceError::new(
+            Some(driver) => Err(operation_fault(
                 libc::EBUSY,
                 format!("address {address:#04x} is in use by the kernel driver {driver}"),
             )),
@@ -97,7 +98,7 @@ impl SimAdapter {
         &mut self,
         address: u16,
         messages: &[Message],
-    ) -> Result<Vec<Vec<u8>>, DeviceError> {
+    ) -> Result<Vec<Vec<u8>>, DeviceFault> {
         if self.controller != Controller::I2c {
             return Err(not_supported("plain I2C transfers (the adapter is SMBus-only)"));
         }
@@ -116,7 +117,7 @@ impl SimAdapter {
     /// I2C_SMBUS. On the I2C controller this mirrors the kernel's i2c_smbus_xfer_emulated (the
     /// same messages, in the same order); the SMBus controller produces the same wire cycles in
     /// hardware, so both share one sequence per command.
-    pub(super) fn smbus(&mut self, address: u16, op: &SmbusOp) -> Result<SmbusValue, DeviceError> {
+    pub(super) fn smbus(&mut self, address: u16, op: &SmbusOp) -> Result<SmbusValue, DeviceFault> {
         check_address(address)?;
         if self.functionality() & op.required_functionality() == 0 {
             return Err(not_supported(&format!("SMBus {}", op.name())));
@@ -127,7 +128,7 @@ impl SimAdapter {
         self.smbus_on_wire(address, op)
     }
 
-    fn smbus_on_wire(&mut self, address: u16, op: &SmbusOp) -> Result<SmbusValue, DeviceError> {
+    fn smbus_on_wire(&mut self, address: u16, op: &SmbusOp) -> Result<SmbusValue, DeviceFault> {
         let value = match op {
             SmbusOp::Quick { read: true } => {
                 self.wire_read(address, 0).map(|_| SmbusValue::None)?
@@ -174,34 +175,34 @@ impl SimAdapter {
         Ok(value)
     }
 
-    fn chip_at(&mut self, address: u16) -> Result<&mut dyn Chip, DeviceError> {
+    fn chip_at(&mut self, address: u16) -> Result<&mut dyn Chip, DeviceFault> {
         match self.chips.get_mut(&address) {
             Some(attached) => Ok(attached.chip.as_mut()),
-            None => Err(DeviceError::new(
+            None => Err(operation_fault(
                 libc::ENXIO,
                 format!("no device acknowledged address {address:#04x}"),
             )),
         }
     }
 
-    fn wire_write(&mut self, address: u16, bytes: &[u8]) -> Result<(), DeviceError> {
+    fn wire_write(&mut self, address: u16, bytes: &[u8]) -> Result<(), DeviceFault> {
         let chip = self.chip_at(address)?;
         chip.start(false);
         bytes.iter().for_each(|byte| chip.write_byte(*byte));
         Ok(())
     }
 
-    fn write_value(&mut self, address: u16, bytes: &[u8]) -> Result<SmbusValue, DeviceError> {
+    fn write_value(&mut self, address: u16, bytes: &[u8]) -> Result<SmbusValue, DeviceFault> {
         self.wire_write(address, bytes).map(|_| SmbusValue::None)
     }
 
-    fn wire_read(&mut self, address: u16, len: usize) -> Result<Vec<u8>, DeviceError> {
+    fn wire_read(&mut self, address: u16, len: usize) -> Result<Vec<u8>, DeviceFault> {
         let chip = self.chip_at(address)?;
         chip.start(true);
         Ok((0..len).map(|_| chip.read_byte()).collect())
     }
 
-    fn read_bytes<const N: usize>(&mut self, address: u16) -> Result<[u8; N], DeviceError> {
+    fn read_bytes<const N: usize>(&mut self, address: u16) -> Result<[u8; N], DeviceFault> {
         let chip = self.chip_at(address)?;
         chip.start(true);
         Ok(std::array::from_fn(|_| chip.read_byte()))
@@ -209,12 +210,12 @@ impl SimAdapter {
 
     /// An SMBus block read: the device sends the count first. Like i801, a count of 0 or above
     /// 32 is a protocol error rather than a short or truncated block.
-    fn wire_read_counted(&mut self, address: u16) -> Result<Vec<u8>, DeviceError> {
+    fn wire_read_counted(&mut self, address: u16) -> Result<Vec<u8>, DeviceFault> {
         let chip = self.chip_at(address)?;
         chip.start(true);
         let count = usize::from(chip.read_byte());
         if count == 0 || count > SMBUS_BLOCK_MAX {
-            return Err(DeviceError::new(
+            return Err(operation_fault(
                 libc::EPROTO,
                 format!("device at {address:#04x} announced an SMBus block of {count} bytes"),
             ));
@@ -223,13 +224,13 @@ impl SimAdapter {
     }
 }
 
-fn not_supported(what: &str) -> DeviceError {
-    DeviceError::new(libc::EOPNOTSUPP, format!("the adapter does not support {what}"))
+fn not_supported(what: &str) -> DeviceFault {
+    operation_fault(libc::EOPNOTSUPP, format!("the adapter does not support {what}"))
 }
 
-fn check_address(address: u16) -> Result<(), DeviceError> {
+fn check_address(address: u16) -> Result<(), DeviceFault> {
     if address > MAX_7BIT_ADDRESS {
-        return Err(DeviceError::new(
+        return Err(operation_fault(
             libc::EINVAL,
             format!("address {address:#x} needs 10-bit addressing"),
         ));
@@ -238,9 +239,9 @@ fn check_address(address: u16) -> Result<(), DeviceError> {
 }
 
 /// The limits i2c-dev's I2C_RDWR enforces before the adapter sees anything.
-fn check_rdwr_limits(messages: &[Message]) -> Result<(), DeviceError> {
+fn check_rdwr_limits(messages: &[Message]) -> Result<(), DeviceFault> {
     if messages.is_empty() || messages.len() > MAX_MESSAGES {
-        return Err(DeviceError::new(
+        return Err(operation_fault(
             libc::EINVAL,
             format!("{} messages in one transfer (1..{MAX_MESSAGES} allowed)", messages.len()),
         ));
@@ -248,7 +249,7 @@ fn check_rdwr_limits(messages: &[Message]) -> Result<(), DeviceError> {
     for (index, message) in messages.iter().enumerate() {
         let len = message.len();
         if len > MAX_MESSAGE_LEN {
-            return Err(DeviceError::new(
+            return Err(operation_fault(
                 libc::EINVAL,
                 format!("message {index} has {len} bytes (at most {MAX_MESSAGE_LEN})"),
             ));
@@ -258,14 +259,14 @@ fn check_rdwr_limits(messages: &[Message]) -> Result<(), DeviceError> {
 }
 
 /// The kernel refuses SMBus blocks above I2C_SMBUS_BLOCK_MAX with EINVAL.
-fn check_smbus_lengths(op: &SmbusOp) -> Result<(), DeviceError> {
+fn check_smbus_lengths(op: &SmbusOp) -> Result<(), DeviceFault> {
     let len = match op {
         SmbusOp::WriteBlockData(_, data) | SmbusOp::WriteI2cBlockData(_, data) => data.len(),
         SmbusOp::ReadI2cBlockData(_, len) => *len,
         _ => return Ok(()),
     };
     if len > SMBUS_BLOCK_MAX {
-        return Err(DeviceError::new(
+        return Err(operation_fault(
             libc::EINVAL,
             format!("SMBus block of {len} bytes (at most {SMBUS_BLOCK_MAX})"),
         ));
@@ -278,8 +279,9 @@ mod tests {
     use super::super::chips::EEPROM_SIGNATURE;
     use super::*;
 
-    fn errno<T: std::fmt::Debug>(result: Result<T, DeviceError>) -> i32 {
-        result.expect_err("operation should have failed").errno
+    fn errno<T: std::fmt::Debug>(result: Result<T, DeviceFault>) -> i32 {
+        let fault = result.expect_err("operation should have failed");
+        fault.errno.unwrap_or_else(|| panic!("no errno in {fault:?}"))
     }
 
     #[test]
