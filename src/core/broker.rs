@@ -473,8 +473,9 @@ impl Broker {
         if matches!(*slot, Slot::Idle) {
             // A node that vanished under us is FaultKind::Gone, so the client sees BUS_GONE.
             let device = self.opener.open(adapter.descriptor.bus_number)?;
+            // The open read I2C_FUNCS; asking the opener instead would open the node again.
+            adapter.functionality.store(device.functionality(), Ordering::Relaxed);
             *slot = Slot::Open(device);
-            self.learn_functionality(adapter);
         }
         if let Slot::Open(device) = &mut *slot {
             device.claim(address).map_err(|fault| match fault.kind {
@@ -504,7 +505,7 @@ impl Broker {
         }
         match self.opener.functionality(adapter.descriptor.bus_number) {
             Ok(funcs) => adapter.functionality.store(funcs, Ordering::Relaxed),
-            // On Android ueventd may not have made the node yet: asked again at first open.
+            // On Android ueventd may not have made the node yet: learned at the first open.
             Err(e) => {
                 warn!("I2C_FUNCS of bus {} not readable yet: {e}", adapter.descriptor.bus_number)
             }

@@ -112,13 +112,17 @@ pub trait BusDevice: Send {
         -> Result<Vec<Vec<u8>>, DeviceFault>;
     /// One SMBus operation (I2C_SMBUS).
     fn smbus(&mut self, address: u16, op: &SmbusOp) -> Result<SmbusValue, DeviceFault>;
+    /// The adapter's I2C_FUNCS mask, as read on this open node (it is fixed for the adapter's
+    /// lifetime), so whoever opens a device learns it without opening the node again.
+    fn functionality(&self) -> u64;
 }
 
 /// Opens the i2c-dev node of a bus number. Shared by all threads.
 pub trait DeviceOpener: Send + Sync {
     /// A node that does not exist (any more) is `FaultKind::Gone`: the adapter went away.
     fn open(&self, bus_number: u32) -> Result<Box<dyn BusDevice>, DeviceFault>;
-    /// The adapter's I2C_FUNCS mask; opens the node briefly if it must.
+    /// The adapter's I2C_FUNCS mask without keeping the node open: the probe when an adapter
+    /// appears. Once a device is open, ask it instead (`BusDevice::functionality`).
     fn functionality(&self, bus_number: u32) -> Result<u64, DeviceFault>;
 }
 

@@ -296,6 +296,10 @@ fn returned_block(data: &uapi::i2c_smbus_data, count: usize) -> Result<Vec<u8>, 
 }
 
 impl BusDevice for I2cDevDevice {
+    fn functionality(&self) -> u64 {
+        self.functionality
+    }
+
     fn claim(&mut self, address: u16) -> Result<(), DeviceFault> {
         // Always asked again: a driver may have bound to the address since the last call.
         self.set_slave_address(address)
@@ -568,6 +572,7 @@ mod tests {
     fn the_node_is_opened_close_on_exec_and_closed_on_drop() {
         let dir = tempfile::tempdir().unwrap();
         let device = device_over_regular_file(dir.path(), I2C_FUNC_I2C);
+        assert_eq!(device.functionality(), I2C_FUNC_I2C, "as read at open, no second open");
         let fd_flags =
             nix::fcntl::fcntl(device.bus.as_raw_fd(), nix::fcntl::FcntlArg::F_GETFD).unwrap();
         assert_ne!(fd_flags & libc::FD_CLOEXEC, 0);

@@ -3,6 +3,7 @@
 use super::*;
 use crate::core::device::{DeviceFault, FaultKind};
 use crate::core::policy::OpenPolicy;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::mpsc;
 use std::sync::Condvar;
 use std::thread;
@@ -63,6 +64,10 @@ struct FakeOpener {
     /// Addresses a kernel driver owns.
     bound: Vec<u16>,
     functionality: u64,
+    /// Every time the node was opened: by `open` and by the `functionality` probe alike.
+    node_opens: AtomicUsize,
+    /// The probe fails, as when ueventd has not created the node yet.
+    probe_fails: AtomicBool,
 }
 
 struct FakeDevice {
@@ -71,6 +76,7 @@ struct FakeDevice {
     gate: Arc<Gate>,
     entered: Option<mpsc::Sender<()>>,
     bound: Vec<u16>,
+    functionality: u64,
     memory: [u8; 256],
     pointer: u8,
 }
@@ -81,6 +87,7 @@ impl DeviceOpener for FakeOpener {
             let _ = entered.send(());
         }
         self.open_gate.pass();
+        self.node_opens.fetch_add(1, Ordering::Relaxed);
         *self.journal.open_handles.lock().unwrap() += 1;
         self.journal.log(format!("open {bus_number}"));
         Ok(Box::new(FakeDevice {
@@ -89,12 +96,17 @@ impl DeviceOpener for FakeOpener {
             gate: self.gate.clone(),
             entered: self.entered.lock().unwrap().clone(),
             bound: self.bound.clone(),
+            functionality: self.functionality,
             memory: [0; 256],
             pointer: 0,
         }))
     }
 
-    fn functionality(&self, _: u32) -> std::result::Result<u64, DeviceFault> {
+    fn functionality(&self, bus_number: u32) -> std::result::Result<u64, DeviceFault> {
+        self.node_opens.fetch_add(1, Ordering::Relaxed);
+        if self.probe_fails.load(Ordering::Relaxed) {
+            return Err(DeviceFault::new(FaultKind::Gone, format!("no node for bus {bus_number}")));
+        }
         Ok(self.functionality)
     }
 }
@@ -107,6 +119,10 @@ impl Drop for FakeDevice {
 }
 
 impl BusDevice for FakeDevice {
+    fn functionality(&self) -> u64 {
+        self.functionality
+    }
+
     fn claim(&mut self, address: u16) -> std::result::Result<(), DeviceFault> {
         if self.bound.contains(&address) {
             return Err(DeviceFault::new(FaultKind::Busy, "I2C_SLAVE"));
@@ -236,6 +252,8 @@ fn fixture_with(functionality: u64, limits: Limits) -> Fixture {
         entered: Mutex::new(None),
         bound: vec![0x49],
         functionality,
+        node_opens: AtomicUsize::new(0),
+        probe_fails: AtomicBool::new(false),
     });
     let broker = Arc::new(Broker::new(opener.clone(), Arc::new(OpenPolicy), limits));
     Fixture { broker, journal, gate, opener }
@@ -497,6 +515,23 @@ fn smbus_only_adapters_refuse_raw_transfers() {
         smbus_only,
         "learned from the device at add"
     );
+}
+
+#[test]
+fn an_attach_opens_the_node_once_and_learns_functionality_from_it() {
+    let f = fixture();
+    // The node is not there yet when the adapter is announced (ueventd on Android).
+    f.opener.probe_fails.store(true, Ordering::Relaxed);
+    f.broker.adapter_added(module(3, "slot-a"));
+    assert_eq!(f.broker.list_buses()[0].functionality, 0, "not known at add");
+    f.opener.probe_fails.store(false, Ordering::Relaxed);
+
+    let before = f.opener.node_opens.load(Ordering::Relaxed);
+    f.open(APP, &request("3", 0x50)).unwrap();
+    assert_eq!(f.opener.node_opens.load(Ordering::Relaxed) - before, 1, "one attach, one open");
+    assert_eq!(f.broker.list_buses()[0].functionality, FULL_I2C, "learned from the open device");
+    f.open(OTHER_APP, &request("3", 0x51)).unwrap();
+    assert_eq!(f.opener.node_opens.load(Ordering::Relaxed) - before, 1, "the fd is shared");
 }
 
 #[test]

@@ -55,6 +55,10 @@ impl SimHandle {
 }
 
 impl BusDevice for SimHandle {
+    fn functionality(&self) -> u64 {
+        lock(&self.hardware).functionality()
+    }
+
     fn claim(&mut self, address: u16) -> Result<(), DeviceFault> {
         self.with_hardware(|hardware| hardware.claim(address))
     }

@@ -269,6 +269,7 @@ fn devices_answer_through_the_opener() {
     let opener = f.kernel.opener();
 
     let mut eeprom: Box<dyn BusDevice> = opener.open(0).unwrap();
+    assert_eq!(eeprom.functionality(), opener.functionality(0).unwrap(), "I2C_FUNCS on the fd");
     eeprom.claim(0x50).unwrap();
     eeprom.transfer(0x50, &[Message::Write(vec![0x10, 0xde, 0xad])]).unwrap();
     assert_eq!(eeprom.smbus(0x50, &SmbusOp::ReadWordData(0x10)), Ok(SmbusValue::Word(0xadde)));
