@@ -16,7 +16,8 @@ use super::device::{BusDevice, DeviceFault, DeviceOpener, FaultKind};
 use super::error::{Error, ErrorCode, Result};
 use super::policy::{Caller, Limits, Policy};
 use super::request::{
-    func, validate_address, validate_transfer, Message, OperationClass, SmbusOp, SmbusValue,
+    func, require_functionality, validate_address, validate_transfer, Message, OperationClass,
+    SmbusOp, SmbusValue,
 };
 use super::stats::Stats;
 use super::sync::lock;
@@ -622,8 +623,9 @@ impl Broker {
         self.counted(result)
     }
 
-    /// Runs one operation on the session's device: policy, functionality, then the device mutex,
-    /// under which the session must still be live (so removal and revoke win every race).
+    /// Runs one operation on the session's device: policy, functionality (checked here only, so
+    /// a refused operation never reaches a device), then the device mutex, under which the
+    /// session must still be live (so removal and revoke win every race).
     fn with_device<T>(
         &self,
         id: SessionId,
@@ -633,23 +635,14 @@ impl Broker {
     ) -> Result<T> {
         let (caller, adapter, address) = self.live_session(id)?;
         self.policy.check_operation(&caller, &adapter.identity, address, class)?;
-        let functionality = adapter.functionality();
-        if functionality & required != required {
-            return Err(Error::new(
-                ErrorCode::NotSupported,
-                format!(
-                    "bus {} ('{}') cannot do this (functionality {functionality:#x} lacks \
-                     {required:#x}){}",
-                    adapter.identity.bus_number,
-                    adapter.identity.name,
-                    if required == func::I2C_FUNC_I2C {
-                        ": SMBus-only adapter, use SMBus operations"
-                    } else {
-                        ""
-                    }
-                ),
-            ));
-        }
+        require_functionality(adapter.functionality(), required).map_err(|e| {
+            let identity = &adapter.identity;
+            let message = format!(
+                "bus {} ('{}') cannot do this: {}",
+                identity.bus_number, identity.name, e.message
+            );
+            Error::new(e.code, message)
+        })?;
         let mut slot = adapter.lock_device();
         self.live_session(id)?;
         match &mut *slot {

@@ -16,7 +16,6 @@
 //! below on that same fd.
 
 use crate::core::device::{BusDevice, DeviceFault, DeviceOpener, FaultKind};
-use crate::core::request::func::*;
 use crate::core::request::{Message, SmbusOp, SmbusValue, MAX_MESSAGES, MAX_MESSAGE_LEN};
 use i2cdev::core::{I2CMessage, I2CTransfer};
 use i2cdev::linux::{LinuxI2CBus, LinuxI2CError, LinuxI2CMessage};
@@ -108,38 +107,6 @@ pub fn io_errno(err: &std::io::Error) -> i32 {
     err.raw_os_error().unwrap_or(libc::EIO)
 }
 
-/// The kernel names of the functionality bits an operation may require, for error messages.
-const FUNCTIONALITY_NAMES: [(u64, &str); 14] = [
-    (I2C_FUNC_I2C, "I2C_FUNC_I2C"),
-    (I2C_FUNC_SMBUS_PEC, "I2C_FUNC_SMBUS_PEC"),
-    (I2C_FUNC_SMBUS_QUICK, "I2C_FUNC_SMBUS_QUICK"),
-    (I2C_FUNC_SMBUS_READ_BYTE, "I2C_FUNC_SMBUS_READ_BYTE"),
-    (I2C_FUNC_SMBUS_WRITE_BYTE, "I2C_FUNC_SMBUS_WRITE_BYTE"),
-    (I2C_FUNC_SMBUS_READ_BYTE_DATA, "I2C_FUNC_SMBUS_READ_BYTE_DATA"),
-    (I2C_FUNC_SMBUS_WRITE_BYTE_DATA, "I2C_FUNC_SMBUS_WRITE_BYTE_DATA"),
-    (I2C_FUNC_SMBUS_READ_WORD_DATA, "I2C_FUNC_SMBUS_READ_WORD_DATA"),
-    (I2C_FUNC_SMBUS_WRITE_WORD_DATA, "I2C_FUNC_SMBUS_WRITE_WORD_DATA"),
-    (I2C_FUNC_SMBUS_PROC_CALL, "I2C_FUNC_SMBUS_PROC_CALL"),
-    (I2C_FUNC_SMBUS_READ_BLOCK_DATA, "I2C_FUNC_SMBUS_READ_BLOCK_DATA"),
-    (I2C_FUNC_SMBUS_WRITE_BLOCK_DATA, "I2C_FUNC_SMBUS_WRITE_BLOCK_DATA"),
-    (I2C_FUNC_SMBUS_READ_I2C_BLOCK, "I2C_FUNC_SMBUS_READ_I2C_BLOCK"),
-    (I2C_FUNC_SMBUS_WRITE_I2C_BLOCK, "I2C_FUNC_SMBUS_WRITE_I2C_BLOCK"),
-];
-
-/// The kernel name of the first bit of `required` that `available` lacks, or None if none is
-/// missing. Bits without a known name are reported as "I2C_FUNC_(unknown)".
-fn missing_functionality(available: u64, required: u64) -> Option<&'static str> {
-    let missing = required & !available;
-    if missing == 0 {
-        return None;
-    }
-    let name = FUNCTIONALITY_NAMES
-        .iter()
-        .find(|(bit, _)| missing & bit != 0)
-        .map_or("I2C_FUNC_(unknown)", |(_, name)| name);
-    Some(name)
-}
-
 /// Opens /dev/i2c-N (or DEV_ROOT/i2c-N in tests).
 #[derive(Clone, Debug)]
 pub struct I2cDevOpener {
@@ -226,16 +193,6 @@ impl I2cDevDevice {
         operation_fault(errno, format!("{}: {what}", self.path.display()))
     }
 
-    fn require(&self, required: u64, operation: &str) -> Result<(), DeviceFault> {
-        match missing_functionality(self.functionality, required) {
-            None => Ok(()),
-            Some(name) => Err(self.error(
-                libc::EOPNOTSUPP,
-                format!("adapter has no {name}: {operation} is not supported"),
-            )),
-        }
-    }
-
     /// I2C_SLAVE (never I2C_SLAVE_FORCE): the kernel refuses with EBUSY while a driver is bound.
     fn set_slave_address(&mut self, address: u16) -> Result<(), DeviceFault> {
         // Forget the old address first: after a failure we cannot be sure which one is set.
@@ -295,6 +252,8 @@ fn returned_block(data: &uapi::i2c_smbus_data, count: usize) -> Result<Vec<u8>, 
     Ok(data.block[1..=count].to_vec())
 }
 
+/// No operation checks functionality here: the broker did (core::request::require_functionality)
+/// before calling, and anything else gets the kernel's own refusal.
 impl BusDevice for I2cDevDevice {
     fn functionality(&self) -> u64 {
         self.functionality
@@ -312,12 +271,6 @@ impl BusDevice for I2cDevDevice {
         address: u16,
         messages: &[Message],
     ) -> Result<Vec<Vec<u8>>, DeviceFault> {
-        if missing_functionality(self.functionality, I2C_FUNC_I2C).is_some() {
-            return Err(self.error(
-                libc::EOPNOTSUPP,
-                "adapter has no I2C_FUNC_I2C (SMBus-only): use SMBus operations",
-            ));
-        }
         check_transfer_shape(messages).map_err(|(errno, why)| self.error(errno, why))?;
         // i2c-dev checks for a bound kernel driver only at I2C_SLAVE, and one may have bound
         // since the session opened: ask again before every transfer.
@@ -362,7 +315,6 @@ impl BusDevice for I2cDevDevice {
 
     fn smbus(&mut self, address: u16, op: &SmbusOp) -> Result<SmbusValue, DeviceFault> {
         let operation = op.name();
-        self.require(op.required_functionality(), &format!("SMBus {operation}"))?;
         // Re-issued every time for the same reason as in transfer().
         self.set_slave_address(address)?;
         let (read_write, command, size, mut data) = smbus_request(op).map_err(|errno| {
@@ -459,6 +411,7 @@ fn smbus_result(op: &SmbusOp, data: &uapi::i2c_smbus_data) -> Result<SmbusValue,
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::request::func::*;
     use crate::core::ErrorCode;
     use std::fs;
 
@@ -529,21 +482,6 @@ mod tests {
     }
 
     #[test]
-    fn missing_functionality_names_the_kernel_bit() {
-        assert_eq!(missing_functionality(I2C_FUNC_I2C, I2C_FUNC_I2C), None);
-        assert_eq!(missing_functionality(I2C_FUNC_SMBUS_EMUL, I2C_FUNC_I2C), Some("I2C_FUNC_I2C"));
-        assert_eq!(
-            missing_functionality(I2C_FUNC_SMBUS_EMUL, I2C_FUNC_SMBUS_READ_BLOCK_DATA),
-            Some("I2C_FUNC_SMBUS_READ_BLOCK_DATA")
-        );
-        assert_eq!(missing_functionality(I2C_FUNC_SMBUS_EMUL, I2C_FUNC_SMBUS_READ_BYTE_DATA), None);
-        assert_eq!(missing_functionality(0, 1 << 40), Some("I2C_FUNC_(unknown)"));
-        for op in [SmbusOp::ReadBlockData(0), SmbusOp::Quick { read: true }] {
-            assert!(missing_functionality(0, op.required_functionality()).is_some());
-        }
-    }
-
-    #[test]
     fn a_missing_node_is_enoent_naming_the_path() {
         let dir = tempfile::tempdir().unwrap();
         let opener = I2cDevOpener::new(dir.path());
@@ -581,27 +519,6 @@ mod tests {
         let boxed: Box<dyn BusDevice> = Box::new(device);
         drop(boxed);
         assert_eq!(fds_open_on(&path), 0);
-    }
-
-    #[test]
-    fn transfer_on_an_smbus_only_adapter_is_refused_without_an_ioctl() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut device = device_over_regular_file(dir.path(), I2C_FUNC_SMBUS_EMUL);
-        let err = device.transfer(0x50, &[Message::Write(vec![0]), Message::Read(2)]).unwrap_err();
-        // EOPNOTSUPP, not the ENOTTY an ioctl on a regular file would give.
-        assert_eq!(err.errno, Some(libc::EOPNOTSUPP));
-        assert!(err.context.contains("I2C_FUNC_I2C"), "{err}");
-        assert!(err.context.contains("use SMBus operations"), "{err}");
-    }
-
-    #[test]
-    fn smbus_without_the_functionality_is_refused_without_an_ioctl() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut device = device_over_regular_file(dir.path(), I2C_FUNC_SMBUS_EMUL);
-        let err = device.smbus(0x50, &SmbusOp::ReadBlockData(0x10)).unwrap_err();
-        assert_eq!(err.errno, Some(libc::EOPNOTSUPP));
-        assert!(err.context.contains("I2C_FUNC_SMBUS_READ_BLOCK_DATA"), "{err}");
-        assert_eq!(device.slave_address, None, "no I2C_SLAVE before the refusal");
     }
 
     #[test]

@@ -124,6 +124,7 @@ impl BusDevice for FakeDevice {
     }
 
     fn claim(&mut self, address: u16) -> std::result::Result<(), DeviceFault> {
+        self.journal.log(format!("claim {address:#04x}"));
         if self.bound.contains(&address) {
             return Err(DeviceFault::new(FaultKind::Busy, "I2C_SLAVE"));
         }
@@ -174,6 +175,7 @@ impl BusDevice for FakeDevice {
         address: u16,
         op: &SmbusOp,
     ) -> std::result::Result<SmbusValue, DeviceFault> {
+        self.journal.log(format!("smbus {}", op.name()));
         if address != EEPROM {
             return Err(DeviceFault::new(FaultKind::Nack, "I2C_SMBUS"));
         }
@@ -532,6 +534,28 @@ fn an_attach_opens_the_node_once_and_learns_functionality_from_it() {
     assert_eq!(f.broker.list_buses()[0].functionality, FULL_I2C, "learned from the open device");
     f.open(OTHER_APP, &request("3", 0x51)).unwrap();
     assert_eq!(f.opener.node_opens.load(Ordering::Relaxed) - before, 1, "the fd is shared");
+}
+
+#[test]
+fn operations_the_adapter_lacks_are_refused_before_any_device_call() {
+    // Plain I2C with kernel SMBus emulation would be I2C_FUNC_I2C | I2C_FUNC_SMBUS_EMUL; this
+    // adapter has the emulated SMBus set only, and no SMBus block read in either case.
+    let f = fixture_with(func::I2C_FUNC_SMBUS_EMUL, Limits::default());
+    f.broker.adapter_added(module(0, "slot-a"));
+    let (id, _) = f.open(APP, &request("0", 0x50)).unwrap();
+    let before = f.journal.events();
+
+    let err = f.broker.transfer(id, &[Message::Write(vec![0]), Message::Read(2)]).unwrap_err();
+    assert_eq!(err.code, ErrorCode::NotSupported);
+    assert!(err.message.contains("I2C_FUNC_I2C"), "{}", err.message);
+    assert!(err.message.contains("use SMBus operations"), "{}", err.message);
+
+    let err = f.broker.smbus(id, &SmbusOp::ReadBlockData(0x10)).unwrap_err();
+    assert_eq!(err.code, ErrorCode::NotSupported);
+    assert!(err.message.contains("I2C_FUNC_SMBUS_READ_BLOCK_DATA"), "{}", err.message);
+    assert_eq!(f.journal.events(), before, "no device call before the refusals");
+    assert_eq!(f.broker.smbus(id, &SmbusOp::ReadByteData(0)), Ok(SmbusValue::Byte(0)));
+    assert_ne!(f.journal.events(), before, "an operation it has does reach the device");
 }
 
 #[test]

@@ -99,6 +99,8 @@ impl SimAdapter {
         address: u16,
         messages: &[Message],
     ) -> Result<Vec<Vec<u8>>, DeviceFault> {
+        // An SMBus controller's driver has no master_xfer, which __i2c_transfer() answers with
+        // EOPNOTSUPP (drivers/i2c/i2c-core-base.c).
         if self.controller != Controller::I2c {
             return Err(not_supported("plain I2C transfers (the adapter is SMBus-only)"));
         }
@@ -119,7 +121,11 @@ impl SimAdapter {
     /// hardware, so both share one sequence per command.
     pub(super) fn smbus(&mut self, address: u16, op: &SmbusOp) -> Result<SmbusValue, DeviceFault> {
         check_address(address)?;
-        if self.functionality() & op.required_functionality() == 0 {
+        // What the hardware can do, not an I2C_FUNCS check (that is the broker's): the I2C
+        // controller's driver cannot let the device set the length of a read (I2C_M_RECV_LEN),
+        // so an emulated SMBus block read is refused, which is why its functionality lacks
+        // I2C_FUNC_SMBUS_READ_BLOCK_DATA.
+        if self.controller == Controller::I2c && matches!(op, SmbusOp::ReadBlockData(_)) {
             return Err(not_supported(&format!("SMBus {}", op.name())));
         }
         check_smbus_lengths(op)?;
@@ -326,6 +332,38 @@ mod tests {
         let mut adapter = SimAdapter::eeprom_module();
         assert_eq!(adapter.functionality() & I2C_FUNC_SMBUS_READ_BLOCK_DATA, 0);
         assert_eq!(errno(adapter.smbus(0x50, &SmbusOp::ReadBlockData(0))), libc::EOPNOTSUPP);
+    }
+
+    #[test]
+    fn each_module_refuses_exactly_what_its_functionality_lacks() {
+        use crate::core::device::FaultKind;
+        let ops = [
+            SmbusOp::Quick { read: false },
+            SmbusOp::ReadByte,
+            SmbusOp::WriteByte(0),
+            SmbusOp::ReadByteData(0),
+            SmbusOp::WriteByteData(1, 0),
+            SmbusOp::ReadWordData(0),
+            SmbusOp::WriteWordData(2, 0x4b00),
+            SmbusOp::ReadBlockData(0),
+            SmbusOp::WriteBlockData(1, vec![0]),
+            SmbusOp::ReadI2cBlockData(0, 2),
+            SmbusOp::WriteI2cBlockData(1, vec![0]),
+        ];
+        let modules: [(fn() -> SimAdapter, u16); 2] =
+            [(SimAdapter::eeprom_module, 0x50), (SimAdapter::sensor_module, 0x48)];
+        for (build, address) in modules {
+            let mut adapter = build();
+            let functionality = adapter.functionality();
+            let refused = |result: Result<_, DeviceFault>| matches!(result, Err(fault) if fault.kind == FaultKind::NotSupported);
+            for op in &ops {
+                let lacks = functionality & op.required_functionality() == 0;
+                assert_eq!(refused(adapter.smbus(address, op).map(|_| ())), lacks, "{op:?}");
+            }
+            let lacks_i2c = functionality & I2C_FUNC_I2C == 0;
+            let transfer = adapter.transfer(address, &[Message::Read(1)]).map(|_| ());
+            assert_eq!(refused(transfer), lacks_i2c, "transfer at {address:#04x}");
+        }
     }
 
     #[test]
