@@ -77,6 +77,27 @@ impl DeviceFault {
         DeviceFault { kind, context: context.into(), errno: None }
     }
 
+    /// A request the core's own rules refuse (`request::validate_transfer` and the like), met
+    /// by a backend that applies them again on its own: the same refusal, as a fault.
+    pub fn refused(error: Error) -> Self {
+        let kind = match error.code {
+            ErrorCode::AddressNack => FaultKind::Nack,
+            ErrorCode::AddressBusy => FaultKind::Busy,
+            ErrorCode::BusGone => FaultKind::Gone,
+            ErrorCode::Timeout => FaultKind::Timeout,
+            ErrorCode::NotSupported => FaultKind::NotSupported,
+            ErrorCode::TooLarge => FaultKind::TooLarge,
+            ErrorCode::PermissionDenied => FaultKind::PermissionDenied,
+            ErrorCode::IoError => FaultKind::Io,
+            // No request rule gives the session-level codes; a refused request is invalid.
+            ErrorCode::InvalidArgument
+            | ErrorCode::NoSuchBus
+            | ErrorCode::QuotaExceeded
+            | ErrorCode::SessionClosed => FaultKind::InvalidArgument,
+        };
+        DeviceFault::new(kind, error.message)
+    }
+
     /// Keeps the platform's errno for the log line.
     pub fn with_errno(self, errno: i32) -> Self {
         DeviceFault { errno: Some(errno), ..self }
@@ -146,6 +167,22 @@ mod tests {
         ];
         for (kind, code) in expected {
             assert_eq!(kind.code(), code, "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn a_refusal_keeps_its_code_as_a_fault() {
+        let refusal = Error::new(ErrorCode::TooLarge, "43 messages");
+        let fault = DeviceFault::refused(refusal.clone());
+        assert_eq!((fault.kind, fault.errno), (FaultKind::TooLarge, None));
+        assert_eq!(Error::from(fault).code, refusal.code);
+        for code in ErrorCode::ALL {
+            let kind = DeviceFault::refused(Error::new(code, "x")).kind;
+            let session_level =
+                [ErrorCode::NoSuchBus, ErrorCode::QuotaExceeded, ErrorCode::SessionClosed];
+            if !session_level.contains(&code) {
+                assert_eq!(kind.code(), code, "{code}");
+            }
         }
     }
 

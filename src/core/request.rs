@@ -245,7 +245,8 @@ pub fn validate_address(address: i64) -> Result<u16> {
     Ok(address as u16)
 }
 
-/// Checks a combined transfer against the limits of I2C_RDWR.
+/// Checks a combined transfer against the limits of I2C_RDWR. The one home of that rule: the
+/// broker applies it to every transfer, and the backends call it again rather than keep a copy.
 pub fn validate_transfer(messages: &[Message]) -> Result<()> {
     if messages.is_empty() {
         return Err(Error::new(

@@ -16,7 +16,7 @@
 //! below on that same fd.
 
 use crate::core::device::{BusDevice, DeviceFault, DeviceOpener, FaultKind};
-use crate::core::request::{Message, SmbusOp, SmbusValue, MAX_MESSAGES, MAX_MESSAGE_LEN};
+use crate::core::request::{validate_transfer, Message, SmbusOp, SmbusValue};
 use i2cdev::core::{I2CMessage, I2CTransfer};
 use i2cdev::linux::{LinuxI2CBus, LinuxI2CError, LinuxI2CMessage};
 use std::os::fd::{AsRawFd, RawFd};
@@ -271,7 +271,16 @@ impl BusDevice for I2cDevDevice {
         address: u16,
         messages: &[Message],
     ) -> Result<Vec<Vec<u8>>, DeviceFault> {
-        check_transfer_shape(messages).map_err(|(errno, why)| self.error(errno, why))?;
+        // The broker has validated already; checked again here because each length is cut to
+        // the u16 of struct i2c_msg (include/uapi/linux/i2c.h) on its way to the kernel, and a
+        // longer read must be refused, never shortened.
+        validate_transfer(messages).map_err(|refusal| {
+            let fault = DeviceFault::refused(refusal);
+            DeviceFault {
+                context: format!("{}: I2C_RDWR: {}", self.path.display(), fault.context),
+                ..fault
+            }
+        })?;
         // i2c-dev checks for a bound kernel driver only at I2C_SLAVE, and one may have bound
         // since the session opened: ask again before every transfer.
         self.set_slave_address(address)?;
@@ -325,21 +334,6 @@ impl BusDevice for I2cDevDevice {
             self.error(errno, format!("I2C_SMBUS {operation} at {address:#04x}: bad block count"))
         })
     }
-}
-
-/// Refuses what the kernel would refuse, before any buffer is sized from it (lengths travel to
-/// the kernel as u16). The core validates first; this only keeps the backend safe on its own.
-fn check_transfer_shape(messages: &[Message]) -> Result<(), (i32, String)> {
-    if messages.is_empty() || messages.len() > MAX_MESSAGES {
-        return Err((libc::EINVAL, format!("I2C_RDWR with {} messages", messages.len())));
-    }
-    for (index, message) in messages.iter().enumerate() {
-        let len = message.len();
-        if len == 0 || len > MAX_MESSAGE_LEN {
-            return Err((libc::EMSGSIZE, format!("I2C_RDWR message {index} has {len} bytes")));
-        }
-    }
-    Ok(())
 }
 
 /// read_write, command, size and data of the I2C_SMBUS request for `op`.
@@ -543,11 +537,20 @@ mod tests {
 
     #[test]
     fn transfers_the_kernel_would_refuse_never_reach_it() {
-        assert_eq!(check_transfer_shape(&[]).unwrap_err().0, libc::EINVAL);
-        assert_eq!(check_transfer_shape(&[Message::Read(0)]).unwrap_err().0, libc::EMSGSIZE);
-        assert_eq!(check_transfer_shape(&[Message::Read(70_000)]).unwrap_err().0, libc::EMSGSIZE);
-        assert_eq!(check_transfer_shape(&vec![Message::Read(1); 43]).unwrap_err().0, libc::EINVAL);
-        assert!(check_transfer_shape(&[Message::Write(vec![1]), Message::Read(8192)]).is_ok());
+        let dir = tempfile::tempdir().unwrap();
+        let mut device = device_over_regular_file(dir.path(), I2C_FUNC_I2C);
+        // Any ioctl on the regular file fails with ENOTTY: a fault without errno issued none.
+        let mut refused = |messages: &[Message]| {
+            let fault = device.transfer(0x50, messages).unwrap_err();
+            assert_eq!(fault.errno, None, "refused before any ioctl: {fault}");
+            fault.kind
+        };
+        assert_eq!(refused(&[]), FaultKind::InvalidArgument);
+        assert_eq!(refused(&[Message::Read(0)]), FaultKind::InvalidArgument);
+        assert_eq!(refused(&[Message::Read(70_000)]), FaultKind::TooLarge);
+        assert_eq!(refused(&vec![Message::Read(1); 43]), FaultKind::TooLarge);
+        let accepted = device.transfer(0x50, &[Message::Write(vec![1]), Message::Read(8192)]);
+        assert_eq!(accepted.unwrap_err().errno, Some(libc::ENOTTY), "on to I2C_SLAVE");
     }
 
     #[test]
