@@ -1,6 +1,8 @@
 //! Assembles the service: a platform (real i2c-dev + netlink, or the simulator), the broker, the
 //! uevent monitor, and a binder transport. `i2c-hal-service` is a thin wrapper around `run`.
 
+#![forbid(unsafe_code)]
+
 use crate::core::broker::Broker;
 use crate::core::device::DeviceOpener;
 use crate::core::policy::{Limits, OpenPolicy};

@@ -7,6 +7,8 @@
 //! Every failure is one stderr line, `i2cctl: <CODE>: <message>`, and an exit code that tells a
 //! script what kind of failure it was (see [`CliError::exit_code`]).
 
+#![forbid(unsafe_code)]
+
 pub mod args;
 pub mod commands;
 pub mod detect;

@@ -2,7 +2,7 @@
 //! blocking removal.
 
 use super::*;
-use crate::core::device::BusDevice;
+use crate::core::device::{BusDevice, FaultKind};
 use crate::core::request::{func, Message, SmbusOp, SmbusValue};
 use crate::platform::uevent::{classify, parse, I2cEvent};
 use std::fs;
@@ -199,7 +199,7 @@ fn unplug_times_out_and_finishes_when_the_last_handle_drops() {
         f.kernel.plug("eeprom-module"),
         Err(SimError::AlreadyPlugged("eeprom-module".into()))
     );
-    assert_eq!(f.kernel.opener().open(0).err().map(|e| e.errno), Some(libc::ENOENT));
+    assert_eq!(f.kernel.opener().open(0).err().and_then(|e| e.errno), Some(libc::ENOENT));
     assert_eq!(f.kernel.plug("sensor-module"), Ok(1));
 
     drop(first);
@@ -246,9 +246,10 @@ fn opening_needs_a_plugged_module() {
     let f = fixture();
     let opener = f.kernel.opener();
     let err = opener.open(0).err().unwrap();
-    assert_eq!(err.errno, libc::ENOENT);
+    assert_eq!(err.errno, Some(libc::ENOENT));
+    assert_eq!(err.kind, FaultKind::Gone, "mapped as the i2c-dev backend maps a failed open");
     assert_eq!(err.context, format!("{}: no such device node", f.root.join("dev/i2c-0").display()));
-    assert_eq!(opener.functionality(0).unwrap_err().errno, libc::ENOENT);
+    assert_eq!(opener.functionality(0).unwrap_err().errno, Some(libc::ENOENT));
 
     f.kernel.plug("eeprom-module").unwrap();
     f.kernel.plug("sensor-module").unwrap();
@@ -256,7 +257,7 @@ fn opening_needs_a_plugged_module() {
     let sensor = opener.functionality(1).unwrap();
     assert_eq!(sensor & func::I2C_FUNC_I2C, 0);
     assert_ne!(sensor & func::I2C_FUNC_SMBUS_READ_BLOCK_DATA, 0);
-    assert_eq!(opener.open(2).err().unwrap().errno, libc::ENOENT);
+    assert_eq!(opener.open(2).err().unwrap().errno, Some(libc::ENOENT));
     assert_eq!(handles_of(&f.kernel, "eeprom-module"), 0, "functionality keeps no handle");
 }
 
@@ -268,6 +269,7 @@ fn devices_answer_through_the_opener() {
     let opener = f.kernel.opener();
 
     let mut eeprom: Box<dyn BusDevice> = opener.open(0).unwrap();
+    assert_eq!(eeprom.functionality(), opener.functionality(0).unwrap(), "I2C_FUNCS on the fd");
     eeprom.claim(0x50).unwrap();
     eeprom.transfer(0x50, &[Message::Write(vec![0x10, 0xde, 0xad])]).unwrap();
     assert_eq!(eeprom.smbus(0x50, &SmbusOp::ReadWordData(0x10)), Ok(SmbusValue::Word(0xadde)));
@@ -275,15 +277,21 @@ fn devices_answer_through_the_opener() {
     let mut again = opener.open(0).unwrap();
     assert_eq!(again.smbus(0x50, &SmbusOp::ReadByteData(0x11)), Ok(SmbusValue::Byte(0xad)));
     let nack = again.smbus(0x50 + 1, &SmbusOp::ReadByte).unwrap_err();
-    assert_eq!(nack.errno, libc::ENXIO);
+    assert_eq!(nack.errno, Some(libc::ENXIO));
     assert!(nack.context.starts_with("i2c-0: "), "{}", nack.context);
 
     let mut sensor = opener.open(1).unwrap();
     assert_eq!(sensor.smbus(0x48, &SmbusOp::ReadWordData(0)), Ok(SmbusValue::Word(0x8019)));
-    assert_eq!(sensor.claim(0x49).unwrap_err().errno, libc::EBUSY);
+    assert_eq!(sensor.claim(0x49).unwrap_err().errno, Some(libc::EBUSY));
     assert_eq!(sensor.claim(0x4a), Ok(()));
-    assert_eq!(sensor.transfer(0x48, &[Message::Read(2)]).unwrap_err().errno, libc::EOPNOTSUPP);
-    assert_eq!(eeprom.smbus(0x50, &SmbusOp::ReadBlockData(0)).unwrap_err().errno, libc::EOPNOTSUPP);
+    assert_eq!(
+        sensor.transfer(0x48, &[Message::Read(2)]).unwrap_err().errno,
+        Some(libc::EOPNOTSUPP)
+    );
+    assert_eq!(
+        eeprom.smbus(0x50, &SmbusOp::ReadBlockData(0)).unwrap_err().errno,
+        Some(libc::EOPNOTSUPP)
+    );
     drop((eeprom, again, sensor));
     assert!(f.kernel.modules().iter().all(|m| m.open_handles == 0));
 }
