@@ -450,6 +450,32 @@ fn core_and_platform_depend_only_inward() {
     );
 }
 
+/// The binder crates (rsbinder on hosts, libbinder_rs's `binder` on Android) are named only by
+/// the compat module, plus the one line that includes the host's generated AIDL code: nothing
+/// else differs between the two builds.
+const BINDER: Rule = Rule { dir: "src", forbidden: &["rsbinder", "binder"] };
+
+fn allowed_binder_use(violation: &Violation) -> bool {
+    violation.file == "src/ipc/compat.rs"
+        || (violation.file == "src/ipc/mod.rs" && violation.path == "rsbinder::include_aidl")
+}
+
+#[test]
+fn only_the_compat_module_names_a_binder_crate() {
+    let (found, files) = check_tree(&BINDER);
+    assert!(files >= 30, "only {files} files under src: wrong directory?");
+    let violations: Vec<Violation> = found.into_iter().filter(|v| !allowed_binder_use(v)).collect();
+    assert!(
+        violations.is_empty(),
+        "name binder types through src/ipc/compat.rs:{}",
+        report(&violations)
+    );
+    // The rule is live: the exempted files do name the crate, and would be caught elsewhere.
+    let compat = "src/ipc/compat.rs";
+    let source = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(compat)).unwrap();
+    assert!(!check("src/ipc/service.rs", &source, &BINDER).is_empty());
+}
+
 #[test]
 fn the_checker_sees_the_real_imports_of_a_file() {
     // i2cdev.rs may use libc and nix; held to the core's rule, it must be caught doing so.

@@ -2,6 +2,8 @@
 //! knows which binder implementation the build uses (AOSP's on Android, a pure-Rust one on Linux
 //! hosts) and maps both to one set of names; `convert` holds every AIDL <-> core conversion.
 
+#![forbid(unsafe_code)]
+
 #[cfg(not(target_os = "android"))]
 pub mod aidl {
     rsbinder::include_aidl!("vendor_i2c_aidl");

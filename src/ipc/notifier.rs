@@ -120,7 +120,7 @@ struct Shared {
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
         // A delivery never runs under this lock, so a poisoned guard holds consistent data.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        crate::core::sync::lock(&self.state)
     }
 }
 

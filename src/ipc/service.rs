@@ -118,7 +118,7 @@ type ListenerTable = Arc<Mutex<Vec<RegisteredListener>>>;
 fn lock_table(
     table: &Mutex<Vec<RegisteredListener>>,
 ) -> std::sync::MutexGuard<'_, Vec<RegisteredListener>> {
-    table.lock().unwrap_or_else(|e| e.into_inner())
+    crate::core::sync::lock(table)
 }
 
 pub struct ManagerService {
@@ -409,5 +409,79 @@ impl II2cSession for SessionService {
     fn close(&self) -> BinderResult<()> {
         self.broker.close_session(self.id);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::compat::aidl::{
+        IBusListener::BnBusListener, II2cSessionCallback::BnI2cSessionCallback,
+    };
+    use super::super::compat::service_specific;
+    use super::*;
+    use crate::core::device::{BusDevice, DeviceFault, DeviceOpener, FaultKind};
+    use crate::core::policy::{Limits, OpenPolicy};
+
+    /// No adapter ever opens: these tests stop at the binder edge.
+    struct NoDevices;
+
+    impl DeviceOpener for NoDevices {
+        fn open(&self, _: u32) -> Result<Box<dyn BusDevice>, DeviceFault> {
+            Err(DeviceFault::new(FaultKind::Gone, "no devices here"))
+        }
+
+        fn functionality(&self, _: u32) -> Result<u64, DeviceFault> {
+            Ok(0)
+        }
+    }
+
+    struct Quiet;
+
+    impl Interface for Quiet {}
+
+    impl II2cSessionCallback for Quiet {
+        fn onSessionLost(
+            &self,
+            _: super::super::compat::aidl::LossReason::LossReason,
+            _: &str,
+        ) -> BinderResult<()> {
+            Ok(())
+        }
+    }
+
+    impl IBusListener for Quiet {
+        fn onBusAdded(&self, _: &AidlBusInfo) -> BinderResult<()> {
+            Ok(())
+        }
+
+        fn onBusRemoved(&self, _: &AidlBusInfo) -> BinderResult<()> {
+            Ok(())
+        }
+    }
+
+    fn code_of(status: &Status) -> i32 {
+        service_specific(status).expect("a service-specific error").0
+    }
+
+    #[test]
+    fn refusals_at_the_binder_edge_are_typed_and_counted_in_the_dump() {
+        let broker =
+            Arc::new(Broker::new(Arc::new(NoDevices), Arc::new(OpenPolicy), Limits::default()));
+        let manager = ManagerService::new(broker.clone(), Notifier::start().unwrap());
+        let callback = binder_object!(BnI2cSessionCallback, Quiet);
+        let invalid = ErrorCode::InvalidArgument as i32;
+
+        let negative_generation = manager.openSession("0", -1, 0x50, 0, &callback).err().unwrap();
+        assert_eq!(code_of(&negative_generation), invalid);
+        let unknown_flags = manager.openSession("0", 0, 0x50, 0x40, &callback).err().unwrap();
+        assert_eq!(code_of(&unknown_flags), invalid);
+        let listener = binder_object!(BnBusListener, Quiet);
+        let not_registered = manager.unregisterBusListener(&listener).unwrap_err();
+        assert_eq!(code_of(&not_registered), invalid);
+
+        assert_eq!(broker.stats().errors().get(&ErrorCode::InvalidArgument), Some(&3));
+        let dump = manager.dump_text(&[]);
+        assert!(dump.contains("INVALID_ARGUMENT=3"), "{dump}");
+        assert!(dump.contains("callbacks: delivered=0"), "{dump}");
     }
 }
