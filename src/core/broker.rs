@@ -143,6 +143,9 @@ struct State {
     adapters: BTreeMap<Generation, Arc<Adapter>>,
     sessions: HashMap<SessionId, SessionEntry>,
     listeners: BTreeMap<ListenerId, ListenerEntry>,
+    /// Set once by shutdown(): from then on no adapter is added and no session opened, so
+    /// every session that exists is one shutdown() tells.
+    shutting_down: bool,
 }
 
 impl State {
@@ -251,6 +254,10 @@ impl Broker {
         self.learn_functionality(&adapter);
         let (info, observers) = {
             let mut state = self.lock_state();
+            if state.shutting_down {
+                info!("bus {} appeared during shutdown: not served", adapter.identity.bus_number);
+                return None;
+            }
             let info = adapter.info();
             state.adapters.insert(generation, adapter);
             (info, state.bus_observers())
@@ -348,8 +355,13 @@ impl Broker {
     }
 
     /// The service is going away: every session dies with SHUTDOWN and every fd closes.
+    /// Final: adapters that appear later are ignored and opens are refused.
     pub fn shutdown(&self) {
-        let generations: Vec<Generation> = self.lock_state().adapters.keys().copied().collect();
+        let generations: Vec<Generation> = {
+            let mut state = self.lock_state();
+            state.shutting_down = true;
+            state.adapters.keys().copied().collect()
+        };
         for generation in generations {
             self.retire(generation, LossReason::Shutdown, "the service is shutting down");
         }
@@ -409,6 +421,9 @@ impl Broker {
         observer: Arc<dyn SessionObserver>,
     ) -> Result<(SessionId, Arc<Adapter>)> {
         let mut state = self.lock_state();
+        if state.shutting_down {
+            return Err(Error::new(ErrorCode::BusGone, "the service is shutting down"));
+        }
         let adapter = state.find_adapter(&request.bus).cloned().ok_or_else(|| {
             Error::new(ErrorCode::NoSuchBus, format!("no live {} (see listBuses)", request.bus))
         })?;

@@ -680,6 +680,26 @@ fn shutdown_tells_everyone_and_closes_everything() {
 }
 
 #[test]
+fn shutdown_is_final_no_bus_is_added_and_no_session_opened_after_it() {
+    let f = fixture();
+    f.broker.adapter_added(module(0, "slot-a"));
+    let (held, a) = f.open(APP, &request("0", 0x50)).unwrap();
+    f.broker.shutdown();
+    // A module plugged in the drain window is not served...
+    assert_eq!(f.broker.adapter_added(module(1, "slot-b")), None);
+    assert!(f.broker.list_buses().is_empty());
+    // ...and nobody can open a session that shutdown would never tell.
+    let refused = f.open(OTHER_APP, &request("1", 0x50)).unwrap_err();
+    assert_eq!(refused.code, ErrorCode::BusGone);
+    assert!(refused.message.contains("shutting down"), "{}", refused.message);
+    // A second shutdown tells nobody twice.
+    f.broker.shutdown();
+    assert_eq!(a.losses(), vec![LossReason::Shutdown]);
+    assert_eq!(f.broker.transfer(held, &[Message::Read(1)]).unwrap_err().code, ErrorCode::BusGone);
+    assert_eq!(f.journal.open_handles(), 0);
+}
+
+#[test]
 fn dump_shows_buses_sessions_and_counters() {
     let f = fixture();
     f.broker.adapter_added(module(3, "slot-a"));
