@@ -236,6 +236,7 @@ mod android {
     use std::ffi::CString;
     use std::io;
     use std::path::Path;
+    use std::sync::Once;
 
     pub use binder::{FromIBinder, Interface, Status, Strong};
     pub use vendor_i2c::aidl::vendor::i2c as aidl;
@@ -334,9 +335,15 @@ mod android {
 
     /// Starts libbinder's thread pool (death notices and oneway callbacks arrive on it).
     /// libbinder opens its own device (/dev/binder for a vendor process with VINTF stability).
+    /// Once per process, as on hosts: libbinder aborts the process if the pool is shrunk after
+    /// it started (`ProcessState::setThreadPoolMaxThreadCount`), so a later call (a client in
+    /// the service's own process, say, with fewer threads) must change nothing.
     pub fn init_process(_device: &Path, max_threads: u32) -> io::Result<()> {
-        binder::ProcessState::set_thread_pool_max_thread_count(max_threads);
-        binder::ProcessState::start_thread_pool();
+        static INIT: Once = Once::new();
+        INIT.call_once(|| {
+            binder::ProcessState::set_thread_pool_max_thread_count(max_threads);
+            binder::ProcessState::start_thread_pool();
+        });
         Ok(())
     }
 
