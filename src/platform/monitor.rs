@@ -58,8 +58,10 @@ impl Monitor {
                 let descriptor = self.describe(adapter);
                 self.broker.adapter_added(descriptor);
             }
+            // Stale (the number was reused since) or forged: not believed. No rescan is needed:
+            // the adapter sysfs shows at that number announces itself with an add of its own.
             Ok(adapter) => warn!(
-                "add of bus {bus_number} at {devpath}, but sysfs shows {}: rescanning",
+                "add of bus {bus_number} at {devpath}, but sysfs shows {}: ignoring the event",
                 adapter.devpath
             ),
             // The adapter may already be gone again, or i2c-dev may not be bound to it yet (the
