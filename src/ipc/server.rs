@@ -1,9 +1,9 @@
 //! Serving the manager: RPC binder on a Unix socket (hosts, tests) or kernel binder through the
 //! service manager (Android, and the QEMU test bed with rsb_hub).
 
-use super::client::SERVICE_NAME;
 use super::compat::aidl::II2cManager::II2cManager;
 use super::compat::{Interface, Strong};
+use super::endpoint::SERVICE_NAME;
 use log::{info, warn};
 use std::io;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};

@@ -107,7 +107,8 @@ impl Monitor {
     }
 }
 
-#[cfg(test)]
+// The simulator is the fake kernel these tests drive.
+#[cfg(all(test, feature = "sim"))]
 mod tests {
     use super::*;
     use crate::core::policy::{Limits, OpenPolicy};
