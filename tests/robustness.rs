@@ -20,7 +20,8 @@ fn signal(pid: u32, signal: libc::c_int) {
 #[test]
 fn a_stopped_client_delays_neither_removal_nor_other_clients() {
     let service = Service::start();
-    let mut frozen = service.spawn_i2cctl(&["hold", "0", "0x50"], std::process::Stdio::null());
+    let eeprom = address_arg(EEPROM_ADDRESS);
+    let mut frozen = service.spawn_i2cctl(&["hold", "0", &eeprom], std::process::Stdio::null());
     frozen.expect_line("held line", |line| line.starts_with("held bus=0 "));
     signal(frozen.pid(), libc::SIGSTOP);
 

@@ -246,9 +246,10 @@ fn a_reused_bus_number_never_revives_an_old_session() {
 #[test]
 fn a_killed_client_releases_its_session() {
     let service = Service::start();
-    let mut holder = service.spawn_i2cctl(&["hold", "0", "0x50"], std::process::Stdio::null());
+    let eeprom = address_arg(EEPROM_ADDRESS);
+    let mut holder = service.spawn_i2cctl(&["hold", "0", &eeprom], std::process::Stdio::null());
     let held = holder.expect_line("held line", |line| line.starts_with("held "));
-    assert!(held.starts_with("held bus=0 address=0x50 generation="), "{held}");
+    assert!(held.starts_with(&format!("held bus=0 address={eeprom} generation=")), "{held}");
     assert_eq!(service.fds_on_bus(0), 1, "the held session keeps i2c-0 open");
 
     let status = holder.kill_hard();
@@ -259,7 +260,8 @@ fn a_killed_client_releases_its_session() {
         let listing = service.i2cctl(&["sim", "list"]);
         listing.exit_code == Some(0)
             && listing.stdout.lines().any(|line| {
-                line.starts_with("eeprom-module\t") && line.contains("\topen-handles=0\t")
+                line.starts_with(&format!("{EEPROM_MODULE}\t"))
+                    && line.contains("\topen-handles=0\t")
             })
     });
     let client = service.client();
@@ -324,7 +326,7 @@ fn bad_input_gets_precise_codes_and_the_service_keeps_serving() {
     let expected: Vec<Vec<u8>> = EEPROM_SIGNATURE
         .iter()
         .copied()
-        .chain(std::iter::repeat(0xff))
+        .chain(std::iter::repeat(EEPROM_ERASED))
         .take(MAX_MESSAGES - 1)
         .map(|byte| vec![byte])
         .collect();

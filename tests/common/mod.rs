@@ -8,6 +8,7 @@
 
 use i2c_hal::core::{BusInfo, ErrorCode, LossReason};
 use i2c_hal::ipc::client::{Client, ClientResult, Endpoint};
+use i2c_hal::platform::sim::catalog;
 use i2c_hal::platform::sim::control::{socket_path_for, SimControl};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
@@ -31,15 +32,12 @@ pub const WAIT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const UNPLUG_TIMEOUT: Duration = Duration::from_secs(10);
 const POLL_INTERVAL: Duration = Duration::from_millis(10);
 
-pub const EEPROM_MODULE: &str = "eeprom-module";
-pub const SENSOR_MODULE: &str = "sensor-module";
-pub const EEPROM_ADDRESS: u16 = 0x50;
-pub const LM75_ADDRESS: u16 = 0x48;
-pub const DRIVER_BOUND_ADDRESS: u16 = 0x49;
-/// The first bytes of the simulated 24C02.
-pub const EEPROM_SIGNATURE: &[u8] = b"i2c-hal sim eeprom";
-/// LM75 temperature register (25.5 °C) as SMBus read_word_data(0) returns it.
-pub const LM75_TEMPERATURE_WORD: u16 = 0x8019;
+/// What the simulated modules hold, from the catalog the simulator builds them from.
+#[allow(unused_imports)] // Each test crate uses its own subset, as with dead_code above.
+pub use catalog::{
+    DRIVER_BOUND_ADDRESS, EEPROM_ADDRESS, EEPROM_ERASED, EEPROM_MODULE, EEPROM_SIGNATURE,
+    LM75_ADDRESS, LM75_TEMPERATURE_WORD, SENSOR_MODULE,
+};
 
 /// Polls `condition` until it holds or `timeout` passes; returns whether it held.
 pub fn poll_until(timeout: Duration, mut condition: impl FnMut() -> bool) -> bool {
@@ -397,7 +395,12 @@ impl Drop for Service {
 
 /// The adapter name the simulator gives a module (`name` in listBuses).
 pub fn sim_adapter_name(module: &str) -> String {
-    format!("i2c-hal-sim {module}")
+    catalog::adapter_name(module)
+}
+
+/// An address as i2cctl takes it on the command line and prints it (`0x50`).
+pub fn address_arg(address: u16) -> String {
+    format!("{address:#04x}")
 }
 
 // ------------------------------------------------------------------------------- i2cctl ----

@@ -221,6 +221,7 @@ impl SimControl {
 
 #[cfg(test)]
 mod tests {
+    use super::super::catalog::{EEPROM, EEPROM_MODULE, SENSOR_MODULE};
     use super::*;
     use std::sync::mpsc;
 
@@ -241,22 +242,22 @@ mod tests {
     fn plug_list_unplug_round_trip() {
         let dir = tempfile::tempdir().unwrap();
         let (kernel, control, _rx) = serve_in(dir.path());
-        assert_eq!(control.plug("sensor-module"), Ok(0));
-        assert_eq!(control.plug("eeprom-module"), Ok(1));
+        assert_eq!(control.plug(SENSOR_MODULE), Ok(0));
+        assert_eq!(control.plug(EEPROM_MODULE), Ok(1));
         let listed = control.list().unwrap();
         assert_eq!(listed, kernel.modules());
         assert_eq!(listed[1].state, ModuleState::Plugged { bus_number: 0 });
-        assert_eq!(listed[0].description, "full I2C adapter; 24C02 EEPROM at 0x50");
+        assert_eq!(listed[0].description, EEPROM.description);
 
         let handle = kernel.opener().open(0).unwrap();
-        let err = control.unplug("sensor-module", Duration::from_millis(20)).unwrap_err();
+        let err = control.unplug(SENSOR_MODULE, Duration::from_millis(20)).unwrap_err();
         assert!(err.contains("blocked") && err.contains("1 open handle"), "{err}");
         let listed = control.list().unwrap();
         assert_eq!(listed[1].state, ModuleState::Removing { bus_number: 0 });
         assert_eq!(listed[1].open_handles, 1);
         drop(handle);
         assert_eq!(control.list().unwrap()[1].state, ModuleState::Unplugged);
-        assert!(control.unplug("eeprom-module", Duration::from_secs(5)).is_ok());
+        assert!(control.unplug(EEPROM_MODULE, Duration::from_secs(5)).is_ok());
     }
 
     #[test]
@@ -265,9 +266,9 @@ mod tests {
         let (_kernel, control, _rx) = serve_in(dir.path());
         let err = control.plug("toaster").unwrap_err();
         assert!(err.contains("unknown module 'toaster'"), "{err}");
-        assert!(err.contains("eeprom-module, sensor-module"), "{err}");
-        let err = control.unplug("eeprom-module", Duration::from_millis(1)).unwrap_err();
-        assert_eq!(err, "module 'eeprom-module' is not plugged");
+        assert!(err.contains(&format!("{EEPROM_MODULE}, {SENSOR_MODULE}")), "{err}");
+        let err = control.unplug(EEPROM_MODULE, Duration::from_millis(1)).unwrap_err();
+        assert_eq!(err, format!("module '{EEPROM_MODULE}' is not plugged"));
         assert!(control.plug("bad\nline").unwrap_err().contains("line breaks"));
     }
 
@@ -275,7 +276,8 @@ mod tests {
     fn bad_requests_get_an_error_reply() {
         let dir = tempfile::tempdir().unwrap();
         let (_kernel, control, _rx) = serve_in(dir.path());
-        for request in ["", "dance", "plug", "unplug eeprom-module soon", "list extra"] {
+        let bad_timeout = format!("unplug {EEPROM_MODULE} soon");
+        for request in ["", "dance", "plug", &bad_timeout, "list extra"] {
             let mut stream = UnixStream::connect(&control.path).unwrap();
             stream.write_all(format!("{request}\n").as_bytes()).unwrap();
             let mut reply = String::new();
