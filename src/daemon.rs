@@ -18,6 +18,7 @@ use crate::platform::netlink::NetlinkSource;
 use crate::platform::sim::{control, SimKernel, SimSource};
 use crate::platform::source::UeventSource;
 use crate::platform::sysfs::Sysfs;
+use crate::platform::unix_socket;
 use log::{error, info, warn};
 use nix::sys::signal::{SigSet, Signal};
 use std::io;
@@ -64,16 +65,19 @@ pub struct Config {
     pub limits: Limits,
 }
 
-/// What must be undone when the service stops.
+/// What must be undone when the service stops, on an early error too (hence Drop).
+#[derive(Default)]
 struct Cleanup {
-    files: Vec<PathBuf>,
+    /// Claimed socket paths (`platform::unix_socket`). Only a claim lets this process remove a
+    /// path, so a second instance that fails to start leaves the first one's sockets alone.
+    sockets: Vec<PathBuf>,
     dirs: Vec<PathBuf>,
 }
 
-impl Cleanup {
-    fn run(&self) {
-        for file in &self.files {
-            let _ = std::fs::remove_file(file);
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        for socket in &self.sockets {
+            unix_socket::release(socket);
         }
         for dir in &self.dirs {
             let _ = std::fs::remove_dir_all(dir);
@@ -133,7 +137,7 @@ fn start_simulator(
     }
     let path = control_socket(endpoint);
     control::serve(kernel.clone(), &path)?;
-    cleanup.files.push(path.clone());
+    cleanup.sockets.push(path.clone());
     info!("simulator control socket: {}", path.display());
     Ok(())
 }
@@ -141,7 +145,13 @@ fn start_simulator(
 /// Runs the service until SIGINT/SIGTERM (or a fatal transport error).
 pub fn run(config: Config) -> io::Result<()> {
     let signals = block_termination_signals()?;
-    let mut cleanup = Cleanup { files: Vec::new(), dirs: Vec::new() };
+    let mut cleanup = Cleanup::default();
+    // First, so that a second instance on the same socket stops before it has started
+    // anything; serve_rpc's own claim then finds the path already held by this process.
+    if let Endpoint::Socket(path) = &config.endpoint {
+        unix_socket::claim(path)?;
+        cleanup.sockets.push(path.clone());
+    }
     let parts = match &config.platform {
         Platform::Linux { sysfs_root, dev_root } => {
             linux_platform(sysfs_root.clone(), dev_root.clone())?
@@ -165,9 +175,6 @@ pub fn run(config: Config) -> io::Result<()> {
     let broker = Arc::new(Broker::new(parts.opener, Arc::new(OpenPolicy), config.limits));
     let notifier = Notifier::start()?;
     Monitor::new(parts.sysfs, broker.clone()).start(parts.source)?;
-    if let Endpoint::Socket(path) = &config.endpoint {
-        cleanup.files.push(path.clone());
-    }
 
     let manager = ManagerService::new(broker.clone(), notifier.clone()).into_binder();
     let endpoint = config.endpoint.clone();
@@ -190,7 +197,7 @@ pub fn run(config: Config) -> io::Result<()> {
     if !notifier.drain(Duration::from_secs(2)) {
         warn!("some shutdown callbacks were not delivered in time");
     }
-    cleanup.run();
+    drop(cleanup);
     Ok(())
 }
 

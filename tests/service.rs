@@ -9,6 +9,7 @@ use i2c_hal::core::request::func::I2C_FUNC_I2C;
 use i2c_hal::core::request::{Message, SmbusOp, SmbusValue, MAX_MESSAGES, MAX_MESSAGE_LEN};
 use i2c_hal::core::{BusInfo, ErrorCode, LossReason};
 use i2c_hal::ipc::client::{BusEvent, Client, Session};
+use i2c_hal::platform::unix_socket::lock_path_for;
 use std::sync::mpsc::{self, Receiver};
 use std::time::Duration;
 
@@ -484,4 +485,30 @@ fn sigterm_tells_held_sessions_and_cleans_up() {
     assert_eq!(status.code(), Some(0), "exit status; stderr:\n{}", service.stderr());
     assert!(!service.socket().exists(), "the service socket was not removed");
     assert!(!service.control_socket().exists(), "the simulator control socket was not removed");
+}
+
+#[test]
+fn a_second_instance_on_the_same_socket_fails_and_leaves_the_first_alone() {
+    let mut service = Service::start();
+    let client = service.client();
+
+    let (status, stderr) = service.run_second_instance();
+    assert!(!status.success(), "the second instance exited with {status}; stderr:\n{stderr}");
+    let in_use = format!("{} is in use", service.socket().display());
+    assert!(stderr.contains(&in_use), "no '{in_use}' in the second instance's stderr:\n{stderr}");
+
+    assert!(service.socket().exists(), "the first instance's socket was removed");
+    assert!(service.control_socket().exists(), "the first instance's control socket was removed");
+    assert_eq!(client.list_buses().expect("listBuses on the old connection").len(), 2);
+    assert_eq!(service.client().list_buses().expect("listBuses on a new connection").len(), 2);
+    assert_eq!(service.sim().list().expect("sim list").len(), 2);
+    service.unplug(&client, SENSOR_MODULE);
+    service.plug(&client, SENSOR_MODULE);
+
+    // The first instance still owns its paths, so it removes them, lock files included.
+    assert_eq!(service.terminate().code(), Some(0), "stderr:\n{}", service.stderr());
+    for path in [service.socket().to_path_buf(), service.control_socket()] {
+        assert!(!path.exists(), "{} was left behind", path.display());
+        assert!(!lock_path_for(&path).exists(), "the lock of {} was left behind", path.display());
+    }
 }

@@ -9,3 +9,4 @@ pub mod sim;
 pub mod source;
 pub mod sysfs;
 pub mod uevent;
+pub mod unix_socket;

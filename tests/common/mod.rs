@@ -352,6 +352,32 @@ impl Service {
         waited
     }
 
+    /// Runs a second `i2c-hal-service --sim` on this service's socket (with a simulator root
+    /// of its own) until it exits; returns its exit status and stderr. Panics, killing it, if
+    /// it keeps running.
+    pub fn run_second_instance(&self) -> (ExitStatus, String) {
+        let stderr_path = self.dir().join("second-instance.stderr");
+        let stderr = fs::File::create(&stderr_path).expect("second instance stderr file");
+        let mut child = Command::new(SERVICE_BIN)
+            .arg("--sim")
+            .arg("--sim-root")
+            .arg(self.dir().join("second-instance-sim"))
+            .arg("--socket")
+            .arg(&self.socket)
+            .env_remove("RUST_LOG")
+            .env_remove("I2C_HAL_SOCKET")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .expect("spawn a second i2c-hal-service");
+        let status =
+            wait_for_exit(&mut child, "a second i2c-hal-service on the same socket", WAIT_TIMEOUT);
+        let stderr =
+            fs::read_to_string(&stderr_path).unwrap_or_else(|e| format!("(unreadable: {e})"));
+        (status, stderr)
+    }
+
     /// Sends SIGTERM and waits for the service to exit.
     pub fn terminate(&mut self) -> ExitStatus {
         if let Some(status) = self.exit_status {

@@ -9,10 +9,9 @@
 //! - any failure → `err <message>` (one line)
 
 use super::{ModuleState, ModuleStatus, SimKernel};
+use crate::platform::unix_socket;
 use std::ffi::OsString;
-use std::fs;
 use std::io::{self, BufRead, BufReader, Read, Write};
-use std::os::unix::fs::FileTypeExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -34,11 +33,13 @@ pub fn socket_path_for(service_socket: &Path) -> PathBuf {
 }
 
 /// Serves the control protocol on `path` from a background thread, one thread per connection
-/// so that a long unplug does not hold up `list`. A stale socket file is replaced; any other
-/// kind of file at `path` is an error rather than something to delete.
+/// so that a long unplug does not hold up `list`. The path is claimed first (see
+/// `platform::unix_socket`): another running instance's socket is left alone, a stale one is
+/// replaced, and any other kind of file at `path` is an error rather than something to delete.
+/// `unix_socket::release(path)` removes it again.
 pub fn serve(kernel: Arc<SimKernel>, path: &Path) -> io::Result<JoinHandle<()>> {
-    remove_stale_socket(path)?;
-    let listener = UnixListener::bind(path)?;
+    unix_socket::claim(path)?;
+    let listener = UnixListener::bind(path).inspect_err(|_| unix_socket::release(path))?;
     let shown = path.display().to_string();
     log::info!("sim: control socket listening on {shown}");
     thread::Builder::new().name("sim-control".into()).spawn(move || {
@@ -49,18 +50,6 @@ pub fn serve(kernel: Arc<SimKernel>, path: &Path) -> io::Result<JoinHandle<()>> 
             }
         }
     })
-}
-
-fn remove_stale_socket(path: &Path) -> io::Result<()> {
-    match fs::symlink_metadata(path) {
-        Ok(meta) if meta.file_type().is_socket() => fs::remove_file(path),
-        Ok(_) => Err(io::Error::new(
-            io::ErrorKind::AlreadyExists,
-            format!("{} exists and is not a socket", path.display()),
-        )),
-        Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(()),
-        Err(err) => Err(err),
-    }
 }
 
 fn spawn_connection(kernel: Arc<SimKernel>, stream: UnixStream) {
@@ -223,6 +212,7 @@ impl SimControl {
 mod tests {
     use super::super::catalog::{EEPROM, EEPROM_MODULE, SENSOR_MODULE};
     use super::*;
+    use std::fs;
     use std::sync::mpsc;
 
     fn serve_in(dir: &Path) -> (Arc<SimKernel>, SimControl, mpsc::Receiver<Vec<u8>>) {
