@@ -19,7 +19,7 @@ use crate::platform::sim::{control, SimKernel, SimSource};
 use crate::platform::source::UeventSource;
 use crate::platform::sysfs::Sysfs;
 use crate::platform::unix_socket;
-use log::{error, info, warn};
+use log::{info, warn};
 use nix::sys::signal::{SigSet, Signal};
 use std::io;
 #[cfg(feature = "sim")]
@@ -27,7 +27,7 @@ use std::path::Path;
 use std::path::PathBuf;
 #[cfg(feature = "sim")]
 use std::sync::mpsc;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 /// Where the buses come from.
@@ -178,13 +178,15 @@ pub fn run(config: Config) -> io::Result<()> {
 
     let manager = ManagerService::new(broker.clone(), notifier.clone()).into_binder();
     let endpoint = config.endpoint.clone();
+    let transport_failure = Arc::new(Mutex::new(None));
+    let failure_slot = transport_failure.clone();
     std::thread::Builder::new().name("binder-server".into()).spawn(move || {
         let result = match &endpoint {
             Endpoint::Socket(path) => serve_rpc(manager, path),
             Endpoint::KernelBinder(device) => serve_kernel(manager, device),
         };
         if let Err(e) = result {
-            error!("binder transport failed: {e}");
+            *failure_slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(e);
             // Wake the main thread so the service stops instead of idling unreachable.
             // Process-directed, so the main thread's sigwait sees it.
             let _ = nix::sys::signal::kill(nix::unistd::Pid::this(), Signal::SIGTERM);
@@ -192,13 +194,22 @@ pub fn run(config: Config) -> io::Result<()> {
     })?;
 
     let signal = signals.wait().map_err(io::Error::from)?;
-    info!("{signal:?}: shutting down");
+    let failure = transport_failure.lock().unwrap_or_else(PoisonError::into_inner).take();
+    match &failure {
+        // The error itself is what run returns.
+        Some(_) => warn!("binder transport failed; shutting down"),
+        None => info!("{signal:?}: shutting down"),
+    }
     broker.shutdown();
     if !notifier.drain(Duration::from_secs(2)) {
         warn!("some shutdown callbacks were not delivered in time");
     }
     drop(cleanup);
-    Ok(())
+    // A service that lost its transport did not stop cleanly; init must see that.
+    match failure {
+        Some(e) => Err(io::Error::new(e.kind(), format!("binder transport failed: {e}"))),
+        None => Ok(()),
+    }
 }
 
 /// Blocks SIGINT/SIGTERM in this thread (and every thread spawned after it), so that the main
