@@ -2,6 +2,8 @@
 //! `sim`), the broker, the uevent monitor, and a binder transport. `i2c-hal-service` is a thin
 //! wrapper around `run`.
 
+#![forbid(unsafe_code)]
+
 use crate::core::broker::Broker;
 use crate::core::device::DeviceOpener;
 use crate::core::policy::{Limits, OpenPolicy};

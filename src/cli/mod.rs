@@ -7,6 +7,8 @@
 //! Every failure is one stderr line, `i2cctl: <CODE>: <message>`, and an exit code that tells a
 //! script what kind of failure it was (see [`CliError::exit_code`]).
 
+#![forbid(unsafe_code)]
+
 pub mod args;
 pub mod commands;
 pub mod detect;
@@ -36,7 +38,7 @@ impl CliError {
     /// 1: the service refused (an ErrorCode); 2: usage; 3: service or simulator unreachable.
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Client(ClientError::Service { .. }) => 1,
+            CliError::Client(ClientError::Service { .. } | ClientError::UnknownCode { .. }) => 1,
             CliError::Usage(_) => 2,
             CliError::Client(ClientError::Transport(_)) | CliError::SimControl(_) => 3,
         }
@@ -47,6 +49,8 @@ impl CliError {
         match self {
             CliError::Usage(_) => "INVALID_ARGUMENT",
             CliError::Client(ClientError::Service { code, .. }) => code.name(),
+            // A code from a newer service; Display adds its value.
+            CliError::Client(ClientError::UnknownCode { .. }) => "UNKNOWN_ERROR",
             CliError::Client(ClientError::Transport(_)) => "SERVICE_UNREACHABLE",
             CliError::SimControl(_) => "SIM_CONTROL_FAILED",
         }
@@ -57,6 +61,7 @@ impl CliError {
             CliError::Usage(message)
             | CliError::SimControl(message)
             | CliError::Client(ClientError::Service { message, .. })
+            | CliError::Client(ClientError::UnknownCode { message, .. })
             | CliError::Client(ClientError::Transport(message)) => message,
         }
     }
@@ -64,7 +69,12 @@ impl CliError {
 
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.code_name(), self.message())
+        match self {
+            CliError::Client(ClientError::UnknownCode { value, .. }) => {
+                write!(f, "{}({value}): {}", self.code_name(), self.message())
+            }
+            _ => write!(f, "{}: {}", self.code_name(), self.message()),
+        }
     }
 }
 
@@ -112,6 +122,10 @@ mod tests {
         let down = CliError::from(ClientError::Transport("connection refused".into()));
         assert_eq!(down.exit_code(), 3);
         assert_eq!(down.to_string(), "SERVICE_UNREACHABLE: connection refused");
+
+        let newer = CliError::from(ClientError::UnknownCode { value: 42, message: "m".into() });
+        assert_eq!(newer.exit_code(), 1, "a code from a newer service is still a refusal");
+        assert_eq!(newer.to_string(), "UNKNOWN_ERROR(42): m");
 
         let sim = CliError::SimControl("unknown module 'x'".into());
         assert_eq!(sim.exit_code(), 3);

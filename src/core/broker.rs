@@ -12,13 +12,15 @@
 //! which lets the kernel finish `i2c_del_adapter()`), then notify.
 
 use super::bus::{AdapterDescriptor, BusInfo, BusSelector, Generation, LossReason};
-use super::device::{BusDevice, DeviceOpener};
+use super::device::{BusDevice, DeviceFault, DeviceOpener, FaultKind};
 use super::error::{Error, ErrorCode, Result};
 use super::policy::{Caller, Limits, Policy};
 use super::request::{
-    func, validate_address, validate_transfer, Message, OperationClass, SmbusOp, SmbusValue,
+    func, require_functionality, validate_address, validate_transfer, Message, OperationClass,
+    SmbusOp, SmbusValue,
 };
 use super::stats::Stats;
+use super::sync::lock;
 use log::{debug, info, warn};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
@@ -100,8 +102,7 @@ impl Adapter {
     }
 
     fn lock_device(&self) -> MutexGuard<'_, Slot> {
-        // A panic while holding the slot cannot leave it half-updated: recover the guard.
-        self.device.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.device)
     }
 }
 
@@ -142,6 +143,9 @@ struct State {
     adapters: BTreeMap<Generation, Arc<Adapter>>,
     sessions: HashMap<SessionId, SessionEntry>,
     listeners: BTreeMap<ListenerId, ListenerEntry>,
+    /// Set once by shutdown(): from then on no adapter is added and no session opened, so
+    /// every session that exists is one shutdown() tells.
+    shutting_down: bool,
 }
 
 impl State {
@@ -206,7 +210,7 @@ impl Broker {
     }
 
     fn lock_state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.state)
     }
 
     pub fn stats(&self) -> &Stats {
@@ -250,6 +254,10 @@ impl Broker {
         self.learn_functionality(&adapter);
         let (info, observers) = {
             let mut state = self.lock_state();
+            if state.shutting_down {
+                info!("bus {} appeared during shutdown: not served", adapter.identity.bus_number);
+                return None;
+            }
             let info = adapter.info();
             state.adapters.insert(generation, adapter);
             (info, state.bus_observers())
@@ -347,8 +355,13 @@ impl Broker {
     }
 
     /// The service is going away: every session dies with SHUTDOWN and every fd closes.
+    /// Final: adapters that appear later are ignored and opens are refused.
     pub fn shutdown(&self) {
-        let generations: Vec<Generation> = self.lock_state().adapters.keys().copied().collect();
+        let generations: Vec<Generation> = {
+            let mut state = self.lock_state();
+            state.shutting_down = true;
+            state.adapters.keys().copied().collect()
+        };
         for generation in generations {
             self.retire(generation, LossReason::Shutdown, "the service is shutting down");
         }
@@ -408,6 +421,9 @@ impl Broker {
         observer: Arc<dyn SessionObserver>,
     ) -> Result<(SessionId, Arc<Adapter>)> {
         let mut state = self.lock_state();
+        if state.shutting_down {
+            return Err(Error::new(ErrorCode::BusGone, "the service is shutting down"));
+        }
         let adapter = state.find_adapter(&request.bus).cloned().ok_or_else(|| {
             Error::new(ErrorCode::NoSuchBus, format!("no live {} (see listBuses)", request.bus))
         })?;
@@ -471,26 +487,22 @@ impl Broker {
             return Err(bus_gone(adapter));
         }
         if matches!(*slot, Slot::Idle) {
-            let device = self.opener.open(adapter.descriptor.bus_number).map_err(|e| {
-                if e.errno == libc::ENOENT || e.errno == libc::ENODEV {
-                    Error::new(ErrorCode::BusGone, e.to_string())
-                } else {
-                    Error::from(e)
-                }
-            })?;
+            // A node that vanished under us is FaultKind::Gone, so the client sees BUS_GONE.
+            let device = self.opener.open(adapter.descriptor.bus_number)?;
+            // The open read I2C_FUNCS; asking the opener instead would open the node again.
+            adapter.functionality.store(device.functionality(), Ordering::Relaxed);
             *slot = Slot::Open(device);
-            self.learn_functionality(adapter);
         }
         if let Slot::Open(device) = &mut *slot {
-            device.claim(address).map_err(|e| {
-                let mut error = Error::from(e);
-                if error.code == ErrorCode::AddressBusy {
-                    error.message = format!(
+            device.claim(address).map_err(|fault| match fault.kind {
+                FaultKind::Busy => Error::new(
+                    ErrorCode::AddressBusy,
+                    format!(
                         "a kernel driver is bound to {address:#04x} on bus {}",
                         adapter.descriptor.bus_number
-                    );
-                }
-                error
+                    ),
+                ),
+                _ => Error::from(fault),
             })?;
         }
         let mut state = self.lock_state();
@@ -509,7 +521,7 @@ impl Broker {
         }
         match self.opener.functionality(adapter.descriptor.bus_number) {
             Ok(funcs) => adapter.functionality.store(funcs, Ordering::Relaxed),
-            // On Android ueventd may not have made the node yet: asked again at first open.
+            // On Android ueventd may not have made the node yet: learned at the first open.
             Err(e) => {
                 warn!("I2C_FUNCS of bus {} not readable yet: {e}", adapter.descriptor.bus_number)
             }
@@ -626,37 +638,26 @@ impl Broker {
         self.counted(result)
     }
 
-    /// Runs one operation on the session's device: policy, functionality, then the device mutex,
-    /// under which the session must still be live (so removal and revoke win every race).
+    /// Runs one operation on the session's device: policy, functionality (checked here only, so
+    /// a refused operation never reaches a device), then the device mutex, under which the
+    /// session must still be live (so removal and revoke win every race).
     fn with_device<T>(
         &self,
         id: SessionId,
         class: OperationClass,
         required: u64,
-        operation: impl FnOnce(
-            &mut dyn BusDevice,
-            u16,
-        ) -> std::result::Result<T, super::device::DeviceError>,
+        operation: impl FnOnce(&mut dyn BusDevice, u16) -> std::result::Result<T, DeviceFault>,
     ) -> Result<T> {
         let (caller, adapter, address) = self.live_session(id)?;
         self.policy.check_operation(&caller, &adapter.identity, address, class)?;
-        let functionality = adapter.functionality();
-        if functionality & required != required {
-            return Err(Error::new(
-                ErrorCode::NotSupported,
-                format!(
-                    "bus {} ('{}') cannot do this (functionality {functionality:#x} lacks \
-                     {required:#x}){}",
-                    adapter.identity.bus_number,
-                    adapter.identity.name,
-                    if required == func::I2C_FUNC_I2C {
-                        ": SMBus-only adapter, use SMBus operations"
-                    } else {
-                        ""
-                    }
-                ),
-            ));
-        }
+        require_functionality(adapter.functionality(), required).map_err(|e| {
+            let identity = &adapter.identity;
+            let message = format!(
+                "bus {} ('{}') cannot do this: {}",
+                identity.bus_number, identity.name, e.message
+            );
+            Error::new(e.code, message)
+        })?;
         let mut slot = adapter.lock_device();
         self.live_session(id)?;
         match &mut *slot {

@@ -7,52 +7,192 @@ use super::error::{Error, ErrorCode};
 use super::request::{Message, SmbusOp, SmbusValue};
 use std::fmt;
 
-/// A failed device operation, with the errno the kernel gave so the mapping stays in one place.
+/// What went wrong on a device, as far as the core cares: each kind is one thing a client can
+/// act on. The platform decides the kind (it knows what an errno means on which call); the core
+/// only maps kinds to error codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FaultKind {
+    /// No device acknowledged the address.
+    Nack,
+    /// Something else owns the address (a kernel driver bound to it).
+    Busy,
+    /// The adapter's node is gone: the adapter was removed.
+    Gone,
+    Timeout,
+    /// The adapter (or its driver) cannot do this operation.
+    NotSupported,
+    InvalidArgument,
+    TooLarge,
+    PermissionDenied,
+    /// Another master won the bus; the client can only retry, so it is an I/O error to it.
+    ArbitrationLost,
+    /// Any other failure of the bus or the device.
+    Io,
+}
+
+impl FaultKind {
+    /// The code a client sees for this kind of fault.
+    pub fn code(self) -> ErrorCode {
+        match self {
+            FaultKind::Nack => ErrorCode::AddressNack,
+            FaultKind::Busy => ErrorCode::AddressBusy,
+            FaultKind::Gone => ErrorCode::BusGone,
+            FaultKind::Timeout => ErrorCode::Timeout,
+            FaultKind::NotSupported => ErrorCode::NotSupported,
+            FaultKind::InvalidArgument => ErrorCode::InvalidArgument,
+            FaultKind::TooLarge => ErrorCode::TooLarge,
+            FaultKind::PermissionDenied => ErrorCode::PermissionDenied,
+            FaultKind::ArbitrationLost | FaultKind::Io => ErrorCode::IoError,
+        }
+    }
+
+    /// For log text when the platform gave no errno.
+    fn describe(self) -> &'static str {
+        match self {
+            FaultKind::Nack => "no acknowledge",
+            FaultKind::Busy => "address in use",
+            FaultKind::Gone => "adapter gone",
+            FaultKind::Timeout => "timed out",
+            FaultKind::NotSupported => "not supported",
+            FaultKind::InvalidArgument => "invalid argument",
+            FaultKind::TooLarge => "too large",
+            FaultKind::PermissionDenied => "permission denied",
+            FaultKind::ArbitrationLost => "arbitration lost",
+            FaultKind::Io => "I/O error",
+        }
+    }
+}
+
+/// A failed device operation: its kind, what was being done, and the raw errno if the platform
+/// had one. The errno is for log text only; decisions use `kind`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DeviceError {
-    pub errno: i32,
+pub struct DeviceFault {
+    pub kind: FaultKind,
     pub context: String,
+    pub errno: Option<i32>,
 }
 
-impl DeviceError {
-    pub fn new(errno: i32, context: impl Into<String>) -> Self {
-        DeviceError { errno, context: context.into() }
+impl DeviceFault {
+    pub fn new(kind: FaultKind, context: impl Into<String>) -> Self {
+        DeviceFault { kind, context: context.into(), errno: None }
     }
 
-    pub fn from_io(err: &std::io::Error, context: impl Into<String>) -> Self {
-        DeviceError::new(err.raw_os_error().unwrap_or(libc::EIO), context)
+    /// A request the core's own rules refuse (`request::validate_transfer` and the like), met
+    /// by a backend that applies them again on its own: the same refusal, as a fault.
+    pub fn refused(error: Error) -> Self {
+        let kind = match error.code {
+            ErrorCode::AddressNack => FaultKind::Nack,
+            ErrorCode::AddressBusy => FaultKind::Busy,
+            ErrorCode::BusGone => FaultKind::Gone,
+            ErrorCode::Timeout => FaultKind::Timeout,
+            ErrorCode::NotSupported => FaultKind::NotSupported,
+            ErrorCode::TooLarge => FaultKind::TooLarge,
+            ErrorCode::PermissionDenied => FaultKind::PermissionDenied,
+            ErrorCode::IoError => FaultKind::Io,
+            // No request rule gives the session-level codes; a refused request is invalid.
+            ErrorCode::InvalidArgument
+            | ErrorCode::NoSuchBus
+            | ErrorCode::QuotaExceeded
+            | ErrorCode::SessionClosed => FaultKind::InvalidArgument,
+        };
+        DeviceFault::new(kind, error.message)
+    }
+
+    /// Keeps the platform's errno for the log line.
+    pub fn with_errno(self, errno: i32) -> Self {
+        DeviceFault { errno: Some(errno), ..self }
     }
 }
 
-impl fmt::Display for DeviceError {
+impl fmt::Display for DeviceFault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.context, std::io::Error::from_raw_os_error(self.errno))
+        match self.errno {
+            Some(errno) => {
+                write!(f, "{}: {}", self.context, std::io::Error::from_raw_os_error(errno))
+            }
+            None => write!(f, "{}: {}", self.context, self.kind.describe()),
+        }
     }
 }
 
-impl std::error::Error for DeviceError {}
+impl std::error::Error for DeviceFault {}
 
-impl From<DeviceError> for Error {
-    fn from(err: DeviceError) -> Error {
-        Error::new(ErrorCode::from_errno(err.errno), err.to_string())
+impl From<DeviceFault> for Error {
+    fn from(fault: DeviceFault) -> Error {
+        Error::new(fault.kind.code(), fault.to_string())
     }
 }
 
 /// One open i2c-dev character device. Implementations are used by one thread at a time (the
 /// core serialises access per adapter, as the kernel does).
 pub trait BusDevice: Send {
-    /// Checks that no kernel driver owns `address` (I2C_SLAVE fails with EBUSY then).
-    fn claim(&mut self, address: u16) -> Result<(), DeviceError>;
+    /// Checks that no kernel driver owns `address` (`FaultKind::Busy` if one does).
+    fn claim(&mut self, address: u16) -> Result<(), DeviceFault>;
     /// One combined transfer (I2C_RDWR); returns the bytes of each read message, in order.
     fn transfer(&mut self, address: u16, messages: &[Message])
-        -> Result<Vec<Vec<u8>>, DeviceError>;
+        -> Result<Vec<Vec<u8>>, DeviceFault>;
     /// One SMBus operation (I2C_SMBUS).
-    fn smbus(&mut self, address: u16, op: &SmbusOp) -> Result<SmbusValue, DeviceError>;
+    fn smbus(&mut self, address: u16, op: &SmbusOp) -> Result<SmbusValue, DeviceFault>;
+    /// The adapter's I2C_FUNCS mask, as read on this open node (it is fixed for the adapter's
+    /// lifetime), so whoever opens a device learns it without opening the node again.
+    fn functionality(&self) -> u64;
 }
 
 /// Opens the i2c-dev node of a bus number. Shared by all threads.
 pub trait DeviceOpener: Send + Sync {
-    fn open(&self, bus_number: u32) -> Result<Box<dyn BusDevice>, DeviceError>;
-    /// The adapter's I2C_FUNCS mask; opens the node briefly if it must.
-    fn functionality(&self, bus_number: u32) -> Result<u64, DeviceError>;
+    /// A node that does not exist (any more) is `FaultKind::Gone`: the adapter went away.
+    fn open(&self, bus_number: u32) -> Result<Box<dyn BusDevice>, DeviceFault>;
+    /// The adapter's I2C_FUNCS mask without keeping the node open: the probe when an adapter
+    /// appears. Once a device is open, ask it instead (`BusDevice::functionality`).
+    fn functionality(&self, bus_number: u32) -> Result<u64, DeviceFault>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fault_kinds_map_to_the_codes_clients_act_on() {
+        let expected = [
+            (FaultKind::Nack, ErrorCode::AddressNack),
+            (FaultKind::Busy, ErrorCode::AddressBusy),
+            (FaultKind::Gone, ErrorCode::BusGone),
+            (FaultKind::Timeout, ErrorCode::Timeout),
+            (FaultKind::NotSupported, ErrorCode::NotSupported),
+            (FaultKind::InvalidArgument, ErrorCode::InvalidArgument),
+            (FaultKind::TooLarge, ErrorCode::TooLarge),
+            (FaultKind::PermissionDenied, ErrorCode::PermissionDenied),
+            (FaultKind::ArbitrationLost, ErrorCode::IoError),
+            (FaultKind::Io, ErrorCode::IoError),
+        ];
+        for (kind, code) in expected {
+            assert_eq!(kind.code(), code, "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn a_refusal_keeps_its_code_as_a_fault() {
+        let refusal = Error::new(ErrorCode::TooLarge, "43 messages");
+        let fault = DeviceFault::refused(refusal.clone());
+        assert_eq!((fault.kind, fault.errno), (FaultKind::TooLarge, None));
+        assert_eq!(Error::from(fault).code, refusal.code);
+        for code in ErrorCode::ALL {
+            let kind = DeviceFault::refused(Error::new(code, "x")).kind;
+            let session_level =
+                [ErrorCode::NoSuchBus, ErrorCode::QuotaExceeded, ErrorCode::SessionClosed];
+            if !session_level.contains(&code) {
+                assert_eq!(kind.code(), code, "{code}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_fault_becomes_an_error_with_its_context() {
+        let error = Error::from(DeviceFault::new(FaultKind::Nack, "i2c-1: read at 0x50"));
+        assert_eq!(error.code, ErrorCode::AddressNack);
+        assert_eq!(error.message, "i2c-1: read at 0x50: no acknowledge");
+        let with_errno = DeviceFault::new(FaultKind::Busy, "I2C_SLAVE 0x49").with_errno(16);
+        let expected = format!("I2C_SLAVE 0x49: {}", std::io::Error::from_raw_os_error(16));
+        assert_eq!(Error::from(with_errno).message, expected);
+    }
 }

@@ -58,24 +58,6 @@ impl ErrorCode {
     pub fn from_i32(value: i32) -> Option<ErrorCode> {
         Self::ALL.into_iter().find(|c| *c as i32 == value)
     }
-
-    /// Maps an errno from an i2c-dev ioctl to the code a client can act on. The mapping follows
-    /// Documentation/i2c/fault-codes.rst: ENXIO/EREMOTEIO are an address NACK, and so is ENODEV
-    /// (i2c-stub and some drivers answer an absent device with it); EAGAIN is lost arbitration,
-    /// an I/O error for the client. No errno means "bus gone": a removed adapter's held fd keeps
-    /// working, so removal is known from uevents only, never from an ioctl.
-    pub fn from_errno(errno: i32) -> ErrorCode {
-        match errno {
-            libc::ENXIO | libc::EREMOTEIO | libc::ENODEV => ErrorCode::AddressNack,
-            libc::EBUSY => ErrorCode::AddressBusy,
-            libc::ETIMEDOUT => ErrorCode::Timeout,
-            libc::EOPNOTSUPP | libc::EPROTONOSUPPORT => ErrorCode::NotSupported,
-            libc::EINVAL => ErrorCode::InvalidArgument,
-            libc::EMSGSIZE => ErrorCode::TooLarge,
-            libc::EPERM | libc::EACCES => ErrorCode::PermissionDenied,
-            _ => ErrorCode::IoError,
-        }
-    }
 }
 
 impl fmt::Display for ErrorCode {
@@ -118,17 +100,5 @@ mod tests {
         }
         assert_eq!(ErrorCode::from_i32(0), None);
         assert_eq!(ErrorCode::from_i32(99), None);
-    }
-
-    #[test]
-    fn errno_mapping_distinguishes_what_clients_act_on() {
-        assert_eq!(ErrorCode::from_errno(libc::ENXIO), ErrorCode::AddressNack);
-        assert_eq!(ErrorCode::from_errno(libc::EREMOTEIO), ErrorCode::AddressNack);
-        assert_eq!(ErrorCode::from_errno(libc::EBUSY), ErrorCode::AddressBusy);
-        assert_eq!(ErrorCode::from_errno(libc::ETIMEDOUT), ErrorCode::Timeout);
-        assert_eq!(ErrorCode::from_errno(libc::EOPNOTSUPP), ErrorCode::NotSupported);
-        assert_eq!(ErrorCode::from_errno(libc::ENODEV), ErrorCode::AddressNack);
-        assert_eq!(ErrorCode::from_errno(libc::ESHUTDOWN), ErrorCode::IoError);
-        assert_eq!(ErrorCode::from_errno(libc::EAGAIN), ErrorCode::IoError);
     }
 }

@@ -43,6 +43,58 @@ pub mod func {
         | I2C_FUNC_SMBUS_READ_I2C_BLOCK
         | I2C_FUNC_SMBUS_WRITE_I2C_BLOCK
         | I2C_FUNC_SMBUS_PEC;
+
+    /// The kernel name of each bit above, for messages that say what an adapter lacks.
+    pub const NAMES: [(u64, &str); 14] = [
+        (I2C_FUNC_I2C, "I2C_FUNC_I2C"),
+        (I2C_FUNC_SMBUS_PEC, "I2C_FUNC_SMBUS_PEC"),
+        (I2C_FUNC_SMBUS_QUICK, "I2C_FUNC_SMBUS_QUICK"),
+        (I2C_FUNC_SMBUS_READ_BYTE, "I2C_FUNC_SMBUS_READ_BYTE"),
+        (I2C_FUNC_SMBUS_WRITE_BYTE, "I2C_FUNC_SMBUS_WRITE_BYTE"),
+        (I2C_FUNC_SMBUS_READ_BYTE_DATA, "I2C_FUNC_SMBUS_READ_BYTE_DATA"),
+        (I2C_FUNC_SMBUS_WRITE_BYTE_DATA, "I2C_FUNC_SMBUS_WRITE_BYTE_DATA"),
+        (I2C_FUNC_SMBUS_READ_WORD_DATA, "I2C_FUNC_SMBUS_READ_WORD_DATA"),
+        (I2C_FUNC_SMBUS_WRITE_WORD_DATA, "I2C_FUNC_SMBUS_WRITE_WORD_DATA"),
+        (I2C_FUNC_SMBUS_PROC_CALL, "I2C_FUNC_SMBUS_PROC_CALL"),
+        (I2C_FUNC_SMBUS_READ_BLOCK_DATA, "I2C_FUNC_SMBUS_READ_BLOCK_DATA"),
+        (I2C_FUNC_SMBUS_WRITE_BLOCK_DATA, "I2C_FUNC_SMBUS_WRITE_BLOCK_DATA"),
+        (I2C_FUNC_SMBUS_READ_I2C_BLOCK, "I2C_FUNC_SMBUS_READ_I2C_BLOCK"),
+        (I2C_FUNC_SMBUS_WRITE_I2C_BLOCK, "I2C_FUNC_SMBUS_WRITE_I2C_BLOCK"),
+    ];
+}
+
+/// The kernel names of the bits of `required` that `available` lacks, joined with " | ", or
+/// None if none is missing. Bits without a name in `func::NAMES` show as "I2C_FUNC_(unknown)".
+pub fn missing_functionality(available: u64, required: u64) -> Option<String> {
+    let missing = required & !available;
+    if missing == 0 {
+        return None;
+    }
+    let mut names: Vec<&str> =
+        func::NAMES.iter().filter(|(bit, _)| missing & bit != 0).map(|(_, name)| *name).collect();
+    let named = func::NAMES.iter().fold(0, |all, (bit, _)| all | bit);
+    if missing & !named != 0 {
+        names.push("I2C_FUNC_(unknown)");
+    }
+    Some(names.join(" | "))
+}
+
+/// Refuses, with NOT_SUPPORTED, an operation needing `required` on an adapter whose I2C_FUNCS
+/// is `available`. The one functionality check: backends do not repeat it.
+pub fn require_functionality(available: u64, required: u64) -> Result<()> {
+    let Some(missing) = missing_functionality(available, required) else {
+        return Ok(());
+    };
+    // Plain I2C missing is the one case with an alternative the client can take.
+    let hint = if required & !available & func::I2C_FUNC_I2C != 0 {
+        " (SMBus-only adapter: use SMBus operations)"
+    } else {
+        ""
+    };
+    Err(Error::new(
+        ErrorCode::NotSupported,
+        format!("functionality {available:#x} lacks {missing}{hint}"),
+    ))
 }
 
 /// One message of a combined transfer; the address is always the session's.
@@ -193,7 +245,8 @@ pub fn validate_address(address: i64) -> Result<u16> {
     Ok(address as u16)
 }
 
-/// Checks a combined transfer against the limits of I2C_RDWR.
+/// Checks a combined transfer against the limits of I2C_RDWR. The one home of that rule: the
+/// broker applies it to every transfer, and the backends call it again rather than keep a copy.
 pub fn validate_transfer(messages: &[Message]) -> Result<()> {
     if messages.is_empty() {
         return Err(Error::new(
@@ -279,6 +332,56 @@ mod tests {
         let too_many = vec![Message::Read(1); MAX_MESSAGES + 1];
         assert_eq!(validate_transfer(&too_many).unwrap_err().code, ErrorCode::TooLarge);
         assert!(validate_transfer(&too_many[..MAX_MESSAGES]).is_ok());
+    }
+
+    #[test]
+    fn missing_functionality_names_the_kernel_bit() {
+        use func::*;
+        assert_eq!(missing_functionality(I2C_FUNC_I2C, I2C_FUNC_I2C), None);
+        assert_eq!(
+            missing_functionality(I2C_FUNC_SMBUS_EMUL, I2C_FUNC_I2C).as_deref(),
+            Some("I2C_FUNC_I2C")
+        );
+        assert_eq!(
+            missing_functionality(I2C_FUNC_SMBUS_EMUL, I2C_FUNC_SMBUS_READ_BLOCK_DATA).as_deref(),
+            Some("I2C_FUNC_SMBUS_READ_BLOCK_DATA")
+        );
+        assert_eq!(missing_functionality(I2C_FUNC_SMBUS_EMUL, I2C_FUNC_SMBUS_READ_BYTE_DATA), None);
+        assert_eq!(missing_functionality(0, 1 << 40).as_deref(), Some("I2C_FUNC_(unknown)"));
+        for op in [SmbusOp::ReadBlockData(0), SmbusOp::Quick { read: true }] {
+            assert!(missing_functionality(0, op.required_functionality()).is_some());
+        }
+    }
+
+    #[test]
+    fn every_missing_bit_is_named() {
+        use func::*;
+        let required = I2C_FUNC_I2C | I2C_FUNC_SMBUS_QUICK | 1 << 40;
+        assert_eq!(
+            missing_functionality(I2C_FUNC_SMBUS_QUICK, required).as_deref(),
+            Some("I2C_FUNC_I2C | I2C_FUNC_(unknown)")
+        );
+        let all_named = NAMES.iter().fold(0, |all, (bit, _)| all | bit);
+        assert_eq!(missing_functionality(0, all_named).unwrap().matches("I2C_FUNC_").count(), 14);
+    }
+
+    #[test]
+    fn required_functionality_is_checked_by_kernel_name() {
+        use func::*;
+        assert_eq!(require_functionality(I2C_FUNC_SMBUS_EMUL, I2C_FUNC_SMBUS_QUICK), Ok(()));
+        let err =
+            require_functionality(I2C_FUNC_SMBUS_EMUL, I2C_FUNC_SMBUS_READ_BLOCK_DATA).unwrap_err();
+        assert_eq!(err.code, ErrorCode::NotSupported);
+        assert!(err.message.contains("lacks I2C_FUNC_SMBUS_READ_BLOCK_DATA"), "{}", err.message);
+        assert!(!err.message.contains("SMBus-only"), "{}", err.message);
+        let err = require_functionality(I2C_FUNC_SMBUS_EMUL, I2C_FUNC_I2C).unwrap_err();
+        assert_eq!(err.code, ErrorCode::NotSupported);
+        assert!(err.message.contains("lacks I2C_FUNC_I2C"), "{}", err.message);
+        assert!(
+            err.message.contains("SMBus-only adapter: use SMBus operations"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

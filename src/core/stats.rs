@@ -1,6 +1,7 @@
 //! Counters a dump shows: what the service did, what failed and how fast removal was.
 
 use super::error::ErrorCode;
+use super::sync::lock;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -42,12 +43,12 @@ impl Stats {
     }
 
     pub fn record_error(&self, code: ErrorCode) {
-        let mut errors = self.errors.lock().unwrap_or_else(|e| e.into_inner());
+        let mut errors = lock(&self.errors);
         *errors.entry(code).or_default() += 1;
     }
 
     pub fn record_removal(&self, latency: Duration) {
-        let mut removal = self.removal.lock().unwrap_or_else(|e| e.into_inner());
+        let mut removal = lock(&self.removal);
         removal.count += 1;
         removal.last = latency;
         removal.max = removal.max.max(latency);
@@ -55,11 +56,11 @@ impl Stats {
     }
 
     pub fn errors(&self) -> BTreeMap<ErrorCode, u64> {
-        self.errors.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        lock(&self.errors).clone()
     }
 
     pub fn removal_latency(&self) -> RemovalLatency {
-        *self.removal.lock().unwrap_or_else(|e| e.into_inner())
+        *lock(&self.removal)
     }
 
     pub fn render(&self, out: &mut String) {

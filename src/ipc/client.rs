@@ -3,27 +3,42 @@
 
 use super::compat::aidl::{
     BusInfo::BusInfo as AidlBusInfo,
-    I2cMessage::I2cMessage,
     IBusListener::{BnBusListener, IBusListener},
-    II2cManager::{II2cManager, FLAG_EXCLUSIVE},
+    II2cManager::II2cManager,
     II2cSession::II2cSession,
     II2cSessionCallback::{BnI2cSessionCallback, II2cSessionCallback},
     LossReason::LossReason as AidlLossReason,
 };
-use super::compat::{BinderResult, ExceptionCode, FromIBinder, Interface, Status, Strong};
+use super::compat::{
+    self, binder_object, describe, service_specific, BinderResult, FromIBinder, Interface, Status,
+    Strong,
+};
+use super::convert::{
+    bus_from_aidl, byte_from_reply, error_code_from_aidl, generation_to_aidl, length_to_aidl,
+    loss_reason_from_aidl, message_to_aidl, open_flags_to_aidl, reads_from_aidl, word_from_reply,
+    ReceivedCode,
+};
 use crate::core::request::{Message, SmbusOp, SmbusValue};
-use crate::core::{BusInfo, ErrorCode, Generation, LossReason};
-use rsbinder::rpc::{RpcClientConfig, RpcSession};
+use crate::core::{BusInfo, ErrorCode, LossReason};
 use std::fmt;
 use std::path::Path;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 pub use super::endpoint::{Endpoint, DEFAULT_SOCKET, SERVICE_NAME, SOCKET_ENV};
 
-/// A failed call: either the service answered with an ErrorCode, or it could not be reached.
+/// A failed call: the service answered with an ErrorCode (one this build knows, or a newer
+/// one), or it could not be reached.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ClientError {
-    Service { code: ErrorCode, message: String },
+    Service {
+        code: ErrorCode,
+        message: String,
+    },
+    /// A service-specific code this build does not know (a newer service): the call failed.
+    UnknownCode {
+        value: i32,
+        message: String,
+    },
     Transport(String),
 }
 
@@ -31,7 +46,7 @@ impl ClientError {
     pub fn code(&self) -> Option<ErrorCode> {
         match self {
             ClientError::Service { code, .. } => Some(*code),
-            ClientError::Transport(_) => None,
+            ClientError::UnknownCode { .. } | ClientError::Transport(_) => None,
         }
     }
 }
@@ -40,6 +55,9 @@ impl fmt::Display for ClientError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ClientError::Service { code, message } => write!(f, "{code}: {message}"),
+            ClientError::UnknownCode { value, message } => {
+                write!(f, "error code {value} (unknown to this client): {message}")
+            }
             ClientError::Transport(message) => write!(f, "SERVICE_UNREACHABLE: {message}"),
         }
     }
@@ -58,15 +76,19 @@ pub enum BusEvent {
 
 impl From<Status> for ClientError {
     fn from(status: Status) -> ClientError {
-        if status.exception_code() == ExceptionCode::ServiceSpecific {
-            let value = status.service_specific_error();
-            let message = status.message().unwrap_or_default().to_string();
-            return match ErrorCode::from_i32(value) {
-                Some(code) => ClientError::Service { code, message },
-                None => ClientError::Transport(format!("unknown service error {value}: {message}")),
-            };
+        let Some((value, message)) = service_specific(&status) else {
+            return ClientError::Transport(describe(&status));
+        };
+        match error_code_from_aidl(value) {
+            ReceivedCode::Known(code) => ClientError::Service { code, message },
+            ReceivedCode::Unknown(value) => ClientError::UnknownCode { value, message },
         }
-        ClientError::Transport(format!("{status:?}"))
+    }
+}
+
+impl From<crate::core::Error> for ClientError {
+    fn from(error: crate::core::Error) -> ClientError {
+        ClientError::Service { code: error.code, message: error.message }
     }
 }
 
@@ -74,42 +96,15 @@ fn call<T>(result: BinderResult<T>) -> ClientResult<T> {
     result.map_err(ClientError::from)
 }
 
-fn from_aidl_bus(info: &AidlBusInfo) -> BusInfo {
-    BusInfo {
-        bus_number: info.busNumber.max(0) as u32,
-        name: info.name.clone(),
-        stable_id: info.stableId.clone(),
-        generation: Generation(info.generation.max(0) as u64),
-        functionality: info.functionality as u64,
-    }
-}
-
-/// Owns the transport; closing an RPC session is explicit because its incoming (callback)
-/// threads would otherwise keep it alive after every proxy is dropped.
+/// Owns the transport: an RPC session is closed when the last user lets go. Kernel binder
+/// needs nothing: the process's binder state lives as long as the process.
 struct Connection {
-    rpc: Option<RpcSession>,
+    #[cfg(not(target_os = "android"))]
+    _rpc: Option<compat::rpc::Connection>,
 }
 
-impl Drop for Connection {
-    fn drop(&mut self) {
-        if let Some(rpc) = &self.rpc {
-            rpc.close_session();
-        }
-    }
-}
-
-/// Kernel binder needs one ProcessState per process, with a thread pool for callbacks.
-fn init_kernel_binder(device: &Path) -> ClientResult<()> {
-    static INIT: OnceLock<Result<(), String>> = OnceLock::new();
-    INIT.get_or_init(|| {
-        rsbinder::ProcessState::init(&device.to_string_lossy(), 2)
-            .map_err(|e| format!("binder init on {}: {e}", device.display()))?;
-        rsbinder::ProcessState::start_thread_pool();
-        Ok(())
-    })
-    .clone()
-    .map_err(ClientError::Transport)
-}
+/// Threads receiving callbacks and death notices in a client process.
+const CLIENT_BINDER_THREADS: u32 = 2;
 
 /// A connection to the service.
 pub struct Client {
@@ -120,38 +115,54 @@ pub struct Client {
 impl Client {
     pub fn connect(endpoint: &Endpoint) -> ClientResult<Client> {
         match endpoint {
+            #[cfg(not(target_os = "android"))]
             Endpoint::Socket(path) => Self::connect_rpc(path),
-            Endpoint::KernelBinder(device) => {
-                init_kernel_binder(device)?;
-                let manager = rsbinder::hub::check_interface::<dyn II2cManager>(SERVICE_NAME)
-                    .map_err(|e| {
-                        ClientError::Transport(format!(
-                            "{SERVICE_NAME} is not registered with the service manager on {} ({e:?})",
-                            device.display()
-                        ))
-                    })?;
-                Ok(Client { manager, connection: Arc::new(Connection { rpc: None }) })
-            }
+            #[cfg(target_os = "android")]
+            Endpoint::Socket(path) => Err(ClientError::Transport(format!(
+                "RPC sockets are for hosts; on Android use servicemanager (not {})",
+                path.display()
+            ))),
+            Endpoint::KernelBinder(device) => Self::connect_kernel(device),
         }
     }
 
-    fn connect_rpc(path: &Path) -> ClientResult<Client> {
-        let config = RpcClientConfig::unix(path, 2).incoming_connections(1);
-        let rpc = RpcSession::setup_client_android13plus_with_config(config).map_err(|e| {
+    fn connect_kernel(device: &Path) -> ClientResult<Client> {
+        compat::init_process(device, CLIENT_BINDER_THREADS)
+            .map_err(|e| ClientError::Transport(e.to_string()))?;
+        let manager = compat::check_service::<dyn II2cManager>(SERVICE_NAME).map_err(|e| {
             ClientError::Transport(format!(
-                "cannot connect to {} ({e:?}): is i2c-hal-service running there?",
+                "{SERVICE_NAME} is not registered with the service manager on {} ({e})",
+                device.display()
+            ))
+        })?;
+        let connection = Connection {
+            #[cfg(not(target_os = "android"))]
+            _rpc: None,
+        };
+        Ok(Client { manager, connection: Arc::new(connection) })
+    }
+
+    #[cfg(not(target_os = "android"))]
+    fn connect_rpc(path: &Path) -> ClientResult<Client> {
+        let (rpc, root) = compat::rpc::Connection::open(path).map_err(|e| {
+            ClientError::Transport(format!(
+                "cannot connect to {} ({e}): is i2c-hal-service running there?",
                 path.display()
             ))
         })?;
-        let root = rpc.get_root().map_err(|e| ClientError::Transport(format!("{e:?}")));
-        let connection = Arc::new(Connection { rpc: Some(rpc) });
-        let manager = <dyn II2cManager as FromIBinder>::try_from(root?)
+        let connection = Arc::new(Connection { _rpc: Some(rpc) });
+        let manager = <dyn II2cManager as FromIBinder>::try_from(root)
             .map_err(|e| ClientError::Transport(format!("not an II2cManager: {e:?}")))?;
         Ok(Client { manager, connection })
     }
 
     pub fn list_buses(&self) -> ClientResult<Vec<BusInfo>> {
-        Ok(call(self.manager.listBuses())?.iter().map(from_aidl_bus).collect())
+        Ok(call(self.manager.listBuses())?.iter().map(bus_from_aidl).collect())
+    }
+
+    /// The interface version and hash the service reports (getInterfaceVersion/Hash).
+    pub fn interface_version(&self) -> ClientResult<(i32, String)> {
+        Ok((call(self.manager.getInterfaceVersion())?, call(self.manager.getInterfaceHash())?))
     }
 
     /// Opens a session. `bus` is a bus number or stable id; `generation` 0 means current.
@@ -164,25 +175,24 @@ impl Client {
         exclusive: bool,
         on_lost: Box<dyn Fn(LossReason, String) + Send + Sync>,
     ) -> ClientResult<Session> {
-        let callback = BnI2cSessionCallback::new_binder(LossCallback { on_lost });
-        let flags = if exclusive { FLAG_EXCLUSIVE } else { 0 };
-        let generation = i64::try_from(generation)
-            .map_err(|_| ClientError::Transport(format!("generation {generation} too large")))?;
+        let callback = binder_object!(BnI2cSessionCallback, LossCallback { on_lost });
+        let generation = generation_to_aidl(generation)?;
+        let flags = open_flags_to_aidl(exclusive);
         let session =
-            call(self.manager.openSession(bus, generation, address as i32, flags, &callback))?;
+            call(self.manager.openSession(bus, generation, address.into(), flags, &callback))?;
         Ok(Session { session, address, _callback: callback, _connection: self.connection.clone() })
     }
 
     /// Registers a bus listener; events stop when the returned Watch is dropped.
     pub fn watch(&self, on_event: Box<dyn Fn(BusEvent) + Send + Sync>) -> ClientResult<Watch> {
-        let listener = BnBusListener::new_binder(ListenerCallback { on_event });
+        let listener = binder_object!(BnBusListener, ListenerCallback { on_event });
         call(self.manager.registerBusListener(&listener))?;
         Ok(Watch { manager: self.manager.clone(), listener, _connection: self.connection.clone() })
     }
 
     /// Revokes every session on a bus (root/system only); returns how many were revoked.
     pub fn revoke(&self, bus: &str) -> ClientResult<u32> {
-        Ok(call(self.manager.revokeBus(bus))?.max(0) as u32)
+        Ok(u32::try_from(call(self.manager.revokeBus(bus))?).unwrap_or(0))
     }
 }
 
@@ -195,7 +205,7 @@ impl Interface for LossCallback {}
 impl II2cSessionCallback for LossCallback {
     fn onSessionLost(&self, reason: AidlLossReason, message: &str) -> BinderResult<()> {
         // An unknown (newer) reason still means the session is dead; report it as removal.
-        let reason = LossReason::from_i32(reason.0).unwrap_or(LossReason::Removed);
+        let reason = loss_reason_from_aidl(reason).unwrap_or(LossReason::Removed);
         (self.on_lost)(reason, message.to_string());
         Ok(())
     }
@@ -209,12 +219,12 @@ impl Interface for ListenerCallback {}
 
 impl IBusListener for ListenerCallback {
     fn onBusAdded(&self, bus: &AidlBusInfo) -> BinderResult<()> {
-        (self.on_event)(BusEvent::Added(from_aidl_bus(bus)));
+        (self.on_event)(BusEvent::Added(bus_from_aidl(bus)));
         Ok(())
     }
 
     fn onBusRemoved(&self, bus: &AidlBusInfo) -> BinderResult<()> {
-        (self.on_event)(BusEvent::Removed(from_aidl_bus(bus)));
+        (self.on_event)(BusEvent::Removed(bus_from_aidl(bus)));
         Ok(())
     }
 }
@@ -229,62 +239,49 @@ pub struct Session {
 
 impl Session {
     pub fn transfer(&self, messages: &[Message]) -> ClientResult<Vec<Vec<u8>>> {
-        let messages: Vec<I2cMessage> = messages
-            .iter()
-            .map(|m| match m {
-                Message::Read(len) => I2cMessage {
-                    read: true,
-                    readLength: i32::try_from(*len).unwrap_or(i32::MAX),
-                    writeData: Vec::new(),
-                },
-                Message::Write(data) => {
-                    I2cMessage { read: false, readLength: 0, writeData: data.clone() }
-                }
-            })
-            .collect();
-        Ok(call(self.session.transfer(&messages))?.into_iter().map(|r| r.data).collect())
+        let messages: Vec<_> = messages.iter().map(message_to_aidl).collect();
+        Ok(reads_from_aidl(call(self.session.transfer(&messages))?))
     }
 
     pub fn write_read(&self, write: &[u8], read_len: usize) -> ClientResult<Vec<u8>> {
-        call(self.session.writeRead(write, i32::try_from(read_len).unwrap_or(i32::MAX)))
+        call(self.session.writeRead(write, length_to_aidl(read_len)))
     }
 
     pub fn smbus(&self, op: &SmbusOp) -> ClientResult<SmbusValue> {
         let s = &self.session;
+        let int = i32::from;
         let value = match op {
             SmbusOp::Quick { read } => call(s.smbusQuick(*read)).map(|()| SmbusValue::None)?,
-            SmbusOp::ReadByte => SmbusValue::Byte(call(s.smbusReadByte())? as u8),
-            SmbusOp::WriteByte(v) => {
-                call(s.smbusWriteByte(*v as i32)).map(|()| SmbusValue::None)?
-            }
+            SmbusOp::ReadByte => SmbusValue::Byte(byte_from_reply(call(s.smbusReadByte())?)),
+            SmbusOp::WriteByte(v) => call(s.smbusWriteByte(int(*v))).map(|()| SmbusValue::None)?,
             SmbusOp::ReadByteData(c) => {
-                SmbusValue::Byte(call(s.smbusReadByteData(*c as i32))? as u8)
+                SmbusValue::Byte(byte_from_reply(call(s.smbusReadByteData(int(*c)))?))
             }
             SmbusOp::WriteByteData(c, v) => {
-                call(s.smbusWriteByteData(*c as i32, *v as i32)).map(|()| SmbusValue::None)?
+                call(s.smbusWriteByteData(int(*c), int(*v))).map(|()| SmbusValue::None)?
             }
             SmbusOp::ReadWordData(c) => {
-                SmbusValue::Word(call(s.smbusReadWordData(*c as i32))? as u16)
+                SmbusValue::Word(word_from_reply(call(s.smbusReadWordData(int(*c)))?))
             }
             SmbusOp::WriteWordData(c, v) => {
-                call(s.smbusWriteWordData(*c as i32, *v as i32)).map(|()| SmbusValue::None)?
+                call(s.smbusWriteWordData(int(*c), i32::from(*v))).map(|()| SmbusValue::None)?
             }
-            SmbusOp::ReadBlockData(c) => SmbusValue::Block(call(s.smbusReadBlockData(*c as i32))?),
+            SmbusOp::ReadBlockData(c) => SmbusValue::Block(call(s.smbusReadBlockData(int(*c)))?),
             SmbusOp::WriteBlockData(c, data) => {
-                call(s.smbusWriteBlockData(*c as i32, data)).map(|()| SmbusValue::None)?
+                call(s.smbusWriteBlockData(int(*c), data)).map(|()| SmbusValue::None)?
             }
-            SmbusOp::ReadI2cBlockData(c, len) => SmbusValue::Block(call(
-                s.smbusReadI2cBlockData(*c as i32, i32::try_from(*len).unwrap_or(i32::MAX)),
-            )?),
+            SmbusOp::ReadI2cBlockData(c, len) => {
+                SmbusValue::Block(call(s.smbusReadI2cBlockData(int(*c), length_to_aidl(*len)))?)
+            }
             SmbusOp::WriteI2cBlockData(c, data) => {
-                call(s.smbusWriteI2cBlockData(*c as i32, data)).map(|()| SmbusValue::None)?
+                call(s.smbusWriteI2cBlockData(int(*c), data)).map(|()| SmbusValue::None)?
             }
         };
         Ok(value)
     }
 
     pub fn bus_info(&self) -> ClientResult<BusInfo> {
-        Ok(from_aidl_bus(&call(self.session.getBusInfo())?))
+        Ok(bus_from_aidl(&call(self.session.getBusInfo())?))
     }
 
     pub fn address(&self) -> u16 {
@@ -306,5 +303,26 @@ pub struct Watch {
 impl Drop for Watch {
     fn drop(&mut self) {
         let _ = self.manager.unregisterBusListener(&self.listener);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_specific_codes_become_typed_errors_and_unknown_ones_stay_themselves() {
+        let known = ClientError::from(compat::service_error(ErrorCode::BusGone as i32, "gone"));
+        assert_eq!(
+            known,
+            ClientError::Service { code: ErrorCode::BusGone, message: "gone".into() }
+        );
+        let newer = ClientError::from(compat::service_error(4242, "from the future"));
+        assert_eq!(
+            newer,
+            ClientError::UnknownCode { value: 4242, message: "from the future".into() }
+        );
+        assert_eq!(newer.code(), None);
+        assert!(newer.to_string().contains("4242"), "{newer}");
     }
 }

@@ -1,6 +1,10 @@
-//! Binder glue: the only module that names binder types. `compat` is the single place where
-//! libbinder_rs (Android) and rsbinder (Linux hosts) are mapped to one set of names.
+//! Binder glue: the only module that names binder types. `compat` is the single place that
+//! knows which binder implementation the build uses (AOSP's on Android, a pure-Rust one on Linux
+//! hosts) and maps both to one set of names; `convert` holds every AIDL <-> core conversion.
 
+#![forbid(unsafe_code)]
+
+#[cfg(not(target_os = "android"))]
 pub mod aidl {
     rsbinder::include_aidl!("vendor_i2c_aidl");
 }
@@ -8,6 +12,7 @@ pub mod aidl {
 #[cfg(feature = "client")]
 pub mod client;
 pub mod compat;
+pub mod convert;
 pub mod endpoint;
 pub mod notifier;
 pub mod server;

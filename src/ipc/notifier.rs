@@ -1,85 +1,452 @@
-//! Delivers client callbacks on a thread of its own, so that the broker (and the removal path in
-//! particular) never waits for a client. Callbacks are oneway, so a delivery is a write to the
-//! client's binder buffer or socket, not a wait for the client to run.
+//! Delivers client callbacks away from the broker, so that neither removal nor any other client
+//! ever waits for a client.
+//!
+//! A oneway callback is a write to the client's binder buffer or socket. A client that stops
+//! reading (SIGSTOP, a hung process) eventually fills its socket, and the write then blocks for
+//! as long as the client stays stopped. So:
+//! - each client (a process, by uid and pid) has its own bounded queue, delivered in order by
+//!   at most one thread at a time: a stuck client holds at most one thread;
+//! - a small pool of workers serves all queues round-robin, one delivery at a time, so a busy
+//!   client cannot starve the others either;
+//! - a supervisor notices when every worker is stuck on a client that stopped reading and adds
+//!   a worker (up to a ceiling), so the other clients keep being served; extra workers leave
+//!   again once idle;
+//! - a queue that is full drops what does not fit, counted and logged once per overflow spell:
+//!   a dropped session-lost callback leaves that session dead all the same (every call on it
+//!   answers BUS_GONE), and a stopped client is the only kind whose queue fills.
+//!
+//! Lock order: `state` is the only lock; no delivery runs while it is held.
 
-use log::warn;
-use std::sync::mpsc::{self, Sender};
-use std::sync::{Arc, Condvar, Mutex};
+use log::{info, warn};
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 type Delivery = Box<dyn FnOnce() + Send>;
 
+/// Who a delivery is for: callbacks of one client process share one queue, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ClientKey {
+    pub uid: u32,
+    pub pid: i32,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct NotifierConfig {
+    /// Workers kept for healthy clients.
+    pub workers: usize,
+    /// Workers at most, stuck ones included (bounds the threads stopped clients can pin).
+    pub max_workers: usize,
+    /// Deliveries one client may have waiting.
+    pub queue_limit: usize,
+    /// A delivery running this long means its client stopped reading.
+    pub stall_after: Duration,
+}
+
+impl Default for NotifierConfig {
+    fn default() -> Self {
+        NotifierConfig {
+            workers: 2,
+            max_workers: 64,
+            queue_limit: 256,
+            stall_after: Duration::from_millis(200),
+        }
+    }
+}
+
+#[derive(Default)]
+struct ClientQueue {
+    pending: VecDeque<Delivery>,
+    /// Waiting in `runnable` (so it is never listed twice).
+    scheduled: bool,
+    /// A worker is delivering to this client since then.
+    running_since: Option<Instant>,
+    /// Dropped since the last successful delivery (one log line per spell).
+    overflowing: bool,
+}
+
+impl ClientQueue {
+    fn is_finished(&self) -> bool {
+        self.pending.is_empty() && self.running_since.is_none()
+    }
+
+    fn is_stuck(&self, now: Instant, stall_after: Duration) -> bool {
+        self.running_since.is_some_and(|since| now.duration_since(since) >= stall_after)
+    }
+}
+
+#[derive(Default)]
+struct State {
+    clients: HashMap<ClientKey, ClientQueue>,
+    runnable: VecDeque<ClientKey>,
+    workers: usize,
+    idle_workers: usize,
+    stopping: bool,
+}
+
+impl State {
+    /// Clients whose delivery has run past the stall limit.
+    fn stuck_clients(&self, now: Instant, stall_after: Duration) -> usize {
+        self.clients.values().filter(|q| q.is_stuck(now, stall_after)).count()
+    }
+
+    /// True when nothing is left to deliver but to clients that stopped reading.
+    fn drained(&self, now: Instant, stall_after: Duration) -> bool {
+        self.clients.values().all(|q| q.is_finished() || q.is_stuck(now, stall_after))
+    }
+}
+
+/// What the dump shows about delivery.
+#[derive(Default)]
+pub struct NotifierStats {
+    pub delivered: AtomicU64,
+    pub dropped: AtomicU64,
+    pub stalls: AtomicU64,
+}
+
+struct Shared {
+    config: NotifierConfig,
+    state: Mutex<State>,
+    /// Workers wait here for runnable clients.
+    work: Condvar,
+    /// Drain and the supervisor wait here for progress.
+    progress: Condvar,
+    stats: NotifierStats,
+    /// Supervisor passes, so tests can wait for it deterministically.
+    supervisor_rounds: AtomicU64,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A delivery never runs under this lock, so a poisoned guard holds consistent data.
+        crate::core::sync::lock(&self.state)
+    }
+}
+
 pub struct Notifier {
-    queue: Mutex<Sender<Delivery>>,
-    pending: Arc<(Mutex<usize>, Condvar)>,
+    shared: Arc<Shared>,
 }
 
 impl Notifier {
     pub fn start() -> std::io::Result<Arc<Notifier>> {
-        let (tx, rx) = mpsc::channel::<Delivery>();
-        let pending = Arc::new((Mutex::new(0usize), Condvar::new()));
-        let done = pending.clone();
-        std::thread::Builder::new().name("callbacks".into()).spawn(move || {
-            for delivery in rx {
-                delivery();
-                let (count, changed) = &*done;
-                *count.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
-                changed.notify_all();
-            }
-        })?;
-        Ok(Arc::new(Notifier { queue: Mutex::new(tx), pending }))
+        Self::with_config(NotifierConfig::default())
     }
 
-    pub fn post(&self, delivery: impl FnOnce() + Send + 'static) {
-        *self.pending.0.lock().unwrap_or_else(|e| e.into_inner()) += 1;
-        let sent = self.queue.lock().unwrap_or_else(|e| e.into_inner()).send(Box::new(delivery));
-        if sent.is_err() {
-            warn!("callback thread is gone; a notification was dropped");
-            *self.pending.0.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
+    pub fn with_config(config: NotifierConfig) -> std::io::Result<Arc<Notifier>> {
+        let shared = Arc::new(Shared {
+            config,
+            state: Mutex::new(State::default()),
+            work: Condvar::new(),
+            progress: Condvar::new(),
+            stats: NotifierStats::default(),
+            supervisor_rounds: AtomicU64::new(0),
+        });
+        for _ in 0..config.workers.max(1) {
+            spawn_worker(&shared)?;
+        }
+        let supervised = shared.clone();
+        std::thread::Builder::new()
+            .name("callback-supervisor".into())
+            .spawn(move || supervise(&supervised))?;
+        Ok(Arc::new(Notifier { shared }))
+    }
+
+    /// Queues `delivery` for `client`, after everything queued for it before.
+    pub fn post(&self, client: ClientKey, delivery: impl FnOnce() + Send + 'static) {
+        let shared = &self.shared;
+        let mut state = shared.lock();
+        let queue = state.clients.entry(client).or_default();
+        if queue.pending.len() >= shared.config.queue_limit {
+            shared.stats.dropped.fetch_add(1, Ordering::Relaxed);
+            if !queue.overflowing {
+                queue.overflowing = true;
+                warn!(
+                    "callbacks for uid {} pid {} are not being read: queue full ({}), dropping \
+                     (its sessions stay dead; calls on them answer BUS_GONE)",
+                    client.uid, client.pid, shared.config.queue_limit
+                );
+            }
+            return;
+        }
+        queue.pending.push_back(Box::new(delivery));
+        if !queue.scheduled && queue.running_since.is_none() {
+            queue.scheduled = true;
+            state.runnable.push_back(client);
+            shared.work.notify_one();
         }
     }
 
-    /// Waits until every posted delivery has been made, or `timeout` passes (shutdown path).
+    /// Waits until every delivery has been made, except to clients that stopped reading, or
+    /// until `timeout` passes (the shutdown path). True when nothing but stalled clients is left.
     pub fn drain(&self, timeout: Duration) -> bool {
+        let shared = &self.shared;
         let deadline = Instant::now() + timeout;
-        let (count, changed) = &*self.pending;
-        let mut pending = count.lock().unwrap_or_else(|e| e.into_inner());
-        while *pending > 0 {
-            let left = deadline.saturating_duration_since(Instant::now());
+        let mut state = shared.lock();
+        loop {
+            let now = Instant::now();
+            if state.drained(now, shared.config.stall_after) {
+                return true;
+            }
+            let left = deadline.saturating_duration_since(now);
             if left.is_zero() {
                 return false;
             }
-            pending = changed.wait_timeout(pending, left).unwrap_or_else(|e| e.into_inner()).0;
+            // Woken by progress, or in time to see a running delivery cross the stall limit.
+            let wait = left.min(shared.config.stall_after / 4 + Duration::from_millis(1));
+            state = shared.progress.wait_timeout(state, wait).unwrap_or_else(|e| e.into_inner()).0;
         }
-        true
+    }
+
+    pub fn stats(&self) -> &NotifierStats {
+        &self.shared.stats
+    }
+
+    /// Lines for the dump.
+    pub fn render(&self, out: &mut String) {
+        use std::fmt::Write as _;
+        let (workers, queued, stuck) = {
+            let state = self.shared.lock();
+            let queued: usize = state.clients.values().map(|q| q.pending.len()).sum();
+            (
+                state.workers,
+                queued,
+                state.stuck_clients(Instant::now(), self.shared.config.stall_after),
+            )
+        };
+        let stats = &self.shared.stats;
+        let _ = writeln!(
+            out,
+            "callbacks: delivered={} dropped={} stalls={} queued={queued} stalled-clients={stuck} \
+             workers={workers}",
+            stats.delivered.load(Ordering::Relaxed),
+            stats.dropped.load(Ordering::Relaxed),
+            stats.stalls.load(Ordering::Relaxed),
+        );
+    }
+}
+
+impl Drop for Notifier {
+    fn drop(&mut self) {
+        self.shared.lock().stopping = true;
+        self.shared.work.notify_all();
+        self.shared.progress.notify_all();
+    }
+}
+
+fn spawn_worker(shared: &Arc<Shared>) -> std::io::Result<()> {
+    shared.lock().workers += 1;
+    let worker = shared.clone();
+    let spawned = std::thread::Builder::new().name("callbacks".into()).spawn(move || work(&worker));
+    if spawned.is_err() {
+        shared.lock().workers -= 1;
+    }
+    spawned.map(|_| ())
+}
+
+/// One worker: take the next runnable client, make one delivery, put the client back in line
+/// if it has more.
+fn work(shared: &Shared) {
+    let mut state = shared.lock();
+    loop {
+        let Some(client) = state.runnable.pop_front() else {
+            let stuck = state.stuck_clients(Instant::now(), shared.config.stall_after);
+            if state.stopping || state.workers.saturating_sub(stuck) > shared.config.workers.max(1)
+            {
+                break; // a worker added for a stall leaves once it is not needed
+            }
+            state.idle_workers += 1;
+            state = shared.work.wait(state).unwrap_or_else(|e| e.into_inner());
+            state.idle_workers -= 1;
+            continue;
+        };
+        let Some(queue) = state.clients.get_mut(&client) else { continue };
+        queue.scheduled = false;
+        let Some(delivery) = queue.pending.pop_front() else { continue };
+        queue.running_since = Some(Instant::now());
+        drop(state);
+
+        delivery();
+
+        state = shared.lock();
+        shared.stats.delivered.fetch_add(1, Ordering::Relaxed);
+        let queue = state.clients.entry(client).or_default();
+        queue.running_since = None;
+        queue.overflowing = false;
+        if !queue.pending.is_empty() {
+            queue.scheduled = true;
+            state.runnable.push_back(client);
+        } else {
+            state.clients.remove(&client);
+        }
+        shared.progress.notify_all();
+    }
+    state.workers -= 1;
+}
+
+/// Adds a worker whenever clients are waiting while every worker is stuck on a client that
+/// stopped reading, so one stopped client never holds up the others.
+fn supervise(shared: &Arc<Shared>) {
+    let period = shared.config.stall_after / 2 + Duration::from_millis(1);
+    let mut state = shared.lock();
+    let mut stuck_before = 0;
+    while !state.stopping {
+        shared.supervisor_rounds.fetch_add(1, Ordering::Relaxed);
+        let now = Instant::now();
+        let stuck = state.stuck_clients(now, shared.config.stall_after);
+        if stuck > stuck_before {
+            shared.stats.stalls.fetch_add((stuck - stuck_before) as u64, Ordering::Relaxed);
+        }
+        stuck_before = stuck;
+        // The workers that can still make progress: all of them but the stuck ones.
+        let healthy = state.workers.saturating_sub(stuck);
+        let waiting = !state.runnable.is_empty();
+        if waiting && healthy == 0 && state.idle_workers == 0 {
+            if state.workers >= shared.config.max_workers {
+                warn!(
+                    "{stuck} clients stopped reading their callbacks; at the ceiling of {} \
+                     callback threads, others wait",
+                    shared.config.max_workers
+                );
+            } else {
+                drop(state);
+                info!("every callback thread waits on a client that stopped reading: adding one");
+                if let Err(e) = spawn_worker(shared) {
+                    warn!("cannot add a callback thread: {e}");
+                }
+                state = shared.lock();
+                continue;
+            }
+        }
+        state = shared.progress.wait_timeout(state, period).unwrap_or_else(|e| e.into_inner()).0;
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::mpsc;
+
+    const A: ClientKey = ClientKey { uid: 10_001, pid: 100 };
+    const B: ClientKey = ClientKey { uid: 10_002, pid: 200 };
+
+    fn fast_config() -> NotifierConfig {
+        NotifierConfig {
+            workers: 1,
+            max_workers: 4,
+            queue_limit: 8,
+            stall_after: Duration::from_millis(20),
+        }
+    }
 
     #[test]
-    fn deliveries_run_in_order_and_drain_waits_for_them() {
+    fn deliveries_to_one_client_run_in_order_and_drain_waits_for_them() {
         let notifier = Notifier::start().unwrap();
         let seen = Arc::new(Mutex::new(Vec::new()));
         for i in 0..100 {
             let seen = seen.clone();
-            notifier.post(move || seen.lock().unwrap().push(i));
+            notifier.post(A, move || seen.lock().unwrap().push(i));
         }
         assert!(notifier.drain(Duration::from_secs(10)));
         assert_eq!(*seen.lock().unwrap(), (0..100).collect::<Vec<_>>());
+        assert_eq!(notifier.stats().delivered.load(Ordering::Relaxed), 100);
     }
 
     #[test]
-    fn drain_gives_up_on_a_stuck_delivery() {
-        let notifier = Notifier::start().unwrap();
+    fn a_client_that_stops_reading_delays_no_other_client() {
+        // One worker only: the supervisor must add one when that worker is stuck.
+        let notifier = Notifier::with_config(fast_config()).unwrap();
+        let (release, stuck) = mpsc::channel::<()>();
+        let (entered_tx, entered) = mpsc::channel::<()>();
+        notifier.post(A, move || {
+            entered_tx.send(()).unwrap();
+            let _ = stuck.recv(); // blocks like a write to a full socket
+        });
+        entered.recv_timeout(Duration::from_secs(10)).expect("A's delivery started");
+        let (done_tx, done) = mpsc::channel();
+        for i in 0..5 {
+            let done_tx = done_tx.clone();
+            notifier.post(B, move || done_tx.send(i).unwrap());
+        }
+        let got: Vec<i32> =
+            (0..5).map(|_| done.recv_timeout(Duration::from_secs(10)).expect("B served")).collect();
+        assert_eq!(got, vec![0, 1, 2, 3, 4], "B's callbacks arrive, in order");
+        assert!(notifier.stats().stalls.load(Ordering::Relaxed) >= 1);
+        // Drain counts the stopped client as done: shutdown is not held hostage by it.
+        assert!(notifier.drain(Duration::from_secs(10)));
+        release.send(()).unwrap();
+    }
+
+    #[test]
+    fn a_full_queue_drops_and_counts_but_keeps_order_of_what_it_kept() {
+        let notifier = Notifier::with_config(fast_config()).unwrap();
+        let (release, stuck) = mpsc::channel::<()>();
+        let (entered_tx, entered) = mpsc::channel::<()>();
+        notifier.post(A, move || {
+            entered_tx.send(()).unwrap();
+            let _ = stuck.recv();
+        });
+        entered.recv_timeout(Duration::from_secs(10)).unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        for i in 0..20 {
+            let seen = seen.clone();
+            notifier.post(A, move || seen.lock().unwrap().push(i));
+        }
+        assert_eq!(notifier.stats().dropped.load(Ordering::Relaxed), 12, "8 fit, 12 dropped");
+        release.send(()).unwrap();
+        assert!(notifier.drain(Duration::from_secs(10)));
+        // drain() may return while A still looks stuck; wait for its queue to empty.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while seen.lock().unwrap().len() < 8 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(*seen.lock().unwrap(), (0..8).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn drain_gives_up_on_work_that_has_not_yet_stalled_when_time_runs_out() {
+        let config = NotifierConfig { stall_after: Duration::from_secs(60), ..fast_config() };
+        let notifier = Notifier::with_config(config).unwrap();
         let (release, wait) = mpsc::channel::<()>();
-        notifier.post(move || {
+        notifier.post(A, move || {
             let _ = wait.recv();
         });
         assert!(!notifier.drain(Duration::from_millis(50)));
         release.send(()).unwrap();
         assert!(notifier.drain(Duration::from_secs(10)));
+    }
+
+    #[test]
+    fn stuck_threads_are_bounded_by_the_ceiling() {
+        let notifier = Notifier::with_config(fast_config()).unwrap();
+        let (release, stuck) = mpsc::channel::<()>();
+        let stuck = Arc::new(Mutex::new(stuck));
+        let started = Arc::new(AtomicU64::new(0));
+        // Ten stopped clients, ceiling of four threads.
+        for pid in 0..10 {
+            let (stuck, started) = (stuck.clone(), started.clone());
+            notifier.post(ClientKey { uid: 1, pid }, move || {
+                started.fetch_add(1, Ordering::SeqCst);
+                let _ = stuck.lock().unwrap().recv();
+            });
+        }
+        let wait_for = |what: &str, condition: &dyn Fn() -> bool| {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while !condition() {
+                assert!(Instant::now() < deadline, "timed out waiting for {what}");
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        };
+        wait_for("four stuck deliveries", &|| started.load(Ordering::SeqCst) == 4);
+        // Let the supervisor look again and again: it must add nothing past the ceiling.
+        let rounds = notifier.shared.supervisor_rounds.load(Ordering::Relaxed);
+        wait_for("five more supervisor passes", &|| {
+            notifier.shared.supervisor_rounds.load(Ordering::Relaxed) >= rounds + 5
+        });
+        assert_eq!(notifier.shared.lock().workers, 4, "exactly the ceiling of threads");
+        assert_eq!(started.load(Ordering::SeqCst), 4, "one stuck thread per stopped client");
+        for _ in 0..10 {
+            let _ = release.send(());
+        }
     }
 }

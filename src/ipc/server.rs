@@ -2,7 +2,7 @@
 //! service manager (Android, and the QEMU test bed with rsb_hub).
 
 use super::compat::aidl::II2cManager::II2cManager;
-use super::compat::{Interface, Strong};
+use super::compat::{self, Interface, Strong};
 use super::endpoint::SERVICE_NAME;
 use crate::platform::unix_socket;
 use log::info;
@@ -13,38 +13,32 @@ use std::path::{Path, PathBuf};
 /// Binder devices in the order Android and the Linux test bed provide them.
 pub const BINDER_DEVICES: [&str; 2] = ["/dev/binderfs/binder", "/dev/binder"];
 
+/// Binder threads serving calls (and, on kernel binder, receiving death notices).
+const MAX_BINDER_THREADS: u32 = 8;
+
 /// The first binder device that exists, if any.
 pub fn binder_device() -> Option<PathBuf> {
     BINDER_DEVICES.iter().map(PathBuf::from).find(|p| p.exists())
 }
 
-/// Serves RPC binder on `path` until the process ends. Clients speak the android13+ wire
-/// profile, which is the one that carries oneway callbacks and death notifications.
+/// Serves RPC binder on `path` until the process ends (hosts only: on Android every client
+/// reaches the service through servicemanager).
+#[cfg(not(target_os = "android"))]
 pub fn serve_rpc(manager: Strong<dyn II2cManager>, path: &Path) -> io::Result<()> {
     unix_socket::claim(path)?;
-    let server = rsbinder::rpc::RpcServer::setup_unix_server(path).map_err(binder_io)?;
-    // Access control is the broker's job (per-uid policy from SO_PEERCRED); the socket itself is
-    // open to every local user, as /dev/binder is.
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o666))?;
-    server.set_android13plus(2);
-    server.set_max_threads(8);
-    server.set_root(manager.as_binder()).map_err(binder_io)?;
-    info!("serving {SERVICE_NAME} over RPC binder on {}", path.display());
-    server.run().map_err(binder_io)
+    compat::rpc::serve(path, manager.as_binder(), MAX_BINDER_THREADS, || {
+        // Access control is the broker's job (per-uid policy from SO_PEERCRED); the socket
+        // itself is open to every local user, as /dev/binder is.
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o666))?;
+        info!("serving {SERVICE_NAME} over RPC binder on {}", path.display());
+        Ok(())
+    })
 }
 
 /// Registers with the service manager on `device` and serves until the process ends.
 pub fn serve_kernel(manager: Strong<dyn II2cManager>, device: &Path) -> io::Result<()> {
-    let device_name = device.to_string_lossy().into_owned();
-    rsbinder::ProcessState::init(&device_name, 8)
-        .map_err(|e| io::Error::other(format!("binder init on {device_name}: {e}")))?;
-    rsbinder::ProcessState::start_thread_pool();
-    rsbinder::hub::add_service(SERVICE_NAME, manager.as_binder())
-        .map_err(|e| io::Error::other(format!("add_service({SERVICE_NAME}): {e:?}")))?;
-    info!("registered {SERVICE_NAME} with the service manager on {device_name}");
-    rsbinder::ProcessState::join_thread_pool().map_err(binder_io)
-}
-
-fn binder_io(e: impl std::fmt::Debug) -> io::Error {
-    io::Error::other(format!("binder: {e:?}"))
+    compat::init_process(device, MAX_BINDER_THREADS)?;
+    compat::add_service(SERVICE_NAME, manager.as_binder())?;
+    info!("registered {SERVICE_NAME} with the service manager on {}", device.display());
+    compat::join_thread_pool()
 }

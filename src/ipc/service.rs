@@ -7,43 +7,58 @@ use super::compat::aidl::{
     I2cMessage::I2cMessage,
     I2cReadResult::I2cReadResult,
     IBusListener::IBusListener,
-    II2cManager,
+    II2cManager::{BnI2cManager, II2cManager},
     II2cSession::{BnI2cSession, II2cSession},
     II2cSessionCallback::II2cSessionCallback,
-    LossReason::LossReason as AidlLossReason,
 };
 use super::compat::{
-    calling_identity, invalid_argument, link_to_death, service_error, unlink_to_death,
-    BinderResult, DeathRecipient, Interface, SIBinder, Strong, WIBinder,
+    binder_object, calling_identity, impl_dump, service_error, watch_death, BinderRef,
+    BinderResult, DeathWatch, DumpText, Interface, Status, Strong,
 };
-use super::notifier::Notifier;
-use crate::core::broker::{
-    Broker, BusObserver, ListenerId, OpenRequest, SessionId, SessionObserver,
+use super::convert::{
+    bus_to_aidl, byte_from_aidl, error_code_to_aidl, length_from_aidl, loss_reason_to_aidl,
+    messages_from_aidl, open_request_from_aidl, reads_to_aidl, word_from_aidl,
 };
-use crate::core::request::{byte_arg, length_arg, word_arg, Message, SmbusOp, SmbusValue};
-use crate::core::{BusInfo, BusSelector, Error, Generation, LossReason};
+use super::notifier::{ClientKey, Notifier};
+use crate::core::broker::{Broker, BusObserver, ListenerId, SessionId, SessionObserver};
+use crate::core::request::{Message, SmbusOp, SmbusValue};
+use crate::core::{BusInfo, BusSelector, Error, ErrorCode, LossReason};
 use log::{info, warn};
 use std::sync::{Arc, Mutex, Weak};
 
-pub fn to_aidl_bus(info: &BusInfo) -> AidlBusInfo {
-    AidlBusInfo {
-        busNumber: info.bus_number as i32,
-        name: info.name.clone(),
-        stableId: info.stable_id.clone(),
-        generation: info.generation.0 as i64,
-        functionality: info.functionality as i64,
-    }
+/// The status a client gets for a failed call.
+fn to_status(error: &Error) -> Status {
+    service_error(error_code_to_aidl(error.code).0, &error.message)
 }
 
-fn core_result<T>(result: crate::core::Result<T>) -> BinderResult<T> {
-    result.map_err(|e| service_error(&e))
+/// Refusals made at the binder edge (malformed arguments) are counted in the dump like the
+/// broker's own, so the error counters tell the whole story.
+fn refused(broker: &Broker, error: Error) -> Status {
+    broker.stats().record_error(error.code);
+    to_status(&error)
+}
+
+/// Converts an argument at the edge; a malformed one is refused and counted.
+fn checked<T>(broker: &Broker, converted: crate::core::Result<T>) -> BinderResult<T> {
+    converted.map_err(|e| refused(broker, e))
+}
+
+/// A broker result as the client sees it (the broker has counted its own errors).
+fn answered<T>(result: crate::core::Result<T>) -> BinderResult<T> {
+    result.map_err(|e| to_status(&e))
 }
 
 // ------------------------------------------------------------------------------ callbacks ----
 
+/// Callbacks to one client process are delivered in order, apart from every other client's.
+fn client_key(caller: &crate::core::policy::Caller) -> ClientKey {
+    ClientKey { uid: caller.uid, pid: caller.pid }
+}
+
 /// Forwards a session's death to its client through the notifier (never from a broker lock).
 struct CallbackObserver {
     callback: Strong<dyn II2cSessionCallback>,
+    client: ClientKey,
     notifier: Arc<Notifier>,
 }
 
@@ -51,9 +66,8 @@ impl SessionObserver for CallbackObserver {
     fn session_lost(&self, reason: LossReason, message: &str) {
         let callback = self.callback.clone();
         let message = message.to_string();
-        self.notifier.post(move || {
-            let reason = AidlLossReason(reason as i32);
-            if let Err(e) = callback.onSessionLost(reason, &message) {
+        self.notifier.post(self.client, move || {
+            if let Err(e) = callback.onSessionLost(loss_reason_to_aidl(reason), &message) {
                 warn!("session-lost callback not delivered: {e:?}");
             }
         });
@@ -62,6 +76,7 @@ impl SessionObserver for CallbackObserver {
 
 struct ListenerObserver {
     listener: Strong<dyn IBusListener>,
+    client: ClientKey,
     notifier: Arc<Notifier>,
 }
 
@@ -70,8 +85,8 @@ type ListenerCall = fn(&dyn IBusListener, &AidlBusInfo) -> BinderResult<()>;
 impl ListenerObserver {
     fn post(&self, bus: &BusInfo, event: &'static str, call: ListenerCall) {
         let listener = self.listener.clone();
-        let bus = to_aidl_bus(bus);
-        self.notifier.post(move || {
+        let bus = bus_to_aidl(bus);
+        self.notifier.post(self.client, move || {
             if let Err(e) = call(&*listener, &bus) {
                 warn!("bus-{event} callback not delivered: {e:?}");
             }
@@ -89,47 +104,21 @@ impl BusObserver for ListenerObserver {
     }
 }
 
-/// Reclaims a session when the process behind its callback dies (crash, SIGKILL).
-struct SessionReaper {
-    broker: Weak<Broker>,
-    id: SessionId,
-}
-
-impl DeathRecipient for SessionReaper {
-    fn binder_died(&self, _who: &WIBinder) {
-        if let Some(broker) = self.broker.upgrade() {
-            info!("client of session {} died: reclaiming it", self.id.0);
-            broker.close_session(self.id);
-        }
-    }
-}
-
 // -------------------------------------------------------------------------------- manager ----
 
 struct RegisteredListener {
-    binder: SIBinder,
+    binder: BinderRef,
     id: ListenerId,
-    reaper: Arc<ListenerReaper>,
+    /// Unregisters the listener if its process dies; dropping it disarms that.
+    _death: DeathWatch,
 }
 
 type ListenerTable = Arc<Mutex<Vec<RegisteredListener>>>;
 
-/// Unregisters a listener whose process died.
-struct ListenerReaper {
-    broker: Weak<Broker>,
-    table: Weak<Mutex<Vec<RegisteredListener>>>,
-    id: ListenerId,
-}
-
-impl DeathRecipient for ListenerReaper {
-    fn binder_died(&self, _who: &WIBinder) {
-        if let Some(broker) = self.broker.upgrade() {
-            broker.remove_listener(self.id);
-        }
-        if let Some(table) = self.table.upgrade() {
-            table.lock().unwrap_or_else(|e| e.into_inner()).retain(|l| l.id != self.id);
-        }
-    }
+fn lock_table(
+    table: &Mutex<Vec<RegisteredListener>>,
+) -> std::sync::MutexGuard<'_, Vec<RegisteredListener>> {
+    crate::core::sync::lock(table)
 }
 
 pub struct ManagerService {
@@ -143,43 +132,61 @@ impl ManagerService {
         ManagerService { broker, notifier, listeners: Arc::default() }
     }
 
-    pub fn into_binder(self) -> Strong<dyn II2cManager::II2cManager> {
-        II2cManager::BnI2cManager::new_binder(self)
+    pub fn into_binder(self) -> Strong<dyn II2cManager> {
+        binder_object!(BnI2cManager, self)
     }
 
-    fn lock_listeners(&self) -> std::sync::MutexGuard<'_, Vec<RegisteredListener>> {
-        self.listeners.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-impl Interface for ManagerService {
-    fn dump(&self, writer: &mut dyn std::io::Write, _args: &[String]) -> rsbinder::Result<()> {
-        let _ = writer.write_all(self.broker.dump().as_bytes());
-        Ok(())
+    fn invalid(&self, message: &str) -> Status {
+        refused(&self.broker, Error::new(ErrorCode::InvalidArgument, message))
     }
 }
 
-fn open_request(bus: &str, generation: i64, address: i32, flags: i32) -> BinderResult<OpenRequest> {
-    let known = II2cManager::FLAG_EXCLUSIVE;
-    if flags & !known != 0 {
-        return Err(invalid_argument(format!("unknown flags {flags:#x} (known: {known:#x})")));
+impl DumpText for ManagerService {
+    fn dump_text(&self, _args: &[String]) -> String {
+        let mut text = self.broker.dump();
+        self.notifier.render(&mut text);
+        text
     }
-    let generation = match generation {
-        0 => None,
-        g if g > 0 => Some(Generation(g as u64)),
-        g => return Err(invalid_argument(format!("generation {g} is negative"))),
-    };
-    Ok(OpenRequest {
-        bus: BusSelector::parse(bus),
-        generation,
-        address: address as i64,
-        exclusive: flags & II2cManager::FLAG_EXCLUSIVE != 0,
-    })
 }
 
-impl II2cManager::II2cManager for ManagerService {
+impl_dump!(ManagerService);
+
+/// Reclaims a session when the process behind its callback dies (crash, SIGKILL).
+fn reap_session_on_death(broker: Weak<Broker>, id: SessionId) -> impl Fn() + Send + Sync {
+    move || {
+        if let Some(broker) = broker.upgrade() {
+            info!("client of session {} died: reclaiming it", id.0);
+            broker.close_session(id);
+        }
+    }
+}
+
+/// Unregisters a listener whose process died.
+fn reap_listener_on_death(
+    broker: Weak<Broker>,
+    table: Weak<Mutex<Vec<RegisteredListener>>>,
+    id: ListenerId,
+) -> impl Fn() + Send + Sync {
+    move || {
+        if let Some(broker) = broker.upgrade() {
+            broker.remove_listener(id);
+        }
+        if let Some(table) = table.upgrade() {
+            // Taken out under the lock, dropped after it: dropping the entry unlinks its watch.
+            let dead: Vec<RegisteredListener> = {
+                let mut table = lock_table(&table);
+                let (dead, live) = table.drain(..).partition(|l| l.id == id);
+                *table = live;
+                dead
+            };
+            drop(dead);
+        }
+    }
+}
+
+impl II2cManager for ManagerService {
     fn listBuses(&self) -> BinderResult<Vec<AidlBusInfo>> {
-        Ok(self.broker.list_buses().iter().map(to_aidl_bus).collect())
+        Ok(self.broker.list_buses().iter().map(bus_to_aidl).collect())
     }
 
     fn openSession(
@@ -190,69 +197,77 @@ impl II2cManager::II2cManager for ManagerService {
         flags: i32,
         callback: &Strong<dyn II2cSessionCallback>,
     ) -> BinderResult<Strong<dyn II2cSession>> {
-        let request = open_request(bus, generation, address, flags)?;
+        let request =
+            checked(&self.broker, open_request_from_aidl(bus, generation, address, flags))?;
+        let caller = calling_identity();
         let observer = Arc::new(CallbackObserver {
             callback: callback.clone(),
+            client: client_key(&caller),
             notifier: self.notifier.clone(),
         });
-        let caller = calling_identity();
-        let (id, _) = core_result(self.broker.open_session(caller, &request, observer))?;
-        let reaper = Arc::new(SessionReaper { broker: Arc::downgrade(&self.broker), id });
-        let callback_binder = callback.as_binder();
-        if let Err(e) = link_to_death(&callback_binder, &reaper) {
-            // Its process is already gone (or the binder is local): nobody to serve.
-            warn!("cannot watch the callback of session {} ({e:?}); closing it", id.0);
-            self.broker.close_session(id);
-            return Err(service_error(&Error::new(
-                crate::core::ErrorCode::InvalidArgument,
-                "the session callback is not a live remote binder",
-            )));
-        }
-        let session = SessionService { broker: self.broker.clone(), id, callback_binder, reaper };
-        Ok(BnI2cSession::new_binder(session))
+        let (id, _) = answered(self.broker.open_session(caller, &request, observer))?;
+        let on_death = reap_session_on_death(Arc::downgrade(&self.broker), id);
+        let death = match watch_death(&callback.as_binder(), on_death) {
+            Ok(death) => death,
+            Err(e) => {
+                // Its process is already gone (or the binder is local): nobody to serve.
+                warn!("cannot watch the callback of session {} ({e}); closing it", id.0);
+                self.broker.close_session(id);
+                return Err(self.invalid("the session callback is not a live remote binder"));
+            }
+        };
+        let session = SessionService { broker: self.broker.clone(), id, _death: death };
+        Ok(binder_object!(BnI2cSession, session))
     }
 
     fn registerBusListener(&self, listener: &Strong<dyn IBusListener>) -> BinderResult<()> {
         let binder = listener.as_binder();
-        if self.lock_listeners().iter().any(|l| l.binder == binder) {
-            return Err(invalid_argument("this listener is already registered"));
+        if lock_table(&self.listeners).iter().any(|l| l.binder == binder) {
+            return Err(self.invalid("this listener is already registered"));
         }
+        let caller = calling_identity();
         let observer = Arc::new(ListenerObserver {
             listener: listener.clone(),
+            client: client_key(&caller),
             notifier: self.notifier.clone(),
         });
-        let id = core_result(self.broker.add_listener(calling_identity(), observer))?;
-        let reaper = Arc::new(ListenerReaper {
-            broker: Arc::downgrade(&self.broker),
-            table: Arc::downgrade(&self.listeners),
+        let id = answered(self.broker.add_listener(caller, observer))?;
+        let on_death = reap_listener_on_death(
+            Arc::downgrade(&self.broker),
+            Arc::downgrade(&self.listeners),
             id,
-        });
-        // No lock is held here: the reaper takes the table lock if the listener is already dead.
-        if let Err(e) = link_to_death(&binder, &reaper) {
-            warn!("cannot watch bus listener ({e:?}); not registering it");
-            self.broker.remove_listener(id);
-            return Err(invalid_argument("the listener is not a live remote binder"));
-        }
-        self.lock_listeners().push(RegisteredListener { binder, id, reaper });
+        );
+        // No lock is held here: the watch may fire at once if the listener is already dead.
+        let death = match watch_death(&binder, on_death) {
+            Ok(death) => death,
+            Err(e) => {
+                warn!("cannot watch bus listener ({e}); not registering it");
+                self.broker.remove_listener(id);
+                return Err(self.invalid("the listener is not a live remote binder"));
+            }
+        };
+        lock_table(&self.listeners).push(RegisteredListener { binder, id, _death: death });
         Ok(())
     }
 
     fn unregisterBusListener(&self, listener: &Strong<dyn IBusListener>) -> BinderResult<()> {
         let binder = listener.as_binder();
-        let mut table = self.lock_listeners();
-        let Some(index) = table.iter().position(|l| l.binder == binder) else {
-            return Err(invalid_argument("this listener is not registered"));
+        let entry = {
+            let mut table = lock_table(&self.listeners);
+            let Some(index) = table.iter().position(|l| l.binder == binder) else {
+                drop(table);
+                return Err(self.invalid("this listener is not registered"));
+            };
+            table.remove(index)
         };
-        let entry = table.remove(index);
-        drop(table);
-        unlink_to_death(&entry.binder, &entry.reaper);
         self.broker.remove_listener(entry.id);
+        drop(entry); // unlinks the death watch, outside the table lock
         Ok(())
     }
 
     fn revokeBus(&self, bus: &str) -> BinderResult<i32> {
-        let count = core_result(self.broker.revoke(calling_identity(), &BusSelector::parse(bus)))?;
-        Ok(count as i32)
+        let count = answered(self.broker.revoke(calling_identity(), &BusSelector::parse(bus)))?;
+        Ok(i32::try_from(count).unwrap_or(i32::MAX))
     }
 }
 
@@ -263,13 +278,12 @@ impl II2cManager::II2cManager for ManagerService {
 struct SessionService {
     broker: Arc<Broker>,
     id: SessionId,
-    callback_binder: SIBinder,
-    reaper: Arc<SessionReaper>,
+    /// Reclaims the session if the client's process dies; dropping it disarms that.
+    _death: DeathWatch,
 }
 
 impl Drop for SessionService {
     fn drop(&mut self) {
-        unlink_to_death(&self.callback_binder, &self.reaper);
         self.broker.close_session(self.id);
     }
 }
@@ -277,62 +291,54 @@ impl Drop for SessionService {
 impl Interface for SessionService {}
 
 impl SessionService {
+    fn arg<T>(&self, converted: crate::core::Result<T>) -> BinderResult<T> {
+        checked(&self.broker, converted)
+    }
+
+    fn byte(&self, what: &str, value: i32) -> BinderResult<u8> {
+        self.arg(byte_from_aidl(what, value))
+    }
+
+    fn run_transfer(&self, messages: &[Message]) -> BinderResult<Vec<Vec<u8>>> {
+        answered(self.broker.transfer(self.id, messages))
+    }
+
     fn smbus(&self, op: SmbusOp) -> BinderResult<SmbusValue> {
-        core_result(self.broker.smbus(self.id, &op))
+        answered(self.broker.smbus(self.id, &op))
     }
 
     fn smbus_int(&self, op: SmbusOp) -> BinderResult<i32> {
         match self.smbus(op)? {
-            SmbusValue::Byte(b) => Ok(b as i32),
-            SmbusValue::Word(w) => Ok(w as i32),
-            other => Err(internal(format!("unexpected SMBus result {other:?}"))),
+            SmbusValue::Byte(b) => Ok(b.into()),
+            SmbusValue::Word(w) => Ok(w.into()),
+            other => Err(self.internal(format!("unexpected SMBus result {other:?}"))),
         }
     }
 
     fn smbus_block(&self, op: SmbusOp) -> BinderResult<Vec<u8>> {
         match self.smbus(op)? {
             SmbusValue::Block(bytes) => Ok(bytes),
-            other => Err(internal(format!("unexpected SMBus result {other:?}"))),
+            other => Err(self.internal(format!("unexpected SMBus result {other:?}"))),
         }
     }
 
     fn smbus_unit(&self, op: SmbusOp) -> BinderResult<()> {
         self.smbus(op).map(|_| ())
     }
-}
 
-fn internal(message: String) -> rsbinder::Status {
-    service_error(&Error::new(crate::core::ErrorCode::IoError, message))
-}
-
-fn to_message(index: usize, message: &I2cMessage) -> BinderResult<Message> {
-    if !message.read {
-        return Ok(Message::Write(message.writeData.clone()));
+    fn internal(&self, message: String) -> Status {
+        refused(&self.broker, Error::new(ErrorCode::IoError, message))
     }
-    if !message.writeData.is_empty() {
-        return Err(invalid_argument(format!("message {index} is a read but carries write data")));
-    }
-    core_result(length_arg(&format!("message {index} readLength"), message.readLength))
-        .map(Message::Read)
-}
-
-fn byte(what: &str, value: i32) -> BinderResult<u8> {
-    core_result(byte_arg(what, value))
 }
 
 impl II2cSession for SessionService {
     fn transfer(&self, messages: &[I2cMessage]) -> BinderResult<Vec<I2cReadResult>> {
-        let converted = messages
-            .iter()
-            .enumerate()
-            .map(|(i, m)| to_message(i, m))
-            .collect::<BinderResult<Vec<_>>>()?;
-        let reads = core_result(self.broker.transfer(self.id, &converted))?;
-        Ok(reads.into_iter().map(|data| I2cReadResult { data }).collect())
+        let messages = self.arg(messages_from_aidl(messages))?;
+        Ok(reads_to_aidl(self.run_transfer(&messages)?))
     }
 
     fn writeRead(&self, write_data: &[u8], read_length: i32) -> BinderResult<Vec<u8>> {
-        let read_length = core_result(length_arg("readLength", read_length))?;
+        let read_length = self.arg(length_from_aidl("readLength", read_length))?;
         let mut messages = Vec::with_capacity(2);
         if !write_data.is_empty() {
             messages.push(Message::Write(write_data.to_vec()));
@@ -340,8 +346,7 @@ impl II2cSession for SessionService {
         if read_length > 0 {
             messages.push(Message::Read(read_length));
         }
-        let reads = core_result(self.broker.transfer(self.id, &messages))?;
-        Ok(reads.into_iter().next().unwrap_or_default())
+        Ok(self.run_transfer(&messages)?.into_iter().next().unwrap_or_default())
     }
 
     fn smbusQuick(&self, read_bit: bool) -> BinderResult<()> {
@@ -353,55 +358,130 @@ impl II2cSession for SessionService {
     }
 
     fn smbusWriteByte(&self, value: i32) -> BinderResult<()> {
-        self.smbus_unit(SmbusOp::WriteByte(byte("value", value)?))
+        self.smbus_unit(SmbusOp::WriteByte(self.byte("value", value)?))
     }
 
     fn smbusReadByteData(&self, command: i32) -> BinderResult<i32> {
-        self.smbus_int(SmbusOp::ReadByteData(byte("command", command)?))
+        self.smbus_int(SmbusOp::ReadByteData(self.byte("command", command)?))
     }
 
     fn smbusWriteByteData(&self, command: i32, value: i32) -> BinderResult<()> {
-        self.smbus_unit(SmbusOp::WriteByteData(byte("command", command)?, byte("value", value)?))
+        let op = SmbusOp::WriteByteData(self.byte("command", command)?, self.byte("value", value)?);
+        self.smbus_unit(op)
     }
 
     fn smbusReadWordData(&self, command: i32) -> BinderResult<i32> {
-        self.smbus_int(SmbusOp::ReadWordData(byte("command", command)?))
+        self.smbus_int(SmbusOp::ReadWordData(self.byte("command", command)?))
     }
 
     fn smbusWriteWordData(&self, command: i32, value: i32) -> BinderResult<()> {
-        let value = core_result(word_arg("value", value))?;
-        self.smbus_unit(SmbusOp::WriteWordData(byte("command", command)?, value))
+        let value = self.arg(word_from_aidl("value", value))?;
+        self.smbus_unit(SmbusOp::WriteWordData(self.byte("command", command)?, value))
     }
 
     fn smbusReadBlockData(&self, command: i32) -> BinderResult<Vec<u8>> {
-        self.smbus_block(SmbusOp::ReadBlockData(byte("command", command)?))
+        self.smbus_block(SmbusOp::ReadBlockData(self.byte("command", command)?))
     }
 
     fn smbusWriteBlockData(&self, command: i32, data: &[u8]) -> BinderResult<()> {
-        self.smbus_unit(SmbusOp::WriteBlockData(byte("command", command)?, data.to_vec()))
+        self.smbus_unit(SmbusOp::WriteBlockData(self.byte("command", command)?, data.to_vec()))
     }
 
     fn smbusReadI2cBlockData(&self, command: i32, length: i32) -> BinderResult<Vec<u8>> {
-        let length = core_result(length_arg("length", length))?;
-        self.smbus_block(SmbusOp::ReadI2cBlockData(byte("command", command)?, length))
+        let length = self.arg(length_from_aidl("length", length))?;
+        self.smbus_block(SmbusOp::ReadI2cBlockData(self.byte("command", command)?, length))
     }
 
     fn smbusWriteI2cBlockData(&self, command: i32, data: &[u8]) -> BinderResult<()> {
-        self.smbus_unit(SmbusOp::WriteI2cBlockData(byte("command", command)?, data.to_vec()))
+        self.smbus_unit(SmbusOp::WriteI2cBlockData(self.byte("command", command)?, data.to_vec()))
     }
 
     fn getBusInfo(&self) -> BinderResult<AidlBusInfo> {
-        let (info, _) = core_result(self.broker.session_info(self.id))?;
-        Ok(to_aidl_bus(&info))
+        let (info, _) = answered(self.broker.session_info(self.id))?;
+        Ok(bus_to_aidl(&info))
     }
 
     fn getAddress(&self) -> BinderResult<i32> {
-        let (_, address) = core_result(self.broker.session_info(self.id))?;
-        Ok(address as i32)
+        let (_, address) = answered(self.broker.session_info(self.id))?;
+        Ok(address.into())
     }
 
     fn close(&self) -> BinderResult<()> {
         self.broker.close_session(self.id);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::compat::aidl::{
+        IBusListener::BnBusListener, II2cSessionCallback::BnI2cSessionCallback,
+    };
+    use super::super::compat::service_specific;
+    use super::*;
+    use crate::core::device::{BusDevice, DeviceFault, DeviceOpener, FaultKind};
+    use crate::core::policy::{Limits, OpenPolicy};
+
+    /// No adapter ever opens: these tests stop at the binder edge.
+    struct NoDevices;
+
+    impl DeviceOpener for NoDevices {
+        fn open(&self, _: u32) -> Result<Box<dyn BusDevice>, DeviceFault> {
+            Err(DeviceFault::new(FaultKind::Gone, "no devices here"))
+        }
+
+        fn functionality(&self, _: u32) -> Result<u64, DeviceFault> {
+            Ok(0)
+        }
+    }
+
+    struct Quiet;
+
+    impl Interface for Quiet {}
+
+    impl II2cSessionCallback for Quiet {
+        fn onSessionLost(
+            &self,
+            _: super::super::compat::aidl::LossReason::LossReason,
+            _: &str,
+        ) -> BinderResult<()> {
+            Ok(())
+        }
+    }
+
+    impl IBusListener for Quiet {
+        fn onBusAdded(&self, _: &AidlBusInfo) -> BinderResult<()> {
+            Ok(())
+        }
+
+        fn onBusRemoved(&self, _: &AidlBusInfo) -> BinderResult<()> {
+            Ok(())
+        }
+    }
+
+    fn code_of(status: &Status) -> i32 {
+        service_specific(status).expect("a service-specific error").0
+    }
+
+    #[test]
+    fn refusals_at_the_binder_edge_are_typed_and_counted_in_the_dump() {
+        let broker =
+            Arc::new(Broker::new(Arc::new(NoDevices), Arc::new(OpenPolicy), Limits::default()));
+        let manager = ManagerService::new(broker.clone(), Notifier::start().unwrap());
+        let callback = binder_object!(BnI2cSessionCallback, Quiet);
+        let invalid = ErrorCode::InvalidArgument as i32;
+
+        let negative_generation = manager.openSession("0", -1, 0x50, 0, &callback).err().unwrap();
+        assert_eq!(code_of(&negative_generation), invalid);
+        let unknown_flags = manager.openSession("0", 0, 0x50, 0x40, &callback).err().unwrap();
+        assert_eq!(code_of(&unknown_flags), invalid);
+        let listener = binder_object!(BnBusListener, Quiet);
+        let not_registered = manager.unregisterBusListener(&listener).unwrap_err();
+        assert_eq!(code_of(&not_registered), invalid);
+
+        assert_eq!(broker.stats().errors().get(&ErrorCode::InvalidArgument), Some(&3));
+        let dump = manager.dump_text(&[]);
+        assert!(dump.contains("INVALID_ARGUMENT=3"), "{dump}");
+        assert!(dump.contains("callbacks: delivered=0"), "{dump}");
     }
 }

@@ -15,9 +15,8 @@
 //! `LinuxI2CBus`, which passes messages unchanged), and the three other ioctls are declared
 //! below on that same fd.
 
-use crate::core::device::{BusDevice, DeviceError, DeviceOpener};
-use crate::core::request::func::*;
-use crate::core::request::{Message, SmbusOp, SmbusValue, MAX_MESSAGES, MAX_MESSAGE_LEN};
+use crate::core::device::{BusDevice, DeviceFault, DeviceOpener, FaultKind};
+use crate::core::request::{validate_transfer, Message, SmbusOp, SmbusValue};
 use i2cdev::core::{I2CMessage, I2CTransfer};
 use i2cdev::linux::{LinuxI2CBus, LinuxI2CError, LinuxI2CMessage};
 use std::os::fd::{AsRawFd, RawFd};
@@ -69,36 +68,43 @@ mod uapi {
     nix::ioctl_write_ptr_bad!(i2c_smbus, I2C_SMBUS, i2c_smbus_ioctl_data);
 }
 
-/// The kernel names of the functionality bits an operation may require, for error messages.
-const FUNCTIONALITY_NAMES: [(u64, &str); 14] = [
-    (I2C_FUNC_I2C, "I2C_FUNC_I2C"),
-    (I2C_FUNC_SMBUS_PEC, "I2C_FUNC_SMBUS_PEC"),
-    (I2C_FUNC_SMBUS_QUICK, "I2C_FUNC_SMBUS_QUICK"),
-    (I2C_FUNC_SMBUS_READ_BYTE, "I2C_FUNC_SMBUS_READ_BYTE"),
-    (I2C_FUNC_SMBUS_WRITE_BYTE, "I2C_FUNC_SMBUS_WRITE_BYTE"),
-    (I2C_FUNC_SMBUS_READ_BYTE_DATA, "I2C_FUNC_SMBUS_READ_BYTE_DATA"),
-    (I2C_FUNC_SMBUS_WRITE_BYTE_DATA, "I2C_FUNC_SMBUS_WRITE_BYTE_DATA"),
-    (I2C_FUNC_SMBUS_READ_WORD_DATA, "I2C_FUNC_SMBUS_READ_WORD_DATA"),
-    (I2C_FUNC_SMBUS_WRITE_WORD_DATA, "I2C_FUNC_SMBUS_WRITE_WORD_DATA"),
-    (I2C_FUNC_SMBUS_PROC_CALL, "I2C_FUNC_SMBUS_PROC_CALL"),
-    (I2C_FUNC_SMBUS_READ_BLOCK_DATA, "I2C_FUNC_SMBUS_READ_BLOCK_DATA"),
-    (I2C_FUNC_SMBUS_WRITE_BLOCK_DATA, "I2C_FUNC_SMBUS_WRITE_BLOCK_DATA"),
-    (I2C_FUNC_SMBUS_READ_I2C_BLOCK, "I2C_FUNC_SMBUS_READ_I2C_BLOCK"),
-    (I2C_FUNC_SMBUS_WRITE_I2C_BLOCK, "I2C_FUNC_SMBUS_WRITE_I2C_BLOCK"),
-];
-
-/// The kernel name of the first bit of `required` that `available` lacks, or None if none is
-/// missing. Bits without a known name are reported as "I2C_FUNC_(unknown)".
-fn missing_functionality(available: u64, required: u64) -> Option<&'static str> {
-    let missing = required & !available;
-    if missing == 0 {
-        return None;
+/// What an errno from an i2c-dev ioctl means, after Documentation/i2c/fault-codes.rst:
+/// ENXIO/EREMOTEIO are an address NACK, and so is ENODEV (i2c-stub and some drivers answer an
+/// absent device with it); EAGAIN is lost arbitration. No errno means "adapter gone": a removed
+/// adapter's held fd keeps working, so removal is known from uevents and failed opens only.
+pub fn fault_kind(errno: i32) -> FaultKind {
+    match errno {
+        libc::ENXIO | libc::EREMOTEIO | libc::ENODEV => FaultKind::Nack,
+        libc::EBUSY => FaultKind::Busy,
+        libc::ETIMEDOUT => FaultKind::Timeout,
+        libc::EOPNOTSUPP | libc::EPROTONOSUPPORT => FaultKind::NotSupported,
+        libc::EINVAL => FaultKind::InvalidArgument,
+        libc::EMSGSIZE => FaultKind::TooLarge,
+        libc::EPERM | libc::EACCES => FaultKind::PermissionDenied,
+        libc::EAGAIN => FaultKind::ArbitrationLost,
+        _ => FaultKind::Io,
     }
-    let name = FUNCTIONALITY_NAMES
-        .iter()
-        .find(|(bit, _)| missing & bit != 0)
-        .map_or("I2C_FUNC_(unknown)", |(_, name)| name);
-    Some(name)
+}
+
+/// The fault for an errno from an operation on an open node (I2C_SLAVE, I2C_RDWR, I2C_SMBUS).
+pub fn operation_fault(errno: i32, context: impl Into<String>) -> DeviceFault {
+    DeviceFault::new(fault_kind(errno), context).with_errno(errno)
+}
+
+/// The fault for an errno from opening /dev/i2c-N (and the I2C_FUNCS that goes with it). There
+/// ENOENT means devtmpfs has dropped the node, and ENODEV that i2cdev_open() found no adapter
+/// for the minor (drivers/i2c/i2c-dev.c): either way the adapter is gone. The same ENODEV from
+/// an operation on an open fd stays a NACK (see `fault_kind`).
+pub fn open_fault(errno: i32, context: impl Into<String>) -> DeviceFault {
+    match errno {
+        libc::ENOENT | libc::ENODEV => DeviceFault::new(FaultKind::Gone, context).with_errno(errno),
+        _ => operation_fault(errno, context),
+    }
+}
+
+/// The errno an `io::Error` carries; EIO for one that did not come from the kernel.
+pub fn io_errno(err: &std::io::Error) -> i32 {
+    err.raw_os_error().unwrap_or(libc::EIO)
 }
 
 /// Opens /dev/i2c-N (or DEV_ROOT/i2c-N in tests).
@@ -117,18 +123,17 @@ impl I2cDevOpener {
     }
 
     /// Opens the node and reads I2C_FUNCS; on any failure the fd is closed before returning.
-    fn open_device(&self, bus_number: u32) -> Result<I2cDevDevice, DeviceError> {
+    fn open_device(&self, bus_number: u32) -> Result<I2cDevDevice, DeviceFault> {
         let path = self.node_path(bus_number);
         let bus = open_node(&path)?;
-        let functionality = query_functionality(bus.as_raw_fd()).map_err(|errno| {
-            DeviceError::new(errno as i32, format!("{}: I2C_FUNCS", path.display()))
-        })?;
+        let functionality = query_functionality(bus.as_raw_fd())
+            .map_err(|errno| open_fault(errno as i32, format!("{}: I2C_FUNCS", path.display())))?;
         Ok(I2cDevDevice::new(bus, path, functionality))
     }
 }
 
 impl DeviceOpener for I2cDevOpener {
-    fn open(&self, bus_number: u32) -> Result<Box<dyn BusDevice>, DeviceError> {
+    fn open(&self, bus_number: u32) -> Result<Box<dyn BusDevice>, DeviceFault> {
         let device = self.open_device(bus_number)?;
         log::debug!(
             "opened {} (functionality {:#010x})",
@@ -138,15 +143,16 @@ impl DeviceOpener for I2cDevOpener {
         Ok(Box::new(device))
     }
 
-    fn functionality(&self, bus_number: u32) -> Result<u64, DeviceError> {
+    fn functionality(&self, bus_number: u32) -> Result<u64, DeviceFault> {
         // The device (and its fd) is dropped on return: nothing keeps the adapter pinned.
         Ok(self.open_device(bus_number)?.functionality)
     }
 }
 
 /// Opens the node read-write; the returned bus owns the only fd.
-fn open_node(path: &Path) -> Result<LinuxI2CBus, DeviceError> {
-    LinuxI2CBus::new(path).map_err(|err| crate_error(&err, format!("open {}", path.display())))
+fn open_node(path: &Path) -> Result<LinuxI2CBus, DeviceFault> {
+    LinuxI2CBus::new(path)
+        .map_err(|err| open_fault(crate_errno(&err), format!("open {}", path.display())))
 }
 
 // c_ulong is 32 bits on 32-bit ABIs (arm Android): the u64 conversion is a no-op only on 64-bit.
@@ -159,10 +165,10 @@ fn query_functionality(fd: RawFd) -> nix::Result<u64> {
     Ok(u64::from(functionality))
 }
 
-fn crate_error(err: &LinuxI2CError, context: String) -> DeviceError {
+fn crate_errno(err: &LinuxI2CError) -> i32 {
     match err {
-        LinuxI2CError::Errno(errno) => DeviceError::new(*errno, context),
-        LinuxI2CError::Io(io) => DeviceError::from_io(io, context),
+        LinuxI2CError::Errno(errno) => *errno,
+        LinuxI2CError::Io(io) => io_errno(io),
     }
 }
 
@@ -183,22 +189,12 @@ impl I2cDevDevice {
         I2cDevDevice { bus, path, functionality, slave_address: None }
     }
 
-    fn error(&self, errno: i32, what: impl std::fmt::Display) -> DeviceError {
-        DeviceError::new(errno, format!("{}: {what}", self.path.display()))
-    }
-
-    fn require(&self, required: u64, operation: &str) -> Result<(), DeviceError> {
-        match missing_functionality(self.functionality, required) {
-            None => Ok(()),
-            Some(name) => Err(self.error(
-                libc::EOPNOTSUPP,
-                format!("adapter has no {name}: {operation} is not supported"),
-            )),
-        }
+    fn error(&self, errno: i32, what: impl std::fmt::Display) -> DeviceFault {
+        operation_fault(errno, format!("{}: {what}", self.path.display()))
     }
 
     /// I2C_SLAVE (never I2C_SLAVE_FORCE): the kernel refuses with EBUSY while a driver is bound.
-    fn set_slave_address(&mut self, address: u16) -> Result<(), DeviceError> {
+    fn set_slave_address(&mut self, address: u16) -> Result<(), DeviceFault> {
         // Forget the old address first: after a failure we cannot be sure which one is set.
         self.slave_address = None;
         // SAFETY: I2C_SLAVE takes the address by value and touches no user memory.
@@ -217,7 +213,7 @@ impl I2cDevDevice {
         data: &mut uapi::i2c_smbus_data,
         address: u16,
         operation: &str,
-    ) -> Result<(), DeviceError> {
+    ) -> Result<(), DeviceFault> {
         let request = uapi::i2c_smbus_ioctl_data { read_write, command, size, data };
         // SAFETY: `request` and the i2c_smbus_data it points to are live for the whole call and
         // laid out as the kernel's structs (repr(C)); the kernel reads and writes at most
@@ -256,8 +252,14 @@ fn returned_block(data: &uapi::i2c_smbus_data, count: usize) -> Result<Vec<u8>, 
     Ok(data.block[1..=count].to_vec())
 }
 
+/// No operation checks functionality here: the broker did (core::request::require_functionality)
+/// before calling, and anything else gets the kernel's own refusal.
 impl BusDevice for I2cDevDevice {
-    fn claim(&mut self, address: u16) -> Result<(), DeviceError> {
+    fn functionality(&self) -> u64 {
+        self.functionality
+    }
+
+    fn claim(&mut self, address: u16) -> Result<(), DeviceFault> {
         // Always asked again: a driver may have bound to the address since the last call.
         self.set_slave_address(address)
     }
@@ -268,14 +270,17 @@ impl BusDevice for I2cDevDevice {
         &mut self,
         address: u16,
         messages: &[Message],
-    ) -> Result<Vec<Vec<u8>>, DeviceError> {
-        if missing_functionality(self.functionality, I2C_FUNC_I2C).is_some() {
-            return Err(self.error(
-                libc::EOPNOTSUPP,
-                "adapter has no I2C_FUNC_I2C (SMBus-only): use SMBus operations",
-            ));
-        }
-        check_transfer_shape(messages).map_err(|(errno, why)| self.error(errno, why))?;
+    ) -> Result<Vec<Vec<u8>>, DeviceFault> {
+        // The broker has validated already; checked again here because each length is cut to
+        // the u16 of struct i2c_msg (include/uapi/linux/i2c.h) on its way to the kernel, and a
+        // longer read must be refused, never shortened.
+        validate_transfer(messages).map_err(|refusal| {
+            let fault = DeviceFault::refused(refusal);
+            DeviceFault {
+                context: format!("{}: I2C_RDWR: {}", self.path.display(), fault.context),
+                ..fault
+            }
+        })?;
         // i2c-dev checks for a bound kernel driver only at I2C_SLAVE, and one may have bound
         // since the session opened: ask again before every transfer.
         self.set_slave_address(address)?;
@@ -303,9 +308,10 @@ impl BusDevice for I2cDevDevice {
             kernel_messages.push(kernel_message.with_address(address));
         }
 
-        let done = self.bus.transfer(kernel_messages.as_mut_slice()).map_err(|err| {
-            crate_error(&err, format!("{}: I2C_RDWR at {address:#04x}", self.path.display()))
-        })?;
+        let done = self
+            .bus
+            .transfer(kernel_messages.as_mut_slice())
+            .map_err(|err| self.error(crate_errno(&err), format!("I2C_RDWR at {address:#04x}")))?;
         drop(kernel_messages);
         if done as usize != messages.len() {
             return Err(self.error(
@@ -316,9 +322,8 @@ impl BusDevice for I2cDevDevice {
         Ok(read_buffers)
     }
 
-    fn smbus(&mut self, address: u16, op: &SmbusOp) -> Result<SmbusValue, DeviceError> {
+    fn smbus(&mut self, address: u16, op: &SmbusOp) -> Result<SmbusValue, DeviceFault> {
         let operation = op.name();
-        self.require(op.required_functionality(), &format!("SMBus {operation}"))?;
         // Re-issued every time for the same reason as in transfer().
         self.set_slave_address(address)?;
         let (read_write, command, size, mut data) = smbus_request(op).map_err(|errno| {
@@ -329,21 +334,6 @@ impl BusDevice for I2cDevDevice {
             self.error(errno, format!("I2C_SMBUS {operation} at {address:#04x}: bad block count"))
         })
     }
-}
-
-/// Refuses what the kernel would refuse, before any buffer is sized from it (lengths travel to
-/// the kernel as u16). The core validates first; this only keeps the backend safe on its own.
-fn check_transfer_shape(messages: &[Message]) -> Result<(), (i32, String)> {
-    if messages.is_empty() || messages.len() > MAX_MESSAGES {
-        return Err((libc::EINVAL, format!("I2C_RDWR with {} messages", messages.len())));
-    }
-    for (index, message) in messages.iter().enumerate() {
-        let len = message.len();
-        if len == 0 || len > MAX_MESSAGE_LEN {
-            return Err((libc::EMSGSIZE, format!("I2C_RDWR message {index} has {len} bytes")));
-        }
-    }
-    Ok(())
 }
 
 /// read_write, command, size and data of the I2C_SMBUS request for `op`.
@@ -415,6 +405,8 @@ fn smbus_result(op: &SmbusOp, data: &uapi::i2c_smbus_data) -> Result<SmbusValue,
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::request::func::*;
+    use crate::core::ErrorCode;
     use std::fs;
 
     /// How many of this process's fds refer to `path`. Matching by target (not counting all
@@ -437,6 +429,43 @@ mod tests {
     }
 
     #[test]
+    fn errno_mapping_distinguishes_what_clients_act_on() {
+        let code = |errno| fault_kind(errno).code();
+        assert_eq!(code(libc::ENXIO), ErrorCode::AddressNack);
+        assert_eq!(code(libc::EREMOTEIO), ErrorCode::AddressNack);
+        assert_eq!(code(libc::EBUSY), ErrorCode::AddressBusy);
+        assert_eq!(code(libc::ETIMEDOUT), ErrorCode::Timeout);
+        assert_eq!(code(libc::EOPNOTSUPP), ErrorCode::NotSupported);
+        assert_eq!(code(libc::ENODEV), ErrorCode::AddressNack);
+        assert_eq!(code(libc::ESHUTDOWN), ErrorCode::IoError);
+        assert_eq!(code(libc::EAGAIN), ErrorCode::IoError);
+    }
+
+    #[test]
+    fn errno_mapping_covers_the_whole_table() {
+        let code = |errno| fault_kind(errno).code();
+        assert_eq!(code(libc::EPROTONOSUPPORT), ErrorCode::NotSupported);
+        assert_eq!(code(libc::EINVAL), ErrorCode::InvalidArgument);
+        assert_eq!(code(libc::EMSGSIZE), ErrorCode::TooLarge);
+        assert_eq!(code(libc::EPERM), ErrorCode::PermissionDenied);
+        assert_eq!(code(libc::EACCES), ErrorCode::PermissionDenied);
+        assert_eq!(fault_kind(libc::EAGAIN), FaultKind::ArbitrationLost);
+        assert_eq!(code(libc::EPROTO), ErrorCode::IoError);
+    }
+
+    #[test]
+    fn a_vanished_node_is_gone_on_open_but_enodev_on_an_operation_is_a_nack() {
+        for errno in [libc::ENOENT, libc::ENODEV] {
+            let fault = open_fault(errno, "open /dev/i2c-3");
+            assert_eq!((fault.kind, fault.errno), (FaultKind::Gone, Some(errno)));
+            assert_eq!(fault.kind.code(), ErrorCode::BusGone);
+        }
+        assert_eq!(open_fault(libc::EACCES, "open").kind, FaultKind::PermissionDenied);
+        assert_eq!(operation_fault(libc::ENODEV, "I2C_RDWR").kind, FaultKind::Nack);
+        assert_eq!(io_errno(&std::io::Error::other("no errno")), libc::EIO);
+    }
+
+    #[test]
     fn kernel_struct_layouts_match_the_uapi() {
         assert_eq!(std::mem::size_of::<uapi::i2c_smbus_data>(), 34);
         assert_eq!(std::mem::align_of::<uapi::i2c_smbus_data>(), 2);
@@ -447,28 +476,14 @@ mod tests {
     }
 
     #[test]
-    fn missing_functionality_names_the_kernel_bit() {
-        assert_eq!(missing_functionality(I2C_FUNC_I2C, I2C_FUNC_I2C), None);
-        assert_eq!(missing_functionality(I2C_FUNC_SMBUS_EMUL, I2C_FUNC_I2C), Some("I2C_FUNC_I2C"));
-        assert_eq!(
-            missing_functionality(I2C_FUNC_SMBUS_EMUL, I2C_FUNC_SMBUS_READ_BLOCK_DATA),
-            Some("I2C_FUNC_SMBUS_READ_BLOCK_DATA")
-        );
-        assert_eq!(missing_functionality(I2C_FUNC_SMBUS_EMUL, I2C_FUNC_SMBUS_READ_BYTE_DATA), None);
-        assert_eq!(missing_functionality(0, 1 << 40), Some("I2C_FUNC_(unknown)"));
-        for op in [SmbusOp::ReadBlockData(0), SmbusOp::Quick { read: true }] {
-            assert!(missing_functionality(0, op.required_functionality()).is_some());
-        }
-    }
-
-    #[test]
     fn a_missing_node_is_enoent_naming_the_path() {
         let dir = tempfile::tempdir().unwrap();
         let opener = I2cDevOpener::new(dir.path());
         let err = opener.open(3).err().unwrap();
-        assert_eq!(err.errno, libc::ENOENT);
+        assert_eq!(err.errno, Some(libc::ENOENT));
+        assert_eq!(err.kind, FaultKind::Gone, "so the broker answers BUS_GONE");
         assert!(err.context.contains(&dir.path().join("i2c-3").display().to_string()), "{err}");
-        assert_eq!(opener.functionality(3).unwrap_err().errno, libc::ENOENT);
+        assert_eq!(opener.functionality(3).unwrap_err().errno, Some(libc::ENOENT));
     }
 
     #[test]
@@ -478,10 +493,10 @@ mod tests {
         fs::write(&path, b"not a char device").unwrap();
         let opener = I2cDevOpener::new(dir.path());
         let err = opener.open(4).err().unwrap();
-        assert_eq!(err.errno, libc::ENOTTY);
+        assert_eq!(err.errno, Some(libc::ENOTTY));
         assert!(err.context.contains(&path.display().to_string()), "{err}");
         assert!(err.context.contains("I2C_FUNCS"), "{err}");
-        assert_eq!(opener.functionality(4).unwrap_err().errno, libc::ENOTTY);
+        assert_eq!(opener.functionality(4).unwrap_err().errno, Some(libc::ENOTTY));
         assert_eq!(fds_open_on(&path), 0);
     }
 
@@ -489,6 +504,7 @@ mod tests {
     fn the_node_is_opened_close_on_exec_and_closed_on_drop() {
         let dir = tempfile::tempdir().unwrap();
         let device = device_over_regular_file(dir.path(), I2C_FUNC_I2C);
+        assert_eq!(device.functionality(), I2C_FUNC_I2C, "as read at open, no second open");
         let fd_flags =
             nix::fcntl::fcntl(device.bus.as_raw_fd(), nix::fcntl::FcntlArg::F_GETFD).unwrap();
         assert_ne!(fd_flags & libc::FD_CLOEXEC, 0);
@@ -500,53 +516,41 @@ mod tests {
     }
 
     #[test]
-    fn transfer_on_an_smbus_only_adapter_is_refused_without_an_ioctl() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut device = device_over_regular_file(dir.path(), I2C_FUNC_SMBUS_EMUL);
-        let err = device.transfer(0x50, &[Message::Write(vec![0]), Message::Read(2)]).unwrap_err();
-        // EOPNOTSUPP, not the ENOTTY an ioctl on a regular file would give.
-        assert_eq!(err.errno, libc::EOPNOTSUPP);
-        assert!(err.context.contains("I2C_FUNC_I2C"), "{err}");
-        assert!(err.context.contains("use SMBus operations"), "{err}");
-    }
-
-    #[test]
-    fn smbus_without_the_functionality_is_refused_without_an_ioctl() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut device = device_over_regular_file(dir.path(), I2C_FUNC_SMBUS_EMUL);
-        let err = device.smbus(0x50, &SmbusOp::ReadBlockData(0x10)).unwrap_err();
-        assert_eq!(err.errno, libc::EOPNOTSUPP);
-        assert!(err.context.contains("I2C_FUNC_SMBUS_READ_BLOCK_DATA"), "{err}");
-        assert_eq!(device.slave_address, None, "no I2C_SLAVE before the refusal");
-    }
-
-    #[test]
     fn ioctl_failures_carry_errno_path_and_operation() {
         let dir = tempfile::tempdir().unwrap();
         let mut device = device_over_regular_file(dir.path(), I2C_FUNC_I2C | I2C_FUNC_SMBUS_EMUL);
         let path = device.path.display().to_string();
 
         let err = device.smbus(0x50, &SmbusOp::ReadByteData(0)).unwrap_err();
-        assert_eq!(err.errno, libc::ENOTTY);
+        assert_eq!(err.errno, Some(libc::ENOTTY));
         assert!(err.context.contains(&path) && err.context.contains("I2C_SLAVE 0x50"), "{err}");
         assert_eq!(device.slave_address, None);
 
         let err = device.claim(0x51).unwrap_err();
-        assert_eq!(err.errno, libc::ENOTTY);
+        assert_eq!(err.errno, Some(libc::ENOTTY));
 
         // A transfer re-checks the address first, so it fails there before I2C_RDWR.
         let err = device.transfer(0x50, &[Message::Read(1)]).unwrap_err();
-        assert_eq!(err.errno, libc::ENOTTY);
+        assert_eq!(err.errno, Some(libc::ENOTTY));
         assert!(err.context.contains(&path) && err.context.contains("I2C_SLAVE 0x50"), "{err}");
     }
 
     #[test]
     fn transfers_the_kernel_would_refuse_never_reach_it() {
-        assert_eq!(check_transfer_shape(&[]).unwrap_err().0, libc::EINVAL);
-        assert_eq!(check_transfer_shape(&[Message::Read(0)]).unwrap_err().0, libc::EMSGSIZE);
-        assert_eq!(check_transfer_shape(&[Message::Read(70_000)]).unwrap_err().0, libc::EMSGSIZE);
-        assert_eq!(check_transfer_shape(&vec![Message::Read(1); 43]).unwrap_err().0, libc::EINVAL);
-        assert!(check_transfer_shape(&[Message::Write(vec![1]), Message::Read(8192)]).is_ok());
+        let dir = tempfile::tempdir().unwrap();
+        let mut device = device_over_regular_file(dir.path(), I2C_FUNC_I2C);
+        // Any ioctl on the regular file fails with ENOTTY: a fault without errno issued none.
+        let mut refused = |messages: &[Message]| {
+            let fault = device.transfer(0x50, messages).unwrap_err();
+            assert_eq!(fault.errno, None, "refused before any ioctl: {fault}");
+            fault.kind
+        };
+        assert_eq!(refused(&[]), FaultKind::InvalidArgument);
+        assert_eq!(refused(&[Message::Read(0)]), FaultKind::InvalidArgument);
+        assert_eq!(refused(&[Message::Read(70_000)]), FaultKind::TooLarge);
+        assert_eq!(refused(&vec![Message::Read(1); 43]), FaultKind::TooLarge);
+        let accepted = device.transfer(0x50, &[Message::Write(vec![1]), Message::Read(8192)]);
+        assert_eq!(accepted.unwrap_err().errno, Some(libc::ENOTTY), "on to I2C_SLAVE");
     }
 
     #[test]

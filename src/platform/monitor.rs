@@ -1,6 +1,8 @@
 //! Turns uevents into registry changes: the one path by which adapters come and go, fed by the
 //! kernel's netlink socket in production and by the simulator in `--sim` mode.
 
+#![forbid(unsafe_code)]
+
 use super::source::{SourceError, UeventSource};
 use super::sysfs::{Sysfs, SysfsAdapter};
 use super::uevent::{self, I2cEvent};

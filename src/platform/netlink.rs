@@ -5,6 +5,8 @@
 //! a netlink socket whose port id it knows, so a datagram is trusted only when its sender port id
 //! is 0, which only the kernel has.
 
+#![forbid(unsafe_code)]
+
 use super::source::{SourceError, UeventSource};
 use nix::errno::Errno;
 use nix::sys::socket::{

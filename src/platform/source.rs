@@ -1,6 +1,8 @@
 //! Where raw uevents come from: the kernel's netlink socket in production, the simulator's
 //! channel in `--sim` mode. Both hand the same bytes to the same parser.
 
+#![forbid(unsafe_code)]
+
 use std::fmt;
 
 /// Why a source could not deliver the next event.

@@ -11,6 +11,8 @@
 //! since numbers are reused after removal. Sysfs is read defensively: entries vanish while we read
 //! them (that is what hot-unplug looks like), so one bad entry never fails a whole scan.
 
+#![forbid(unsafe_code)]
+
 use std::fs;
 use std::io;
 use std::path::{Component, Path, PathBuf};

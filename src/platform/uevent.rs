@@ -2,6 +2,8 @@
 //! (lib/kobject_uevent.c). The simulator encodes with `encode`, the monitor parses what either
 //! the netlink socket or the simulator delivered with `parse`, so both paths share one parser.
 
+#![forbid(unsafe_code)]
+
 use std::collections::BTreeMap;
 use std::fmt;
 

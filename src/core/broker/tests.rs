@@ -1,8 +1,9 @@
 //! The broker's behaviour with a fake device layer: no binder, no syscalls.
 
 use super::*;
-use crate::core::device::DeviceError;
+use crate::core::device::{DeviceFault, FaultKind};
 use crate::core::policy::OpenPolicy;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::mpsc;
 use std::sync::Condvar;
 use std::thread;
@@ -63,6 +64,10 @@ struct FakeOpener {
     /// Addresses a kernel driver owns.
     bound: Vec<u16>,
     functionality: u64,
+    /// Every time the node was opened: by `open` and by the `functionality` probe alike.
+    node_opens: AtomicUsize,
+    /// The probe fails, as when ueventd has not created the node yet.
+    probe_fails: AtomicBool,
 }
 
 struct FakeDevice {
@@ -71,16 +76,18 @@ struct FakeDevice {
     gate: Arc<Gate>,
     entered: Option<mpsc::Sender<()>>,
     bound: Vec<u16>,
+    functionality: u64,
     memory: [u8; 256],
     pointer: u8,
 }
 
 impl DeviceOpener for FakeOpener {
-    fn open(&self, bus_number: u32) -> std::result::Result<Box<dyn BusDevice>, DeviceError> {
+    fn open(&self, bus_number: u32) -> std::result::Result<Box<dyn BusDevice>, DeviceFault> {
         if let Some(entered) = &*self.open_entered.lock().unwrap() {
             let _ = entered.send(());
         }
         self.open_gate.pass();
+        self.node_opens.fetch_add(1, Ordering::Relaxed);
         *self.journal.open_handles.lock().unwrap() += 1;
         self.journal.log(format!("open {bus_number}"));
         Ok(Box::new(FakeDevice {
@@ -89,12 +96,17 @@ impl DeviceOpener for FakeOpener {
             gate: self.gate.clone(),
             entered: self.entered.lock().unwrap().clone(),
             bound: self.bound.clone(),
+            functionality: self.functionality,
             memory: [0; 256],
             pointer: 0,
         }))
     }
 
-    fn functionality(&self, _: u32) -> std::result::Result<u64, DeviceError> {
+    fn functionality(&self, bus_number: u32) -> std::result::Result<u64, DeviceFault> {
+        self.node_opens.fetch_add(1, Ordering::Relaxed);
+        if self.probe_fails.load(Ordering::Relaxed) {
+            return Err(DeviceFault::new(FaultKind::Gone, format!("no node for bus {bus_number}")));
+        }
         Ok(self.functionality)
     }
 }
@@ -107,9 +119,14 @@ impl Drop for FakeDevice {
 }
 
 impl BusDevice for FakeDevice {
-    fn claim(&mut self, address: u16) -> std::result::Result<(), DeviceError> {
+    fn functionality(&self) -> u64 {
+        self.functionality
+    }
+
+    fn claim(&mut self, address: u16) -> std::result::Result<(), DeviceFault> {
+        self.journal.log(format!("claim {address:#04x}"));
         if self.bound.contains(&address) {
-            return Err(DeviceError::new(libc::EBUSY, "I2C_SLAVE"));
+            return Err(DeviceFault::new(FaultKind::Busy, "I2C_SLAVE"));
         }
         Ok(())
     }
@@ -118,7 +135,7 @@ impl BusDevice for FakeDevice {
         &mut self,
         address: u16,
         messages: &[Message],
-    ) -> std::result::Result<Vec<Vec<u8>>, DeviceError> {
+    ) -> std::result::Result<Vec<Vec<u8>>, DeviceFault> {
         self.journal.log("transfer start");
         if let Some(entered) = &self.entered {
             let _ = entered.send(());
@@ -126,7 +143,7 @@ impl BusDevice for FakeDevice {
         self.gate.pass();
         self.journal.log("transfer end");
         if address != EEPROM {
-            return Err(DeviceError::new(libc::ENXIO, "I2C_RDWR"));
+            return Err(DeviceFault::new(FaultKind::Nack, "I2C_RDWR"));
         }
         let mut reads = Vec::new();
         for message in messages {
@@ -157,9 +174,10 @@ impl BusDevice for FakeDevice {
         &mut self,
         address: u16,
         op: &SmbusOp,
-    ) -> std::result::Result<SmbusValue, DeviceError> {
+    ) -> std::result::Result<SmbusValue, DeviceFault> {
+        self.journal.log(format!("smbus {}", op.name()));
         if address != EEPROM {
-            return Err(DeviceError::new(libc::ENXIO, "I2C_SMBUS"));
+            return Err(DeviceFault::new(FaultKind::Nack, "I2C_SMBUS"));
         }
         match op {
             SmbusOp::ReadByteData(reg) => Ok(SmbusValue::Byte(self.memory[*reg as usize])),
@@ -167,7 +185,7 @@ impl BusDevice for FakeDevice {
                 self.memory[*reg as usize] = *value;
                 Ok(SmbusValue::None)
             }
-            _ => Err(DeviceError::new(libc::EOPNOTSUPP, "I2C_SMBUS")),
+            _ => Err(DeviceFault::new(FaultKind::NotSupported, "I2C_SMBUS")),
         }
     }
 }
@@ -236,6 +254,8 @@ fn fixture_with(functionality: u64, limits: Limits) -> Fixture {
         entered: Mutex::new(None),
         bound: vec![0x49],
         functionality,
+        node_opens: AtomicUsize::new(0),
+        probe_fails: AtomicBool::new(false),
     });
     let broker = Arc::new(Broker::new(opener.clone(), Arc::new(OpenPolicy), limits));
     Fixture { broker, journal, gate, opener }
@@ -500,6 +520,45 @@ fn smbus_only_adapters_refuse_raw_transfers() {
 }
 
 #[test]
+fn an_attach_opens_the_node_once_and_learns_functionality_from_it() {
+    let f = fixture();
+    // The node is not there yet when the adapter is announced (ueventd on Android).
+    f.opener.probe_fails.store(true, Ordering::Relaxed);
+    f.broker.adapter_added(module(3, "slot-a"));
+    assert_eq!(f.broker.list_buses()[0].functionality, 0, "not known at add");
+    f.opener.probe_fails.store(false, Ordering::Relaxed);
+
+    let before = f.opener.node_opens.load(Ordering::Relaxed);
+    f.open(APP, &request("3", 0x50)).unwrap();
+    assert_eq!(f.opener.node_opens.load(Ordering::Relaxed) - before, 1, "one attach, one open");
+    assert_eq!(f.broker.list_buses()[0].functionality, FULL_I2C, "learned from the open device");
+    f.open(OTHER_APP, &request("3", 0x51)).unwrap();
+    assert_eq!(f.opener.node_opens.load(Ordering::Relaxed) - before, 1, "the fd is shared");
+}
+
+#[test]
+fn operations_the_adapter_lacks_are_refused_before_any_device_call() {
+    // Plain I2C with kernel SMBus emulation would be I2C_FUNC_I2C | I2C_FUNC_SMBUS_EMUL; this
+    // adapter has the emulated SMBus set only, and no SMBus block read in either case.
+    let f = fixture_with(func::I2C_FUNC_SMBUS_EMUL, Limits::default());
+    f.broker.adapter_added(module(0, "slot-a"));
+    let (id, _) = f.open(APP, &request("0", 0x50)).unwrap();
+    let before = f.journal.events();
+
+    let err = f.broker.transfer(id, &[Message::Write(vec![0]), Message::Read(2)]).unwrap_err();
+    assert_eq!(err.code, ErrorCode::NotSupported);
+    assert!(err.message.contains("I2C_FUNC_I2C"), "{}", err.message);
+    assert!(err.message.contains("use SMBus operations"), "{}", err.message);
+
+    let err = f.broker.smbus(id, &SmbusOp::ReadBlockData(0x10)).unwrap_err();
+    assert_eq!(err.code, ErrorCode::NotSupported);
+    assert!(err.message.contains("I2C_FUNC_SMBUS_READ_BLOCK_DATA"), "{}", err.message);
+    assert_eq!(f.journal.events(), before, "no device call before the refusals");
+    assert_eq!(f.broker.smbus(id, &SmbusOp::ReadByteData(0)), Ok(SmbusValue::Byte(0)));
+    assert_ne!(f.journal.events(), before, "an operation it has does reach the device");
+}
+
+#[test]
 fn exclusive_sessions_exclude_everyone_else_on_that_address() {
     let f = fixture();
     f.broker.adapter_added(module(1, "slot-a"));
@@ -618,6 +677,26 @@ fn shutdown_tells_everyone_and_closes_everything() {
     assert_eq!(b.losses(), vec![LossReason::Shutdown]);
     assert_eq!(f.journal.open_handles(), 0);
     assert!(f.broker.list_buses().is_empty());
+}
+
+#[test]
+fn shutdown_is_final_no_bus_is_added_and_no_session_opened_after_it() {
+    let f = fixture();
+    f.broker.adapter_added(module(0, "slot-a"));
+    let (held, a) = f.open(APP, &request("0", 0x50)).unwrap();
+    f.broker.shutdown();
+    // A module plugged in the drain window is not served...
+    assert_eq!(f.broker.adapter_added(module(1, "slot-b")), None);
+    assert!(f.broker.list_buses().is_empty());
+    // ...and nobody can open a session that shutdown would never tell.
+    let refused = f.open(OTHER_APP, &request("1", 0x50)).unwrap_err();
+    assert_eq!(refused.code, ErrorCode::BusGone);
+    assert!(refused.message.contains("shutting down"), "{}", refused.message);
+    // A second shutdown tells nobody twice.
+    f.broker.shutdown();
+    assert_eq!(a.losses(), vec![LossReason::Shutdown]);
+    assert_eq!(f.broker.transfer(held, &[Message::Read(1)]).unwrap_err().code, ErrorCode::BusGone);
+    assert_eq!(f.journal.open_handles(), 0);
 }
 
 #[test]

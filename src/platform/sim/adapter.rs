@@ -1,13 +1,12 @@
-//! The simulated adapters (bus controllers) and the chips wired to them. Errors carry the errno
-//! the kernel would return through i2c-dev, so the service maps them exactly as in production.
+//! The simulated adapters (bus controllers) and the chips wired to them. Errors start as the
+//! errno the kernel would return through i2c-dev and go through the production errno mapping.
 
 use super::catalog::{ChipModel, Controller, ModuleSpec};
 use super::chips::{Chip, Eeprom24c02, Lm75};
-use crate::core::device::DeviceError;
+use crate::core::device::DeviceFault;
 use crate::core::request::func::*;
-use crate::core::request::{
-    Message, SmbusOp, SmbusValue, MAX_MESSAGES, MAX_MESSAGE_LEN, SMBUS_BLOCK_MAX,
-};
+use crate::core::request::{validate_transfer, Message, SmbusOp, SmbusValue, SMBUS_BLOCK_MAX};
+use crate::platform::i2cdev::operation_fault;
 use std::collections::BTreeMap;
 
 /// The SMBus-only controller's functionality, modelled on i2c-i801.
@@ -70,10 +69,10 @@ impl SimAdapter {
 
     /// I2C_SLAVE: succeeds for empty addresses too (the kernel does not probe), fails only
     /// where a driver is bound.
-    pub(super) fn claim(&self, address: u16) -> Result<(), DeviceError> {
+    pub(super) fn claim(&self, address: u16) -> Result<(), DeviceFault> {
         check_address(address)?;
         match self.chips.get(&address).and_then(|attached| attached.bound_driver) {
-            Some(driver) => Err(DeviceError::new(
+            Some(driver) => Err(operation_fault(
                 libc::EBUSY,
                 format!("address {address:#04x} is in use by the kernel driver {driver}"),
             )),
@@ -86,11 +85,16 @@ impl SimAdapter {
         &mut self,
         address: u16,
         messages: &[Message],
-    ) -> Result<Vec<Vec<u8>>, DeviceError> {
+    ) -> Result<Vec<Vec<u8>>, DeviceFault> {
+        // An SMBus controller's driver has no master_xfer, which __i2c_transfer() answers with
+        // EOPNOTSUPP (drivers/i2c/i2c-core-base.c).
         if self.controller != Controller::I2c {
             return Err(not_supported("plain I2C transfers (the adapter is SMBus-only)"));
         }
-        check_rdwr_limits(messages)?;
+        // The service's I2C_RDWR limits, from their one home. Behind the broker they never
+        // trigger (it applied them first); they keep a direct caller from sizing read buffers
+        // from lengths no transfer may have.
+        validate_transfer(messages).map_err(DeviceFault::refused)?;
         check_address(address)?;
         let mut reads = Vec::new();
         for message in messages {
@@ -105,9 +109,13 @@ impl SimAdapter {
     /// I2C_SMBUS. On the I2C controller this mirrors the kernel's i2c_smbus_xfer_emulated (the
     /// same messages, in the same order); the SMBus controller produces the same wire cycles in
     /// hardware, so both share one sequence per command.
-    pub(super) fn smbus(&mut self, address: u16, op: &SmbusOp) -> Result<SmbusValue, DeviceError> {
+    pub(super) fn smbus(&mut self, address: u16, op: &SmbusOp) -> Result<SmbusValue, DeviceFault> {
         check_address(address)?;
-        if self.functionality() & op.required_functionality() == 0 {
+        // What the hardware can do, not an I2C_FUNCS check (that is the broker's): the I2C
+        // controller's driver cannot let the device set the length of a read (I2C_M_RECV_LEN),
+        // so an emulated SMBus block read is refused, which is why its functionality lacks
+        // I2C_FUNC_SMBUS_READ_BLOCK_DATA.
+        if self.controller == Controller::I2c && matches!(op, SmbusOp::ReadBlockData(_)) {
             return Err(not_supported(&format!("SMBus {}", op.name())));
         }
         check_smbus_lengths(op)?;
@@ -116,7 +124,7 @@ impl SimAdapter {
         self.smbus_on_wire(address, op)
     }
 
-    fn smbus_on_wire(&mut self, address: u16, op: &SmbusOp) -> Result<SmbusValue, DeviceError> {
+    fn smbus_on_wire(&mut self, address: u16, op: &SmbusOp) -> Result<SmbusValue, DeviceFault> {
         let value = match op {
             SmbusOp::Quick { read: true } => {
                 self.wire_read(address, 0).map(|_| SmbusValue::None)?
@@ -163,34 +171,34 @@ impl SimAdapter {
         Ok(value)
     }
 
-    fn chip_at(&mut self, address: u16) -> Result<&mut dyn Chip, DeviceError> {
+    fn chip_at(&mut self, address: u16) -> Result<&mut dyn Chip, DeviceFault> {
         match self.chips.get_mut(&address) {
             Some(attached) => Ok(attached.chip.as_mut()),
-            None => Err(DeviceError::new(
+            None => Err(operation_fault(
                 libc::ENXIO,
                 format!("no device acknowledged address {address:#04x}"),
             )),
         }
     }
 
-    fn wire_write(&mut self, address: u16, bytes: &[u8]) -> Result<(), DeviceError> {
+    fn wire_write(&mut self, address: u16, bytes: &[u8]) -> Result<(), DeviceFault> {
         let chip = self.chip_at(address)?;
         chip.start(false);
         bytes.iter().for_each(|byte| chip.write_byte(*byte));
         Ok(())
     }
 
-    fn write_value(&mut self, address: u16, bytes: &[u8]) -> Result<SmbusValue, DeviceError> {
+    fn write_value(&mut self, address: u16, bytes: &[u8]) -> Result<SmbusValue, DeviceFault> {
         self.wire_write(address, bytes).map(|_| SmbusValue::None)
     }
 
-    fn wire_read(&mut self, address: u16, len: usize) -> Result<Vec<u8>, DeviceError> {
+    fn wire_read(&mut self, address: u16, len: usize) -> Result<Vec<u8>, DeviceFault> {
         let chip = self.chip_at(address)?;
         chip.start(true);
         Ok((0..len).map(|_| chip.read_byte()).collect())
     }
 
-    fn read_bytes<const N: usize>(&mut self, address: u16) -> Result<[u8; N], DeviceError> {
+    fn read_bytes<const N: usize>(&mut self, address: u16) -> Result<[u8; N], DeviceFault> {
         let chip = self.chip_at(address)?;
         chip.start(true);
         Ok(std::array::from_fn(|_| chip.read_byte()))
@@ -198,12 +206,12 @@ impl SimAdapter {
 
     /// An SMBus block read: the device sends the count first. Like i801, a count of 0 or above
     /// 32 is a protocol error rather than a short or truncated block.
-    fn wire_read_counted(&mut self, address: u16) -> Result<Vec<u8>, DeviceError> {
+    fn wire_read_counted(&mut self, address: u16) -> Result<Vec<u8>, DeviceFault> {
         let chip = self.chip_at(address)?;
         chip.start(true);
         let count = usize::from(chip.read_byte());
         if count == 0 || count > SMBUS_BLOCK_MAX {
-            return Err(DeviceError::new(
+            return Err(operation_fault(
                 libc::EPROTO,
                 format!("device at {address:#04x} announced an SMBus block of {count} bytes"),
             ));
@@ -212,13 +220,13 @@ impl SimAdapter {
     }
 }
 
-fn not_supported(what: &str) -> DeviceError {
-    DeviceError::new(libc::EOPNOTSUPP, format!("the adapter does not support {what}"))
+fn not_supported(what: &str) -> DeviceFault {
+    operation_fault(libc::EOPNOTSUPP, format!("the adapter does not support {what}"))
 }
 
-fn check_address(address: u16) -> Result<(), DeviceError> {
+fn check_address(address: u16) -> Result<(), DeviceFault> {
     if address > MAX_7BIT_ADDRESS {
-        return Err(DeviceError::new(
+        return Err(operation_fault(
             libc::EINVAL,
             format!("address {address:#x} needs 10-bit addressing"),
         ));
@@ -226,35 +234,15 @@ fn check_address(address: u16) -> Result<(), DeviceError> {
     Ok(())
 }
 
-/// The limits i2c-dev's I2C_RDWR enforces before the adapter sees anything.
-fn check_rdwr_limits(messages: &[Message]) -> Result<(), DeviceError> {
-    if messages.is_empty() || messages.len() > MAX_MESSAGES {
-        return Err(DeviceError::new(
-            libc::EINVAL,
-            format!("{} messages in one transfer (1..{MAX_MESSAGES} allowed)", messages.len()),
-        ));
-    }
-    for (index, message) in messages.iter().enumerate() {
-        let len = message.len();
-        if len > MAX_MESSAGE_LEN {
-            return Err(DeviceError::new(
-                libc::EINVAL,
-                format!("message {index} has {len} bytes (at most {MAX_MESSAGE_LEN})"),
-            ));
-        }
-    }
-    Ok(())
-}
-
 /// The kernel refuses SMBus blocks above I2C_SMBUS_BLOCK_MAX with EINVAL.
-fn check_smbus_lengths(op: &SmbusOp) -> Result<(), DeviceError> {
+fn check_smbus_lengths(op: &SmbusOp) -> Result<(), DeviceFault> {
     let len = match op {
         SmbusOp::WriteBlockData(_, data) | SmbusOp::WriteI2cBlockData(_, data) => data.len(),
         SmbusOp::ReadI2cBlockData(_, len) => *len,
         _ => return Ok(()),
     };
     if len > SMBUS_BLOCK_MAX {
-        return Err(DeviceError::new(
+        return Err(operation_fault(
             libc::EINVAL,
             format!("SMBus block of {len} bytes (at most {SMBUS_BLOCK_MAX})"),
         ));
@@ -267,9 +255,16 @@ mod tests {
     use super::super::catalog::*;
     use super::super::chips::{LM75_T_HYST_DEFAULT, LM75_T_OS_DEFAULT};
     use super::*;
+    use crate::core::device::FaultKind;
+    use crate::core::request::{MAX_MESSAGES, MAX_MESSAGE_LEN};
 
-    fn errno<T: std::fmt::Debug>(result: Result<T, DeviceError>) -> i32 {
-        result.expect_err("operation should have failed").errno
+    fn errno<T: std::fmt::Debug>(result: Result<T, DeviceFault>) -> i32 {
+        let fault = result.expect_err("operation should have failed");
+        fault.errno.unwrap_or_else(|| panic!("no errno in {fault:?}"))
+    }
+
+    fn kind<T: std::fmt::Debug>(result: Result<T, DeviceFault>) -> FaultKind {
+        result.expect_err("operation should have failed").kind
     }
 
     #[test]
@@ -335,6 +330,35 @@ mod tests {
     }
 
     #[test]
+    fn each_module_refuses_exactly_what_its_functionality_lacks() {
+        let ops = [
+            SmbusOp::Quick { read: false },
+            SmbusOp::ReadByte,
+            SmbusOp::WriteByte(0),
+            SmbusOp::ReadByteData(0),
+            SmbusOp::WriteByteData(1, 0),
+            SmbusOp::ReadWordData(0),
+            SmbusOp::WriteWordData(2, 0x4b00),
+            SmbusOp::ReadBlockData(0),
+            SmbusOp::WriteBlockData(1, vec![0]),
+            SmbusOp::ReadI2cBlockData(0, 2),
+            SmbusOp::WriteI2cBlockData(1, vec![0]),
+        ];
+        for (spec, address) in [(&EEPROM, EEPROM_ADDRESS), (&SENSOR, LM75_ADDRESS)] {
+            let mut adapter = SimAdapter::new(spec);
+            let functionality = adapter.functionality();
+            let refused = |result: Result<_, DeviceFault>| matches!(result, Err(fault) if fault.kind == FaultKind::NotSupported);
+            for op in &ops {
+                let lacks = functionality & op.required_functionality() == 0;
+                assert_eq!(refused(adapter.smbus(address, op).map(|_| ())), lacks, "{op:?}");
+            }
+            let lacks_i2c = functionality & I2C_FUNC_I2C == 0;
+            let transfer = adapter.transfer(address, &[Message::Read(1)]).map(|_| ());
+            assert_eq!(refused(transfer), lacks_i2c, "transfer at {address:#04x}");
+        }
+    }
+
+    #[test]
     fn sensor_reads_look_like_a_real_lm75_through_smbus() {
         let mut adapter = SimAdapter::new(&SENSOR);
         assert_eq!(
@@ -396,7 +420,7 @@ mod tests {
         let mut sensor = SimAdapter::new(&SENSOR);
         assert_eq!(eeprom.claim(0x51), Ok(()));
         assert_eq!(errno(eeprom.transfer(0x51, &[Message::Read(1)])), libc::ENXIO);
-        assert_eq!(errno(eeprom.transfer(0x51, &[Message::Write(vec![])])), libc::ENXIO);
+        assert_eq!(errno(eeprom.transfer(0x51, &[Message::Write(vec![0])])), libc::ENXIO);
         for op in [
             SmbusOp::Quick { read: true },
             SmbusOp::Quick { read: false },
@@ -424,12 +448,12 @@ mod tests {
     #[test]
     fn out_of_range_requests_fail_like_i2c_dev_without_panicking() {
         let mut adapter = SimAdapter::new(&EEPROM);
-        assert_eq!(errno(adapter.transfer(EEPROM_ADDRESS, &[])), libc::EINVAL);
+        assert_eq!(kind(adapter.transfer(EEPROM_ADDRESS, &[])), FaultKind::InvalidArgument);
         let too_many = vec![Message::Read(1); MAX_MESSAGES + 1];
-        assert_eq!(errno(adapter.transfer(EEPROM_ADDRESS, &too_many)), libc::EINVAL);
+        assert_eq!(kind(adapter.transfer(EEPROM_ADDRESS, &too_many)), FaultKind::TooLarge);
         assert_eq!(
-            errno(adapter.transfer(EEPROM_ADDRESS, &[Message::Read(MAX_MESSAGE_LEN + 1)])),
-            libc::EINVAL
+            kind(adapter.transfer(EEPROM_ADDRESS, &[Message::Read(MAX_MESSAGE_LEN + 1)])),
+            FaultKind::TooLarge
         );
         assert_eq!(
             adapter.transfer(EEPROM_ADDRESS, &[Message::Read(MAX_MESSAGE_LEN)]).unwrap()[0].len(),

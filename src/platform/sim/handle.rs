@@ -4,10 +4,12 @@
 
 use super::adapter::SimAdapter;
 use super::kernel::SimKernel;
-use crate::core::device::{BusDevice, DeviceError};
+use crate::core::device::{BusDevice, DeviceFault};
 use crate::core::request::{Message, SmbusOp, SmbusValue};
+use crate::core::sync::lock;
+use crate::platform::i2cdev::{io_errno, open_fault};
 use std::fs::{File, OpenOptions};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 
 pub(super) struct SimHandle {
     kernel: Arc<SimKernel>,
@@ -20,7 +22,7 @@ pub(super) struct SimHandle {
 }
 
 impl SimHandle {
-    pub(super) fn open(kernel: &Arc<SimKernel>, bus_number: u32) -> Result<SimHandle, DeviceError> {
+    pub(super) fn open(kernel: &Arc<SimKernel>, bus_number: u32) -> Result<SimHandle, DeviceFault> {
         let (module_index, hardware) = kernel.acquire(bus_number)?;
         // Counted from here on: if opening the file fails, dropping `handle` releases the count.
         let mut handle = SimHandle {
@@ -35,24 +37,29 @@ impl SimHandle {
             .read(true)
             .write(true)
             .open(&path)
-            .map_err(|err| DeviceError::from_io(&err, format!("opening {}", path.display())))?;
+            .map_err(|err| open_fault(io_errno(&err), format!("opening {}", path.display())))?;
         handle.node = Some(file);
         Ok(handle)
     }
 
     fn with_hardware<T>(
         &self,
-        operation: impl FnOnce(&mut SimAdapter) -> Result<T, DeviceError>,
-    ) -> Result<T, DeviceError> {
-        let mut hardware = self.hardware.lock().unwrap_or_else(PoisonError::into_inner);
-        operation(&mut hardware).map_err(|err| {
-            DeviceError::new(err.errno, format!("i2c-{}: {}", self.bus_number, err.context))
+        operation: impl FnOnce(&mut SimAdapter) -> Result<T, DeviceFault>,
+    ) -> Result<T, DeviceFault> {
+        let mut hardware = lock(&self.hardware);
+        operation(&mut hardware).map_err(|fault| DeviceFault {
+            context: format!("i2c-{}: {}", self.bus_number, fault.context),
+            ..fault
         })
     }
 }
 
 impl BusDevice for SimHandle {
-    fn claim(&mut self, address: u16) -> Result<(), DeviceError> {
+    fn functionality(&self) -> u64 {
+        lock(&self.hardware).functionality()
+    }
+
+    fn claim(&mut self, address: u16) -> Result<(), DeviceFault> {
         self.with_hardware(|hardware| hardware.claim(address))
     }
 
@@ -60,11 +67,11 @@ impl BusDevice for SimHandle {
         &mut self,
         address: u16,
         messages: &[Message],
-    ) -> Result<Vec<Vec<u8>>, DeviceError> {
+    ) -> Result<Vec<Vec<u8>>, DeviceFault> {
         self.with_hardware(|hardware| hardware.transfer(address, messages))
     }
 
-    fn smbus(&mut self, address: u16, op: &SmbusOp) -> Result<SmbusValue, DeviceError> {
+    fn smbus(&mut self, address: u16, op: &SmbusOp) -> Result<SmbusValue, DeviceFault> {
         self.with_hardware(|hardware| hardware.smbus(address, op))
     }
 }

@@ -7,11 +7,13 @@ use super::catalog::{self, ModuleSpec};
 use super::handle::SimHandle;
 use super::tree::{self, AdapterNode};
 use super::{ModuleState, ModuleStatus, SimError};
-use crate::core::device::{BusDevice, DeviceError, DeviceOpener};
+use crate::core::device::{BusDevice, DeviceFault, DeviceOpener};
+use crate::core::sync::lock;
+use crate::platform::i2cdev::open_fault;
 use crate::platform::uevent::{encode, Action, Uevent};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::Sender;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 /// Longer waits are treated as "forever"; this keeps deadline arithmetic away from overflow.
@@ -101,10 +103,6 @@ pub struct SimKernel {
     released: Condvar,
     /// Its own lock so seqnums reach the channel in increasing order.
     uevents: Mutex<UeventEmitter>,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl SimKernel {
@@ -260,6 +258,7 @@ impl SimKernel {
             let slot = &modules[index];
             slot.plug_count == plug_count && matches!(slot.phase, Phase::Removing { .. })
         };
+        // A poisoned wait is recovered like every lock (see core::sync::lock for why).
         let (mut modules, _) = self
             .released
             .wait_timeout_while(modules, timeout.min(LONGEST_WAIT), still_removing)
@@ -300,7 +299,7 @@ impl SimKernel {
     pub(super) fn acquire(
         &self,
         bus_number: u32,
-    ) -> Result<(usize, Arc<Mutex<SimAdapter>>), DeviceError> {
+    ) -> Result<(usize, Arc<Mutex<SimAdapter>>), DeviceFault> {
         let mut modules = lock(&self.modules);
         let index = self.plugged_index(&modules, bus_number)?;
         modules[index].open_handles += 1;
@@ -323,7 +322,7 @@ impl SimKernel {
         }
     }
 
-    fn functionality(&self, bus_number: u32) -> Result<u64, DeviceError> {
+    fn functionality(&self, bus_number: u32) -> Result<u64, DeviceFault> {
         let hardware = {
             let modules = lock(&self.modules);
             let index = self.plugged_index(&modules, bus_number)?;
@@ -333,10 +332,10 @@ impl SimKernel {
         Ok(functionality)
     }
 
-    fn plugged_index(&self, modules: &[ModuleSlot], bus_number: u32) -> Result<usize, DeviceError> {
+    fn plugged_index(&self, modules: &[ModuleSlot], bus_number: u32) -> Result<usize, DeviceFault> {
         modules.iter().position(|slot| slot.phase == Phase::Plugged { bus_number }).ok_or_else(
             || {
-                DeviceError::new(
+                open_fault(
                     libc::ENOENT,
                     format!("{}: no such device node", self.dev_node(bus_number).display()),
                 )
@@ -366,12 +365,12 @@ struct SimOpener {
 }
 
 impl DeviceOpener for SimOpener {
-    fn open(&self, bus_number: u32) -> Result<Box<dyn BusDevice>, DeviceError> {
+    fn open(&self, bus_number: u32) -> Result<Box<dyn BusDevice>, DeviceFault> {
         let handle = SimHandle::open(&self.kernel, bus_number)?;
         Ok(Box::new(handle))
     }
 
-    fn functionality(&self, bus_number: u32) -> Result<u64, DeviceError> {
+    fn functionality(&self, bus_number: u32) -> Result<u64, DeviceFault> {
         self.kernel.functionality(bus_number)
     }
 }

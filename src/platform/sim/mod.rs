@@ -8,6 +8,8 @@
 //! - `eeprom-module`: a full I2C adapter with a 24C02 EEPROM at 0x50;
 //! - `sensor-module`: an SMBus-only adapter with an LM75 at 0x48 and a driver-bound chip at 0x49.
 
+#![forbid(unsafe_code)]
+
 mod adapter;
 pub mod catalog;
 mod chips;

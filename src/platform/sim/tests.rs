@@ -3,7 +3,7 @@
 
 use super::catalog::*;
 use super::*;
-use crate::core::device::BusDevice;
+use crate::core::device::{BusDevice, FaultKind};
 use crate::core::request::{func, Message, SmbusOp, SmbusValue};
 use crate::platform::uevent::{classify, parse, I2cEvent};
 use std::fs;
@@ -199,7 +199,7 @@ fn unplug_times_out_and_finishes_when_the_last_handle_drops() {
     // Still reserved: neither re-pluggable nor openable, and its number is not handed out.
     assert_eq!(state_of(&f.kernel, EEPROM_MODULE), ModuleState::Removing { bus_number: 0 });
     assert_eq!(f.kernel.plug(EEPROM_MODULE), Err(SimError::AlreadyPlugged(EEPROM_MODULE.into())));
-    assert_eq!(f.kernel.opener().open(0).err().map(|e| e.errno), Some(libc::ENOENT));
+    assert_eq!(f.kernel.opener().open(0).err().and_then(|e| e.errno), Some(libc::ENOENT));
     assert_eq!(f.kernel.plug(SENSOR_MODULE), Ok(1));
 
     drop(first);
@@ -246,9 +246,10 @@ fn opening_needs_a_plugged_module() {
     let f = fixture();
     let opener = f.kernel.opener();
     let err = opener.open(0).err().unwrap();
-    assert_eq!(err.errno, libc::ENOENT);
+    assert_eq!(err.errno, Some(libc::ENOENT));
+    assert_eq!(err.kind, FaultKind::Gone, "mapped as the i2c-dev backend maps a failed open");
     assert_eq!(err.context, format!("{}: no such device node", f.root.join("dev/i2c-0").display()));
-    assert_eq!(opener.functionality(0).unwrap_err().errno, libc::ENOENT);
+    assert_eq!(opener.functionality(0).unwrap_err().errno, Some(libc::ENOENT));
 
     f.kernel.plug(EEPROM_MODULE).unwrap();
     f.kernel.plug(SENSOR_MODULE).unwrap();
@@ -256,7 +257,7 @@ fn opening_needs_a_plugged_module() {
     let sensor = opener.functionality(1).unwrap();
     assert_eq!(sensor & func::I2C_FUNC_I2C, 0);
     assert_ne!(sensor & func::I2C_FUNC_SMBUS_READ_BLOCK_DATA, 0);
-    assert_eq!(opener.open(2).err().unwrap().errno, libc::ENOENT);
+    assert_eq!(opener.open(2).err().unwrap().errno, Some(libc::ENOENT));
     assert_eq!(handles_of(&f.kernel, EEPROM_MODULE), 0, "functionality keeps no handle");
 }
 
@@ -268,6 +269,7 @@ fn devices_answer_through_the_opener() {
     let opener = f.kernel.opener();
 
     let mut eeprom: Box<dyn BusDevice> = opener.open(0).unwrap();
+    assert_eq!(eeprom.functionality(), opener.functionality(0).unwrap(), "I2C_FUNCS on the fd");
     eeprom.claim(EEPROM_ADDRESS).unwrap();
     eeprom.transfer(EEPROM_ADDRESS, &[Message::Write(vec![0x10, 0xde, 0xad])]).unwrap();
     assert_eq!(
@@ -281,7 +283,7 @@ fn devices_answer_through_the_opener() {
         Ok(SmbusValue::Byte(0xad))
     );
     let nack = again.smbus(EEPROM_ADDRESS + 1, &SmbusOp::ReadByte).unwrap_err();
-    assert_eq!(nack.errno, libc::ENXIO);
+    assert_eq!(nack.errno, Some(libc::ENXIO));
     assert!(nack.context.starts_with("i2c-0: "), "{}", nack.context);
 
     let mut sensor = opener.open(1).unwrap();
@@ -289,15 +291,15 @@ fn devices_answer_through_the_opener() {
         sensor.smbus(LM75_ADDRESS, &SmbusOp::ReadWordData(0)),
         Ok(SmbusValue::Word(LM75_TEMPERATURE_WORD))
     );
-    assert_eq!(sensor.claim(DRIVER_BOUND_ADDRESS).unwrap_err().errno, libc::EBUSY);
+    assert_eq!(sensor.claim(DRIVER_BOUND_ADDRESS).unwrap_err().errno, Some(libc::EBUSY));
     assert_eq!(sensor.claim(0x4a), Ok(()));
     assert_eq!(
         sensor.transfer(LM75_ADDRESS, &[Message::Read(2)]).unwrap_err().errno,
-        libc::EOPNOTSUPP
+        Some(libc::EOPNOTSUPP)
     );
     assert_eq!(
         eeprom.smbus(EEPROM_ADDRESS, &SmbusOp::ReadBlockData(0)).unwrap_err().errno,
-        libc::EOPNOTSUPP
+        Some(libc::EOPNOTSUPP)
     );
     drop((eeprom, again, sensor));
     assert!(f.kernel.modules().iter().all(|m| m.open_handles == 0));
