@@ -214,6 +214,18 @@ pub fn run(config: Config) -> io::Result<()> {
     }
 }
 
+/// A panic in any thread takes the whole process down. A service that lost one thread but
+/// kept running would be half-alive: a dead monitor never sees a removal (so fds pin the
+/// adapter again), a dead callback worker never tells its clients. Aborting lets init restart
+/// the service whole; clients see their binder die and reconnect.
+pub fn install_panic_policy() {
+    std::panic::set_hook(Box::new(|panic| {
+        log::error!("panic: {panic}; aborting so that the service restarts whole");
+        log::logger().flush();
+        std::process::abort();
+    }));
+}
+
 /// Blocks SIGINT/SIGTERM in this thread (and every thread spawned after it), so that the main
 /// thread can wait for them synchronously and shut down in order.
 fn block_termination_signals() -> io::Result<SigSet> {

@@ -73,7 +73,7 @@ fn main() {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(filter))
         .format_target(false)
         .init();
-    std::panic::set_hook(Box::new(|panic| log::error!("panic: {panic}")));
+    daemon::install_panic_policy();
 
     let platform = simulated(&args)
         .unwrap_or(Platform::Linux { sysfs_root: args.sysfs_root, dev_root: args.dev_root });

@@ -164,6 +164,27 @@ fn spawn_text_pump(mut pipe: impl Read + Send + 'static) -> Receiver<String> {
 
 // ------------------------------------------------------------------------------ service ----
 
+fn spawn_service(modules: &str, socket: &Path, sim_root: &Path, stderr_path: &Path) -> Child {
+    let stderr = fs::File::create(stderr_path).expect("service stderr file");
+    Command::new(SERVICE_BIN)
+        .arg("--sim")
+        .arg("--sim-modules")
+        .arg(modules)
+        .arg("--sim-root")
+        .arg(sim_root)
+        .arg("--socket")
+        .arg(socket)
+        .arg("--log-level")
+        .arg("debug")
+        .env_remove("RUST_LOG")
+        .env_remove("I2C_HAL_SOCKET")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .expect("spawn i2c-hal-service")
+}
+
 /// A running `i2c-hal-service --sim` in a temporary directory of its own, stopped on drop.
 pub struct Service {
     child: Child,
@@ -171,6 +192,7 @@ pub struct Service {
     socket: PathBuf,
     sim_root: PathBuf,
     stderr_path: PathBuf,
+    restarts: u32,
     // Last, so the directory outlives the process that uses it.
     dir: TempDir,
 }
@@ -189,27 +211,34 @@ impl Service {
         let socket = base.join("service.sock");
         let sim_root = base.join("sim");
         let stderr_path = base.join("service.stderr");
-        let stderr = fs::File::create(&stderr_path).expect("service stderr file");
-        let child = Command::new(SERVICE_BIN)
-            .arg("--sim")
-            .arg("--sim-modules")
-            .arg(modules)
-            .arg("--sim-root")
-            .arg(&sim_root)
-            .arg("--socket")
-            .arg(&socket)
-            .arg("--log-level")
-            .arg("debug")
-            .env_remove("RUST_LOG")
-            .env_remove("I2C_HAL_SOCKET")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(stderr)
-            .spawn()
-            .expect("spawn i2c-hal-service");
-        let mut service = Service { child, exit_status: None, socket, sim_root, stderr_path, dir };
+        let child = spawn_service(modules, &socket, &sim_root, &stderr_path);
+        let mut service =
+            Service { child, exit_status: None, socket, sim_root, stderr_path, restarts: 0, dir };
         service.wait_until_ready(expected_buses);
         service
+    }
+
+    /// Starts a new service on the same socket after this one exited (as init restarts a
+    /// crashed service), with a fresh simulator root; waits until it lists `expected_buses`.
+    pub fn restart(&mut self, modules: &str, expected_buses: usize) {
+        let status = self.wait_for_exit("i2c-hal-service before its restart");
+        eprintln!("restarting i2c-hal-service after it exited with {status}");
+        self.restarts += 1;
+        self.sim_root = self.dir().join(format!("sim-{}", self.restarts));
+        self.stderr_path = self.dir().join(format!("service-{}.stderr", self.restarts));
+        self.child = spawn_service(modules, &self.socket, &self.sim_root, &self.stderr_path);
+        self.exit_status = None;
+        self.wait_until_ready(expected_buses);
+    }
+
+    /// Waits (WAIT_TIMEOUT at most) for the service to exit by itself; returns how.
+    pub fn wait_for_exit(&mut self, what: &str) -> ExitStatus {
+        if let Some(status) = self.exit_status {
+            return status;
+        }
+        let status = wait_for_exit(&mut self.child, what, WAIT_TIMEOUT);
+        self.exit_status = Some(status);
+        status
     }
 
     fn wait_until_ready(&mut self, expected_buses: usize) {

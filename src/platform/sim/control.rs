@@ -81,6 +81,9 @@ fn execute(kernel: &SimKernel, request: &str) -> Result<String, String> {
     let words: Vec<&str> = request.split_whitespace().collect();
     match words.as_slice() {
         ["list"] => Ok(format_list(&kernel.modules())),
+        // A fault injector for the test of the panic policy: a panic in any service thread
+        // must take the whole process down (so init restarts it), never leave it half-alive.
+        ["panic"] => panic!("deliberate panic requested through the simulator's control socket"),
         ["plug", module] => kernel.plug(module).map(|n| n.to_string()).map_err(|e| e.to_string()),
         ["unplug", module, timeout_ms] => {
             let timeout_ms: u64 = timeout_ms.parse().map_err(|_| {
@@ -92,7 +95,8 @@ fn execute(kernel: &SimKernel, request: &str) -> Result<String, String> {
                 .map_err(|e| e.to_string())
         }
         _ => Err(format!(
-            "bad request '{}' (expected 'list', 'plug <module>' or 'unplug <module> <ms>')",
+            "bad request '{}' (expected 'list', 'plug <module>', 'unplug <module> <ms>' or \
+             'panic')",
             request.chars().take(80).collect::<String>()
         )),
     }
@@ -155,6 +159,12 @@ impl SimControl {
         let request = format!("unplug {module} {}", timeout.as_millis());
         let body = self.request(&request, timeout.saturating_add(CLIENT_REPLY_MARGIN))?;
         body.trim().parse().map(Duration::from_micros).map_err(|_| self.garbled(&body))
+    }
+
+    /// Makes the service panic on its control thread (a test of the panic policy). The
+    /// service is expected to die without answering, so an error here is the normal outcome.
+    pub fn request_panic(&self) -> Result<String, String> {
+        self.request("panic", CLIENT_REPLY_MARGIN)
     }
 
     pub fn list(&self) -> Result<Vec<ModuleStatus>, String> {
