@@ -1,26 +1,35 @@
-//! Assembles the service: a platform (real i2c-dev + netlink, or the simulator), the broker, the
-//! uevent monitor, and a binder transport. `i2c-hal-service` is a thin wrapper around `run`.
+//! Assembles the service: a platform (real i2c-dev + netlink, or the simulator with feature
+//! `sim`), the broker, the uevent monitor, and a binder transport. `i2c-hal-service` is a thin
+//! wrapper around `run`.
 
 #![forbid(unsafe_code)]
 
 use crate::core::broker::Broker;
 use crate::core::device::DeviceOpener;
 use crate::core::policy::{Limits, OpenPolicy};
-use crate::ipc::client::{Endpoint, DEFAULT_SOCKET};
+use crate::ipc::endpoint::Endpoint;
+#[cfg(feature = "sim")]
+use crate::ipc::endpoint::DEFAULT_SOCKET;
 use crate::ipc::notifier::Notifier;
 use crate::ipc::server::{serve_kernel, serve_rpc};
 use crate::ipc::service::ManagerService;
 use crate::platform::i2cdev::I2cDevOpener;
 use crate::platform::monitor::Monitor;
 use crate::platform::netlink::NetlinkSource;
+#[cfg(feature = "sim")]
 use crate::platform::sim::{control, SimKernel, SimSource};
 use crate::platform::source::UeventSource;
 use crate::platform::sysfs::Sysfs;
-use log::{error, info, warn};
+use crate::platform::unix_socket;
+use log::{info, warn};
 use nix::sys::signal::{SigSet, Signal};
 use std::io;
-use std::path::{Path, PathBuf};
-use std::sync::{mpsc, Arc};
+#[cfg(feature = "sim")]
+use std::path::Path;
+use std::path::PathBuf;
+#[cfg(feature = "sim")]
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 /// Where the buses come from.
@@ -29,6 +38,7 @@ pub enum Platform {
     /// Real adapters: i2c-dev nodes under `dev_root`, sysfs under `sysfs_root`, kernel uevents.
     Linux { sysfs_root: PathBuf, dev_root: PathBuf },
     /// Simulated modules; `plugged` are plugged at start-up (through uevents, like hot-plug).
+    #[cfg(feature = "sim")]
     Simulated { root: Option<PathBuf>, plugged: Vec<String> },
 }
 
@@ -42,6 +52,7 @@ pub fn endpoint(socket: Option<PathBuf>, binder_device: Option<PathBuf>) -> Endp
 }
 
 /// The simulator's control socket sits next to the service socket (or the default one).
+#[cfg(feature = "sim")]
 fn control_socket(endpoint: &Endpoint) -> PathBuf {
     match endpoint {
         Endpoint::Socket(path) => control::socket_path_for(path),
@@ -56,16 +67,19 @@ pub struct Config {
     pub limits: Limits,
 }
 
-/// What must be undone when the service stops.
+/// What must be undone when the service stops, on an early error too (hence Drop).
+#[derive(Default)]
 struct Cleanup {
-    files: Vec<PathBuf>,
+    /// Claimed socket paths (`platform::unix_socket`). Only a claim lets this process remove a
+    /// path, so a second instance that fails to start leaves the first one's sockets alone.
+    sockets: Vec<PathBuf>,
     dirs: Vec<PathBuf>,
 }
 
-impl Cleanup {
-    fn run(&self) {
-        for file in &self.files {
-            let _ = std::fs::remove_file(file);
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        for socket in &self.sockets {
+            unix_socket::release(socket);
         }
         for dir in &self.dirs {
             let _ = std::fs::remove_dir_all(dir);
@@ -77,7 +91,9 @@ struct PlatformParts {
     opener: Arc<dyn DeviceOpener>,
     sysfs: Sysfs,
     source: Box<dyn UeventSource>,
-    simulator: Option<Arc<SimKernel>>,
+    /// The fake kernel, and the modules to plug before the monitor's first scan.
+    #[cfg(feature = "sim")]
+    simulator: Option<(Arc<SimKernel>, Vec<String>)>,
 }
 
 fn linux_platform(sysfs_root: PathBuf, dev_root: PathBuf) -> io::Result<PlatformParts> {
@@ -88,29 +104,61 @@ fn linux_platform(sysfs_root: PathBuf, dev_root: PathBuf) -> io::Result<Platform
         opener: Arc::new(I2cDevOpener::new(dev_root)),
         sysfs: Sysfs::new(sysfs_root),
         source: Box::new(source),
+        #[cfg(feature = "sim")]
         simulator: None,
     })
 }
 
-fn simulated_platform(root: PathBuf) -> io::Result<PlatformParts> {
+#[cfg(feature = "sim")]
+fn simulated_platform(root: PathBuf, plugged: Vec<String>) -> io::Result<PlatformParts> {
     let (events, receiver) = mpsc::channel();
     let kernel = SimKernel::new(&root, events)?;
     Ok(PlatformParts {
         opener: kernel.opener(),
         sysfs: Sysfs::new(kernel.sysfs_root()),
         source: Box::new(SimSource::new(receiver)),
-        simulator: Some(kernel),
+        simulator: Some((kernel, plugged)),
     })
+}
+
+/// Plugs the start-up modules and opens the simulator's control socket.
+#[cfg(feature = "sim")]
+fn start_simulator(
+    kernel: &Arc<SimKernel>,
+    plugged: &[String],
+    endpoint: &Endpoint,
+    cleanup: &mut Cleanup,
+) -> io::Result<()> {
+    // Plugged before the monitor's first scan, so the service lists them from its first
+    // answer on; their queued uevents then arrive as duplicates and are ignored.
+    for module in plugged {
+        match kernel.plug(module) {
+            Ok(bus) => info!("simulated {module} plugged as bus {bus}"),
+            Err(e) => warn!("cannot plug simulated {module}: {e}"),
+        }
+    }
+    let path = control_socket(endpoint);
+    control::serve(kernel.clone(), &path)?;
+    cleanup.sockets.push(path.clone());
+    info!("simulator control socket: {}", path.display());
+    Ok(())
 }
 
 /// Runs the service until SIGINT/SIGTERM (or a fatal transport error).
 pub fn run(config: Config) -> io::Result<()> {
     let signals = block_termination_signals()?;
-    let mut cleanup = Cleanup { files: Vec::new(), dirs: Vec::new() };
-    let (parts, plugged) = match &config.platform {
+    let mut cleanup = Cleanup::default();
+    // First, so that a second instance on the same socket stops before it has started
+    // anything; serve_rpc's own claim then finds the path already held by this process.
+    if let Endpoint::Socket(path) = &config.endpoint {
+        unix_socket::claim(path)?;
+        cleanup.sockets.push(path.clone());
+    }
+    let parts = match &config.platform {
         Platform::Linux { sysfs_root, dev_root } => {
-            (linux_platform(sysfs_root.clone(), dev_root.clone())?, Vec::new())
+            linux_platform(sysfs_root.clone(), dev_root.clone())?
         }
+        #[cfg(feature = "sim")]
         Platform::Simulated { root, plugged } => {
             let root = root.clone().unwrap_or_else(|| {
                 let temp = std::env::temp_dir().join(format!("i2c-hal-sim.{}", std::process::id()));
@@ -118,41 +166,29 @@ pub fn run(config: Config) -> io::Result<()> {
                 temp
             });
             info!("simulated modules under {}", root.display());
-            (simulated_platform(root)?, plugged.clone())
+            simulated_platform(root, plugged.clone())?
         }
     };
-
-    if let Some(kernel) = &parts.simulator {
-        // Plugged before the monitor's first scan, so the service lists them from its first
-        // answer on; their queued uevents then arrive as duplicates and are ignored.
-        for module in &plugged {
-            match kernel.plug(module) {
-                Ok(bus) => info!("simulated {module} plugged as bus {bus}"),
-                Err(e) => warn!("cannot plug simulated {module}: {e}"),
-            }
-        }
-        let path = control_socket(&config.endpoint);
-        control::serve(kernel.clone(), &path)?;
-        cleanup.files.push(path.clone());
-        info!("simulator control socket: {}", path.display());
+    #[cfg(feature = "sim")]
+    if let Some((kernel, plugged)) = &parts.simulator {
+        start_simulator(kernel, plugged, &config.endpoint, &mut cleanup)?;
     }
 
     let broker = Arc::new(Broker::new(parts.opener, Arc::new(OpenPolicy), config.limits));
     let notifier = Notifier::start()?;
     Monitor::new(parts.sysfs, broker.clone()).start(parts.source)?;
-    if let Endpoint::Socket(path) = &config.endpoint {
-        cleanup.files.push(path.clone());
-    }
 
     let manager = ManagerService::new(broker.clone(), notifier.clone()).into_binder();
     let endpoint = config.endpoint.clone();
+    let transport_failure = Arc::new(Mutex::new(None));
+    let failure_slot = transport_failure.clone();
     std::thread::Builder::new().name("binder-server".into()).spawn(move || {
         let result = match &endpoint {
             Endpoint::Socket(path) => serve_rpc(manager, path),
             Endpoint::KernelBinder(device) => serve_kernel(manager, device),
         };
         if let Err(e) = result {
-            error!("binder transport failed: {e}");
+            *failure_slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(e);
             // Wake the main thread so the service stops instead of idling unreachable.
             // Process-directed, so the main thread's sigwait sees it.
             let _ = nix::sys::signal::kill(nix::unistd::Pid::this(), Signal::SIGTERM);
@@ -160,13 +196,34 @@ pub fn run(config: Config) -> io::Result<()> {
     })?;
 
     let signal = signals.wait().map_err(io::Error::from)?;
-    info!("{signal:?}: shutting down");
+    let failure = transport_failure.lock().unwrap_or_else(PoisonError::into_inner).take();
+    match &failure {
+        // The error itself is what run returns.
+        Some(_) => warn!("binder transport failed; shutting down"),
+        None => info!("{signal:?}: shutting down"),
+    }
     broker.shutdown();
     if !notifier.drain(Duration::from_secs(2)) {
         warn!("some shutdown callbacks were not delivered in time");
     }
-    cleanup.run();
-    Ok(())
+    drop(cleanup);
+    // A service that lost its transport did not stop cleanly; init must see that.
+    match failure {
+        Some(e) => Err(io::Error::new(e.kind(), format!("binder transport failed: {e}"))),
+        None => Ok(()),
+    }
+}
+
+/// A panic in any thread takes the whole process down. A service that lost one thread but
+/// kept running would be half-alive: a dead monitor never sees a removal (so fds pin the
+/// adapter again), a dead callback worker never tells its clients. Aborting lets init restart
+/// the service whole; clients see their binder die and reconnect.
+pub fn install_panic_policy() {
+    std::panic::set_hook(Box::new(|panic| {
+        log::error!("panic: {panic}; aborting so that the service restarts whole");
+        log::logger().flush();
+        std::process::abort();
+    }));
 }
 
 /// Blocks SIGINT/SIGTERM in this thread (and every thread spawned after it), so that the main
@@ -191,6 +248,7 @@ mod tests {
         assert_eq!(endpoint(None, device), Endpoint::KernelBinder(PathBuf::from("/dev/binder")));
     }
 
+    #[cfg(feature = "sim")]
     #[test]
     fn the_control_socket_sits_next_to_the_service_socket() {
         let rpc = Endpoint::Socket(PathBuf::from("/run/x.sock"));

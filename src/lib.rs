@@ -3,10 +3,13 @@
 //!
 //! Layout (dependencies point inward, towards `core`):
 //! - [`core`]: adapters, generations, sessions, policy and the removal state machine; no IPC.
-//! - [`platform`]: i2c-dev, netlink uevents, sysfs, and the simulator.
+//! - [`platform`]: i2c-dev, netlink uevents, sysfs, and the simulator (feature `sim`).
 //! - [`ipc`]: the only code that knows binder (service objects, callbacks, the client).
-//! - [`cli`]: i2cctl's parsing and printing.
+//! - `cli`: i2cctl's parsing and printing (feature `client`).
+//!
+//! The vendor build is `--no-default-features`: neither the simulator nor the client is in it.
 
+#[cfg(feature = "client")]
 pub mod cli;
 pub mod core;
 pub mod daemon;

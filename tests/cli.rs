@@ -20,6 +20,11 @@ fn assert_one_line_failure(output: &I2cctlOutput, exit_code: i32, stderr_prefix:
     );
 }
 
+/// Bytes as i2cctl prints them (`0x69 0x32`).
+fn hex_bytes(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:#04x}")).collect::<Vec<_>>().join(" ")
+}
+
 #[test]
 fn buses_lists_one_line_per_bus() {
     let service = Service::start();
@@ -58,47 +63,58 @@ fn json_buses_parses_and_agrees_with_the_client_api() {
 #[test]
 fn get_set_and_transfer_reach_the_eeprom() {
     let service = Service::start();
-    assert_eq!(service.i2cctl(&["get", "0", "0x50", "0x00"]).success(), "0x69\n");
+    let eeprom = address_arg(EEPROM_ADDRESS);
+    let first_byte = format!("{}\n", hex_bytes(&EEPROM_SIGNATURE[..1]));
+    assert_eq!(service.i2cctl(&["get", "0", &eeprom, "0x00"]).success(), first_byte);
 
-    service.i2cctl(&["set", "0", "0x50", "0x80", "0xa5"]).success();
-    assert_eq!(service.i2cctl(&["get", "0", "0x50", "0x80"]).success(), "0xa5\n");
-    service.i2cctl(&["set", "0", "0x50", "0x90", "0xbeef", "w"]).success();
-    assert_eq!(service.i2cctl(&["get", "0", "0x50", "0x90", "w"]).success(), "0xbeef\n");
+    service.i2cctl(&["set", "0", &eeprom, "0x80", "0xa5"]).success();
+    assert_eq!(service.i2cctl(&["get", "0", &eeprom, "0x80"]).success(), "0xa5\n");
+    service.i2cctl(&["set", "0", &eeprom, "0x90", "0xbeef", "w"]).success();
+    assert_eq!(service.i2cctl(&["get", "0", &eeprom, "0x90", "w"]).success(), "0xbeef\n");
 
-    let output = service.i2cctl(&["transfer", "0", "w1@0x50", "0x00", "r4"]);
-    assert_eq!(output.success(), "0x69 0x32 0x63 0x2d\n");
-    let output = service.i2cctl(&["transfer", "0", "w1@0x50", "0x80", "r1", "w1", "0x90", "r2"]);
+    let write_to_eeprom = format!("w1@{eeprom}");
+    let output = service.i2cctl(&["transfer", "0", &write_to_eeprom, "0x00", "r4"]);
+    assert_eq!(output.success(), format!("{}\n", hex_bytes(&EEPROM_SIGNATURE[..4])));
+    let output =
+        service.i2cctl(&["transfer", "0", &write_to_eeprom, "0x80", "r1", "w1", "0x90", "r2"]);
     assert_eq!(output.stdout_lines(), ["0xa5", "0xef 0xbe"], "{output:?}");
 
-    assert_eq!(service.i2cctl(&["get", "1", "0x48", "0", "w"]).success(), "0x8019\n");
+    let lm75 = address_arg(LM75_ADDRESS);
+    let temperature = format!("{LM75_TEMPERATURE_WORD:#06x}\n");
+    assert_eq!(service.i2cctl(&["get", "1", &lm75, "0", "w"]).success(), temperature);
 }
 
 #[test]
 fn detect_shows_present_and_driver_bound_addresses() {
     let service = Service::start();
     let output = service.i2cctl(&["detect", "1"]);
+    let row_label = format!("{:02x}:", LM75_ADDRESS & 0xf0);
     let row = output
         .success()
         .lines()
-        .find(|line| line.starts_with("40:"))
-        .unwrap_or_else(|| panic!("no 40: row in {output:?}"));
-    assert!(row.contains("48 UU"), "{row:?}");
+        .find(|line| line.starts_with(&row_label))
+        .unwrap_or_else(|| panic!("no {row_label} row in {output:?}"));
+    // The LM75 answers, and the driver-bound chip right after it shows as UU.
+    assert_eq!(DRIVER_BOUND_ADDRESS, LM75_ADDRESS + 1, "the row layout this test expects");
+    assert!(row.contains(&format!("{LM75_ADDRESS:02x} UU")), "{row:?}");
     assert_eq!(row.split_whitespace().filter(|cell| *cell != "--").count(), 3, "{row:?}");
 }
 
 #[test]
 fn failures_are_one_stderr_line_with_an_exit_code_per_kind() {
     let service = Service::start();
-    let refused = service.i2cctl(&["get", "9", "0x50", "0"]);
+    let eeprom = address_arg(EEPROM_ADDRESS);
+    let refused = service.i2cctl(&["get", "9", &eeprom, "0"]);
     assert_one_line_failure(&refused, 1, "i2cctl: NO_SUCH_BUS:");
 
-    let busy = service.i2cctl(&["get", "1", "0x49", "0"]);
+    let busy = service.i2cctl(&["get", "1", &address_arg(DRIVER_BOUND_ADDRESS), "0"]);
     assert_one_line_failure(&busy, 1, "i2cctl: ADDRESS_BUSY:");
 
+    let write_to_eeprom = format!("w1@{eeprom}");
     for bad_syntax in [
         &["get", "0", "0xzz", "0"][..],
-        &["get", "0", "0x50"],
-        &["transfer", "0", "w1@0x50"],
+        &["get", "0", &eeprom],
+        &["transfer", "0", &write_to_eeprom],
         &["frobnicate"],
     ] {
         let output = service.i2cctl(bad_syntax);
@@ -111,24 +127,27 @@ fn failures_are_one_stderr_line_with_an_exit_code_per_kind() {
     assert_one_line_failure(&unreachable, 3, "i2cctl: SERVICE_UNREACHABLE:");
 
     // The service is unharmed by all of that.
-    assert_eq!(service.i2cctl(&["get", "0", "0x50", "0x00"]).success(), "0x69\n");
+    let first_byte = format!("{}\n", hex_bytes(&EEPROM_SIGNATURE[..1]));
+    assert_eq!(service.i2cctl(&["get", "0", &eeprom, "0x00"]).success(), first_byte);
 }
 
 #[test]
 fn hold_reports_the_loss_and_answers_bus_gone_after_unplug() {
     let service = Service::start();
-    let mut holder = service.spawn_i2cctl(&["hold", "0", "0x50"], Stdio::piped());
+    let eeprom = address_arg(EEPROM_ADDRESS);
+    let mut holder = service.spawn_i2cctl(&["hold", "0", &eeprom], Stdio::piped());
     let held = holder.next_line();
-    assert!(held.starts_with("held bus=0 address=0x50 generation="), "{held}");
+    assert!(held.starts_with(&format!("held bus=0 address={eeprom} generation=")), "{held}");
 
     holder.send_line("get 0x00");
-    assert_eq!(holder.next_line(), "0x69");
+    assert_eq!(holder.next_line(), hex_bytes(&EEPROM_SIGNATURE[..1]));
     holder.send_line("transfer w1 0x00 r2");
-    assert_eq!(holder.next_line(), "0x69 0x32");
+    assert_eq!(holder.next_line(), hex_bytes(&EEPROM_SIGNATURE[..2]));
     assert_eq!(service.fds_on_bus(0), 1, "hold keeps i2c-0 open");
 
     let unplugged = service.i2cctl(&["sim", "unplug", EEPROM_MODULE]);
-    assert!(unplugged.success().starts_with("unplugged eeprom-module in "), "{unplugged:?}");
+    let done = format!("unplugged {EEPROM_MODULE} in ");
+    assert!(unplugged.success().starts_with(&done), "{unplugged:?}");
     let lost = holder.next_line();
     assert!(lost.starts_with("lost reason=REMOVED"), "{lost}");
     assert_eq!(service.fds_on_bus(0), 0, "the unplug finished, so the fd is closed");
@@ -144,7 +163,7 @@ fn hold_reports_the_loss_and_answers_bus_gone_after_unplug() {
     let eeprom_line = listing
         .success()
         .lines()
-        .find(|line| line.starts_with("eeprom-module\t"))
-        .unwrap_or_else(|| panic!("no eeprom-module in {listing:?}"));
+        .find(|line| line.starts_with(&format!("{EEPROM_MODULE}\t")))
+        .unwrap_or_else(|| panic!("no {EEPROM_MODULE} in {listing:?}"));
     assert!(eeprom_line.contains("\tunplugged\topen-handles=0\t"), "{eeprom_line:?}");
 }

@@ -20,7 +20,8 @@ fn signal(pid: u32, signal: libc::c_int) {
 #[test]
 fn a_stopped_client_delays_neither_removal_nor_other_clients() {
     let service = Service::start();
-    let mut frozen = service.spawn_i2cctl(&["hold", "0", "0x50"], std::process::Stdio::null());
+    let eeprom = address_arg(EEPROM_ADDRESS);
+    let mut frozen = service.spawn_i2cctl(&["hold", "0", &eeprom], std::process::Stdio::null());
     frozen.expect_line("held line", |line| line.starts_with("held bus=0 "));
     signal(frozen.pid(), libc::SIGSTOP);
 
@@ -100,4 +101,34 @@ fn removal_under_load_kills_every_session_exactly_once() {
     }
     let sensor = observer.open("1", 0, LM75_ADDRESS, false, ignore_loss()).expect("sensor open");
     assert!(sensor.bus_info().is_ok(), "the other module is untouched");
+}
+
+#[test]
+fn a_panic_in_a_service_thread_takes_the_service_down_and_a_restart_serves_again() {
+    use std::os::unix::process::ExitStatusExt;
+    let mut service = Service::start();
+    let client = service.client();
+    let (on_lost, _losses) = loss_channel();
+    let session = client.open("0", 0, EEPROM_ADDRESS, false, on_lost).expect("open");
+    session.write_read(&[0], 1).expect("the session works before the panic");
+
+    // The control thread panics; the process must not live on without it.
+    let _ = service.sim().request_panic();
+    let status = service.wait_for_exit("i2c-hal-service after a thread panicked");
+    assert_eq!(status.signal(), Some(libc::SIGABRT), "aborted, not half-alive: {status}");
+    assert!(service.stderr().contains("deliberate panic"), "{}", service.stderr());
+
+    // The client sees its session die with the service, as a transport failure.
+    match session.write_read(&[0], 1) {
+        Err(ClientError::Transport(_)) => {}
+        other => panic!("a call on a session of a dead service gave {other:?}"),
+    }
+
+    // As init would: start it again on the same socket; clients reconnect and open anew.
+    service.restart("all", 2);
+    let client = service.client();
+    let (on_lost, _losses) = loss_channel();
+    let session = client.open("0", 0, EEPROM_ADDRESS, false, on_lost).expect("open after restart");
+    let signature = session.write_read(&[0], EEPROM_SIGNATURE.len()).expect("read after restart");
+    assert_eq!(signature, EEPROM_SIGNATURE);
 }

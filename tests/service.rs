@@ -10,6 +10,7 @@ use i2c_hal::core::request::{Message, SmbusOp, SmbusValue, MAX_MESSAGES, MAX_MES
 use i2c_hal::core::{BusInfo, ErrorCode, LossReason};
 use i2c_hal::ipc::client::{BusEvent, Client, Session};
 use i2c_hal::ipc::compat::aidl::II2cManager;
+use i2c_hal::platform::unix_socket::lock_path_for;
 use std::sync::mpsc::{self, Receiver};
 use std::time::Duration;
 
@@ -258,9 +259,10 @@ fn a_reused_bus_number_never_revives_an_old_session() {
 #[test]
 fn a_killed_client_releases_its_session() {
     let service = Service::start();
-    let mut holder = service.spawn_i2cctl(&["hold", "0", "0x50"], std::process::Stdio::null());
+    let eeprom = address_arg(EEPROM_ADDRESS);
+    let mut holder = service.spawn_i2cctl(&["hold", "0", &eeprom], std::process::Stdio::null());
     let held = holder.expect_line("held line", |line| line.starts_with("held "));
-    assert!(held.starts_with("held bus=0 address=0x50 generation="), "{held}");
+    assert!(held.starts_with(&format!("held bus=0 address={eeprom} generation=")), "{held}");
     assert_eq!(service.fds_on_bus(0), 1, "the held session keeps i2c-0 open");
 
     let status = holder.kill_hard();
@@ -271,7 +273,8 @@ fn a_killed_client_releases_its_session() {
         let listing = service.i2cctl(&["sim", "list"]);
         listing.exit_code == Some(0)
             && listing.stdout.lines().any(|line| {
-                line.starts_with("eeprom-module\t") && line.contains("\topen-handles=0\t")
+                line.starts_with(&format!("{EEPROM_MODULE}\t"))
+                    && line.contains("\topen-handles=0\t")
             })
     });
     let client = service.client();
@@ -336,7 +339,7 @@ fn bad_input_gets_precise_codes_and_the_service_keeps_serving() {
     let expected: Vec<Vec<u8>> = EEPROM_SIGNATURE
         .iter()
         .copied()
-        .chain(std::iter::repeat(0xff))
+        .chain(std::iter::repeat(EEPROM_ERASED))
         .take(MAX_MESSAGES - 1)
         .map(|byte| vec![byte])
         .collect();
@@ -494,4 +497,30 @@ fn sigterm_tells_held_sessions_and_cleans_up() {
     assert_eq!(status.code(), Some(0), "exit status; stderr:\n{}", service.stderr());
     assert!(!service.socket().exists(), "the service socket was not removed");
     assert!(!service.control_socket().exists(), "the simulator control socket was not removed");
+}
+
+#[test]
+fn a_second_instance_on_the_same_socket_fails_and_leaves_the_first_alone() {
+    let mut service = Service::start();
+    let client = service.client();
+
+    let (status, stderr) = service.run_second_instance();
+    assert!(!status.success(), "the second instance exited with {status}; stderr:\n{stderr}");
+    let in_use = format!("{} is in use", service.socket().display());
+    assert!(stderr.contains(&in_use), "no '{in_use}' in the second instance's stderr:\n{stderr}");
+
+    assert!(service.socket().exists(), "the first instance's socket was removed");
+    assert!(service.control_socket().exists(), "the first instance's control socket was removed");
+    assert_eq!(client.list_buses().expect("listBuses on the old connection").len(), 2);
+    assert_eq!(service.client().list_buses().expect("listBuses on a new connection").len(), 2);
+    assert_eq!(service.sim().list().expect("sim list").len(), 2);
+    service.unplug(&client, SENSOR_MODULE);
+    service.plug(&client, SENSOR_MODULE);
+
+    // The first instance still owns its paths, so it removes them, lock files included.
+    assert_eq!(service.terminate().code(), Some(0), "stderr:\n{}", service.stderr());
+    for path in [service.socket().to_path_buf(), service.control_socket()] {
+        assert!(!path.exists(), "{} was left behind", path.display());
+        assert!(!lock_path_for(&path).exists(), "the lock of {} was left behind", path.display());
+    }
 }

@@ -3,6 +3,7 @@
 use clap::Parser;
 use i2c_hal::core::policy::Limits;
 use i2c_hal::daemon::{self, Config, Platform};
+#[cfg(feature = "sim")]
 use i2c_hal::platform::sim::SimKernel;
 use std::path::PathBuf;
 
@@ -17,12 +18,15 @@ struct Args {
     #[arg(long, value_name = "PATH", conflicts_with = "socket")]
     binder_device: Option<PathBuf>,
     /// Serve simulated modules instead of the real i2c-dev buses
+    #[cfg(feature = "sim")]
     #[arg(long)]
     sim: bool,
     /// Simulated modules to plug at start, comma-separated, or "none"
+    #[cfg(feature = "sim")]
     #[arg(long, value_name = "LIST", default_value = "all", requires = "sim")]
     sim_modules: String,
     /// Directory for the simulated sysfs tree (default: a temporary one, removed at exit)
+    #[cfg(feature = "sim")]
     #[arg(long, value_name = "DIR", requires = "sim")]
     sim_root: Option<PathBuf>,
     /// sysfs mount point (real platform)
@@ -39,12 +43,27 @@ struct Args {
     log_level: String,
 }
 
+#[cfg(feature = "sim")]
 fn sim_modules(list: &str) -> Vec<String> {
     match list {
         "all" => SimKernel::module_names().into_iter().map(String::from).collect(),
         "none" | "" => Vec::new(),
         names => names.split(',').map(|n| n.trim().to_string()).collect(),
     }
+}
+
+#[cfg(feature = "sim")]
+fn simulated(args: &Args) -> Option<Platform> {
+    args.sim.then(|| Platform::Simulated {
+        root: args.sim_root.clone(),
+        plugged: sim_modules(&args.sim_modules),
+    })
+}
+
+/// The vendor build has no simulator: the real buses it is.
+#[cfg(not(feature = "sim"))]
+fn simulated(_: &Args) -> Option<Platform> {
+    None
 }
 
 fn main() {
@@ -54,13 +73,10 @@ fn main() {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(filter))
         .format_target(false)
         .init();
-    std::panic::set_hook(Box::new(|panic| log::error!("panic: {panic}")));
+    daemon::install_panic_policy();
 
-    let platform = if args.sim {
-        Platform::Simulated { root: args.sim_root, plugged: sim_modules(&args.sim_modules) }
-    } else {
-        Platform::Linux { sysfs_root: args.sysfs_root, dev_root: args.dev_root }
-    };
+    let platform = simulated(&args)
+        .unwrap_or(Platform::Linux { sysfs_root: args.sysfs_root, dev_root: args.dev_root });
     let limits = Limits { max_sessions_per_uid: args.max_sessions_per_uid, ..Limits::default() };
     let endpoint = daemon::endpoint(args.socket, args.binder_device);
     if let Err(e) = daemon::run(Config { platform, endpoint, limits }) {

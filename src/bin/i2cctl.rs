@@ -2,7 +2,9 @@
 
 use i2c_hal::cli::args::{self, Command};
 use i2c_hal::cli::commands::{self, Request};
-use i2c_hal::cli::{report, sim, CliError};
+#[cfg(feature = "sim")]
+use i2c_hal::cli::sim;
+use i2c_hal::cli::{report, CliError};
 use i2c_hal::ipc::client::{Client, Endpoint};
 use std::process::ExitCode;
 
@@ -16,6 +18,7 @@ fn main() -> ExitCode {
 fn run() -> Result<(), CliError> {
     let cli = args::parse_args()?;
     match cli.command {
+        #[cfg(feature = "sim")]
         Command::Sim(action) => sim::run(action, cli.socket, cli.json),
         Command::Service(command) => {
             let request = Request::from_command(command)?;

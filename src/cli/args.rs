@@ -29,6 +29,7 @@ pub enum Command {
     Service(ServiceCommand),
 
     /// Drive the simulator's control socket (plug and unplug virtual modules).
+    #[cfg(feature = "sim")]
     #[command(subcommand)]
     Sim(SimAction),
 }
@@ -104,6 +105,7 @@ pub enum ServiceCommand {
     },
 }
 
+#[cfg(feature = "sim")]
 #[derive(Debug, Subcommand)]
 pub enum SimAction {
     /// Plug a simulated module in.
@@ -169,6 +171,7 @@ mod tests {
     fn json_is_accepted_before_and_after_the_command() {
         assert!(parse("--json buses").unwrap().json);
         assert!(parse("buses --json").unwrap().json);
+        #[cfg(feature = "sim")]
         assert!(parse("sim list --json").unwrap().json);
         assert!(!parse("buses").unwrap().json);
     }
@@ -226,6 +229,7 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+        #[cfg(feature = "sim")]
         match parse("sim unplug sensor").unwrap().command {
             Command::Sim(SimAction::Unplug { module, timeout_ms }) => {
                 assert_eq!((module.as_str(), timeout_ms), ("sensor", 5000));

@@ -151,6 +151,7 @@ mod tests {
     fn request(line: &str) -> Result<Request, CliError> {
         match parse_from(std::iter::once("i2cctl").chain(line.split_whitespace()))?.command {
             Command::Service(command) => Request::from_command(command),
+            #[cfg(feature = "sim")]
             Command::Sim(action) => panic!("not a service command: {action:?}"),
         }
     }

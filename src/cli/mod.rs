@@ -15,6 +15,7 @@ pub mod detect;
 pub mod format;
 pub mod hold;
 pub mod number;
+#[cfg(feature = "sim")]
 pub mod sim;
 pub mod transfer;
 

@@ -95,10 +95,11 @@ pub fn module_json(module: &ModuleStatus) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::platform::sim::catalog::EEPROM_MODULE;
 
     fn module(state: ModuleState, open_handles: usize) -> ModuleStatus {
         ModuleStatus {
-            name: "eeprom-module".into(),
+            name: EEPROM_MODULE.into(),
             description: "I2C adapter with a 24C02 at 0x50".into(),
             state,
             open_handles,
@@ -109,7 +110,9 @@ mod tests {
     fn list_lines_show_state_and_handles() {
         assert_eq!(
             module_line(&module(ModuleState::Plugged { bus_number: 4 }, 1)),
-            "eeprom-module\tplugged bus=4\topen-handles=1\tI2C adapter with a 24C02 at 0x50"
+            format!(
+                "{EEPROM_MODULE}\tplugged bus=4\topen-handles=1\tI2C adapter with a 24C02 at 0x50"
+            )
         );
         assert!(module_line(&module(ModuleState::Removing { bus_number: 4 }, 2))
             .contains("\tremoving bus=4\topen-handles=2\t"));
@@ -121,7 +124,7 @@ mod tests {
         assert_eq!(
             module_json(&module(ModuleState::Removing { bus_number: 7 }, 1)),
             json!({
-                "name": "eeprom-module", "description": "I2C adapter with a 24C02 at 0x50",
+                "name": EEPROM_MODULE, "description": "I2C adapter with a 24C02 at 0x50",
                 "state": "removing", "bus": 7, "open_handles": 1
             })
         );

@@ -21,39 +21,10 @@ use super::convert::{
 use crate::core::request::{Message, SmbusOp, SmbusValue};
 use crate::core::{BusInfo, ErrorCode, LossReason};
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
-/// The environment variable that overrides the default socket path.
-pub const SOCKET_ENV: &str = "I2C_HAL_SOCKET";
-/// Where the service listens for RPC binder when no path is given and no binder device exists.
-pub const DEFAULT_SOCKET: &str = "/tmp/i2c-hal.sock";
-/// The service instance name (VINTF fqname).
-pub const SERVICE_NAME: &str = "vendor.i2c.II2cManager/default";
-
-/// How to reach the service.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Endpoint {
-    /// RPC binder over a Unix socket.
-    Socket(PathBuf),
-    /// Kernel binder through the service manager, on this binder device.
-    KernelBinder(PathBuf),
-}
-
-impl Endpoint {
-    /// `--socket` wins, then $I2C_HAL_SOCKET, then a kernel binder device if one exists,
-    /// then DEFAULT_SOCKET.
-    pub fn resolve(socket_arg: Option<PathBuf>) -> Endpoint {
-        let from_env = || std::env::var_os(SOCKET_ENV).filter(|v| !v.is_empty()).map(PathBuf::from);
-        if let Some(path) = socket_arg.or_else(from_env) {
-            return Endpoint::Socket(path);
-        }
-        match super::server::binder_device() {
-            Some(device) => Endpoint::KernelBinder(device),
-            None => Endpoint::Socket(PathBuf::from(DEFAULT_SOCKET)),
-        }
-    }
-}
+pub use super::endpoint::{Endpoint, DEFAULT_SOCKET, SERVICE_NAME, SOCKET_ENV};
 
 /// A failed call: the service answered with an ErrorCode (one this build knows, or a newer
 /// one), or it could not be reached.

@@ -9,9 +9,11 @@ pub mod aidl {
     rsbinder::include_aidl!("vendor_i2c_aidl");
 }
 
+#[cfg(feature = "client")]
 pub mod client;
 pub mod compat;
 pub mod convert;
+pub mod endpoint;
 pub mod notifier;
 pub mod server;
 pub mod service;

@@ -1,13 +1,13 @@
 //! Serving the manager: RPC binder on a Unix socket (hosts, tests) or kernel binder through the
 //! service manager (Android, and the QEMU test bed with rsb_hub).
 
-use super::client::SERVICE_NAME;
 use super::compat::aidl::II2cManager::II2cManager;
 use super::compat::{self, Interface, Strong};
-use log::{info, warn};
+use super::endpoint::SERVICE_NAME;
+use crate::platform::unix_socket;
+use log::info;
 use std::io;
-use std::os::unix::fs::{FileTypeExt, PermissionsExt};
-use std::os::unix::net::UnixStream;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 /// Binder devices in the order Android and the Linux test bed provide them.
@@ -25,7 +25,7 @@ pub fn binder_device() -> Option<PathBuf> {
 /// reaches the service through servicemanager).
 #[cfg(not(target_os = "android"))]
 pub fn serve_rpc(manager: Strong<dyn II2cManager>, path: &Path) -> io::Result<()> {
-    remove_stale_socket(path)?;
+    unix_socket::claim(path)?;
     compat::rpc::serve(path, manager.as_binder(), MAX_BINDER_THREADS, || {
         // Access control is the broker's job (per-uid policy from SO_PEERCRED); the socket
         // itself is open to every local user, as /dev/binder is.
@@ -41,48 +41,4 @@ pub fn serve_kernel(manager: Strong<dyn II2cManager>, device: &Path) -> io::Resu
     compat::add_service(SERVICE_NAME, manager.as_binder())?;
     info!("registered {SERVICE_NAME} with the service manager on {}", device.display());
     compat::join_thread_pool()
-}
-
-/// A socket file left by a crashed service is replaced; a live service's socket is not stolen,
-/// and a path that is not a socket is never deleted.
-fn remove_stale_socket(path: &Path) -> io::Result<()> {
-    let Ok(meta) = std::fs::symlink_metadata(path) else { return Ok(()) };
-    if !meta.file_type().is_socket() {
-        return Err(io::Error::new(
-            io::ErrorKind::AlreadyExists,
-            format!("{} exists and is not a socket; refusing to replace it", path.display()),
-        ));
-    }
-    if UnixStream::connect(path).is_ok() {
-        return Err(io::Error::new(
-            io::ErrorKind::AddrInUse,
-            format!("another service is already listening on {}", path.display()),
-        ));
-    }
-    warn!("removing stale socket {}", path.display());
-    std::fs::remove_file(path)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn stale_sockets_are_replaced_but_live_ones_and_files_are_not() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("plain");
-        std::fs::write(&file, b"x").unwrap();
-        assert_eq!(remove_stale_socket(&file).unwrap_err().kind(), io::ErrorKind::AlreadyExists);
-        assert!(file.exists());
-
-        let live = dir.path().join("live.sock");
-        let _listener = std::os::unix::net::UnixListener::bind(&live).unwrap();
-        assert_eq!(remove_stale_socket(&live).unwrap_err().kind(), io::ErrorKind::AddrInUse);
-
-        let stale = dir.path().join("stale.sock");
-        drop(std::os::unix::net::UnixListener::bind(&stale).unwrap());
-        remove_stale_socket(&stale).unwrap();
-        assert!(!stale.exists());
-        remove_stale_socket(&stale).unwrap(); // nothing there: fine
-    }
 }

@@ -1,10 +1,12 @@
 //! The edges that touch the kernel: i2c-dev, the uevent socket, sysfs, and the simulator that
-//! stands in for all three in `--sim` mode.
+//! stands in for all three in `--sim` mode (feature `sim`).
 
 pub mod i2cdev;
 pub mod monitor;
 pub mod netlink;
+#[cfg(feature = "sim")]
 pub mod sim;
 pub mod source;
 pub mod sysfs;
 pub mod uevent;
+pub mod unix_socket;

@@ -60,8 +60,10 @@ impl Monitor {
                 let descriptor = self.describe(adapter);
                 self.broker.adapter_added(descriptor);
             }
+            // Stale (the number was reused since) or forged: not believed. No rescan is needed:
+            // the adapter sysfs shows at that number announces itself with an add of its own.
             Ok(adapter) => warn!(
-                "add of bus {bus_number} at {devpath}, but sysfs shows {}: rescanning",
+                "add of bus {bus_number} at {devpath}, but sysfs shows {}: ignoring the event",
                 adapter.devpath
             ),
             // The adapter may already be gone again, or i2c-dev may not be bound to it yet (the
@@ -107,10 +109,12 @@ impl Monitor {
     }
 }
 
-#[cfg(test)]
+// The simulator is the fake kernel these tests drive.
+#[cfg(all(test, feature = "sim"))]
 mod tests {
     use super::*;
     use crate::core::policy::{Limits, OpenPolicy};
+    use crate::platform::sim::catalog::{adapter_name, stable_id, EEPROM_MODULE, SENSOR_MODULE};
     use crate::platform::sim::{SimKernel, SimSource};
     use crate::platform::uevent::{encode, Action, Uevent};
     use std::sync::mpsc;
@@ -149,16 +153,16 @@ mod tests {
     #[test]
     fn plug_and_unplug_flow_through_parser_and_registry() {
         let rig = rig();
-        let bus = rig.kernel.plug("eeprom-module").unwrap();
+        let bus = rig.kernel.plug(EEPROM_MODULE).unwrap();
         assert_eq!(rig.pump(), 2, "i2c-dev and i2c adapter events");
         let buses = rig.broker.list_buses();
         assert_eq!(buses.len(), 1, "the duplicate add is ignored");
         assert_eq!(buses[0].bus_number, bus);
-        assert_eq!(buses[0].stable_id, "platform/i2c-hal-sim/eeprom-module");
+        assert_eq!(buses[0].stable_id, stable_id(EEPROM_MODULE));
         assert_ne!(buses[0].functionality, 0, "I2C_FUNCS learned at add");
 
         // Nothing holds the bus, so removal completes without the monitor's help.
-        rig.kernel.unplug("eeprom-module", Duration::from_secs(5)).unwrap();
+        rig.kernel.unplug(EEPROM_MODULE, Duration::from_secs(5)).unwrap();
         rig.pump();
         assert!(rig.broker.list_buses().is_empty());
     }
@@ -166,18 +170,18 @@ mod tests {
     #[test]
     fn a_rescan_finds_what_was_plugged_before_start_and_drops_what_left() {
         let rig = rig();
-        rig.kernel.plug("eeprom-module").unwrap();
-        rig.kernel.plug("sensor-module").unwrap();
+        rig.kernel.plug(EEPROM_MODULE).unwrap();
+        rig.kernel.plug(SENSOR_MODULE).unwrap();
         while rig.events.try_recv().is_ok() {} // events lost
         rig.monitor.rescan();
         let names: Vec<String> = rig.broker.list_buses().into_iter().map(|b| b.name).collect();
-        assert_eq!(names, vec!["i2c-hal-sim eeprom-module", "i2c-hal-sim sensor-module"]);
+        assert_eq!(names, vec![adapter_name(EEPROM_MODULE), adapter_name(SENSOR_MODULE)]);
 
-        rig.kernel.unplug("eeprom-module", Duration::from_secs(5)).unwrap();
+        rig.kernel.unplug(EEPROM_MODULE, Duration::from_secs(5)).unwrap();
         while rig.events.try_recv().is_ok() {}
         rig.monitor.rescan();
         let names: Vec<String> = rig.broker.list_buses().into_iter().map(|b| b.name).collect();
-        assert_eq!(names, vec!["i2c-hal-sim sensor-module"]);
+        assert_eq!(names, vec![adapter_name(SENSOR_MODULE)]);
     }
 
     #[test]
@@ -187,7 +191,7 @@ mod tests {
         let ghost = Uevent::new(Action::Add, "/devices/platform/x/i2c-9/i2c-dev/i2c-9", "i2c-dev");
         rig.monitor.handle(&encode(&ghost));
         // An add whose devpath disagrees with sysfs is not believed either.
-        rig.kernel.plug("eeprom-module").unwrap();
+        rig.kernel.plug(EEPROM_MODULE).unwrap();
         while rig.events.try_recv().is_ok() {}
         let liar = Uevent::new(Action::Add, "/devices/elsewhere/i2c-0", "i2c");
         rig.monitor.handle(&encode(&liar));
@@ -207,11 +211,11 @@ mod tests {
     #[test]
     fn lost_events_make_the_monitor_rescan_and_reconcile() {
         let rig = rig();
-        rig.kernel.plug("eeprom-module").unwrap();
+        rig.kernel.plug(EEPROM_MODULE).unwrap();
         rig.pump();
         // While events are being lost, eeprom-module leaves and sensor-module arrives.
-        rig.kernel.unplug("eeprom-module", Duration::from_secs(5)).unwrap();
-        rig.kernel.plug("sensor-module").unwrap();
+        rig.kernel.unplug(EEPROM_MODULE, Duration::from_secs(5)).unwrap();
+        rig.kernel.plug(SENSOR_MODULE).unwrap();
         while rig.events.try_recv().is_ok() {}
         let Rig { monitor, broker, _dir, kernel, .. } = rig;
         let script = vec![
@@ -220,7 +224,7 @@ mod tests {
         ];
         monitor.run(Box::new(ScriptedSource(script.into())));
         let names: Vec<String> = broker.list_buses().into_iter().map(|b| b.name).collect();
-        assert_eq!(names, vec!["i2c-hal-sim sensor-module"]);
+        assert_eq!(names, vec![adapter_name(SENSOR_MODULE)]);
         drop(kernel);
     }
 
@@ -232,7 +236,7 @@ mod tests {
         let (tx, rx) = mpsc::channel();
         let Rig { kernel, events, broker, monitor, _dir } = rig;
         let thread = monitor.start(Box::new(SimSource::new(rx))).unwrap();
-        kernel.plug("sensor-module").unwrap();
+        kernel.plug(SENSOR_MODULE).unwrap();
         for raw in events.try_iter() {
             tx.send(raw).unwrap();
         }

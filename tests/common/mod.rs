@@ -8,6 +8,7 @@
 
 use i2c_hal::core::{BusInfo, ErrorCode, LossReason};
 use i2c_hal::ipc::client::{Client, ClientResult, Endpoint};
+use i2c_hal::platform::sim::catalog;
 use i2c_hal::platform::sim::control::{socket_path_for, SimControl};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
@@ -31,15 +32,12 @@ pub const WAIT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const UNPLUG_TIMEOUT: Duration = Duration::from_secs(10);
 const POLL_INTERVAL: Duration = Duration::from_millis(10);
 
-pub const EEPROM_MODULE: &str = "eeprom-module";
-pub const SENSOR_MODULE: &str = "sensor-module";
-pub const EEPROM_ADDRESS: u16 = 0x50;
-pub const LM75_ADDRESS: u16 = 0x48;
-pub const DRIVER_BOUND_ADDRESS: u16 = 0x49;
-/// The first bytes of the simulated 24C02.
-pub const EEPROM_SIGNATURE: &[u8] = b"i2c-hal sim eeprom";
-/// LM75 temperature register (25.5 °C) as SMBus read_word_data(0) returns it.
-pub const LM75_TEMPERATURE_WORD: u16 = 0x8019;
+/// What the simulated modules hold, from the catalog the simulator builds them from.
+#[allow(unused_imports)] // Each test crate uses its own subset, as with dead_code above.
+pub use catalog::{
+    DRIVER_BOUND_ADDRESS, EEPROM_ADDRESS, EEPROM_ERASED, EEPROM_MODULE, EEPROM_SIGNATURE,
+    LM75_ADDRESS, LM75_TEMPERATURE_WORD, SENSOR_MODULE,
+};
 
 /// Polls `condition` until it holds or `timeout` passes; returns whether it held.
 pub fn poll_until(timeout: Duration, mut condition: impl FnMut() -> bool) -> bool {
@@ -166,6 +164,27 @@ fn spawn_text_pump(mut pipe: impl Read + Send + 'static) -> Receiver<String> {
 
 // ------------------------------------------------------------------------------ service ----
 
+fn spawn_service(modules: &str, socket: &Path, sim_root: &Path, stderr_path: &Path) -> Child {
+    let stderr = fs::File::create(stderr_path).expect("service stderr file");
+    Command::new(SERVICE_BIN)
+        .arg("--sim")
+        .arg("--sim-modules")
+        .arg(modules)
+        .arg("--sim-root")
+        .arg(sim_root)
+        .arg("--socket")
+        .arg(socket)
+        .arg("--log-level")
+        .arg("debug")
+        .env_remove("RUST_LOG")
+        .env_remove("I2C_HAL_SOCKET")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .expect("spawn i2c-hal-service")
+}
+
 /// A running `i2c-hal-service --sim` in a temporary directory of its own, stopped on drop.
 pub struct Service {
     child: Child,
@@ -173,6 +192,7 @@ pub struct Service {
     socket: PathBuf,
     sim_root: PathBuf,
     stderr_path: PathBuf,
+    restarts: u32,
     // Last, so the directory outlives the process that uses it.
     dir: TempDir,
 }
@@ -191,27 +211,34 @@ impl Service {
         let socket = base.join("service.sock");
         let sim_root = base.join("sim");
         let stderr_path = base.join("service.stderr");
-        let stderr = fs::File::create(&stderr_path).expect("service stderr file");
-        let child = Command::new(SERVICE_BIN)
-            .arg("--sim")
-            .arg("--sim-modules")
-            .arg(modules)
-            .arg("--sim-root")
-            .arg(&sim_root)
-            .arg("--socket")
-            .arg(&socket)
-            .arg("--log-level")
-            .arg("debug")
-            .env_remove("RUST_LOG")
-            .env_remove("I2C_HAL_SOCKET")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(stderr)
-            .spawn()
-            .expect("spawn i2c-hal-service");
-        let mut service = Service { child, exit_status: None, socket, sim_root, stderr_path, dir };
+        let child = spawn_service(modules, &socket, &sim_root, &stderr_path);
+        let mut service =
+            Service { child, exit_status: None, socket, sim_root, stderr_path, restarts: 0, dir };
         service.wait_until_ready(expected_buses);
         service
+    }
+
+    /// Starts a new service on the same socket after this one exited (as init restarts a
+    /// crashed service), with a fresh simulator root; waits until it lists `expected_buses`.
+    pub fn restart(&mut self, modules: &str, expected_buses: usize) {
+        let status = self.wait_for_exit("i2c-hal-service before its restart");
+        eprintln!("restarting i2c-hal-service after it exited with {status}");
+        self.restarts += 1;
+        self.sim_root = self.dir().join(format!("sim-{}", self.restarts));
+        self.stderr_path = self.dir().join(format!("service-{}.stderr", self.restarts));
+        self.child = spawn_service(modules, &self.socket, &self.sim_root, &self.stderr_path);
+        self.exit_status = None;
+        self.wait_until_ready(expected_buses);
+    }
+
+    /// Waits (WAIT_TIMEOUT at most) for the service to exit by itself; returns how.
+    pub fn wait_for_exit(&mut self, what: &str) -> ExitStatus {
+        if let Some(status) = self.exit_status {
+            return status;
+        }
+        let status = wait_for_exit(&mut self.child, what, WAIT_TIMEOUT);
+        self.exit_status = Some(status);
+        status
     }
 
     fn wait_until_ready(&mut self, expected_buses: usize) {
@@ -354,6 +381,32 @@ impl Service {
         waited
     }
 
+    /// Runs a second `i2c-hal-service --sim` on this service's socket (with a simulator root
+    /// of its own) until it exits; returns its exit status and stderr. Panics, killing it, if
+    /// it keeps running.
+    pub fn run_second_instance(&self) -> (ExitStatus, String) {
+        let stderr_path = self.dir().join("second-instance.stderr");
+        let stderr = fs::File::create(&stderr_path).expect("second instance stderr file");
+        let mut child = Command::new(SERVICE_BIN)
+            .arg("--sim")
+            .arg("--sim-root")
+            .arg(self.dir().join("second-instance-sim"))
+            .arg("--socket")
+            .arg(&self.socket)
+            .env_remove("RUST_LOG")
+            .env_remove("I2C_HAL_SOCKET")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .expect("spawn a second i2c-hal-service");
+        let status =
+            wait_for_exit(&mut child, "a second i2c-hal-service on the same socket", WAIT_TIMEOUT);
+        let stderr =
+            fs::read_to_string(&stderr_path).unwrap_or_else(|e| format!("(unreadable: {e})"));
+        (status, stderr)
+    }
+
     /// Sends SIGTERM and waits for the service to exit.
     pub fn terminate(&mut self) -> ExitStatus {
         if let Some(status) = self.exit_status {
@@ -397,7 +450,12 @@ impl Drop for Service {
 
 /// The adapter name the simulator gives a module (`name` in listBuses).
 pub fn sim_adapter_name(module: &str) -> String {
-    format!("i2c-hal-sim {module}")
+    catalog::adapter_name(module)
+}
+
+/// An address as i2cctl takes it on the command line and prints it (`0x50`).
+pub fn address_arg(address: u16) -> String {
+    format!("{address:#04x}")
 }
 
 // ------------------------------------------------------------------------------- i2cctl ----

@@ -1,21 +1,13 @@
 //! The simulated adapters (bus controllers) and the chips wired to them. Errors start as the
 //! errno the kernel would return through i2c-dev and go through the production errno mapping.
 
+use super::catalog::{ChipModel, Controller, ModuleSpec};
 use super::chips::{Chip, Eeprom24c02, Lm75};
 use crate::core::device::DeviceFault;
 use crate::core::request::func::*;
 use crate::core::request::{validate_transfer, Message, SmbusOp, SmbusValue, SMBUS_BLOCK_MAX};
 use crate::platform::i2cdev::operation_fault;
 use std::collections::BTreeMap;
-
-/// What the controller can put on the wire by itself.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Controller {
-    /// A full I2C controller; the kernel emulates SMBus on top of plain messages.
-    I2c,
-    /// An SMBus-only controller such as Intel's i801: no I2C_RDWR at all.
-    SmbusOnly,
-}
 
 /// The SMBus-only controller's functionality, modelled on i2c-i801.
 const SMBUS_ONLY_FUNCTIONALITY: u64 = I2C_FUNC_SMBUS_QUICK
@@ -47,23 +39,20 @@ pub(super) struct SimAdapter {
 }
 
 impl SimAdapter {
-    /// A full I2C adapter with a 24C02 EEPROM at 0x50.
-    pub(super) fn eeprom_module() -> SimAdapter {
-        let mut adapter = SimAdapter { controller: Controller::I2c, chips: BTreeMap::new() };
-        adapter.attach(0x50, Box::new(Eeprom24c02::new()), None);
-        adapter
-    }
-
-    /// An SMBus-only adapter with an LM75 at 0x48 and a second one owned by the lm75 driver.
-    pub(super) fn sensor_module() -> SimAdapter {
-        let mut adapter = SimAdapter { controller: Controller::SmbusOnly, chips: BTreeMap::new() };
-        adapter.attach(0x48, Box::new(Lm75::new()), None);
-        adapter.attach(0x49, Box::new(Lm75::new()), Some("lm75"));
-        adapter
-    }
-
-    fn attach(&mut self, address: u16, chip: Box<dyn Chip>, bound_driver: Option<&'static str>) {
-        self.chips.insert(address, AttachedChip { chip, bound_driver });
+    /// The module's controller with its chips, fresh from the factory.
+    pub(super) fn new(spec: &ModuleSpec) -> SimAdapter {
+        let chips = spec
+            .chips
+            .iter()
+            .map(|chip| {
+                let model: Box<dyn Chip> = match chip.model {
+                    ChipModel::Eeprom24c02 => Box::new(Eeprom24c02::new()),
+                    ChipModel::Lm75 => Box::new(Lm75::new()),
+                };
+                (chip.address, AttachedChip { chip: model, bound_driver: chip.bound_driver })
+            })
+            .collect();
+        SimAdapter { controller: spec.controller, chips }
     }
 
     /// The I2C_FUNCS answer.
@@ -263,7 +252,8 @@ fn check_smbus_lengths(op: &SmbusOp) -> Result<(), DeviceFault> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::chips::EEPROM_SIGNATURE;
+    use super::super::catalog::*;
+    use super::super::chips::{LM75_T_HYST_DEFAULT, LM75_T_OS_DEFAULT};
     use super::*;
     use crate::core::device::FaultKind;
     use crate::core::request::{MAX_MESSAGES, MAX_MESSAGE_LEN};
@@ -279,46 +269,64 @@ mod tests {
 
     #[test]
     fn eeprom_write_then_read_back_through_transfers() {
-        let mut adapter = SimAdapter::eeprom_module();
-        let reads = adapter.transfer(0x50, &[Message::Write(vec![0]), Message::Read(18)]).unwrap();
+        let mut adapter = SimAdapter::new(&EEPROM);
+        let reads = adapter
+            .transfer(
+                EEPROM_ADDRESS,
+                &[Message::Write(vec![0]), Message::Read(EEPROM_SIGNATURE.len())],
+            )
+            .unwrap();
         assert_eq!(reads, vec![EEPROM_SIGNATURE.to_vec()]);
-        adapter.transfer(0x50, &[Message::Write(vec![0x80, 1, 2, 3])]).unwrap();
-        let reads =
-            adapter.transfer(0x50, &[Message::Write(vec![0x7f]), Message::Read(5)]).unwrap();
-        assert_eq!(reads, vec![vec![0xff, 1, 2, 3, 0xff]]);
+        adapter.transfer(EEPROM_ADDRESS, &[Message::Write(vec![0x80, 1, 2, 3])]).unwrap();
+        let reads = adapter
+            .transfer(EEPROM_ADDRESS, &[Message::Write(vec![0x7f]), Message::Read(5)])
+            .unwrap();
+        assert_eq!(reads, vec![vec![EEPROM_ERASED, 1, 2, 3, EEPROM_ERASED]]);
     }
 
     #[test]
     fn eeprom_through_emulated_smbus() {
-        let mut adapter = SimAdapter::eeprom_module();
-        assert_eq!(adapter.smbus(0x50, &SmbusOp::ReadByteData(0)), Ok(SmbusValue::Byte(b'i')));
-        // The pointer auto-increments, so a plain read byte continues after it.
-        assert_eq!(adapter.smbus(0x50, &SmbusOp::ReadByte), Ok(SmbusValue::Byte(b'2')));
+        let mut adapter = SimAdapter::new(&EEPROM);
         assert_eq!(
-            adapter.smbus(0x50, &SmbusOp::ReadWordData(0)),
-            Ok(SmbusValue::Word(u16::from_le_bytes([b'i', b'2'])))
+            adapter.smbus(EEPROM_ADDRESS, &SmbusOp::ReadByteData(0)),
+            Ok(SmbusValue::Byte(EEPROM_SIGNATURE[0]))
         );
-        adapter.smbus(0x50, &SmbusOp::WriteByteData(0x20, 0x5a)).unwrap();
-        adapter.smbus(0x50, &SmbusOp::WriteWordData(0x21, 0xbeef)).unwrap();
-        adapter.smbus(0x50, &SmbusOp::WriteI2cBlockData(0x23, vec![7, 8])).unwrap();
+        // The pointer auto-increments, so a plain read byte continues after it.
         assert_eq!(
-            adapter.smbus(0x50, &SmbusOp::ReadI2cBlockData(0x20, 6)),
-            Ok(SmbusValue::Block(vec![0x5a, 0xef, 0xbe, 7, 8, 0xff]))
+            adapter.smbus(EEPROM_ADDRESS, &SmbusOp::ReadByte),
+            Ok(SmbusValue::Byte(EEPROM_SIGNATURE[1]))
+        );
+        assert_eq!(
+            adapter.smbus(EEPROM_ADDRESS, &SmbusOp::ReadWordData(0)),
+            Ok(SmbusValue::Word(u16::from_le_bytes([EEPROM_SIGNATURE[0], EEPROM_SIGNATURE[1]])))
+        );
+        adapter.smbus(EEPROM_ADDRESS, &SmbusOp::WriteByteData(0x20, 0x5a)).unwrap();
+        adapter.smbus(EEPROM_ADDRESS, &SmbusOp::WriteWordData(0x21, 0xbeef)).unwrap();
+        adapter.smbus(EEPROM_ADDRESS, &SmbusOp::WriteI2cBlockData(0x23, vec![7, 8])).unwrap();
+        assert_eq!(
+            adapter.smbus(EEPROM_ADDRESS, &SmbusOp::ReadI2cBlockData(0x20, 6)),
+            Ok(SmbusValue::Block(vec![0x5a, 0xef, 0xbe, 7, 8, EEPROM_ERASED]))
         );
         // A block write sends its count byte, which the EEPROM stores like any other byte.
-        adapter.smbus(0x50, &SmbusOp::WriteBlockData(0x30, vec![9])).unwrap();
+        adapter.smbus(EEPROM_ADDRESS, &SmbusOp::WriteBlockData(0x30, vec![9])).unwrap();
         assert_eq!(
-            adapter.smbus(0x50, &SmbusOp::ReadI2cBlockData(0x30, 2)),
+            adapter.smbus(EEPROM_ADDRESS, &SmbusOp::ReadI2cBlockData(0x30, 2)),
             Ok(SmbusValue::Block(vec![1, 9]))
         );
-        assert_eq!(adapter.smbus(0x50, &SmbusOp::Quick { read: false }), Ok(SmbusValue::None));
+        assert_eq!(
+            adapter.smbus(EEPROM_ADDRESS, &SmbusOp::Quick { read: false }),
+            Ok(SmbusValue::None)
+        );
     }
 
     #[test]
     fn smbus_block_read_is_not_emulated_on_plain_i2c() {
-        let mut adapter = SimAdapter::eeprom_module();
+        let mut adapter = SimAdapter::new(&EEPROM);
         assert_eq!(adapter.functionality() & I2C_FUNC_SMBUS_READ_BLOCK_DATA, 0);
-        assert_eq!(errno(adapter.smbus(0x50, &SmbusOp::ReadBlockData(0))), libc::EOPNOTSUPP);
+        assert_eq!(
+            errno(adapter.smbus(EEPROM_ADDRESS, &SmbusOp::ReadBlockData(0))),
+            libc::EOPNOTSUPP
+        );
     }
 
     #[test]
@@ -336,10 +344,8 @@ mod tests {
             SmbusOp::ReadI2cBlockData(0, 2),
             SmbusOp::WriteI2cBlockData(1, vec![0]),
         ];
-        let modules: [(fn() -> SimAdapter, u16); 2] =
-            [(SimAdapter::eeprom_module, 0x50), (SimAdapter::sensor_module, 0x48)];
-        for (build, address) in modules {
-            let mut adapter = build();
+        for (spec, address) in [(&EEPROM, EEPROM_ADDRESS), (&SENSOR, LM75_ADDRESS)] {
+            let mut adapter = SimAdapter::new(spec);
             let functionality = adapter.functionality();
             let refused = |result: Result<_, DeviceFault>| matches!(result, Err(fault) if fault.kind == FaultKind::NotSupported);
             for op in &ops {
@@ -354,47 +360,64 @@ mod tests {
 
     #[test]
     fn sensor_reads_look_like_a_real_lm75_through_smbus() {
-        let mut adapter = SimAdapter::sensor_module();
-        assert_eq!(adapter.smbus(0x48, &SmbusOp::ReadWordData(0)), Ok(SmbusValue::Word(0x8019)));
-        assert_eq!(adapter.smbus(0x48, &SmbusOp::ReadWordData(3)), Ok(SmbusValue::Word(0x0050)));
-        assert_eq!(adapter.smbus(0x48, &SmbusOp::ReadWordData(2)), Ok(SmbusValue::Word(0x004b)));
-        assert_eq!(adapter.smbus(0x48, &SmbusOp::ReadByteData(1)), Ok(SmbusValue::Byte(0)));
-        adapter.smbus(0x48, &SmbusOp::WriteByteData(1, 0x02)).unwrap();
-        assert_eq!(adapter.smbus(0x48, &SmbusOp::ReadByteData(1)), Ok(SmbusValue::Byte(2)));
-        adapter.smbus(0x48, &SmbusOp::WriteWordData(3, 0x8055)).unwrap();
-        assert_eq!(adapter.smbus(0x48, &SmbusOp::ReadWordData(3)), Ok(SmbusValue::Word(0x8055)));
+        let mut adapter = SimAdapter::new(&SENSOR);
         assert_eq!(
-            adapter.smbus(0x48, &SmbusOp::ReadI2cBlockData(0, 2)),
-            Ok(SmbusValue::Block(vec![0x19, 0x80]))
+            adapter.smbus(LM75_ADDRESS, &SmbusOp::ReadWordData(0)),
+            Ok(SmbusValue::Word(LM75_TEMPERATURE_WORD))
+        );
+        assert_eq!(
+            adapter.smbus(LM75_ADDRESS, &SmbusOp::ReadWordData(3)),
+            Ok(SmbusValue::Word(LM75_T_OS_DEFAULT.swap_bytes()))
+        );
+        assert_eq!(
+            adapter.smbus(LM75_ADDRESS, &SmbusOp::ReadWordData(2)),
+            Ok(SmbusValue::Word(LM75_T_HYST_DEFAULT.swap_bytes()))
+        );
+        assert_eq!(adapter.smbus(LM75_ADDRESS, &SmbusOp::ReadByteData(1)), Ok(SmbusValue::Byte(0)));
+        adapter.smbus(LM75_ADDRESS, &SmbusOp::WriteByteData(1, 0x02)).unwrap();
+        assert_eq!(adapter.smbus(LM75_ADDRESS, &SmbusOp::ReadByteData(1)), Ok(SmbusValue::Byte(2)));
+        adapter.smbus(LM75_ADDRESS, &SmbusOp::WriteWordData(3, 0x8055)).unwrap();
+        assert_eq!(
+            adapter.smbus(LM75_ADDRESS, &SmbusOp::ReadWordData(3)),
+            Ok(SmbusValue::Word(0x8055))
+        );
+        assert_eq!(
+            adapter.smbus(LM75_ADDRESS, &SmbusOp::ReadI2cBlockData(0, 2)),
+            Ok(SmbusValue::Block(LM75_TEMPERATURE.to_be_bytes().to_vec()))
         );
         adapter.power_on();
-        assert_eq!(adapter.smbus(0x48, &SmbusOp::ReadWordData(3)), Ok(SmbusValue::Word(0x0050)));
+        assert_eq!(
+            adapter.smbus(LM75_ADDRESS, &SmbusOp::ReadWordData(3)),
+            Ok(SmbusValue::Word(LM75_T_OS_DEFAULT.swap_bytes()))
+        );
     }
 
     #[test]
     fn smbus_only_adapter_refuses_plain_transfers() {
-        let mut adapter = SimAdapter::sensor_module();
+        let mut adapter = SimAdapter::new(&SENSOR);
         assert_eq!(adapter.functionality() & I2C_FUNC_I2C, 0);
         assert_eq!(
-            errno(adapter.transfer(0x48, &[Message::Write(vec![0]), Message::Read(2)])),
+            errno(adapter.transfer(LM75_ADDRESS, &[Message::Write(vec![0]), Message::Read(2)])),
             libc::EOPNOTSUPP
         );
     }
 
     #[test]
     fn sensor_block_read_with_a_bad_count_is_a_protocol_error() {
-        let mut adapter = SimAdapter::sensor_module();
+        let mut adapter = SimAdapter::new(&SENSOR);
         // The LM75 answers 0x19 (25) as the count, then the register bytes.
-        let block = adapter.smbus(0x48, &SmbusOp::ReadBlockData(0)).unwrap();
-        assert!(matches!(block, SmbusValue::Block(ref bytes) if bytes.len() == 25));
+        let block = adapter.smbus(LM75_ADDRESS, &SmbusOp::ReadBlockData(0)).unwrap();
+        assert!(
+            matches!(block, SmbusValue::Block(ref bytes) if bytes.len() == usize::from(LM75_TEMPERATURE.to_be_bytes()[0]))
+        );
         // T_os starts with 0x50 (80), more than a block may hold.
-        assert_eq!(errno(adapter.smbus(0x48, &SmbusOp::ReadBlockData(3))), libc::EPROTO);
+        assert_eq!(errno(adapter.smbus(LM75_ADDRESS, &SmbusOp::ReadBlockData(3))), libc::EPROTO);
     }
 
     #[test]
     fn empty_addresses_nack_every_operation_but_can_be_claimed() {
-        let mut eeprom = SimAdapter::eeprom_module();
-        let mut sensor = SimAdapter::sensor_module();
+        let mut eeprom = SimAdapter::new(&EEPROM);
+        let mut sensor = SimAdapter::new(&SENSOR);
         assert_eq!(eeprom.claim(0x51), Ok(()));
         assert_eq!(errno(eeprom.transfer(0x51, &[Message::Read(1)])), libc::ENXIO);
         assert_eq!(errno(eeprom.transfer(0x51, &[Message::Write(vec![0])])), libc::ENXIO);
@@ -413,35 +436,41 @@ mod tests {
 
     #[test]
     fn driver_bound_address_is_busy() {
-        let mut adapter = SimAdapter::sensor_module();
-        assert_eq!(errno(adapter.claim(0x49)), libc::EBUSY);
-        assert_eq!(errno(adapter.smbus(0x49, &SmbusOp::ReadWordData(0))), libc::EBUSY);
-        assert_eq!(adapter.claim(0x48), Ok(()));
+        let mut adapter = SimAdapter::new(&SENSOR);
+        assert_eq!(errno(adapter.claim(DRIVER_BOUND_ADDRESS)), libc::EBUSY);
+        assert_eq!(
+            errno(adapter.smbus(DRIVER_BOUND_ADDRESS, &SmbusOp::ReadWordData(0))),
+            libc::EBUSY
+        );
+        assert_eq!(adapter.claim(LM75_ADDRESS), Ok(()));
     }
 
     #[test]
     fn out_of_range_requests_fail_like_i2c_dev_without_panicking() {
-        let mut adapter = SimAdapter::eeprom_module();
-        assert_eq!(kind(adapter.transfer(0x50, &[])), FaultKind::InvalidArgument);
+        let mut adapter = SimAdapter::new(&EEPROM);
+        assert_eq!(kind(adapter.transfer(EEPROM_ADDRESS, &[])), FaultKind::InvalidArgument);
         let too_many = vec![Message::Read(1); MAX_MESSAGES + 1];
-        assert_eq!(kind(adapter.transfer(0x50, &too_many)), FaultKind::TooLarge);
+        assert_eq!(kind(adapter.transfer(EEPROM_ADDRESS, &too_many)), FaultKind::TooLarge);
         assert_eq!(
-            kind(adapter.transfer(0x50, &[Message::Read(MAX_MESSAGE_LEN + 1)])),
+            kind(adapter.transfer(EEPROM_ADDRESS, &[Message::Read(MAX_MESSAGE_LEN + 1)])),
             FaultKind::TooLarge
         );
         assert_eq!(
-            adapter.transfer(0x50, &[Message::Read(MAX_MESSAGE_LEN)]).unwrap()[0].len(),
+            adapter.transfer(EEPROM_ADDRESS, &[Message::Read(MAX_MESSAGE_LEN)]).unwrap()[0].len(),
             MAX_MESSAGE_LEN
         );
         assert_eq!(errno(adapter.claim(0x80)), libc::EINVAL);
         assert_eq!(errno(adapter.transfer(0x3ff, &[Message::Read(1)])), libc::EINVAL);
-        assert_eq!(errno(adapter.smbus(0x50, &SmbusOp::ReadI2cBlockData(0, 33))), libc::EINVAL);
         assert_eq!(
-            errno(adapter.smbus(0x50, &SmbusOp::WriteBlockData(0, vec![0; 300]))),
+            errno(adapter.smbus(EEPROM_ADDRESS, &SmbusOp::ReadI2cBlockData(0, 33))),
             libc::EINVAL
         );
         assert_eq!(
-            adapter.smbus(0x50, &SmbusOp::ReadI2cBlockData(0, 0)),
+            errno(adapter.smbus(EEPROM_ADDRESS, &SmbusOp::WriteBlockData(0, vec![0; 300]))),
+            libc::EINVAL
+        );
+        assert_eq!(
+            adapter.smbus(EEPROM_ADDRESS, &SmbusOp::ReadI2cBlockData(0, 0)),
             Ok(SmbusValue::Block(vec![]))
         );
     }

@@ -2,6 +2,8 @@
 //! wire (START with the R/W bit, bytes written, bytes clocked out); how those cycles are grouped
 //! into I2C messages or SMBus commands is the adapter's business, exactly as on real hardware.
 
+use super::catalog::{EEPROM_ERASED, EEPROM_SIGNATURE, LM75_TEMPERATURE};
+
 /// One I2C target device as seen from the bus.
 pub(super) trait Chip: Send {
     /// A START or repeated START addressed this chip; `read` is the R/W bit.
@@ -15,7 +17,6 @@ pub(super) trait Chip: Send {
 }
 
 pub(super) const EEPROM_SIZE: usize = 256;
-pub(super) const EEPROM_SIGNATURE: &[u8] = b"i2c-hal sim eeprom";
 
 /// A 24C02-style 256-byte EEPROM. The first byte of every write sets the internal address
 /// pointer; reads continue from the pointer. The pointer wraps at 256 in both directions (the
@@ -28,7 +29,7 @@ pub(super) struct Eeprom24c02 {
 
 impl Eeprom24c02 {
     pub(super) fn new() -> Eeprom24c02 {
-        let mut memory = [0xff; EEPROM_SIZE];
+        let mut memory = [EEPROM_ERASED; EEPROM_SIZE];
         memory[..EEPROM_SIGNATURE.len()].copy_from_slice(EEPROM_SIGNATURE);
         Eeprom24c02 { memory, pointer: 0, expecting_pointer: false }
     }
@@ -63,7 +64,6 @@ impl Chip for Eeprom24c02 {
 }
 
 /// LM75 register values: 9-bit two's complement in the top bits of a big-endian word.
-pub(super) const LM75_TEMPERATURE_25_5_C: u16 = 0x1980;
 pub(super) const LM75_T_HYST_DEFAULT: u16 = 0x4b00; // 75 °C
 pub(super) const LM75_T_OS_DEFAULT: u16 = 0x5000; // 80 °C
 
@@ -75,7 +75,8 @@ const LM75_REG_T_OS: u8 = 3;
 /// An LM75-style temperature sensor: the first written byte selects a register (pointer), the
 /// 16-bit registers travel most significant byte first. Through SMBus word operations, which
 /// are little-endian on the wire, a register therefore appears byte-swapped: read_word_data(0)
-/// returns 0x8019 for 25.5 °C. That is how a real LM75 looks from i2c-tools too.
+/// returns 0x8019 for 25.5 °C (catalog::LM75_TEMPERATURE_WORD). That is how a real LM75 looks
+/// from i2c-tools too.
 pub(super) struct Lm75 {
     pointer: u8,
     expecting_pointer: bool,
@@ -149,7 +150,7 @@ impl Chip for Lm75 {
             LM75_REG_CONFIG => return self.config,
             LM75_REG_T_HYST => self.t_hyst,
             LM75_REG_T_OS => self.t_os,
-            _ => LM75_TEMPERATURE_25_5_C,
+            _ => LM75_TEMPERATURE,
         };
         // Reading past the register repeats it, MSB then LSB.
         let [msb, lsb] = word.to_be_bytes();
@@ -184,8 +185,8 @@ mod tests {
         let mut eeprom = Eeprom24c02::new();
         write(&mut eeprom, &[0xfe, 1, 2, 3]);
         write(&mut eeprom, &[0xfe]);
-        assert_eq!(read(&mut eeprom, 4), vec![1, 2, 3, b'2']);
-        assert_eq!(read(&mut eeprom, 2), b"c-".to_vec());
+        assert_eq!(read(&mut eeprom, 4), vec![1, 2, 3, EEPROM_SIGNATURE[1]]);
+        assert_eq!(read(&mut eeprom, 2), EEPROM_SIGNATURE[2..4].to_vec());
     }
 
     #[test]
@@ -200,11 +201,12 @@ mod tests {
     #[test]
     fn lm75_registers_are_big_endian_and_temperature_is_read_only() {
         let mut lm75 = Lm75::new();
+        let temperature = LM75_TEMPERATURE.to_be_bytes().to_vec();
         write(&mut lm75, &[0]);
-        assert_eq!(read(&mut lm75, 2), vec![0x19, 0x80]);
+        assert_eq!(read(&mut lm75, 2), temperature);
         write(&mut lm75, &[0, 0x12, 0x34]);
         write(&mut lm75, &[0]);
-        assert_eq!(read(&mut lm75, 2), vec![0x19, 0x80]);
+        assert_eq!(read(&mut lm75, 2), temperature);
         write(&mut lm75, &[3, 0x55, 0xff]);
         write(&mut lm75, &[3]);
         assert_eq!(read(&mut lm75, 2), vec![0x55, 0x80]);
@@ -212,6 +214,6 @@ mod tests {
         assert_eq!(read(&mut lm75, 1), vec![0x06]);
         lm75.power_on();
         write(&mut lm75, &[3]);
-        assert_eq!(read(&mut lm75, 2), vec![0x50, 0x00]);
+        assert_eq!(read(&mut lm75, 2), LM75_T_OS_DEFAULT.to_be_bytes().to_vec());
     }
 }

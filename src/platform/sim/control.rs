@@ -9,10 +9,9 @@
 //! - any failure → `err <message>` (one line)
 
 use super::{ModuleState, ModuleStatus, SimKernel};
+use crate::platform::unix_socket;
 use std::ffi::OsString;
-use std::fs;
 use std::io::{self, BufRead, BufReader, Read, Write};
-use std::os::unix::fs::FileTypeExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -34,11 +33,13 @@ pub fn socket_path_for(service_socket: &Path) -> PathBuf {
 }
 
 /// Serves the control protocol on `path` from a background thread, one thread per connection
-/// so that a long unplug does not hold up `list`. A stale socket file is replaced; any other
-/// kind of file at `path` is an error rather than something to delete.
+/// so that a long unplug does not hold up `list`. The path is claimed first (see
+/// `platform::unix_socket`): another running instance's socket is left alone, a stale one is
+/// replaced, and any other kind of file at `path` is an error rather than something to delete.
+/// `unix_socket::release(path)` removes it again.
 pub fn serve(kernel: Arc<SimKernel>, path: &Path) -> io::Result<JoinHandle<()>> {
-    remove_stale_socket(path)?;
-    let listener = UnixListener::bind(path)?;
+    unix_socket::claim(path)?;
+    let listener = UnixListener::bind(path).inspect_err(|_| unix_socket::release(path))?;
     let shown = path.display().to_string();
     log::info!("sim: control socket listening on {shown}");
     thread::Builder::new().name("sim-control".into()).spawn(move || {
@@ -49,18 +50,6 @@ pub fn serve(kernel: Arc<SimKernel>, path: &Path) -> io::Result<JoinHandle<()>> 
             }
         }
     })
-}
-
-fn remove_stale_socket(path: &Path) -> io::Result<()> {
-    match fs::symlink_metadata(path) {
-        Ok(meta) if meta.file_type().is_socket() => fs::remove_file(path),
-        Ok(_) => Err(io::Error::new(
-            io::ErrorKind::AlreadyExists,
-            format!("{} exists and is not a socket", path.display()),
-        )),
-        Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(()),
-        Err(err) => Err(err),
-    }
 }
 
 fn spawn_connection(kernel: Arc<SimKernel>, stream: UnixStream) {
@@ -92,6 +81,9 @@ fn execute(kernel: &SimKernel, request: &str) -> Result<String, String> {
     let words: Vec<&str> = request.split_whitespace().collect();
     match words.as_slice() {
         ["list"] => Ok(format_list(&kernel.modules())),
+        // A fault injector for the test of the panic policy: a panic in any service thread
+        // must take the whole process down (so init restarts it), never leave it half-alive.
+        ["panic"] => panic!("deliberate panic requested through the simulator's control socket"),
         ["plug", module] => kernel.plug(module).map(|n| n.to_string()).map_err(|e| e.to_string()),
         ["unplug", module, timeout_ms] => {
             let timeout_ms: u64 = timeout_ms.parse().map_err(|_| {
@@ -103,7 +95,8 @@ fn execute(kernel: &SimKernel, request: &str) -> Result<String, String> {
                 .map_err(|e| e.to_string())
         }
         _ => Err(format!(
-            "bad request '{}' (expected 'list', 'plug <module>' or 'unplug <module> <ms>')",
+            "bad request '{}' (expected 'list', 'plug <module>', 'unplug <module> <ms>' or \
+             'panic')",
             request.chars().take(80).collect::<String>()
         )),
     }
@@ -168,6 +161,12 @@ impl SimControl {
         body.trim().parse().map(Duration::from_micros).map_err(|_| self.garbled(&body))
     }
 
+    /// Makes the service panic on its control thread (a test of the panic policy). The
+    /// service is expected to die without answering, so an error here is the normal outcome.
+    pub fn request_panic(&self) -> Result<String, String> {
+        self.request("panic", CLIENT_REPLY_MARGIN)
+    }
+
     pub fn list(&self) -> Result<Vec<ModuleStatus>, String> {
         let body = self.request("list", CLIENT_REPLY_MARGIN)?;
         let mut lines = body.lines();
@@ -221,7 +220,9 @@ impl SimControl {
 
 #[cfg(test)]
 mod tests {
+    use super::super::catalog::{EEPROM, EEPROM_MODULE, SENSOR_MODULE};
     use super::*;
+    use std::fs;
     use std::sync::mpsc;
 
     fn serve_in(dir: &Path) -> (Arc<SimKernel>, SimControl, mpsc::Receiver<Vec<u8>>) {
@@ -241,22 +242,22 @@ mod tests {
     fn plug_list_unplug_round_trip() {
         let dir = tempfile::tempdir().unwrap();
         let (kernel, control, _rx) = serve_in(dir.path());
-        assert_eq!(control.plug("sensor-module"), Ok(0));
-        assert_eq!(control.plug("eeprom-module"), Ok(1));
+        assert_eq!(control.plug(SENSOR_MODULE), Ok(0));
+        assert_eq!(control.plug(EEPROM_MODULE), Ok(1));
         let listed = control.list().unwrap();
         assert_eq!(listed, kernel.modules());
         assert_eq!(listed[1].state, ModuleState::Plugged { bus_number: 0 });
-        assert_eq!(listed[0].description, "full I2C adapter; 24C02 EEPROM at 0x50");
+        assert_eq!(listed[0].description, EEPROM.description);
 
         let handle = kernel.opener().open(0).unwrap();
-        let err = control.unplug("sensor-module", Duration::from_millis(20)).unwrap_err();
+        let err = control.unplug(SENSOR_MODULE, Duration::from_millis(20)).unwrap_err();
         assert!(err.contains("blocked") && err.contains("1 open handle"), "{err}");
         let listed = control.list().unwrap();
         assert_eq!(listed[1].state, ModuleState::Removing { bus_number: 0 });
         assert_eq!(listed[1].open_handles, 1);
         drop(handle);
         assert_eq!(control.list().unwrap()[1].state, ModuleState::Unplugged);
-        assert!(control.unplug("eeprom-module", Duration::from_secs(5)).is_ok());
+        assert!(control.unplug(EEPROM_MODULE, Duration::from_secs(5)).is_ok());
     }
 
     #[test]
@@ -265,9 +266,9 @@ mod tests {
         let (_kernel, control, _rx) = serve_in(dir.path());
         let err = control.plug("toaster").unwrap_err();
         assert!(err.contains("unknown module 'toaster'"), "{err}");
-        assert!(err.contains("eeprom-module, sensor-module"), "{err}");
-        let err = control.unplug("eeprom-module", Duration::from_millis(1)).unwrap_err();
-        assert_eq!(err, "module 'eeprom-module' is not plugged");
+        assert!(err.contains(&format!("{EEPROM_MODULE}, {SENSOR_MODULE}")), "{err}");
+        let err = control.unplug(EEPROM_MODULE, Duration::from_millis(1)).unwrap_err();
+        assert_eq!(err, format!("module '{EEPROM_MODULE}' is not plugged"));
         assert!(control.plug("bad\nline").unwrap_err().contains("line breaks"));
     }
 
@@ -275,7 +276,8 @@ mod tests {
     fn bad_requests_get_an_error_reply() {
         let dir = tempfile::tempdir().unwrap();
         let (_kernel, control, _rx) = serve_in(dir.path());
-        for request in ["", "dance", "plug", "unplug eeprom-module soon", "list extra"] {
+        let bad_timeout = format!("unplug {EEPROM_MODULE} soon");
+        for request in ["", "dance", "plug", &bad_timeout, "list extra"] {
             let mut stream = UnixStream::connect(&control.path).unwrap();
             stream.write_all(format!("{request}\n").as_bytes()).unwrap();
             let mut reply = String::new();

@@ -3,6 +3,7 @@
 //! i2c_del_adapter() does.
 
 use super::adapter::SimAdapter;
+use super::catalog::{self, ModuleSpec};
 use super::handle::SimHandle;
 use super::tree::{self, AdapterNode};
 use super::{ModuleState, ModuleStatus, SimError};
@@ -14,25 +15,6 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
-
-struct ModuleSpec {
-    name: &'static str,
-    description: &'static str,
-    build: fn() -> SimAdapter,
-}
-
-const MODULES: [ModuleSpec; 2] = [
-    ModuleSpec {
-        name: "eeprom-module",
-        description: "full I2C adapter; 24C02 EEPROM at 0x50",
-        build: SimAdapter::eeprom_module,
-    },
-    ModuleSpec {
-        name: "sensor-module",
-        description: "SMBus-only adapter (i801-like); LM75 at 0x48, 0x49 bound to a kernel driver",
-        build: SimAdapter::sensor_module,
-    },
-];
 
 /// Longer waits are treated as "forever"; this keeps deadline arithmetic away from overflow.
 const LONGEST_WAIT: Duration = Duration::from_secs(365 * 24 * 3600);
@@ -123,20 +105,16 @@ pub struct SimKernel {
     uevents: Mutex<UeventEmitter>,
 }
 
-fn adapter_name(module: &str) -> String {
-    format!("i2c-hal-sim {module}")
-}
-
 impl SimKernel {
-    /// Creates ROOT/{devices, bus/i2c/devices, class/i2c-dev, dev} and knows the built-in
-    /// modules (none plugged).
+    /// Creates ROOT/{devices, bus/i2c/devices, class/i2c-dev, dev} and knows the modules of
+    /// the catalog (none plugged).
     pub fn new(root: &Path, uevents: Sender<Vec<u8>>) -> std::io::Result<Arc<SimKernel>> {
         tree::prepare_root(root)?;
-        let modules = MODULES
+        let modules = catalog::MODULES
             .iter()
             .map(|spec| ModuleSlot {
                 spec,
-                hardware: Arc::new(Mutex::new((spec.build)())),
+                hardware: Arc::new(Mutex::new(SimAdapter::new(spec))),
                 phase: Phase::Unplugged,
                 open_handles: 0,
                 plug_count: 0,
@@ -160,7 +138,7 @@ impl SimKernel {
     }
 
     pub fn module_names() -> Vec<&'static str> {
-        MODULES.iter().map(|spec| spec.name).collect()
+        catalog::MODULES.iter().map(|spec| spec.name).collect()
     }
 
     pub fn modules(&self) -> Vec<ModuleStatus> {
@@ -177,7 +155,7 @@ impl SimKernel {
         };
         lock(&hardware).power_on();
         let node = AdapterNode { module: name, bus_number };
-        if let Err(err) = tree::write_adapter(&self.root, node, &adapter_name(name)) {
+        if let Err(err) = tree::write_adapter(&self.root, node, &catalog::adapter_name(name)) {
             self.abandon_plug(index, node);
             return Err(SimError::Io(format!("writing the sysfs tree of i2c-{bus_number}: {err}")));
         }

@@ -3,13 +3,15 @@
 //! scanner, emits kernel-format uevent bytes parsed by the production parser, hands out handles
 //! that hold real fds, and, like i2c_del_adapter(), makes removal wait for the last open handle.
 //!
-//! Two built-in modules can be plugged and unplugged (also from i2cctl, through [`control`]):
+//! The built-in modules, described in [`catalog`], can be plugged and unplugged (also from
+//! i2cctl, through [`control`]):
 //! - `eeprom-module`: a full I2C adapter with a 24C02 EEPROM at 0x50;
 //! - `sensor-module`: an SMBus-only adapter with an LM75 at 0x48 and a driver-bound chip at 0x49.
 
 #![forbid(unsafe_code)]
 
 mod adapter;
+pub mod catalog;
 mod chips;
 pub mod control;
 mod handle;

@@ -1,6 +1,7 @@
 //! Behaviour of the fake kernel as the service sees it: tree, uevents, bus numbers, handles and
 //! blocking removal.
 
+use super::catalog::*;
 use super::*;
 use crate::core::device::{BusDevice, FaultKind};
 use crate::core::request::{func, Message, SmbusOp, SmbusValue};
@@ -46,6 +47,11 @@ fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
     }
 }
 
+/// Where a sysfs devpath lives below the simulator's ROOT.
+fn sys_dir(root: &Path, devpath: &str) -> PathBuf {
+    root.join(devpath.trim_start_matches('/'))
+}
+
 fn drain_events(rx: &Receiver<Vec<u8>>) -> Vec<Vec<u8>> {
     rx.try_iter().collect()
 }
@@ -67,27 +73,26 @@ fn fds_on(path: &Path) -> usize {
 fn plug_writes_the_sysfs_tree_and_unplug_removes_it() {
     let f = fixture();
     assert_eq!(f.kernel.sysfs_root(), f.root);
-    assert_eq!(f.kernel.plug("eeprom-module"), Ok(0));
-    let adapter = f.root.join("devices/platform/i2c-hal-sim/eeprom-module/i2c-0");
-    assert_eq!(fs::read_to_string(adapter.join("name")).unwrap(), "i2c-hal-sim eeprom-module\n");
+    assert_eq!(f.kernel.plug(EEPROM_MODULE), Ok(0));
+    let module = sys_dir(&f.root, &module_devpath(EEPROM_MODULE));
+    let adapter = module.join("i2c-0");
+    let name_line = format!("{}\n", adapter_name(EEPROM_MODULE));
+    assert_eq!(fs::read_to_string(adapter.join("name")).unwrap(), name_line);
     assert_eq!(fs::read_to_string(adapter.join("i2c-dev/i2c-0/dev")).unwrap(), "89:0\n");
     assert_eq!(
         fs::read_link(f.root.join("bus/i2c/devices/i2c-0")).unwrap(),
-        Path::new("../../../devices/platform/i2c-hal-sim/eeprom-module/i2c-0")
+        PathBuf::from(format!("../../..{}/i2c-0", module_devpath(EEPROM_MODULE)))
     );
     assert_eq!(
         fs::read_link(f.root.join("class/i2c-dev/i2c-0")).unwrap(),
-        Path::new("../../devices/platform/i2c-hal-sim/eeprom-module/i2c-0/i2c-dev/i2c-0")
+        PathBuf::from(format!("../..{}/i2c-0/i2c-dev/i2c-0", module_devpath(EEPROM_MODULE)))
     );
-    assert_eq!(
-        fs::read_to_string(f.root.join("bus/i2c/devices/i2c-0/name")).unwrap(),
-        "i2c-hal-sim eeprom-module\n"
-    );
+    assert_eq!(fs::read_to_string(f.root.join("bus/i2c/devices/i2c-0/name")).unwrap(), name_line);
     assert_eq!(fs::read_to_string(f.root.join("class/i2c-dev/i2c-0/dev")).unwrap(), "89:0\n");
     assert!(f.root.join("dev/i2c-0").is_file());
 
-    assert_eq!(f.kernel.unplug("eeprom-module", LONG), Ok(Duration::ZERO));
-    assert!(!f.root.join("devices/platform/i2c-hal-sim/eeprom-module").exists());
+    assert_eq!(f.kernel.unplug(EEPROM_MODULE, LONG), Ok(Duration::ZERO));
+    assert!(!module.exists());
     assert!(fs::symlink_metadata(f.root.join("bus/i2c/devices/i2c-0")).is_err());
     assert!(fs::symlink_metadata(f.root.join("class/i2c-dev/i2c-0")).is_err());
     assert!(!f.root.join("dev/i2c-0").exists());
@@ -96,13 +101,13 @@ fn plug_writes_the_sysfs_tree_and_unplug_removes_it() {
 #[test]
 fn uevents_parse_and_classify_in_kernel_order() {
     let f = fixture();
-    f.kernel.plug("sensor-module").unwrap();
-    f.kernel.unplug("sensor-module", LONG).unwrap();
+    f.kernel.plug(SENSOR_MODULE).unwrap();
+    f.kernel.unplug(SENSOR_MODULE, LONG).unwrap();
     let events: Vec<_> = drain_events(&f.uevents).iter().map(|b| parse(b).unwrap()).collect();
     let subsystems: Vec<_> = events.iter().map(|e| e.subsystem().unwrap()).collect();
     assert_eq!(subsystems, ["i2c-dev", "i2c", "i2c-dev", "i2c"]);
 
-    let devpath = "/devices/platform/i2c-hal-sim/sensor-module/i2c-0".to_string();
+    let devpath = format!("{}/i2c-0", module_devpath(SENSOR_MODULE));
     let added = I2cEvent::AdapterAdded { bus_number: 0, devpath: devpath.clone() };
     let removed = I2cEvent::AdapterRemoved { bus_number: 0, devpath: devpath.clone() };
     let classified: Vec<_> = events.iter().map(|e| classify(e).unwrap()).collect();
@@ -122,7 +127,7 @@ fn uevents_parse_and_classify_in_kernel_order() {
 #[test]
 fn sysfs_is_written_before_the_add_event() {
     let f = fixture();
-    f.kernel.plug("eeprom-module").unwrap();
+    f.kernel.plug(EEPROM_MODULE).unwrap();
     // By the time the event can be received, the node it names must be openable.
     let first = parse(&f.uevents.recv_timeout(LONG).unwrap()).unwrap();
     assert_eq!(first.get("DEVNAME"), Some("i2c-0"));
@@ -133,93 +138,88 @@ fn sysfs_is_written_before_the_add_event() {
 #[test]
 fn bus_numbers_are_lowest_free_and_reused() {
     let f = fixture();
-    assert_eq!(f.kernel.plug("eeprom-module"), Ok(0));
-    assert_eq!(f.kernel.plug("sensor-module"), Ok(1));
-    assert_eq!(
-        f.kernel.plug("eeprom-module"),
-        Err(SimError::AlreadyPlugged("eeprom-module".into()))
-    );
-    f.kernel.unplug("eeprom-module", LONG).unwrap();
-    assert_eq!(f.kernel.plug("eeprom-module"), Ok(0), "a re-plug gets the freed number");
+    assert_eq!(f.kernel.plug(EEPROM_MODULE), Ok(0));
+    assert_eq!(f.kernel.plug(SENSOR_MODULE), Ok(1));
+    assert_eq!(f.kernel.plug(EEPROM_MODULE), Err(SimError::AlreadyPlugged(EEPROM_MODULE.into())));
+    f.kernel.unplug(EEPROM_MODULE, LONG).unwrap();
+    assert_eq!(f.kernel.plug(EEPROM_MODULE), Ok(0), "a re-plug gets the freed number");
 
-    f.kernel.unplug("eeprom-module", LONG).unwrap();
-    f.kernel.unplug("sensor-module", LONG).unwrap();
-    assert_eq!(f.kernel.plug("sensor-module"), Ok(0), "a different adapter reuses bus 0");
-    assert_eq!(f.kernel.plug("eeprom-module"), Ok(1));
+    f.kernel.unplug(EEPROM_MODULE, LONG).unwrap();
+    f.kernel.unplug(SENSOR_MODULE, LONG).unwrap();
+    assert_eq!(f.kernel.plug(SENSOR_MODULE), Ok(0), "a different adapter reuses bus 0");
+    assert_eq!(f.kernel.plug(EEPROM_MODULE), Ok(1));
     assert_eq!(
         fs::read_to_string(f.root.join("bus/i2c/devices/i2c-0/name")).unwrap(),
-        "i2c-hal-sim sensor-module\n"
+        format!("{}\n", adapter_name(SENSOR_MODULE))
     );
 }
 
 #[test]
 fn unplug_blocks_until_another_thread_drops_the_handle() {
     let f = fixture();
-    f.kernel.plug("eeprom-module").unwrap();
+    f.kernel.plug(EEPROM_MODULE).unwrap();
     let mut handle = f.kernel.opener().open(0).unwrap();
-    assert_eq!(handles_of(&f.kernel, "eeprom-module"), 1);
+    assert_eq!(handles_of(&f.kernel, EEPROM_MODULE), 1);
 
     let (done_tx, done_rx) = mpsc::channel();
     let kernel = Arc::clone(&f.kernel);
     let unplugger =
-        thread::spawn(move || done_tx.send(kernel.unplug("eeprom-module", LONG)).unwrap());
+        thread::spawn(move || done_tx.send(kernel.unplug(EEPROM_MODULE, LONG)).unwrap());
     wait_until("the node to disappear", || !f.root.join("dev/i2c-0").exists());
-    assert_eq!(state_of(&f.kernel, "eeprom-module"), ModuleState::Removing { bus_number: 0 });
+    assert_eq!(state_of(&f.kernel, EEPROM_MODULE), ModuleState::Removing { bus_number: 0 });
     // The held fd keeps working while removal waits, as in the kernel.
-    let reads = handle.transfer(0x50, &[Message::Write(vec![0]), Message::Read(3)]).unwrap();
-    assert_eq!(reads, vec![b"i2c".to_vec()]);
+    let reads =
+        handle.transfer(EEPROM_ADDRESS, &[Message::Write(vec![0]), Message::Read(3)]).unwrap();
+    assert_eq!(reads, vec![EEPROM_SIGNATURE[..3].to_vec()]);
     assert!(done_rx.try_recv().is_err(), "unplug returned while a handle was open");
 
     drop(handle);
     let waited = done_rx.recv_timeout(LONG).expect("unplug did not return after the drop");
     assert!(waited.is_ok(), "{waited:?}");
     unplugger.join().unwrap();
-    assert_eq!(state_of(&f.kernel, "eeprom-module"), ModuleState::Unplugged);
-    assert_eq!(handles_of(&f.kernel, "eeprom-module"), 0);
+    assert_eq!(state_of(&f.kernel, EEPROM_MODULE), ModuleState::Unplugged);
+    assert_eq!(handles_of(&f.kernel, EEPROM_MODULE), 0);
 }
 
 #[test]
 fn unplug_times_out_and_finishes_when_the_last_handle_drops() {
     let f = fixture();
-    f.kernel.plug("eeprom-module").unwrap();
+    f.kernel.plug(EEPROM_MODULE).unwrap();
     let first = f.kernel.opener().open(0).unwrap();
     let second = f.kernel.opener().open(0).unwrap();
 
-    let err = f.kernel.unplug("eeprom-module", Duration::from_millis(30)).unwrap_err();
+    let err = f.kernel.unplug(EEPROM_MODULE, Duration::from_millis(30)).unwrap_err();
     let SimError::RemovalBlocked { module, bus_number, open_handles, waited } = err.clone() else {
         panic!("expected RemovalBlocked, got {err:?}");
     };
-    assert_eq!((module.as_str(), bus_number, open_handles), ("eeprom-module", 0, 2));
+    assert_eq!((module.as_str(), bus_number, open_handles), (EEPROM_MODULE, 0, 2));
     assert!(waited >= Duration::from_millis(30), "{waited:?}");
     assert!(err.to_string().contains("2 open handle(s)"), "{err}");
 
     // Still reserved: neither re-pluggable nor openable, and its number is not handed out.
-    assert_eq!(state_of(&f.kernel, "eeprom-module"), ModuleState::Removing { bus_number: 0 });
-    assert_eq!(
-        f.kernel.plug("eeprom-module"),
-        Err(SimError::AlreadyPlugged("eeprom-module".into()))
-    );
+    assert_eq!(state_of(&f.kernel, EEPROM_MODULE), ModuleState::Removing { bus_number: 0 });
+    assert_eq!(f.kernel.plug(EEPROM_MODULE), Err(SimError::AlreadyPlugged(EEPROM_MODULE.into())));
     assert_eq!(f.kernel.opener().open(0).err().and_then(|e| e.errno), Some(libc::ENOENT));
-    assert_eq!(f.kernel.plug("sensor-module"), Ok(1));
+    assert_eq!(f.kernel.plug(SENSOR_MODULE), Ok(1));
 
     drop(first);
-    assert_eq!(state_of(&f.kernel, "eeprom-module"), ModuleState::Removing { bus_number: 0 });
+    assert_eq!(state_of(&f.kernel, EEPROM_MODULE), ModuleState::Removing { bus_number: 0 });
     drop(second);
-    assert_eq!(state_of(&f.kernel, "eeprom-module"), ModuleState::Unplugged);
-    assert_eq!(f.kernel.plug("eeprom-module"), Ok(0));
+    assert_eq!(state_of(&f.kernel, EEPROM_MODULE), ModuleState::Unplugged);
+    assert_eq!(f.kernel.plug(EEPROM_MODULE), Ok(0));
 }
 
 #[test]
 fn unplug_again_waits_for_a_pending_removal() {
     let f = fixture();
-    f.kernel.plug("sensor-module").unwrap();
+    f.kernel.plug(SENSOR_MODULE).unwrap();
     let handle = f.kernel.opener().open(0).unwrap();
-    assert!(f.kernel.unplug("sensor-module", Duration::ZERO).is_err());
+    assert!(f.kernel.unplug(SENSOR_MODULE, Duration::ZERO).is_err());
     let events_after_first = drain_events(&f.uevents).len();
 
     let (done_tx, done_rx) = mpsc::channel();
     let kernel = Arc::clone(&f.kernel);
-    thread::spawn(move || done_tx.send(kernel.unplug("sensor-module", LONG)).unwrap());
+    thread::spawn(move || done_tx.send(kernel.unplug(SENSOR_MODULE, LONG)).unwrap());
     assert!(done_rx.recv_timeout(Duration::from_millis(20)).is_err(), "second unplug did not wait");
     drop(handle);
     assert!(done_rx.recv_timeout(LONG).unwrap().is_ok());
@@ -230,12 +230,12 @@ fn unplug_again_waits_for_a_pending_removal() {
 #[test]
 fn handles_hold_a_real_fd_until_dropped() {
     let f = fixture();
-    f.kernel.plug("eeprom-module").unwrap();
+    f.kernel.plug(EEPROM_MODULE).unwrap();
     let node = f.root.join("dev/i2c-0");
     assert_eq!(fds_on(&node), 0);
     let handle = f.kernel.opener().open(0).unwrap();
     assert_eq!(fds_on(&node), 1);
-    assert!(f.kernel.unplug("eeprom-module", Duration::ZERO).is_err());
+    assert!(f.kernel.unplug(EEPROM_MODULE, Duration::ZERO).is_err());
     assert_eq!(fds_on(&node), 1, "the fd outlives the node, like an unlinked char device");
     drop(handle);
     assert_eq!(fds_on(&node), 0);
@@ -251,45 +251,54 @@ fn opening_needs_a_plugged_module() {
     assert_eq!(err.context, format!("{}: no such device node", f.root.join("dev/i2c-0").display()));
     assert_eq!(opener.functionality(0).unwrap_err().errno, Some(libc::ENOENT));
 
-    f.kernel.plug("eeprom-module").unwrap();
-    f.kernel.plug("sensor-module").unwrap();
+    f.kernel.plug(EEPROM_MODULE).unwrap();
+    f.kernel.plug(SENSOR_MODULE).unwrap();
     assert_eq!(opener.functionality(0), Ok(func::I2C_FUNC_I2C | func::I2C_FUNC_SMBUS_EMUL));
     let sensor = opener.functionality(1).unwrap();
     assert_eq!(sensor & func::I2C_FUNC_I2C, 0);
     assert_ne!(sensor & func::I2C_FUNC_SMBUS_READ_BLOCK_DATA, 0);
     assert_eq!(opener.open(2).err().unwrap().errno, Some(libc::ENOENT));
-    assert_eq!(handles_of(&f.kernel, "eeprom-module"), 0, "functionality keeps no handle");
+    assert_eq!(handles_of(&f.kernel, EEPROM_MODULE), 0, "functionality keeps no handle");
 }
 
 #[test]
 fn devices_answer_through_the_opener() {
     let f = fixture();
-    f.kernel.plug("eeprom-module").unwrap();
-    f.kernel.plug("sensor-module").unwrap();
+    f.kernel.plug(EEPROM_MODULE).unwrap();
+    f.kernel.plug(SENSOR_MODULE).unwrap();
     let opener = f.kernel.opener();
 
     let mut eeprom: Box<dyn BusDevice> = opener.open(0).unwrap();
     assert_eq!(eeprom.functionality(), opener.functionality(0).unwrap(), "I2C_FUNCS on the fd");
-    eeprom.claim(0x50).unwrap();
-    eeprom.transfer(0x50, &[Message::Write(vec![0x10, 0xde, 0xad])]).unwrap();
-    assert_eq!(eeprom.smbus(0x50, &SmbusOp::ReadWordData(0x10)), Ok(SmbusValue::Word(0xadde)));
+    eeprom.claim(EEPROM_ADDRESS).unwrap();
+    eeprom.transfer(EEPROM_ADDRESS, &[Message::Write(vec![0x10, 0xde, 0xad])]).unwrap();
+    assert_eq!(
+        eeprom.smbus(EEPROM_ADDRESS, &SmbusOp::ReadWordData(0x10)),
+        Ok(SmbusValue::Word(0xadde))
+    );
     // A second handle sees the same chip.
     let mut again = opener.open(0).unwrap();
-    assert_eq!(again.smbus(0x50, &SmbusOp::ReadByteData(0x11)), Ok(SmbusValue::Byte(0xad)));
-    let nack = again.smbus(0x50 + 1, &SmbusOp::ReadByte).unwrap_err();
+    assert_eq!(
+        again.smbus(EEPROM_ADDRESS, &SmbusOp::ReadByteData(0x11)),
+        Ok(SmbusValue::Byte(0xad))
+    );
+    let nack = again.smbus(EEPROM_ADDRESS + 1, &SmbusOp::ReadByte).unwrap_err();
     assert_eq!(nack.errno, Some(libc::ENXIO));
     assert!(nack.context.starts_with("i2c-0: "), "{}", nack.context);
 
     let mut sensor = opener.open(1).unwrap();
-    assert_eq!(sensor.smbus(0x48, &SmbusOp::ReadWordData(0)), Ok(SmbusValue::Word(0x8019)));
-    assert_eq!(sensor.claim(0x49).unwrap_err().errno, Some(libc::EBUSY));
+    assert_eq!(
+        sensor.smbus(LM75_ADDRESS, &SmbusOp::ReadWordData(0)),
+        Ok(SmbusValue::Word(LM75_TEMPERATURE_WORD))
+    );
+    assert_eq!(sensor.claim(DRIVER_BOUND_ADDRESS).unwrap_err().errno, Some(libc::EBUSY));
     assert_eq!(sensor.claim(0x4a), Ok(()));
     assert_eq!(
-        sensor.transfer(0x48, &[Message::Read(2)]).unwrap_err().errno,
+        sensor.transfer(LM75_ADDRESS, &[Message::Read(2)]).unwrap_err().errno,
         Some(libc::EOPNOTSUPP)
     );
     assert_eq!(
-        eeprom.smbus(0x50, &SmbusOp::ReadBlockData(0)).unwrap_err().errno,
+        eeprom.smbus(EEPROM_ADDRESS, &SmbusOp::ReadBlockData(0)).unwrap_err().errno,
         Some(libc::EOPNOTSUPP)
     );
     drop((eeprom, again, sensor));
@@ -299,39 +308,42 @@ fn devices_answer_through_the_opener() {
 #[test]
 fn eeprom_content_survives_a_replug() {
     let f = fixture();
-    f.kernel.plug("eeprom-module").unwrap();
+    f.kernel.plug(EEPROM_MODULE).unwrap();
     let mut eeprom = f.kernel.opener().open(0).unwrap();
-    eeprom.smbus(0x50, &SmbusOp::WriteByteData(0x90, 0x42)).unwrap();
+    eeprom.smbus(EEPROM_ADDRESS, &SmbusOp::WriteByteData(0x90, 0x42)).unwrap();
     drop(eeprom);
-    f.kernel.unplug("eeprom-module", LONG).unwrap();
-    f.kernel.plug("eeprom-module").unwrap();
+    f.kernel.unplug(EEPROM_MODULE, LONG).unwrap();
+    f.kernel.plug(EEPROM_MODULE).unwrap();
     let mut eeprom = f.kernel.opener().open(0).unwrap();
-    assert_eq!(eeprom.smbus(0x50, &SmbusOp::ReadByteData(0x90)), Ok(SmbusValue::Byte(0x42)));
+    assert_eq!(
+        eeprom.smbus(EEPROM_ADDRESS, &SmbusOp::ReadByteData(0x90)),
+        Ok(SmbusValue::Byte(0x42))
+    );
 }
 
 #[test]
 fn a_gone_receiver_does_not_break_plugging() {
     let f = fixture();
     drop(f.uevents);
-    assert_eq!(f.kernel.plug("eeprom-module"), Ok(0));
-    assert!(f.kernel.unplug("eeprom-module", LONG).is_ok());
-    assert_eq!(f.kernel.plug("eeprom-module"), Ok(0));
+    assert_eq!(f.kernel.plug(EEPROM_MODULE), Ok(0));
+    assert!(f.kernel.unplug(EEPROM_MODULE, LONG).is_ok());
+    assert_eq!(f.kernel.plug(EEPROM_MODULE), Ok(0));
 }
 
 #[test]
 fn unknown_modules_are_named_in_the_error() {
     let f = fixture();
-    assert_eq!(SimKernel::module_names(), ["eeprom-module", "sensor-module"]);
+    assert_eq!(SimKernel::module_names(), [EEPROM_MODULE, SENSOR_MODULE]);
     let err = f.kernel.plug("toaster").unwrap_err();
     assert_eq!(err, SimError::UnknownModule("toaster".into()));
     assert_eq!(
         err.to_string(),
-        "unknown module 'toaster' (known modules: eeprom-module, sensor-module)"
+        format!("unknown module 'toaster' (known modules: {EEPROM_MODULE}, {SENSOR_MODULE})")
     );
     assert_eq!(f.kernel.unplug("toaster", LONG), Err(SimError::UnknownModule("toaster".into())));
     assert_eq!(
-        f.kernel.unplug("sensor-module", LONG),
-        Err(SimError::NotPlugged("sensor-module".into()))
+        f.kernel.unplug(SENSOR_MODULE, LONG),
+        Err(SimError::NotPlugged(SENSOR_MODULE.into()))
     );
 }
 
@@ -340,7 +352,7 @@ fn sim_source_delivers_events_then_reports_closed() {
     use crate::platform::source::{SourceError, UeventSource};
     let f = fixture();
     let mut source = SimSource::new(f.uevents);
-    f.kernel.plug("eeprom-module").unwrap();
+    f.kernel.plug(EEPROM_MODULE).unwrap();
     let first = parse(&source.next_event().unwrap()).unwrap();
     assert_eq!(first.subsystem(), Some("i2c-dev"));
     assert_eq!(parse(&source.next_event().unwrap()).unwrap().subsystem(), Some("i2c"));
@@ -354,24 +366,24 @@ fn the_production_sysfs_scanner_reads_the_tree() {
     let f = fixture();
     let sysfs = Sysfs::new(f.kernel.sysfs_root());
     assert_eq!(sysfs.scan().unwrap(), vec![]);
-    f.kernel.plug("sensor-module").unwrap();
-    f.kernel.plug("eeprom-module").unwrap();
+    f.kernel.plug(SENSOR_MODULE).unwrap();
+    f.kernel.plug(EEPROM_MODULE).unwrap();
     let sensor = SysfsAdapter {
         bus_number: 0,
-        devpath: "/devices/platform/i2c-hal-sim/sensor-module/i2c-0".into(),
-        name: "i2c-hal-sim sensor-module".into(),
+        devpath: format!("{}/i2c-0", module_devpath(SENSOR_MODULE)),
+        name: adapter_name(SENSOR_MODULE),
     };
     let eeprom = SysfsAdapter {
         bus_number: 1,
-        devpath: "/devices/platform/i2c-hal-sim/eeprom-module/i2c-1".into(),
-        name: "i2c-hal-sim eeprom-module".into(),
+        devpath: format!("{}/i2c-1", module_devpath(EEPROM_MODULE)),
+        name: adapter_name(EEPROM_MODULE),
     };
     assert_eq!(sysfs.scan().unwrap(), vec![sensor.clone(), eeprom.clone()]);
     assert_eq!(sysfs.adapter(1).unwrap(), eeprom);
 
     // While the removal is blocked by a handle, the adapter is already gone from sysfs.
     let handle = f.kernel.opener().open(0).unwrap();
-    assert!(f.kernel.unplug("sensor-module", Duration::ZERO).is_err());
+    assert!(f.kernel.unplug(SENSOR_MODULE, Duration::ZERO).is_err());
     assert_eq!(sysfs.scan().unwrap(), vec![eeprom]);
     assert_eq!(sysfs.adapter(0).unwrap_err().kind(), std::io::ErrorKind::NotFound);
     drop(handle);

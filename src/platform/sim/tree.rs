@@ -3,6 +3,7 @@
 //! devtmpfs, and the uevents announcing their changes. The production scanner and parser read
 //! these, so the simulator exercises the same code as real hardware.
 
+use super::catalog;
 use crate::platform::uevent::{Action, Uevent};
 use std::fs;
 use std::io;
@@ -11,8 +12,6 @@ use std::path::{Path, PathBuf};
 
 /// The i2c-dev character major (I2C_MAJOR in include/linux/i2c-dev.h).
 pub(super) const I2C_DEV_MAJOR: u32 = 89;
-/// The simulator's platform device; every module hangs below it.
-const PLATFORM_DEVPATH: &str = "/devices/platform/i2c-hal-sim";
 const TOP_DIRS: [&str; 4] = ["devices", "bus/i2c/devices", "class/i2c-dev", "dev"];
 
 /// Where one plugged module's adapter lives, and everything derived from that.
@@ -24,7 +23,7 @@ pub(super) struct AdapterNode<'a> {
 
 impl AdapterNode<'_> {
     fn module_devpath(&self) -> String {
-        format!("{PLATFORM_DEVPATH}/{}", self.module)
+        catalog::module_devpath(self.module)
     }
 
     pub(super) fn adapter_devpath(&self) -> String {
@@ -67,12 +66,13 @@ pub(super) fn prepare_root(root: &Path) -> io::Result<()> {
     for dir in TOP_DIRS {
         fs::create_dir_all(root.join(dir))?;
     }
-    remove_dir_all_if_present(&sys_path(root, PLATFORM_DEVPATH))?;
+    remove_dir_all_if_present(&sys_path(root, &catalog::platform_devpath()))?;
+    let our_component = format!("/{}/", catalog::PLATFORM_DEVICE);
     for links in ["bus/i2c/devices", "class/i2c-dev"] {
         for entry in fs::read_dir(root.join(links))? {
             let path = entry?.path();
             let is_ours = fs::read_link(&path)
-                .is_ok_and(|target| target.to_string_lossy().contains("/i2c-hal-sim/"));
+                .is_ok_and(|target| target.to_string_lossy().contains(&our_component));
             if is_ours {
                 remove_if_present(&path)?;
             }
@@ -151,10 +151,11 @@ fn remove_dir_all_if_present(path: &Path) -> io::Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use super::catalog::{adapter_name, module_devpath, platform_devpath, EEPROM_MODULE};
     use super::*;
 
     fn node() -> AdapterNode<'static> {
-        AdapterNode { module: "eeprom-module", bus_number: 3 }
+        AdapterNode { module: EEPROM_MODULE, bus_number: 3 }
     }
 
     #[test]
@@ -162,18 +163,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         prepare_root(root).unwrap();
-        write_adapter(root, node(), "i2c-hal-sim eeprom-module").unwrap();
-        let adapter = root.join("devices/platform/i2c-hal-sim/eeprom-module/i2c-3");
+        write_adapter(root, node(), &adapter_name(EEPROM_MODULE)).unwrap();
+        let module = sys_path(root, &module_devpath(EEPROM_MODULE));
+        let adapter = module.join("i2c-3");
         let canonical = |p: PathBuf| fs::canonicalize(p).unwrap();
         assert_eq!(canonical(root.join("bus/i2c/devices/i2c-3")), canonical(adapter.clone()));
         assert_eq!(
             canonical(root.join("class/i2c-dev/i2c-3")),
             canonical(adapter.join("i2c-dev/i2c-3"))
         );
-        assert_eq!(
-            canonical(adapter.join("device")),
-            canonical(root.join("devices/platform/i2c-hal-sim/eeprom-module"))
-        );
+        assert_eq!(canonical(adapter.join("device")), canonical(module));
         assert_eq!(canonical(adapter.join("subsystem")), canonical(root.join("bus/i2c")));
         assert_eq!(
             canonical(adapter.join("i2c-dev/i2c-3/subsystem")),
@@ -192,7 +191,7 @@ mod tests {
         fs::write(root.join("dev/keep-me"), "").unwrap();
         symlink("../../../devices/elsewhere/i2c-9", root.join("bus/i2c/devices/i2c-9")).unwrap();
         prepare_root(root).unwrap();
-        assert!(!root.join("devices/platform/i2c-hal-sim").exists());
+        assert!(!sys_path(root, &platform_devpath()).exists());
         assert!(fs::symlink_metadata(root.join("bus/i2c/devices/i2c-3")).is_err());
         assert!(fs::symlink_metadata(root.join("class/i2c-dev/i2c-3")).is_err());
         assert!(!root.join("dev/i2c-3").exists());

@@ -1,0 +1,266 @@
+//! Who may remove and bind a Unix socket path: the one process holding an exclusive flock on
+//! `<path>.lock`. Used for the service's RPC socket and the simulator's control socket.
+//!
+//! Asking "does anything answer on it?" is not enough to decide that a socket file is stale: a
+//! second instance asks before the first has bound, or while the first is between bind and
+//! listen, and then deletes a live socket. The lock settles it. Its holder checked the path when
+//! it took the lock and binds it afterwards, so every other instance leaves the path alone, and
+//! the lock is released by the kernel when the holder dies, however it dies.
+//!
+//! A claim lasts until [`release`] or the end of the process, so it outlives the thread that
+//! serves the socket (an RPC server never returns) and the exit cleanup can find it.
+
+use log::warn;
+use nix::errno::Errno;
+use nix::fcntl::{Flock, FlockArg};
+use std::ffi::OsString;
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+/// How often to retry when the lock file is replaced under us (see `lock`).
+const LOCK_ATTEMPTS: usize = 5;
+
+struct Claim {
+    socket: PathBuf,
+    lock_path: PathBuf,
+    /// Unlocked (and closed) when dropped.
+    _lock: Flock<File>,
+}
+
+/// The claims of this process.
+static CLAIMS: Mutex<Vec<Claim>> = Mutex::new(Vec::new());
+
+fn claims() -> MutexGuard<'static, Vec<Claim>> {
+    CLAIMS.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// "<socket path>.lock"
+pub fn lock_path_for(socket: &Path) -> PathBuf {
+    let mut path = OsString::from(socket.as_os_str());
+    path.push(".lock");
+    PathBuf::from(path)
+}
+
+/// Makes `path` this process's to bind: takes the lock on `<path>.lock`, then clears the path
+/// of a stale socket, which is replaced with a warning. Fails, touching nothing, when another
+/// process holds the lock, when something listens on the path without it, or when the path is
+/// not a socket. Claiming a path this process already holds succeeds and does nothing, so a
+/// caller can claim early (to fail before starting anything) and the binding code again.
+pub fn claim(path: &Path) -> io::Result<()> {
+    let mut claims = claims();
+    if claims.iter().any(|claim| claim.socket == path) {
+        return Ok(());
+    }
+    let lock_path = lock_path_for(path);
+    let lock = lock(&lock_path, path)?;
+    if let Err(err) = clear_stale_socket(path, &lock_path) {
+        remove_lock_file(&lock_path);
+        return Err(err);
+    }
+    claims.push(Claim { socket: path.to_path_buf(), lock_path, _lock: lock });
+    Ok(())
+}
+
+/// Gives up a claim: removes the socket at `path` and the lock file, then unlocks. Nothing
+/// happens unless this process holds the claim, so it is safe in any exit path. The socket
+/// file is this process's: the path was clear when the claim began, and no instance binds it
+/// without the lock.
+pub fn release(path: &Path) {
+    let claim = {
+        let mut claims = claims();
+        let Some(index) = claims.iter().position(|claim| claim.socket == path) else {
+            return;
+        };
+        claims.swap_remove(index)
+    };
+    let is_socket = fs::symlink_metadata(path).is_ok_and(|meta| meta.file_type().is_socket());
+    if is_socket {
+        if let Err(err) = fs::remove_file(path) {
+            warn!("removing socket {}: {err}", path.display());
+        }
+    }
+    // Removed while still locked, so nobody can lock this file once it is unlinked and believe
+    // they hold the path (lock() checks it locked the file that is still in place).
+    remove_lock_file(&claim.lock_path);
+    drop(claim);
+}
+
+/// Locks `lock_path` without waiting. A holder releasing the claim unlinks the file while a
+/// newcomer may already have it open; the newcomer would then lock a file nobody else sees, so
+/// it checks that its file is still the one at `lock_path` and otherwise tries again.
+fn lock(lock_path: &Path, socket: &Path) -> io::Result<Flock<File>> {
+    for _ in 0..LOCK_ATTEMPTS {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o644)
+            .open(lock_path)
+            .map_err(|err| annotate(err, &format!("opening lock file {}", lock_path.display())))?;
+        let lock = match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+            Ok(lock) => lock,
+            Err((_, Errno::EWOULDBLOCK)) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::AddrInUse,
+                    format!(
+                        "{} is in use: another running instance holds its lock {}",
+                        socket.display(),
+                        lock_path.display()
+                    ),
+                ))
+            }
+            Err((_, errno)) => {
+                let err = io::Error::from(errno);
+                return Err(annotate(err, &format!("locking {}", lock_path.display())));
+            }
+        };
+        let held = lock.metadata()?;
+        match fs::metadata(lock_path) {
+            Ok(now) if now.dev() == held.dev() && now.ino() == held.ino() => return Ok(lock),
+            Ok(_) => {}
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+            Err(err) => return Err(err),
+        }
+    }
+    Err(io::Error::other(format!("{} keeps being replaced; cannot lock it", lock_path.display())))
+}
+
+/// With the lock held: a socket nobody answers on is a leftover of a dead instance.
+fn clear_stale_socket(path: &Path, lock_path: &Path) -> io::Result<()> {
+    let meta = match fs::symlink_metadata(path) {
+        Ok(meta) => meta,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(err) => return Err(annotate(err, &format!("inspecting {}", path.display()))),
+    };
+    if !meta.file_type().is_socket() {
+        return Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!("{} exists and is not a socket; refusing to replace it", path.display()),
+        ));
+    }
+    match UnixStream::connect(path) {
+        Ok(_) => Err(io::Error::new(
+            io::ErrorKind::AddrInUse,
+            format!(
+                "another process is listening on {} without holding {}; not replacing it",
+                path.display(),
+                lock_path.display()
+            ),
+        )),
+        Err(err) if err.kind() == io::ErrorKind::ConnectionRefused => {
+            warn!("removing stale socket {}", path.display());
+            match fs::remove_file(path) {
+                Err(err) if err.kind() != io::ErrorKind::NotFound => Err(err),
+                _ => Ok(()),
+            }
+        }
+        Err(err) => Err(annotate(err, &format!("cannot tell whether {} is stale", path.display()))),
+    }
+}
+
+fn remove_lock_file(lock_path: &Path) {
+    match fs::remove_file(lock_path) {
+        Err(err) if err.kind() != io::ErrorKind::NotFound => {
+            warn!("removing lock file {}: {err}", lock_path.display())
+        }
+        _ => {}
+    }
+}
+
+fn annotate(err: io::Error, context: &str) -> io::Error {
+    io::Error::new(err.kind(), format!("{context}: {err}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::net::UnixListener;
+
+    /// A second lock holder, as another instance would be.
+    fn hold_lock(socket: &Path) -> Flock<File> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(lock_path_for(socket))
+            .unwrap();
+        Flock::lock(file, FlockArg::LockExclusiveNonblock).map_err(|(_, errno)| errno).unwrap()
+    }
+
+    #[test]
+    fn stale_sockets_are_replaced_but_live_ones_and_files_are_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("plain");
+        std::fs::write(&file, b"x").unwrap();
+        assert_eq!(claim(&file).unwrap_err().kind(), io::ErrorKind::AlreadyExists);
+        assert!(file.exists());
+
+        let live = dir.path().join("live.sock");
+        let _listener = std::os::unix::net::UnixListener::bind(&live).unwrap();
+        assert_eq!(claim(&live).unwrap_err().kind(), io::ErrorKind::AddrInUse);
+
+        let stale = dir.path().join("stale.sock");
+        drop(std::os::unix::net::UnixListener::bind(&stale).unwrap());
+        claim(&stale).unwrap();
+        assert!(!stale.exists());
+        claim(&stale).unwrap(); // nothing there: fine
+        release(&stale);
+    }
+
+    #[test]
+    fn a_regular_file_is_never_deleted_and_no_lock_file_is_left() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("precious");
+        fs::write(&file, "data").unwrap();
+        let err = claim(&file).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+        assert!(err.to_string().contains("is not a socket"), "{err}");
+        release(&file);
+        assert_eq!(fs::read_to_string(&file).unwrap(), "data");
+        assert!(!lock_path_for(&file).exists());
+    }
+
+    #[test]
+    fn a_held_lock_protects_even_a_socket_nobody_answers_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("s.sock");
+        // The holder is between taking the lock and listening, or its socket looks stale.
+        drop(UnixListener::bind(&socket).unwrap());
+        let other = hold_lock(&socket);
+        let err = claim(&socket).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AddrInUse);
+        assert!(err.to_string().contains("another running instance"), "{err}");
+        assert!(socket.exists(), "the lock holder's socket was removed");
+        release(&socket);
+        assert!(socket.exists() && lock_path_for(&socket).exists(), "release without a claim");
+
+        // Once the holder is gone (a crash leaves its lock file), the socket is stale.
+        drop(other);
+        claim(&socket).unwrap();
+        assert!(!socket.exists());
+        let _listener = UnixListener::bind(&socket).unwrap();
+        release(&socket);
+        assert!(!socket.exists() && !lock_path_for(&socket).exists());
+    }
+
+    #[test]
+    fn a_claim_keeps_others_out_until_released() {
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("s.sock");
+        claim(&socket).unwrap();
+        let _listener = UnixListener::bind(&socket).unwrap();
+        let file = File::open(lock_path_for(&socket)).unwrap();
+        let (_, errno) = Flock::lock(file, FlockArg::LockExclusiveNonblock).unwrap_err();
+        assert_eq!(errno, Errno::EWOULDBLOCK, "another process could take the lock");
+
+        release(&socket);
+        assert!(!socket.exists() && !lock_path_for(&socket).exists());
+        let _next_instance = hold_lock(&socket);
+    }
+}
