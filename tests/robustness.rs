@@ -132,3 +132,54 @@ fn a_panic_in_a_service_thread_takes_the_service_down_and_a_restart_serves_again
     let signature = session.write_read(&[0], EEPROM_SIGNATURE.len()).expect("read after restart");
     assert_eq!(signature, EEPROM_SIGNATURE);
 }
+
+#[test]
+fn sigterm_tells_every_other_client_even_while_one_has_stopped_reading() {
+    let mut service = Service::start();
+    // A bus listener that stops reading: each plug cycle queues two callbacks to it, until its
+    // socket is full and the delivery to it blocks.
+    let mut frozen = service.spawn_i2cctl(&["watch"], std::process::Stdio::null());
+    let client = service.client();
+    // Proof that the listener is registered before it stops: it prints an event. (It may
+    // still be connecting during the first cycles.)
+    let registered = poll_until(WAIT_TIMEOUT, || {
+        service.unplug(&client, SENSOR_MODULE);
+        service.plug(&client, SENSOR_MODULE);
+        frozen.line_within(std::time::Duration::from_millis(50)).is_some()
+    });
+    assert!(registered, "i2cctl watch never printed an event");
+    signal(frozen.pid(), libc::SIGSTOP);
+
+    // The service says so once a delivery to it has blocked past the stall limit.
+    let stalled = "stopped reading their callbacks";
+    let mut cycles = 0;
+    while !service.stderr().contains(stalled) {
+        assert!(
+            cycles < 2_000,
+            "the stopped listener never filled its socket:\n{}",
+            tail(&service.stderr())
+        );
+        service.unplug(&client, SENSOR_MODULE);
+        service.plug(&client, SENSOR_MODULE);
+        cycles += 1;
+    }
+
+    // Delivery to the stopped listener now blocks a thread; everyone else is still told.
+    let (on_lost, lost) = loss_channel();
+    let _session = client.open("0", 0, EEPROM_ADDRESS, false, on_lost).expect("open");
+    let status = service.terminate();
+    let (reason, _) = expect_message(&lost, "SHUTDOWN while another client is stopped");
+    assert_eq!(reason, LossReason::Shutdown);
+    assert_eq!(status.code(), Some(0), "stderr:\n{}", service.stderr());
+    assert!(
+        !service.stderr().contains("not delivered in time"),
+        "shutdown waited for the stopped client (after {cycles} cycles):\n{}",
+        service.stderr()
+    );
+    frozen.kill_hard();
+}
+
+fn tail(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(40)..].join("\n")
+}

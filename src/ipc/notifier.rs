@@ -296,6 +296,7 @@ fn supervise(shared: &Arc<Shared>) {
         let stuck = state.stuck_clients(now, shared.config.stall_after);
         if stuck > stuck_before {
             shared.stats.stalls.fetch_add((stuck - stuck_before) as u64, Ordering::Relaxed);
+            info!("{stuck} client(s) stopped reading their callbacks; serving the others");
         }
         stuck_before = stuck;
         // The workers that can still make progress: all of them but the stuck ones.

@@ -580,6 +580,13 @@ impl BackgroundI2cctl {
         line
     }
 
+    /// The next line if one arrives within `timeout` (for polling loops with their own bound).
+    pub fn line_within(&mut self, timeout: Duration) -> Option<String> {
+        let line = self.lines.recv_timeout(timeout).ok()?;
+        self.seen.push(line.clone());
+        Some(line)
+    }
+
     /// SIGKILL, then reaps it: the process gets no chance to close anything itself.
     pub fn kill_hard(&mut self) -> ExitStatus {
         let pid = Pid::from_raw(i32::try_from(self.child.id()).expect("pid fits i32"));
