@@ -11,8 +11,8 @@ use crate::ipc::endpoint::Endpoint;
 #[cfg(feature = "sim")]
 use crate::ipc::endpoint::DEFAULT_SOCKET;
 use crate::ipc::notifier::Notifier;
-use crate::ipc::server::{serve_kernel, serve_rpc};
-use crate::ipc::service::ManagerService;
+use crate::ipc::server::{serve_kernel, serve_rpc, Instances};
+use crate::ipc::service::{AdminService, ManagerService};
 use crate::platform::i2cdev::I2cDevOpener;
 use crate::platform::monitor::Monitor;
 use crate::platform::netlink::NetlinkSource;
@@ -178,14 +178,17 @@ pub fn run(config: Config) -> io::Result<()> {
     let notifier = Notifier::start()?;
     Monitor::new(parts.sysfs, broker.clone()).start(parts.source)?;
 
-    let manager = ManagerService::new(broker.clone(), notifier.clone()).into_binder();
+    let instances = Instances {
+        manager: ManagerService::new(broker.clone(), notifier.clone()).into_binder(),
+        admin: AdminService::new(broker.clone()).into_binder(),
+    };
     let endpoint = config.endpoint.clone();
     let transport_failure = Arc::new(Mutex::new(None));
     let failure_slot = transport_failure.clone();
     std::thread::Builder::new().name("binder-server".into()).spawn(move || {
         let result = match &endpoint {
-            Endpoint::Socket(path) => serve_rpc(manager, path),
-            Endpoint::KernelBinder(device) => serve_kernel(manager, device),
+            Endpoint::Socket(path) => serve_rpc(instances, path),
+            Endpoint::KernelBinder(device) => serve_kernel(instances, device),
         };
         if let Err(e) = result {
             *failure_slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(e);

@@ -51,7 +51,7 @@ fn hammer(session: &i2c_hal::ipc::client::Session, done: &AtomicUsize) -> Client
         assert!(Instant::now() < deadline, "transfers never stopped succeeding");
         match session.transfer(&[Message::Write(vec![0x00]), Message::Read(4)]) {
             Ok(reads) => {
-                assert_eq!(reads, vec![EEPROM_SIGNATURE[..4].to_vec()]);
+                assert_eq!(reads.reads, vec![EEPROM_SIGNATURE[..4].to_vec()]);
                 done.fetch_add(1, Ordering::Relaxed);
             }
             Err(error) => return error,

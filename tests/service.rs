@@ -6,7 +6,9 @@ mod common;
 
 use common::*;
 use i2c_hal::core::request::func::I2C_FUNC_I2C;
-use i2c_hal::core::request::{Message, SmbusOp, SmbusValue, MAX_MESSAGES, MAX_MESSAGE_LEN};
+use i2c_hal::core::request::{
+    Message, SmbusOp, SmbusValue, MAX_MESSAGES, MAX_MESSAGE_LEN, MAX_TRANSFER_BYTES,
+};
 use i2c_hal::core::{BusInfo, ErrorCode, LossReason};
 use i2c_hal::ipc::client::{BusEvent, Client, Session};
 use i2c_hal::ipc::compat::aidl::II2cManager;
@@ -116,18 +118,19 @@ fn open_transfer_and_close_on_both_modules() {
     let reads = by_number
         .transfer(&[Message::Write(vec![0x00]), Message::Read(EEPROM_SIGNATURE.len())])
         .expect("signature transfer");
-    assert_eq!(reads, vec![EEPROM_SIGNATURE.to_vec()]);
+    assert_eq!(reads.reads, vec![EEPROM_SIGNATURE.to_vec()]);
+    assert_eq!(reads.completed, 2, "the adapter reports both messages done");
 
     // Write at an offset, read back from the other session.
     let payload = [0xde, 0xad, 0xbe, 0xef];
     let mut write = vec![0x40];
     write.extend_from_slice(&payload);
     let reads = by_number.transfer(&[Message::Write(write)]).expect("write transfer");
-    assert!(reads.is_empty(), "a write-only transfer returns no reads: {reads:?}");
+    assert!(reads.reads.is_empty(), "a write-only transfer returns no reads: {reads:?}");
     let reads = by_stable_id
         .transfer(&[Message::Write(vec![0x40]), Message::Read(payload.len())])
         .expect("read-back transfer");
-    assert_eq!(reads, vec![payload.to_vec()]);
+    assert_eq!(reads.reads, vec![payload.to_vec()]);
     assert_eq!(by_stable_id.write_read(&[0x41], 3).expect("write_read"), payload[1..].to_vec());
 
     // SMBus byte and word data on the full I2C adapter (emulated like the kernel does).
@@ -343,7 +346,22 @@ fn bad_input_gets_precise_codes_and_the_service_keeps_serving() {
         .take(MAX_MESSAGES - 1)
         .map(|byte| vec![byte])
         .collect();
-    assert_eq!(reads, expected, "41 one-byte reads walk the EEPROM from offset 0");
+    assert_eq!(reads.reads, expected, "41 one-byte reads walk the EEPROM from offset 0");
+    assert_eq!(reads.completed, MAX_MESSAGES);
+
+    // The total per call: MAX_TRANSFER_BYTES at the edge is fine, one byte past it is not, and
+    // the service keeps serving.
+    let at_the_cap = [Message::Write(vec![0x00]), Message::Read(MAX_TRANSFER_BYTES - 1)];
+    let done = eeprom.transfer(&at_the_cap).expect("a transfer of exactly MAX_TRANSFER_BYTES");
+    assert_eq!(done.reads[0].len(), MAX_TRANSFER_BYTES - 1);
+    let one_past = [Message::Write(vec![0x00]), Message::Read(MAX_TRANSFER_BYTES)];
+    assert_code(eeprom.transfer(&one_past), ErrorCode::TooLarge, "MAX_TRANSFER_BYTES + 1");
+    assert_code(
+        eeprom.write_read(&[0x00], MAX_TRANSFER_BYTES),
+        ErrorCode::TooLarge,
+        "writeRead of MAX_TRANSFER_BYTES + 1",
+    );
+    assert_eq!(eeprom.write_read(&[0x00], 1).expect("still serving"), EEPROM_SIGNATURE[..1]);
 
     let absent = client.open("0", 0, 0x33, false, ignore_loss()).expect("open absent 0x33");
     assert_code(absent.transfer(&[Message::Read(1)]), ErrorCode::AddressNack, "read from 0x33");

@@ -109,11 +109,16 @@ fn run_transfer(
     transfer: &ParsedTransfer,
     json: bool,
 ) -> Result<(), CliError> {
-    let reads = with_session(client, bus, transfer.address, |s| s.transfer(&transfer.messages))?;
+    let done = with_session(client, bus, transfer.address, |s| s.transfer(&transfer.messages))?;
+    let sent = transfer.messages.len();
     if json {
-        emit(json!({ "reads": reads }));
+        emit(json!({ "reads": done.reads, "messages_completed": done.completed }));
     } else {
-        format_reads(&reads).into_iter().for_each(emit);
+        format_reads(&done.reads).into_iter().for_each(emit);
+    }
+    if done.completed < sent {
+        // Not an error the service raised: the adapter stopped early, and says so.
+        eprintln!("i2cctl: the adapter completed {} of {sent} messages", done.completed);
     }
     Ok(())
 }

@@ -96,7 +96,7 @@ fn no_arguments(verb: &str, args: &[&str], command: HoldCommand) -> Result<HoldC
 pub fn execute(session: &Session, command: HoldCommand) -> Result<HoldResult, CliError> {
     Ok(match command {
         HoldCommand::Smbus { name, op } => HoldResult::Value { name, value: session.smbus(&op)? },
-        HoldCommand::Transfer(messages) => HoldResult::Reads(session.transfer(&messages)?),
+        HoldCommand::Transfer(messages) => HoldResult::Reads(session.transfer(&messages)?.reads),
         HoldCommand::Info => {
             HoldResult::Info { info: session.bus_info()?, address: session.address() }
         }

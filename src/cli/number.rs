@@ -19,7 +19,8 @@ pub fn parse_number(text: &str) -> Result<u64, String> {
 /// A 7-bit address outside the reserved ranges, as i2cget/i2cset accept without -f.
 pub fn parse_address(text: &str) -> Result<u16, String> {
     let number = parse_number(text)?;
-    validate_address(i64::try_from(number).unwrap_or(i64::MAX)).map_err(|error| error.message)
+    validate_address(i64::try_from(number).unwrap_or(i64::MAX), false)
+        .map_err(|error| error.message)
 }
 
 /// A register (SMBus command byte).

@@ -12,21 +12,21 @@
 //! which lets the kernel finish `i2c_del_adapter()`), then notify.
 
 use super::bus::{AdapterDescriptor, BusInfo, BusSelector, Generation, LossReason};
-use super::device::{BusDevice, DeviceFault, DeviceOpener, FaultKind};
+use super::device::{BusDevice, DeviceFault, DeviceOpener, FaultKind, Target, Transferred};
 use super::error::{Error, ErrorCode, Result};
 use super::policy::{Caller, Limits, Policy};
 use super::request::{
     func, require_functionality, validate_address, validate_transfer, Message, OperationClass,
-    SmbusOp, SmbusValue,
+    OperationSet, SmbusOp, SmbusValue,
 };
-use super::stats::Stats;
+use super::stats::{RemovalEvent, Stats};
 use super::sync::lock;
 use log::{debug, info, warn};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Told once when a session dies. Implementations must not block (queue the delivery).
 pub trait SessionObserver: Send + Sync {
@@ -45,6 +45,37 @@ pub struct SessionId(pub u64);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ListenerId(pub u64);
 
+/// Where a session stands, as a status report shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionPhase {
+    Opening,
+    Live,
+    Dead(LossReason),
+}
+
+/// One session in a status report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionSnapshot {
+    pub id: SessionId,
+    pub caller: Caller,
+    pub bus: BusInfo,
+    pub target: Target,
+    pub exclusive: bool,
+    pub age: Duration,
+    pub state: SessionPhase,
+}
+
+/// What II2cAdmin.getStatus reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusSnapshot {
+    pub uptime: Duration,
+    pub buses: Vec<BusInfo>,
+    pub sessions: Vec<SessionSnapshot>,
+    pub listeners: usize,
+    pub counters: Vec<(String, u64)>,
+    pub recent_removals: Vec<RemovalEvent>,
+}
+
 /// What a client asks for when opening a session.
 #[derive(Clone, Debug)]
 pub struct OpenRequest {
@@ -53,6 +84,10 @@ pub struct OpenRequest {
     pub generation: Option<Generation>,
     pub address: i64,
     pub exclusive: bool,
+    /// `address` is a 10-bit address (the adapter must have I2C_FUNC_10BIT_ADDR).
+    pub ten_bit: bool,
+    /// SMBus packet error checking (the adapter must have I2C_FUNC_SMBUS_PEC).
+    pub pec: bool,
 }
 
 /// The open fd of one adapter, or why there is none.
@@ -117,8 +152,9 @@ enum SessionState {
 struct SessionEntry {
     caller: Caller,
     adapter: Arc<Adapter>,
-    address: u16,
+    target: Target,
     exclusive: bool,
+    opened_at: Instant,
     state: SessionState,
     observer: Arc<dyn SessionObserver>,
 }
@@ -196,6 +232,7 @@ pub struct Broker {
     limits: Limits,
     state: Mutex<State>,
     stats: Stats,
+    started: Instant,
 }
 
 impl Broker {
@@ -206,6 +243,7 @@ impl Broker {
             limits,
             state: Mutex::new(State { next_generation: 1, ..State::default() }),
             stats: Stats::default(),
+            started: Instant::now(),
         }
     }
 
@@ -320,9 +358,16 @@ impl Broker {
             matches!(std::mem::replace(&mut *slot, Slot::Retired), Slot::Open(_))
         };
         let latency = started.elapsed();
-        self.stats.record_removal(latency);
-        Stats::bump(&self.stats.adapters_removed);
         let info = adapter.info();
+        self.stats.record_removal(RemovalEvent {
+            bus_number: info.bus_number,
+            stable_id: info.stable_id.clone(),
+            generation: info.generation,
+            latency,
+            sessions_lost: victims.len(),
+            at: Instant::now(),
+        });
+        Stats::bump(&self.stats.adapters_removed);
         info!(
             "bus {} generation {} removed: {} session(s) lost, fd {} after {:?}",
             info.bus_number,
@@ -392,13 +437,14 @@ impl Broker {
         request: &OpenRequest,
         observer: Arc<dyn SessionObserver>,
     ) -> Result<(SessionId, BusInfo)> {
-        let address = validate_address(request.address)?;
-        let (id, adapter) = self.admit(caller, request, address, observer)?;
-        match self.attach_device(id, &adapter, address) {
+        let address = validate_address(request.address, request.ten_bit)?;
+        let target = Target { address, ten_bit: request.ten_bit, pec: request.pec };
+        let (id, adapter) = self.admit(caller, request, target, observer)?;
+        match self.attach_device(id, &adapter, target) {
             Ok(()) => {
                 Stats::bump(&self.stats.sessions_opened);
                 debug!(
-                    "session {} opened by uid {} on bus {} address {address:#04x}",
+                    "session {} opened by uid {} on bus {} address {target}",
                     id.0, caller.uid, adapter.descriptor.bus_number
                 );
                 Ok((id, adapter.info()))
@@ -417,7 +463,7 @@ impl Broker {
         &self,
         caller: Caller,
         request: &OpenRequest,
-        address: u16,
+        target: Target,
         observer: Arc<dyn SessionObserver>,
     ) -> Result<(SessionId, Arc<Adapter>)> {
         let mut state = self.lock_state();
@@ -438,7 +484,7 @@ impl Broker {
                 ));
             }
         }
-        self.policy.check_open(&caller, &adapter.identity, address, request.exclusive)?;
+        self.policy.check_open(&caller, &adapter.identity, target, request.exclusive)?;
         if state.sessions_of_uid(caller.uid) >= self.limits.max_sessions_per_uid {
             return Err(Error::new(
                 ErrorCode::QuotaExceeded,
@@ -450,7 +496,8 @@ impl Broker {
         }
         let conflict = state.sessions.values().any(|s| {
             s.adapter.generation == adapter.generation
-                && s.address == address
+                && s.target.address == target.address
+                && s.target.ten_bit == target.ten_bit
                 && s.holds_device()
                 && (s.exclusive || request.exclusive)
         });
@@ -458,7 +505,7 @@ impl Broker {
             return Err(Error::new(
                 ErrorCode::AddressBusy,
                 format!(
-                    "address {address:#04x} on bus {} is held exclusively",
+                    "address {target} on bus {} is held exclusively",
                     adapter.descriptor.bus_number
                 ),
             ));
@@ -470,8 +517,9 @@ impl Broker {
             SessionEntry {
                 caller,
                 adapter: adapter.clone(),
-                address,
+                target,
                 exclusive: request.exclusive,
+                opened_at: Instant::now(),
                 state: SessionState::Opening,
                 observer,
             },
@@ -481,7 +529,7 @@ impl Broker {
 
     /// Step 2 of open, under the device mutex: open /dev/i2c-N if idle, check that no kernel
     /// driver owns the address, and make the session Live unless it was killed meanwhile.
-    fn attach_device(&self, id: SessionId, adapter: &Adapter, address: u16) -> Result<()> {
+    fn attach_device(&self, id: SessionId, adapter: &Adapter, target: Target) -> Result<()> {
         let mut slot = adapter.lock_device();
         if matches!(*slot, Slot::Retired) {
             return Err(bus_gone(adapter));
@@ -493,12 +541,17 @@ impl Broker {
             adapter.functionality.store(device.functionality(), Ordering::Relaxed);
             *slot = Slot::Open(device);
         }
+        // Known for sure only now that the node is open: the modes the session asks for.
+        let wanted = if target.ten_bit { func::I2C_FUNC_10BIT_ADDR } else { 0 }
+            | if target.pec { func::I2C_FUNC_SMBUS_PEC } else { 0 };
+        require_functionality(adapter.functionality(), wanted)
+            .map_err(|e| adapter_cannot(adapter, e))?;
         if let Slot::Open(device) = &mut *slot {
-            device.claim(address).map_err(|fault| match fault.kind {
+            device.claim(target).map_err(|fault| match fault.kind {
                 FaultKind::Busy => Error::new(
                     ErrorCode::AddressBusy,
                     format!(
-                        "a kernel driver is bound to {address:#04x} on bus {}",
+                        "a kernel driver is bound to {target} on bus {}",
                         adapter.descriptor.bus_number
                     ),
                 ),
@@ -586,20 +639,33 @@ impl Broker {
 
     // ------------------------------------------------------------------- session calls ----
 
-    pub fn session_info(&self, id: SessionId) -> Result<(BusInfo, u16)> {
-        let result = self.live_session(id).map(|(_, adapter, address)| (adapter.info(), address));
+    pub fn session_info(&self, id: SessionId) -> Result<(BusInfo, Target)> {
+        let result = self.live_session(id).map(|(_, adapter, target)| (adapter.info(), target));
+        self.counted(result)
+    }
+
+    /// The operation classes a session may use: what its adapter can do, narrowed by policy.
+    pub fn allowed_operations(&self, id: SessionId) -> Result<OperationSet> {
+        let result = self.live_session(id).map(|(caller, adapter, target)| {
+            let supported = OperationSet::supported_by(adapter.functionality());
+            let granted = self.policy.allowed_operations(&caller, &adapter.identity, target);
+            supported
+                .classes()
+                .filter(|c| granted.contains(*c))
+                .fold(OperationSet::default(), OperationSet::with)
+        });
         self.counted(result)
     }
 
     /// Looks up a session that may still do work.
-    fn live_session(&self, id: SessionId) -> Result<(Caller, Arc<Adapter>, u16)> {
+    fn live_session(&self, id: SessionId) -> Result<(Caller, Arc<Adapter>, Target)> {
         let state = self.lock_state();
         let entry = state.sessions.get(&id).ok_or_else(|| {
             Error::new(ErrorCode::SessionClosed, "the session was closed; open a new one")
         })?;
         match entry.state {
             SessionState::Live | SessionState::Opening => {
-                Ok((entry.caller, entry.adapter.clone(), entry.address))
+                Ok((entry.caller, entry.adapter.clone(), entry.target))
             }
             SessionState::Dead(reason) => Err(Error::new(
                 ErrorCode::BusGone,
@@ -611,16 +677,20 @@ impl Broker {
         }
     }
 
-    pub fn transfer(&self, id: SessionId, messages: &[Message]) -> Result<Vec<Vec<u8>>> {
+    pub fn transfer(&self, id: SessionId, messages: &[Message]) -> Result<Transferred> {
+        let class = OperationClass::of_transfer(messages);
         let result = validate_transfer(messages).and_then(|()| {
-            self.with_device(id, OperationClass::RawTransfer, func::I2C_FUNC_I2C, |dev, addr| {
-                dev.transfer(addr, messages)
+            self.with_device(id, class, func::I2C_FUNC_I2C, |dev, target| {
+                dev.transfer(target, messages)
             })
         });
-        if let Ok(reads) = &result {
+        if let Ok(done) = &result {
             Stats::bump(&self.stats.transfers);
-            Stats::add(&self.stats.bytes_read, reads.iter().map(|r| r.len() as u64).sum());
-            let written = messages.iter().filter(|m| !m.is_read()).map(|m| m.len() as u64);
+            Stats::add(&self.stats.bytes_read, done.reads.iter().map(|r| r.len() as u64).sum());
+            let written = messages[..done.completed.min(messages.len())]
+                .iter()
+                .filter(|m| !m.is_read())
+                .map(|m| m.len() as u64);
             Stats::add(&self.stats.bytes_written, written.sum());
         }
         self.counted(result)
@@ -628,8 +698,8 @@ impl Broker {
 
     pub fn smbus(&self, id: SessionId, op: &SmbusOp) -> Result<SmbusValue> {
         let result = op.validate().and_then(|()| {
-            self.with_device(id, op.class(), op.required_functionality(), |dev, addr| {
-                dev.smbus(addr, op)
+            self.with_device(id, op.class(), op.required_functionality(), |dev, target| {
+                dev.smbus(target, op)
             })
         });
         if result.is_ok() {
@@ -646,22 +716,16 @@ impl Broker {
         id: SessionId,
         class: OperationClass,
         required: u64,
-        operation: impl FnOnce(&mut dyn BusDevice, u16) -> std::result::Result<T, DeviceFault>,
+        operation: impl FnOnce(&mut dyn BusDevice, Target) -> std::result::Result<T, DeviceFault>,
     ) -> Result<T> {
-        let (caller, adapter, address) = self.live_session(id)?;
-        self.policy.check_operation(&caller, &adapter.identity, address, class)?;
-        require_functionality(adapter.functionality(), required).map_err(|e| {
-            let identity = &adapter.identity;
-            let message = format!(
-                "bus {} ('{}') cannot do this: {}",
-                identity.bus_number, identity.name, e.message
-            );
-            Error::new(e.code, message)
-        })?;
+        let (caller, adapter, target) = self.live_session(id)?;
+        self.policy.check_operation(&caller, &adapter.identity, target, class)?;
+        require_functionality(adapter.functionality(), required)
+            .map_err(|e| adapter_cannot(&adapter, e))?;
         let mut slot = adapter.lock_device();
         self.live_session(id)?;
         match &mut *slot {
-            Slot::Open(device) => operation(device.as_mut(), address).map_err(Error::from),
+            Slot::Open(device) => operation(device.as_mut(), target).map_err(Error::from),
             Slot::Retired => Err(bus_gone(&adapter)),
             Slot::Idle => Err(Error::new(ErrorCode::SessionClosed, "the session was closed")),
         }
@@ -696,6 +760,60 @@ impl Broker {
         self.lock_state().listeners.remove(&id).is_some()
     }
 
+    // ------------------------------------------------------------------ administration ----
+
+    /// A snapshot for administrators: buses, every session with its owner, counters and the
+    /// recent removals.
+    pub fn status(&self, caller: Caller) -> Result<StatusSnapshot> {
+        let result = self.policy.check_admin(&caller).map(|()| self.snapshot());
+        self.counted(result)
+    }
+
+    fn snapshot(&self) -> StatusSnapshot {
+        let now = Instant::now();
+        let (mut sessions, listeners) = {
+            let state = self.lock_state();
+            let sessions: Vec<SessionSnapshot> = state
+                .sessions
+                .iter()
+                .map(|(id, entry)| SessionSnapshot {
+                    id: *id,
+                    caller: entry.caller,
+                    bus: entry.adapter.info(),
+                    target: entry.target,
+                    exclusive: entry.exclusive,
+                    age: now.duration_since(entry.opened_at),
+                    state: match entry.state {
+                        SessionState::Opening => SessionPhase::Opening,
+                        SessionState::Live => SessionPhase::Live,
+                        SessionState::Dead(reason) => SessionPhase::Dead(reason),
+                    },
+                })
+                .collect();
+            (sessions, state.listeners.len())
+        };
+        sessions.sort_by_key(|s| s.id);
+        StatusSnapshot {
+            uptime: now.duration_since(self.started),
+            buses: self.list_buses(),
+            sessions,
+            listeners,
+            counters: self.stats.counters(),
+            recent_removals: self.stats.recent_removals(),
+        }
+    }
+
+    /// Re-reads the access-control policy. Without a policy file there is nothing to re-read.
+    pub fn reload_policy(&self, caller: Caller) -> Result<()> {
+        let result = self.policy.check_admin(&caller).and_then(|()| {
+            Err(Error::new(
+                ErrorCode::NotSupported,
+                "the service runs without a policy file: there is nothing to reload",
+            ))
+        });
+        self.counted(result)
+    }
+
     // --------------------------------------------------------------------------- dump ----
 
     /// A human-readable picture of buses, sessions and counters (dumpsys).
@@ -724,13 +842,13 @@ impl Broker {
             for (id, s) in sessions {
                 let _ = writeln!(
                     out,
-                    "  #{} uid={} pid={} bus={} generation={} address={:#04x} {}{:?}",
+                    "  #{} uid={} pid={} bus={} generation={} address={} {}{:?}",
                     id.0,
                     s.caller.uid,
                     s.caller.pid,
                     s.adapter.descriptor.bus_number,
                     s.adapter.generation,
-                    s.address,
+                    s.target,
                     if s.exclusive { "exclusive " } else { "" },
                     s.state
                 );
@@ -744,6 +862,16 @@ impl Broker {
 
 #[cfg(test)]
 mod tests;
+
+/// A functionality refusal that names the bus.
+fn adapter_cannot(adapter: &Adapter, error: Error) -> Error {
+    let identity = &adapter.identity;
+    let message = format!(
+        "bus {} ('{}') cannot do this: {}",
+        identity.bus_number, identity.name, error.message
+    );
+    Error::new(error.code, message)
+}
 
 fn bus_gone(adapter: &Adapter) -> Error {
     Error::new(

@@ -77,21 +77,25 @@ pub enum LossReason {
     Removed = 1,
     Revoked = 2,
     Shutdown = 3,
+    /// The access-control policy was reloaded and no longer allows the session.
+    PolicyChanged = 4,
 }
 
 impl LossReason {
+    pub const ALL: [LossReason; 4] =
+        [LossReason::Removed, LossReason::Revoked, LossReason::Shutdown, LossReason::PolicyChanged];
+
     pub fn name(self) -> &'static str {
         match self {
             LossReason::Removed => "REMOVED",
             LossReason::Revoked => "REVOKED",
             LossReason::Shutdown => "SHUTDOWN",
+            LossReason::PolicyChanged => "POLICY_CHANGED",
         }
     }
 
     pub fn from_i32(value: i32) -> Option<LossReason> {
-        [LossReason::Removed, LossReason::Revoked, LossReason::Shutdown]
-            .into_iter()
-            .find(|r| *r as i32 == value)
+        Self::ALL.into_iter().find(|r| *r as i32 == value)
     }
 }
 

@@ -26,6 +26,8 @@ pub enum FaultKind {
     PermissionDenied,
     /// Another master won the bus; the client can only retry, so it is an I/O error to it.
     ArbitrationLost,
+    /// The SMBus packet error code did not match: the bytes were corrupted on the wire.
+    Pec,
     /// Any other failure of the bus or the device.
     Io,
 }
@@ -42,6 +44,7 @@ impl FaultKind {
             FaultKind::InvalidArgument => ErrorCode::InvalidArgument,
             FaultKind::TooLarge => ErrorCode::TooLarge,
             FaultKind::PermissionDenied => ErrorCode::PermissionDenied,
+            FaultKind::Pec => ErrorCode::PecError,
             FaultKind::ArbitrationLost | FaultKind::Io => ErrorCode::IoError,
         }
     }
@@ -58,6 +61,7 @@ impl FaultKind {
             FaultKind::TooLarge => "too large",
             FaultKind::PermissionDenied => "permission denied",
             FaultKind::ArbitrationLost => "arbitration lost",
+            FaultKind::Pec => "packet error code mismatch",
             FaultKind::Io => "I/O error",
         }
     }
@@ -89,6 +93,7 @@ impl DeviceFault {
             ErrorCode::TooLarge => FaultKind::TooLarge,
             ErrorCode::PermissionDenied => FaultKind::PermissionDenied,
             ErrorCode::IoError => FaultKind::Io,
+            ErrorCode::PecError => FaultKind::Pec,
             // No request rule gives the session-level codes; a refused request is invalid.
             ErrorCode::InvalidArgument
             | ErrorCode::NoSuchBus
@@ -123,16 +128,56 @@ impl From<DeviceFault> for Error {
     }
 }
 
+/// Who a device operation talks to: a session's address and how it is addressed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Target {
+    pub address: u16,
+    /// A 10-bit address (I2C_TENBIT; I2C_M_TEN on each I2C_RDWR message).
+    pub ten_bit: bool,
+    /// SMBus packet error checking (I2C_PEC) on every SMBus operation.
+    pub pec: bool,
+}
+
+impl Target {
+    /// A plain 7-bit target without PEC.
+    pub fn seven_bit(address: u16) -> Target {
+        Target { address, ten_bit: false, pec: false }
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.ten_bit {
+            write!(f, "{:#05x} (10-bit)", self.address)
+        } else {
+            write!(f, "{:#04x}", self.address)
+        }
+    }
+}
+
+/// What a combined transfer did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Transferred {
+    /// Messages the adapter reports as done (i2c_transfer()'s result); the messages after
+    /// them were not put on the bus.
+    pub completed: usize,
+    /// The bytes of each read message among the completed ones, in order.
+    pub reads: Vec<Vec<u8>>,
+}
+
 /// One open i2c-dev character device. Implementations are used by one thread at a time (the
 /// core serialises access per adapter, as the kernel does).
 pub trait BusDevice: Send {
-    /// Checks that no kernel driver owns `address` (`FaultKind::Busy` if one does).
-    fn claim(&mut self, address: u16) -> Result<(), DeviceFault>;
-    /// One combined transfer (I2C_RDWR); returns the bytes of each read message, in order.
-    fn transfer(&mut self, address: u16, messages: &[Message])
-        -> Result<Vec<Vec<u8>>, DeviceFault>;
+    /// Checks that no kernel driver owns the target (`FaultKind::Busy` if one does).
+    fn claim(&mut self, target: Target) -> Result<(), DeviceFault>;
+    /// One combined transfer (I2C_RDWR).
+    fn transfer(
+        &mut self,
+        target: Target,
+        messages: &[Message],
+    ) -> Result<Transferred, DeviceFault>;
     /// One SMBus operation (I2C_SMBUS).
-    fn smbus(&mut self, address: u16, op: &SmbusOp) -> Result<SmbusValue, DeviceFault>;
+    fn smbus(&mut self, target: Target, op: &SmbusOp) -> Result<SmbusValue, DeviceFault>;
     /// The adapter's I2C_FUNCS mask, as read on this open node (it is fixed for the adapter's
     /// lifetime), so whoever opens a device learns it without opening the node again.
     fn functionality(&self) -> u64;
@@ -145,54 +190,4 @@ pub trait DeviceOpener: Send + Sync {
     /// The adapter's I2C_FUNCS mask without keeping the node open: the probe when an adapter
     /// appears. Once a device is open, ask it instead (`BusDevice::functionality`).
     fn functionality(&self, bus_number: u32) -> Result<u64, DeviceFault>;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fault_kinds_map_to_the_codes_clients_act_on() {
-        let expected = [
-            (FaultKind::Nack, ErrorCode::AddressNack),
-            (FaultKind::Busy, ErrorCode::AddressBusy),
-            (FaultKind::Gone, ErrorCode::BusGone),
-            (FaultKind::Timeout, ErrorCode::Timeout),
-            (FaultKind::NotSupported, ErrorCode::NotSupported),
-            (FaultKind::InvalidArgument, ErrorCode::InvalidArgument),
-            (FaultKind::TooLarge, ErrorCode::TooLarge),
-            (FaultKind::PermissionDenied, ErrorCode::PermissionDenied),
-            (FaultKind::ArbitrationLost, ErrorCode::IoError),
-            (FaultKind::Io, ErrorCode::IoError),
-        ];
-        for (kind, code) in expected {
-            assert_eq!(kind.code(), code, "{kind:?}");
-        }
-    }
-
-    #[test]
-    fn a_refusal_keeps_its_code_as_a_fault() {
-        let refusal = Error::new(ErrorCode::TooLarge, "43 messages");
-        let fault = DeviceFault::refused(refusal.clone());
-        assert_eq!((fault.kind, fault.errno), (FaultKind::TooLarge, None));
-        assert_eq!(Error::from(fault).code, refusal.code);
-        for code in ErrorCode::ALL {
-            let kind = DeviceFault::refused(Error::new(code, "x")).kind;
-            let session_level =
-                [ErrorCode::NoSuchBus, ErrorCode::QuotaExceeded, ErrorCode::SessionClosed];
-            if !session_level.contains(&code) {
-                assert_eq!(kind.code(), code, "{code}");
-            }
-        }
-    }
-
-    #[test]
-    fn a_fault_becomes_an_error_with_its_context() {
-        let error = Error::from(DeviceFault::new(FaultKind::Nack, "i2c-1: read at 0x50"));
-        assert_eq!(error.code, ErrorCode::AddressNack);
-        assert_eq!(error.message, "i2c-1: read at 0x50: no acknowledge");
-        let with_errno = DeviceFault::new(FaultKind::Busy, "I2C_SLAVE 0x49").with_errno(16);
-        let expected = format!("I2C_SLAVE 0x49: {}", std::io::Error::from_raw_os_error(16));
-        assert_eq!(Error::from(with_errno).message, expected);
-    }
 }

@@ -19,10 +19,11 @@ pub enum ErrorCode {
     PermissionDenied = 10,
     QuotaExceeded = 11,
     SessionClosed = 12,
+    PecError = 13,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 12] = [
+    pub const ALL: [ErrorCode; 13] = [
         ErrorCode::BusGone,
         ErrorCode::NoSuchBus,
         ErrorCode::AddressNack,
@@ -35,6 +36,7 @@ impl ErrorCode {
         ErrorCode::PermissionDenied,
         ErrorCode::QuotaExceeded,
         ErrorCode::SessionClosed,
+        ErrorCode::PecError,
     ];
 
     /// The AIDL enumerator name, which is what users see in logs and in i2cctl errors.
@@ -52,6 +54,7 @@ impl ErrorCode {
             ErrorCode::PermissionDenied => "PERMISSION_DENIED",
             ErrorCode::QuotaExceeded => "QUOTA_EXCEEDED",
             ErrorCode::SessionClosed => "SESSION_CLOSED",
+            ErrorCode::PecError => "PEC_ERROR",
         }
     }
 

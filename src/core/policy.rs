@@ -4,8 +4,9 @@
 //! plugs in here without touching the broker.
 
 use super::bus::BusInfo;
+use super::device::Target;
 use super::error::{Error, ErrorCode, Result};
-use super::request::OperationClass;
+use super::request::{OperationClass, OperationSet};
 
 /// Who is calling, as the IPC layer learned it (binder calling uid/pid, or SO_PEERCRED).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -23,16 +24,18 @@ pub trait Policy: Send + Sync {
         &self,
         caller: &Caller,
         bus: &BusInfo,
-        address: u16,
+        target: Target,
         exclusive: bool,
     ) -> Result<()>;
     fn check_operation(
         &self,
         caller: &Caller,
         bus: &BusInfo,
-        address: u16,
+        target: Target,
         class: OperationClass,
     ) -> Result<()>;
+    /// The classes check_operation would allow on this session (what the session reports).
+    fn allowed_operations(&self, caller: &Caller, bus: &BusInfo, target: Target) -> OperationSet;
     /// Administrative calls such as revokeBus.
     fn check_admin(&self, caller: &Caller) -> Result<()>;
 }
@@ -43,12 +46,16 @@ pub trait Policy: Send + Sync {
 pub struct OpenPolicy;
 
 impl Policy for OpenPolicy {
-    fn check_open(&self, _: &Caller, _: &BusInfo, _: u16, _: bool) -> Result<()> {
+    fn check_open(&self, _: &Caller, _: &BusInfo, _: Target, _: bool) -> Result<()> {
         Ok(())
     }
 
-    fn check_operation(&self, _: &Caller, _: &BusInfo, _: u16, _: OperationClass) -> Result<()> {
+    fn check_operation(&self, _: &Caller, _: &BusInfo, _: Target, _: OperationClass) -> Result<()> {
         Ok(())
+    }
+
+    fn allowed_operations(&self, _: &Caller, _: &BusInfo, _: Target) -> OperationSet {
+        OperationClass::ALL.into_iter().fold(OperationSet::default(), OperationSet::with)
     }
 
     fn check_admin(&self, caller: &Caller) -> Result<()> {

@@ -1,12 +1,28 @@
 //! Counters a dump shows: what the service did, what failed and how fast removal was.
 
+use super::bus::Generation;
 use super::error::ErrorCode;
 use super::sync::lock;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// How many removals the status keeps.
+pub const RECENT_REMOVALS: usize = 16;
+
+/// One adapter removal as the broker handled it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RemovalEvent {
+    pub bus_number: u32,
+    pub stable_id: String,
+    pub generation: Generation,
+    /// From the removal event to the fd being closed.
+    pub latency: Duration,
+    pub sessions_lost: usize,
+    pub at: Instant,
+}
 
 #[derive(Default)]
 pub struct Stats {
@@ -22,6 +38,7 @@ pub struct Stats {
     pub revocations: AtomicU64,
     errors: Mutex<BTreeMap<ErrorCode, u64>>,
     removal: Mutex<RemovalLatency>,
+    recent_removals: Mutex<VecDeque<RemovalEvent>>,
 }
 
 /// Time from the removal event to the fds being closed.
@@ -47,12 +64,46 @@ impl Stats {
         *errors.entry(code).or_default() += 1;
     }
 
-    pub fn record_removal(&self, latency: Duration) {
-        let mut removal = lock(&self.removal);
-        removal.count += 1;
-        removal.last = latency;
-        removal.max = removal.max.max(latency);
-        removal.total += latency;
+    pub fn record_removal(&self, event: RemovalEvent) {
+        {
+            let mut removal = lock(&self.removal);
+            removal.count += 1;
+            removal.last = event.latency;
+            removal.max = removal.max.max(event.latency);
+            removal.total += event.latency;
+        }
+        let mut recent = lock(&self.recent_removals);
+        if recent.len() == RECENT_REMOVALS {
+            recent.pop_front();
+        }
+        recent.push_back(event);
+    }
+
+    /// The last RECENT_REMOVALS removals, oldest first.
+    pub fn recent_removals(&self) -> Vec<RemovalEvent> {
+        lock(&self.recent_removals).iter().cloned().collect()
+    }
+
+    /// Every counter by a stable name (errors as "errors.<CODE>"), for status reports.
+    pub fn counters(&self) -> Vec<(String, u64)> {
+        let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let mut counters: Vec<(String, u64)> = [
+            ("sessions.opened", &self.sessions_opened),
+            ("sessions.closed", &self.sessions_closed),
+            ("sessions.lost", &self.sessions_lost),
+            ("transfers", &self.transfers),
+            ("smbus.operations", &self.smbus_operations),
+            ("bytes.read", &self.bytes_read),
+            ("bytes.written", &self.bytes_written),
+            ("adapters.added", &self.adapters_added),
+            ("adapters.removed", &self.adapters_removed),
+            ("revocations", &self.revocations),
+        ]
+        .into_iter()
+        .map(|(name, counter)| (name.to_string(), load(counter)))
+        .collect();
+        counters.extend(self.errors().into_iter().map(|(code, n)| (format!("errors.{code}"), n)));
+        counters
     }
 
     pub fn errors(&self) -> BTreeMap<ErrorCode, u64> {

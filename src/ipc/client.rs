@@ -4,6 +4,7 @@
 use super::compat::aidl::{
     BusInfo::BusInfo as AidlBusInfo,
     IBusListener::{BnBusListener, IBusListener},
+    II2cAdmin::II2cAdmin,
     II2cManager::II2cManager,
     II2cSession::II2cSession,
     II2cSessionCallback::{BnI2cSessionCallback, II2cSessionCallback},
@@ -15,8 +16,8 @@ use super::compat::{
 };
 use super::convert::{
     bus_from_aidl, byte_from_reply, error_code_from_aidl, generation_to_aidl, length_to_aidl,
-    loss_reason_from_aidl, message_to_aidl, open_flags_to_aidl, reads_from_aidl, word_from_reply,
-    ReceivedCode,
+    loss_reason_from_aidl, message_to_aidl, open_flags_to_aidl, operations_from_aidl,
+    status_from_aidl, transferred_from_aidl, word_from_reply, ReceivedCode,
 };
 use crate::core::request::{Message, SmbusOp, SmbusValue};
 use crate::core::{BusInfo, ErrorCode, LossReason};
@@ -24,7 +25,10 @@ use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
-pub use super::endpoint::{Endpoint, DEFAULT_SOCKET, SERVICE_NAME, SOCKET_ENV};
+pub use super::endpoint::{Endpoint, ADMIN_SERVICE_NAME, DEFAULT_SOCKET, SERVICE_NAME, SOCKET_ENV};
+pub use crate::core::broker::{SessionPhase, SessionSnapshot, StatusSnapshot};
+pub use crate::core::device::Transferred;
+pub use crate::core::request::{OperationClass, OperationSet};
 
 /// A failed call: the service answered with an ErrorCode (one this build knows, or a newer
 /// one), or it could not be reached.
@@ -100,7 +104,26 @@ fn call<T>(result: BinderResult<T>) -> ClientResult<T> {
 /// needs nothing: the process's binder state lives as long as the process.
 struct Connection {
     #[cfg(not(target_os = "android"))]
-    _rpc: Option<compat::rpc::Connection>,
+    rpc: Option<compat::rpc::Connection>,
+}
+
+impl Connection {
+    /// An instance by name: from the RPC socket's directory, or from the service manager.
+    fn lookup<I: FromIBinder + ?Sized>(&self, name: &str) -> ClientResult<Strong<I>> {
+        #[cfg(not(target_os = "android"))]
+        if let Some(rpc) = &self.rpc {
+            let binder = rpc.service(name).map_err(|e| {
+                ClientError::Transport(format!("{name} is not served on this socket ({e})"))
+            })?;
+            return <I as FromIBinder>::try_from(binder)
+                .map_err(|e| ClientError::Transport(format!("{name} has the wrong type: {e:?}")));
+        }
+        compat::check_service::<I>(name).map_err(|e| {
+            ClientError::Transport(format!(
+                "{name} is not registered with the service manager ({e})"
+            ))
+        })
+    }
 }
 
 /// Threads receiving callbacks and death notices in a client process.
@@ -110,6 +133,19 @@ const CLIENT_BINDER_THREADS: u32 = 2;
 pub struct Client {
     manager: Strong<dyn II2cManager>,
     connection: Arc<Connection>,
+}
+
+/// How a session is opened: every option of openSession.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OpenOptions {
+    /// 0: the bus's current generation; otherwise it must match (NO_SUCH_BUS if not).
+    pub generation: u64,
+    /// No other session may use the address while this one lives.
+    pub exclusive: bool,
+    /// The address is a 10-bit address (adapters with I2C_FUNC_10BIT_ADDR).
+    pub ten_bit: bool,
+    /// SMBus packet error checking (adapters with I2C_FUNC_SMBUS_PEC).
+    pub pec: bool,
 }
 
 impl Client {
@@ -137,22 +173,21 @@ impl Client {
         })?;
         let connection = Connection {
             #[cfg(not(target_os = "android"))]
-            _rpc: None,
+            rpc: None,
         };
         Ok(Client { manager, connection: Arc::new(connection) })
     }
 
     #[cfg(not(target_os = "android"))]
     fn connect_rpc(path: &Path) -> ClientResult<Client> {
-        let (rpc, root) = compat::rpc::Connection::open(path).map_err(|e| {
+        let rpc = compat::rpc::Connection::open(path).map_err(|e| {
             ClientError::Transport(format!(
                 "cannot connect to {} ({e}): is i2c-hal-service running there?",
                 path.display()
             ))
         })?;
-        let connection = Arc::new(Connection { _rpc: Some(rpc) });
-        let manager = <dyn II2cManager as FromIBinder>::try_from(root)
-            .map_err(|e| ClientError::Transport(format!("not an II2cManager: {e:?}")))?;
+        let connection = Arc::new(Connection { rpc: Some(rpc) });
+        let manager = connection.lookup::<dyn II2cManager>(SERVICE_NAME)?;
         Ok(Client { manager, connection })
     }
 
@@ -175,9 +210,21 @@ impl Client {
         exclusive: bool,
         on_lost: Box<dyn Fn(LossReason, String) + Send + Sync>,
     ) -> ClientResult<Session> {
+        let options = OpenOptions { generation, exclusive, ..OpenOptions::default() };
+        self.open_with(bus, address, &options, on_lost)
+    }
+
+    /// Opens a session with every option of the contract.
+    pub fn open_with(
+        &self,
+        bus: &str,
+        address: u16,
+        options: &OpenOptions,
+        on_lost: Box<dyn Fn(LossReason, String) + Send + Sync>,
+    ) -> ClientResult<Session> {
         let callback = binder_object!(BnI2cSessionCallback, LossCallback { on_lost });
-        let generation = generation_to_aidl(generation)?;
-        let flags = open_flags_to_aidl(exclusive);
+        let generation = generation_to_aidl(options.generation)?;
+        let flags = open_flags_to_aidl(options.exclusive, options.ten_bit, options.pec);
         let session =
             call(self.manager.openSession(bus, generation, address.into(), flags, &callback))?;
         Ok(Session { session, address, _callback: callback, _connection: self.connection.clone() })
@@ -190,9 +237,43 @@ impl Client {
         Ok(Watch { manager: self.manager.clone(), listener, _connection: self.connection.clone() })
     }
 
+    /// The administrative instance (its calls are for root and system only).
+    pub fn admin(&self) -> ClientResult<Admin> {
+        let admin = self.connection.lookup::<dyn II2cAdmin>(ADMIN_SERVICE_NAME)?;
+        Ok(Admin { admin, _connection: self.connection.clone() })
+    }
+
     /// Revokes every session on a bus (root/system only); returns how many were revoked.
     pub fn revoke(&self, bus: &str) -> ClientResult<u32> {
-        Ok(u32::try_from(call(self.manager.revokeBus(bus))?).unwrap_or(0))
+        self.admin()?.revoke(bus)
+    }
+}
+
+/// The administrative interface, II2cAdmin.
+pub struct Admin {
+    admin: Strong<dyn II2cAdmin>,
+    _connection: Arc<Connection>,
+}
+
+impl Admin {
+    /// Revokes every session on a bus; returns how many were revoked.
+    pub fn revoke(&self, bus: &str) -> ClientResult<u32> {
+        Ok(u32::try_from(call(self.admin.revokeBus(bus))?).unwrap_or(0))
+    }
+
+    /// Re-reads the service's policy file.
+    pub fn reload_policy(&self) -> ClientResult<()> {
+        call(self.admin.reloadPolicy())
+    }
+
+    /// Buses, sessions with their owners, counters and recent removals.
+    pub fn status(&self) -> ClientResult<StatusSnapshot> {
+        Ok(status_from_aidl(&call(self.admin.getStatus())?))
+    }
+
+    /// The interface version and hash of the admin instance.
+    pub fn interface_version(&self) -> ClientResult<(i32, String)> {
+        Ok((call(self.admin.getInterfaceVersion())?, call(self.admin.getInterfaceHash())?))
     }
 }
 
@@ -238,9 +319,15 @@ pub struct Session {
 }
 
 impl Session {
-    pub fn transfer(&self, messages: &[Message]) -> ClientResult<Vec<Vec<u8>>> {
+    /// One combined transfer: how many messages the adapter completed, and the reads.
+    pub fn transfer(&self, messages: &[Message]) -> ClientResult<Transferred> {
         let messages: Vec<_> = messages.iter().map(message_to_aidl).collect();
-        Ok(reads_from_aidl(call(self.session.transfer(&messages))?))
+        Ok(transferred_from_aidl(call(self.session.transfer(&messages))?))
+    }
+
+    /// The operation classes this session may use.
+    pub fn allowed_operations(&self) -> ClientResult<OperationSet> {
+        Ok(operations_from_aidl(call(self.session.getAllowedOperations())?))
     }
 
     pub fn write_read(&self, write: &[u8], read_len: usize) -> ClientResult<Vec<u8>> {
@@ -275,6 +362,12 @@ impl Session {
             }
             SmbusOp::WriteI2cBlockData(c, data) => {
                 call(s.smbusWriteI2cBlockData(int(*c), data)).map(|()| SmbusValue::None)?
+            }
+            SmbusOp::ProcessCall(c, v) => {
+                SmbusValue::Word(word_from_reply(call(s.smbusProcessCall(int(*c), i32::from(*v)))?))
+            }
+            SmbusOp::BlockProcessCall(c, data) => {
+                SmbusValue::Block(call(s.smbusBlockProcessCall(int(*c), data))?)
             }
         };
         Ok(value)

@@ -22,7 +22,7 @@
 //! | `add_service(name, binder)`   | `hub::add_service`                             | `binder::add_service`                                  |
 //! | `check_service::<I>(name)`    | `hub::check_interface`                         | `binder::check_interface`                              |
 //! | `BINDER_LOG_TARGET`          | `"rsbinder"`                                   | `"binder"`                                             |
-//! | `rpc::serve`, `rpc::Connection` | `rpc::RpcServer`, `rpc::RpcSession` (android13+ wire profile) | not built: on Android clients reach the service through servicemanager |
+//! | `rpc::serve`, `rpc::Connection` | `rpc::RpcServer::add_service`, `rpc::RpcSession::get_service` (android13+ wire profile) | not built: on Android clients reach the service through servicemanager |
 
 use crate::core::policy::Caller;
 use std::io;
@@ -180,12 +180,13 @@ mod host {
         use std::io;
         use std::path::Path;
 
-        /// Serves `root` on the socket at `path` until the process ends. The android13+ wire
-        /// profile is the one that carries oneway callbacks and death notifications both ways.
-        /// `on_listening` runs once the socket exists, before the first client is accepted.
+        /// Serves `services`, each under its instance name as servicemanager would, on the
+        /// socket at `path` until the process ends. The android13+ wire profile is the one that
+        /// carries oneway callbacks and death notifications both ways. `on_listening` runs once
+        /// the socket exists, before the first client is accepted.
         pub fn serve(
             path: &Path,
-            root: BinderRef,
+            services: Vec<(&str, BinderRef)>,
             max_threads: u32,
             on_listening: impl FnOnce() -> io::Result<()>,
         ) -> io::Result<()> {
@@ -194,7 +195,11 @@ mod host {
             on_listening()?;
             server.set_android13plus(2);
             server.set_max_threads(max_threads);
-            server.set_root(root).map_err(|e| io_error("RPC root object", e))?;
+            for (name, binder) in services {
+                server
+                    .add_service(name, binder)
+                    .map_err(|e| io_error(&format!("add {name}"), e))?;
+            }
             server.run().map_err(|e| io_error("RPC server", e))
         }
 
@@ -205,14 +210,18 @@ mod host {
         }
 
         impl Connection {
-            /// Connects to the socket at `path`; returns the connection and the service's root.
-            pub fn open(path: &Path) -> Result<(Connection, BinderRef), String> {
+            /// Connects to the socket at `path`.
+            pub fn open(path: &Path) -> Result<Connection, String> {
                 let config = RpcClientConfig::unix(path, 2).incoming_connections(1);
                 let session = RpcSession::setup_client_android13plus_with_config(config)
                     .map_err(|e| format!("{e:?}"))?;
-                let root = session.get_root();
-                let connection = Connection { session };
-                Ok((connection, root.map_err(|e| format!("{e:?}"))?))
+                Ok(Connection { session })
+            }
+
+            /// The service published under `name` (an instance name such as
+            /// "vendor.i2c.II2cManager/default").
+            pub fn service(&self, name: &str) -> Result<BinderRef, String> {
+                self.session.get_service(name).map_err(|e| format!("{e:?}"))
             }
         }
 

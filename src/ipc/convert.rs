@@ -6,13 +6,30 @@
 //! what a (possibly newer) service sends without ever failing on a value it does not know.
 
 use super::compat::aidl::{
-    BusInfo::BusInfo as AidlBusInfo, ErrorCode::ErrorCode as AidlErrorCode, I2cMessage::I2cMessage,
-    I2cReadResult::I2cReadResult, II2cManager::FLAG_EXCLUSIVE,
+    BusInfo::BusInfo as AidlBusInfo,
+    Counter::Counter,
+    ErrorCode::ErrorCode as AidlErrorCode,
+    I2cMessage::I2cMessage,
+    I2cReadResult::I2cReadResult,
+    II2cManager::{FLAG_EXCLUSIVE, FLAG_PEC, FLAG_TEN_BIT},
+    II2cSession::{OP_RAW_TRANSFER, OP_READ, OP_REGISTER, OP_WRITE},
     LossReason::LossReason as AidlLossReason,
+    RemovalRecord::RemovalRecord,
+    ServiceStatus::ServiceStatus,
+    SessionStatus::{SessionStatus, STATE_DEAD, STATE_LIVE, STATE_OPENING},
+    TransferResult::TransferResult,
 };
-use crate::core::broker::OpenRequest;
-use crate::core::request::Message;
+use crate::core::broker::{OpenRequest, SessionId, SessionPhase, SessionSnapshot, StatusSnapshot};
+use crate::core::device::Target;
+use crate::core::device::Transferred;
+use crate::core::policy::Caller;
+use crate::core::request::{Message, OperationClass, OperationSet};
+use crate::core::stats::RemovalEvent;
 use crate::core::{BusInfo, BusSelector, Error, ErrorCode, Generation, LossReason, Result};
+use std::time::{Duration, Instant};
+
+/// Every openSession flag this version knows.
+const KNOWN_FLAGS: i32 = FLAG_EXCLUSIVE | FLAG_TEN_BIT | FLAG_PEC;
 
 // ------------------------------------------------------------------------------- buses ----
 
@@ -53,8 +70,8 @@ pub fn open_request_from_aidl(
     address: i32,
     flags: i32,
 ) -> Result<OpenRequest> {
-    if flags & !FLAG_EXCLUSIVE != 0 {
-        return Err(invalid(format!("unknown flags {flags:#x} (known: {FLAG_EXCLUSIVE:#x})")));
+    if flags & !KNOWN_FLAGS != 0 {
+        return Err(invalid(format!("unknown flags {flags:#x} (known: {KNOWN_FLAGS:#x})")));
     }
     let generation = match generation {
         0 => None,
@@ -67,6 +84,8 @@ pub fn open_request_from_aidl(
         generation,
         address: address.into(),
         exclusive: flags & FLAG_EXCLUSIVE != 0,
+        ten_bit: flags & FLAG_TEN_BIT != 0,
+        pec: flags & FLAG_PEC != 0,
     })
 }
 
@@ -77,12 +96,12 @@ pub fn generation_to_aidl(generation: u64) -> Result<i64> {
     })
 }
 
-pub fn open_flags_to_aidl(exclusive: bool) -> i32 {
-    if exclusive {
-        FLAG_EXCLUSIVE
-    } else {
-        0
-    }
+/// The openSession flags of a session's options.
+pub fn open_flags_to_aidl(exclusive: bool, ten_bit: bool, pec: bool) -> i32 {
+    [(exclusive, FLAG_EXCLUSIVE), (ten_bit, FLAG_TEN_BIT), (pec, FLAG_PEC)]
+        .into_iter()
+        .filter(|(set, _)| *set)
+        .fold(0, |flags, (_, flag)| flags | flag)
 }
 
 // ---------------------------------------------------------------------------- messages ----
@@ -112,12 +131,41 @@ pub fn message_to_aidl(message: &Message) -> I2cMessage {
     }
 }
 
-pub fn reads_to_aidl(reads: Vec<Vec<u8>>) -> Vec<I2cReadResult> {
-    reads.into_iter().map(|data| I2cReadResult { data }).collect()
+pub fn transferred_to_aidl(done: Transferred) -> TransferResult {
+    TransferResult {
+        messagesCompleted: length_to_aidl(done.completed),
+        reads: done.reads.into_iter().map(|data| I2cReadResult { data }).collect(),
+    }
 }
 
-pub fn reads_from_aidl(reads: Vec<I2cReadResult>) -> Vec<Vec<u8>> {
-    reads.into_iter().map(|r| r.data).collect()
+/// A negative count (only a broken service sends one) reads as nothing completed.
+pub fn transferred_from_aidl(result: TransferResult) -> Transferred {
+    Transferred {
+        completed: usize::try_from(result.messagesCompleted).unwrap_or(0),
+        reads: result.reads.into_iter().map(|r| r.data).collect(),
+    }
+}
+
+/// The II2cSession.OP_* bit of each operation class.
+fn operation_bit(class: OperationClass) -> i32 {
+    match class {
+        OperationClass::Read => OP_READ,
+        OperationClass::Write => OP_WRITE,
+        OperationClass::Register => OP_REGISTER,
+        OperationClass::RawTransfer => OP_RAW_TRANSFER,
+    }
+}
+
+pub fn operations_to_aidl(set: OperationSet) -> i32 {
+    set.classes().map(operation_bit).fold(0, |bits, bit| bits | bit)
+}
+
+/// Bits this build does not know (a newer service) are ignored.
+pub fn operations_from_aidl(bits: i32) -> OperationSet {
+    OperationClass::ALL
+        .into_iter()
+        .filter(|class| bits & operation_bit(*class) != 0)
+        .fold(OperationSet::default(), OperationSet::with)
 }
 
 // ------------------------------------------------------------------ integers on the wire ----
@@ -154,6 +202,128 @@ pub fn word_from_reply(value: i32) -> u16 {
 
 fn invalid(message: String) -> Error {
     Error::new(ErrorCode::InvalidArgument, message)
+}
+
+// ---------------------------------------------------------------------------- status ----
+
+fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+fn micros(duration: Duration) -> i64 {
+    i64::try_from(duration.as_micros()).unwrap_or(i64::MAX)
+}
+
+fn duration_from_millis(value: i64) -> Duration {
+    Duration::from_millis(u64::try_from(value).unwrap_or(0))
+}
+
+pub fn status_to_aidl(status: &StatusSnapshot) -> ServiceStatus {
+    ServiceStatus {
+        uptimeMillis: millis(status.uptime),
+        buses: status.buses.iter().map(bus_to_aidl).collect(),
+        sessions: status.sessions.iter().map(session_to_aidl).collect(),
+        busListeners: length_to_aidl(status.listeners),
+        counters: status
+            .counters
+            .iter()
+            .map(|(name, value)| Counter {
+                name: name.clone(),
+                value: i64::try_from(*value).unwrap_or(i64::MAX),
+            })
+            .collect(),
+        recentRemovals: status.recent_removals.iter().map(removal_to_aidl).collect(),
+    }
+}
+
+fn session_to_aidl(session: &SessionSnapshot) -> SessionStatus {
+    let (state, reason) = match session.state {
+        SessionPhase::Opening => (STATE_OPENING, LossReason::Removed),
+        SessionPhase::Live => (STATE_LIVE, LossReason::Removed),
+        SessionPhase::Dead(reason) => (STATE_DEAD, reason),
+    };
+    SessionStatus {
+        sessionId: i64::try_from(session.id.0).unwrap_or(i64::MAX),
+        uid: session.caller.uid as i32,
+        pid: session.caller.pid,
+        busNumber: saturate_i32(session.bus.bus_number.into()),
+        stableId: session.bus.stable_id.clone(),
+        generation: i64::try_from(session.bus.generation.0).unwrap_or(i64::MAX),
+        address: session.target.address.into(),
+        flags: open_flags_to_aidl(session.exclusive, session.target.ten_bit, session.target.pec),
+        ageMillis: millis(session.age),
+        state,
+        lossReason: loss_reason_to_aidl(reason),
+    }
+}
+
+fn removal_to_aidl(removal: &RemovalEvent) -> RemovalRecord {
+    RemovalRecord {
+        busNumber: saturate_i32(removal.bus_number.into()),
+        stableId: removal.stable_id.clone(),
+        generation: i64::try_from(removal.generation.0).unwrap_or(i64::MAX),
+        latencyMicros: micros(removal.latency),
+        sessionsLost: length_to_aidl(removal.sessions_lost),
+        ageMillis: millis(removal.at.elapsed()),
+    }
+}
+
+/// What a client makes of a status report; out-of-range values (a broken service) read as 0.
+pub fn status_from_aidl(status: &ServiceStatus) -> StatusSnapshot {
+    let now = Instant::now();
+    StatusSnapshot {
+        uptime: duration_from_millis(status.uptimeMillis),
+        buses: status.buses.iter().map(bus_from_aidl).collect(),
+        sessions: status.sessions.iter().map(session_from_aidl).collect(),
+        listeners: usize::try_from(status.busListeners).unwrap_or(0),
+        counters: status
+            .counters
+            .iter()
+            .map(|c| (c.name.clone(), u64::try_from(c.value).unwrap_or(0)))
+            .collect(),
+        recent_removals: status
+            .recentRemovals
+            .iter()
+            .map(|r| RemovalEvent {
+                bus_number: u32::try_from(r.busNumber).unwrap_or(0),
+                stable_id: r.stableId.clone(),
+                generation: Generation(u64::try_from(r.generation).unwrap_or(0)),
+                latency: Duration::from_micros(u64::try_from(r.latencyMicros).unwrap_or(0)),
+                sessions_lost: usize::try_from(r.sessionsLost).unwrap_or(0),
+                at: now.checked_sub(duration_from_millis(r.ageMillis)).unwrap_or(now),
+            })
+            .collect(),
+    }
+}
+
+fn session_from_aidl(session: &SessionStatus) -> SessionSnapshot {
+    let state = match session.state {
+        STATE_OPENING => SessionPhase::Opening,
+        STATE_LIVE => SessionPhase::Live,
+        // A state this build does not know is reported as what it most likely means: dead.
+        _ => SessionPhase::Dead(
+            loss_reason_from_aidl(session.lossReason).unwrap_or(LossReason::Removed),
+        ),
+    };
+    SessionSnapshot {
+        id: SessionId(u64::try_from(session.sessionId).unwrap_or(0)),
+        caller: Caller { uid: session.uid as u32, pid: session.pid },
+        bus: BusInfo {
+            bus_number: u32::try_from(session.busNumber).unwrap_or(0),
+            name: String::new(),
+            stable_id: session.stableId.clone(),
+            generation: Generation(u64::try_from(session.generation).unwrap_or(0)),
+            functionality: 0,
+        },
+        target: Target {
+            address: u16::try_from(session.address).unwrap_or(0),
+            ten_bit: session.flags & FLAG_TEN_BIT != 0,
+            pec: session.flags & FLAG_PEC != 0,
+        },
+        exclusive: session.flags & FLAG_EXCLUSIVE != 0,
+        age: duration_from_millis(session.ageMillis),
+        state,
+    }
 }
 
 // ------------------------------------------------------------------ codes and reasons ----
@@ -194,7 +364,7 @@ mod tests {
     use super::*;
 
     /// The AIDL name of each core code, spelled as the generated constants are.
-    const ERROR_CODES: [(ErrorCode, AidlErrorCode); 12] = [
+    const ERROR_CODES: [(ErrorCode, AidlErrorCode); 13] = [
         (ErrorCode::BusGone, AidlErrorCode::BUS_GONE),
         (ErrorCode::NoSuchBus, AidlErrorCode::NO_SUCH_BUS),
         (ErrorCode::AddressNack, AidlErrorCode::ADDRESS_NACK),
@@ -207,6 +377,7 @@ mod tests {
         (ErrorCode::PermissionDenied, AidlErrorCode::PERMISSION_DENIED),
         (ErrorCode::QuotaExceeded, AidlErrorCode::QUOTA_EXCEEDED),
         (ErrorCode::SessionClosed, AidlErrorCode::SESSION_CLOSED),
+        (ErrorCode::PecError, AidlErrorCode::PEC_ERROR),
     ];
 
     #[test]
@@ -236,6 +407,7 @@ mod tests {
             (LossReason::Removed, AidlLossReason::REMOVED),
             (LossReason::Revoked, AidlLossReason::REVOKED),
             (LossReason::Shutdown, AidlLossReason::SHUTDOWN),
+            (LossReason::PolicyChanged, AidlLossReason::POLICY_CHANGED),
         ];
         for (core, aidl) in reasons {
             assert_eq!(loss_reason_to_aidl(core), aidl, "{core}");
@@ -285,9 +457,105 @@ mod tests {
     }
 
     #[test]
-    fn reads_round_trip() {
-        let reads = vec![vec![1, 2, 3], vec![], vec![0xff]];
-        assert_eq!(reads_from_aidl(reads_to_aidl(reads.clone())), reads);
+    fn status_round_trips_field_by_field() {
+        let bus = BusInfo {
+            bus_number: 4,
+            name: String::new(),
+            stable_id: "usb1/1-1/1-1:1.0".into(),
+            generation: Generation(9),
+            functionality: 0,
+        };
+        let status = StatusSnapshot {
+            uptime: Duration::from_millis(1234),
+            buses: vec![bus.clone()],
+            sessions: vec![
+                SessionSnapshot {
+                    id: SessionId(7),
+                    caller: Caller { uid: 10_057, pid: 4321 },
+                    bus: bus.clone(),
+                    target: Target { address: 0x150, ten_bit: true, pec: false },
+                    exclusive: true,
+                    age: Duration::from_millis(250),
+                    state: SessionPhase::Live,
+                },
+                SessionSnapshot {
+                    id: SessionId(8),
+                    caller: Caller { uid: 0, pid: 1 },
+                    bus: bus.clone(),
+                    target: Target { address: 0x50, ten_bit: false, pec: true },
+                    exclusive: false,
+                    age: Duration::from_millis(5),
+                    state: SessionPhase::Dead(LossReason::Revoked),
+                },
+            ],
+            listeners: 2,
+            counters: vec![("transfers".into(), 12), ("errors.ADDRESS_NACK".into(), 3)],
+            recent_removals: vec![],
+        };
+        let read = status_from_aidl(&status_to_aidl(&status));
+        assert_eq!(read.uptime, status.uptime);
+        assert_eq!(read.sessions, status.sessions);
+        assert_eq!(read.listeners, 2);
+        assert_eq!(read.counters, status.counters);
+        let wire = status_to_aidl(&status);
+        assert_eq!(wire.sessions[0].flags, FLAG_TEN_BIT | FLAG_EXCLUSIVE);
+        assert_eq!(wire.sessions[1].state, STATE_DEAD);
+        assert_eq!(wire.sessions[1].lossReason, AidlLossReason::REVOKED);
+    }
+
+    #[test]
+    fn transfer_results_round_trip_and_a_broken_count_reads_as_none() {
+        let done = Transferred { completed: 3, reads: vec![vec![1, 2, 3], vec![0xff]] };
+        let wire = transferred_to_aidl(done.clone());
+        assert_eq!(wire.messagesCompleted, 3);
+        assert_eq!(transferred_from_aidl(wire), done);
+        let broken = TransferResult { messagesCompleted: -1, reads: vec![] };
+        assert_eq!(transferred_from_aidl(broken).completed, 0);
+    }
+
+    #[test]
+    fn operation_classes_match_the_generated_op_constants() {
+        let all = OperationClass::ALL.into_iter().fold(OperationSet::default(), OperationSet::with);
+        assert_eq!(operations_to_aidl(all), OP_READ | OP_WRITE | OP_REGISTER | OP_RAW_TRANSFER);
+        for class in OperationClass::ALL {
+            let one = OperationSet::default().with(class);
+            assert_eq!(operations_from_aidl(operations_to_aidl(one)), one, "{class:?}");
+        }
+        assert_eq!(operations_to_aidl(OperationSet::default()), 0);
+        // A class from a newer service is ignored, not misread.
+        assert_eq!(operations_from_aidl(1 << 20), OperationSet::default());
+    }
+
+    #[test]
+    fn the_contract_limits_and_functionality_bits_are_the_cores() {
+        use super::super::compat::aidl::{BusInfo as B, II2cSession as session};
+        use crate::core::request::{func::*, MAX_MESSAGES, MAX_TRANSFER_BYTES, SMBUS_BLOCK_MAX};
+        assert_eq!(session::MAX_MESSAGES as usize, MAX_MESSAGES);
+        assert_eq!(session::MAX_TRANSFER_BYTES as usize, MAX_TRANSFER_BYTES);
+        assert_eq!(session::SMBUS_BLOCK_MAX as usize, SMBUS_BLOCK_MAX);
+        let pairs = [
+            (B::FUNC_I2C, I2C_FUNC_I2C),
+            (B::FUNC_10BIT_ADDR, I2C_FUNC_10BIT_ADDR),
+            (B::FUNC_SMBUS_PEC, I2C_FUNC_SMBUS_PEC),
+            (B::FUNC_SMBUS_BLOCK_PROC_CALL, I2C_FUNC_SMBUS_BLOCK_PROC_CALL),
+            (B::FUNC_SMBUS_QUICK, I2C_FUNC_SMBUS_QUICK),
+            (B::FUNC_SMBUS_READ_BYTE, I2C_FUNC_SMBUS_READ_BYTE),
+            (B::FUNC_SMBUS_WRITE_BYTE, I2C_FUNC_SMBUS_WRITE_BYTE),
+            (B::FUNC_SMBUS_READ_BYTE_DATA, I2C_FUNC_SMBUS_READ_BYTE_DATA),
+            (B::FUNC_SMBUS_WRITE_BYTE_DATA, I2C_FUNC_SMBUS_WRITE_BYTE_DATA),
+            (B::FUNC_SMBUS_READ_WORD_DATA, I2C_FUNC_SMBUS_READ_WORD_DATA),
+            (B::FUNC_SMBUS_WRITE_WORD_DATA, I2C_FUNC_SMBUS_WRITE_WORD_DATA),
+            (B::FUNC_SMBUS_PROC_CALL, I2C_FUNC_SMBUS_PROC_CALL),
+            (B::FUNC_SMBUS_READ_BLOCK_DATA, I2C_FUNC_SMBUS_READ_BLOCK_DATA),
+            (B::FUNC_SMBUS_WRITE_BLOCK_DATA, I2C_FUNC_SMBUS_WRITE_BLOCK_DATA),
+            (B::FUNC_SMBUS_READ_I2C_BLOCK, I2C_FUNC_SMBUS_READ_I2C_BLOCK),
+            (B::FUNC_SMBUS_WRITE_I2C_BLOCK, I2C_FUNC_SMBUS_WRITE_I2C_BLOCK),
+        ];
+        for (aidl, kernel) in pairs {
+            assert_eq!(aidl as u64, kernel, "{kernel:#x}");
+        }
+        // Every kernel bit the core names has its constant in the contract.
+        assert_eq!(pairs.len(), NAMES.len());
     }
 
     #[test]
@@ -310,7 +578,9 @@ mod tests {
         assert_eq!(request.bus, BusSelector::Number(3));
         assert_eq!(request.generation, None);
         assert_eq!(request.address, 0x50);
-        assert!(request.exclusive);
+        assert!(request.exclusive && !request.ten_bit && !request.pec);
+        let request = open_request_from_aidl("3", 0, 0x150, FLAG_TEN_BIT | FLAG_PEC).unwrap();
+        assert!(!request.exclusive && request.ten_bit && request.pec);
         let request = open_request_from_aidl("pci0000:00/0000:00:1f.3", 9, 0x48, 0).unwrap();
         assert_eq!(request.generation, Some(Generation(9)));
         assert!(!request.exclusive);
@@ -324,7 +594,8 @@ mod tests {
         );
         assert_eq!(generation_to_aidl(u64::MAX).unwrap_err().code, ErrorCode::InvalidArgument);
         assert_eq!(generation_to_aidl(5), Ok(5));
-        assert_eq!(open_flags_to_aidl(true), FLAG_EXCLUSIVE);
-        assert_eq!(open_flags_to_aidl(false), 0);
+        assert_eq!(open_flags_to_aidl(true, false, false), FLAG_EXCLUSIVE);
+        assert_eq!(open_flags_to_aidl(false, true, true), FLAG_TEN_BIT | FLAG_PEC);
+        assert_eq!(open_flags_to_aidl(false, false, false), 0);
     }
 }

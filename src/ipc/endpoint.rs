@@ -10,6 +10,8 @@ pub const SOCKET_ENV: &str = "I2C_HAL_SOCKET";
 pub const DEFAULT_SOCKET: &str = "/tmp/i2c-hal.sock";
 /// The service instance name (VINTF fqname).
 pub const SERVICE_NAME: &str = "vendor.i2c.II2cManager/default";
+/// The administrative instance (VINTF fqname), apart so that SELinux can grant it apart.
+pub const ADMIN_SERVICE_NAME: &str = "vendor.i2c.II2cAdmin/default";
 
 /// How to reach the service.
 #[derive(Clone, Debug, PartialEq, Eq)]

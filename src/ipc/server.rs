@@ -1,9 +1,9 @@
 //! Serving the manager: RPC binder on a Unix socket (hosts, tests) or kernel binder through the
 //! service manager (Android, and the QEMU test bed with rsb_hub).
 
-use super::compat::aidl::II2cManager::II2cManager;
-use super::compat::{self, Interface, Strong};
-use super::endpoint::SERVICE_NAME;
+use super::compat::aidl::{II2cAdmin::II2cAdmin, II2cManager::II2cManager};
+use super::compat::{self, BinderRef, Interface, Strong};
+use super::endpoint::{ADMIN_SERVICE_NAME, SERVICE_NAME};
 use crate::platform::unix_socket;
 use log::info;
 use std::io;
@@ -21,24 +21,43 @@ pub fn binder_device() -> Option<PathBuf> {
     BINDER_DEVICES.iter().map(PathBuf::from).find(|p| p.exists())
 }
 
+/// The service's instances: the app-facing manager and the administrative interface.
+pub struct Instances {
+    pub manager: Strong<dyn II2cManager>,
+    pub admin: Strong<dyn II2cAdmin>,
+}
+
+impl Instances {
+    fn named(&self) -> Vec<(&'static str, BinderRef)> {
+        vec![(SERVICE_NAME, self.manager.as_binder()), (ADMIN_SERVICE_NAME, self.admin.as_binder())]
+    }
+}
+
 /// Serves RPC binder on `path` until the process ends (hosts only: on Android every client
-/// reaches the service through servicemanager).
+/// reaches the service through servicemanager). Both instances are published under their
+/// names on the one socket, as servicemanager would list them.
 #[cfg(not(target_os = "android"))]
-pub fn serve_rpc(manager: Strong<dyn II2cManager>, path: &Path) -> io::Result<()> {
+pub fn serve_rpc(instances: Instances, path: &Path) -> io::Result<()> {
     unix_socket::claim(path)?;
-    compat::rpc::serve(path, manager.as_binder(), MAX_BINDER_THREADS, || {
+    compat::rpc::serve(path, instances.named(), MAX_BINDER_THREADS, || {
         // Access control is the broker's job (per-uid policy from SO_PEERCRED); the socket
         // itself is open to every local user, as /dev/binder is.
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o666))?;
-        info!("serving {SERVICE_NAME} over RPC binder on {}", path.display());
+        info!(
+            "serving {SERVICE_NAME} and {ADMIN_SERVICE_NAME} over RPC binder on {}",
+            path.display()
+        );
         Ok(())
     })
 }
 
-/// Registers with the service manager on `device` and serves until the process ends.
-pub fn serve_kernel(manager: Strong<dyn II2cManager>, device: &Path) -> io::Result<()> {
+/// Registers both instances with the service manager on `device` and serves until the
+/// process ends.
+pub fn serve_kernel(instances: Instances, device: &Path) -> io::Result<()> {
     compat::init_process(device, MAX_BINDER_THREADS)?;
-    compat::add_service(SERVICE_NAME, manager.as_binder())?;
-    info!("registered {SERVICE_NAME} with the service manager on {}", device.display());
+    for (name, binder) in instances.named() {
+        compat::add_service(name, binder)?;
+        info!("registered {name} with the service manager on {}", device.display());
+    }
     compat::join_thread_pool()
 }

@@ -5,11 +5,13 @@
 use super::compat::aidl::{
     BusInfo::BusInfo as AidlBusInfo,
     I2cMessage::I2cMessage,
-    I2cReadResult::I2cReadResult,
     IBusListener::IBusListener,
+    II2cAdmin::{BnI2cAdmin, II2cAdmin},
     II2cManager::{BnI2cManager, II2cManager},
     II2cSession::{BnI2cSession, II2cSession},
     II2cSessionCallback::II2cSessionCallback,
+    ServiceStatus::ServiceStatus,
+    TransferResult::TransferResult,
 };
 use super::compat::{
     binder_object, calling_identity, impl_dump, service_error, watch_death, BinderRef,
@@ -17,10 +19,12 @@ use super::compat::{
 };
 use super::convert::{
     bus_to_aidl, byte_from_aidl, error_code_to_aidl, length_from_aidl, loss_reason_to_aidl,
-    messages_from_aidl, open_request_from_aidl, reads_to_aidl, word_from_aidl,
+    messages_from_aidl, open_request_from_aidl, operations_to_aidl, status_to_aidl,
+    transferred_to_aidl, word_from_aidl,
 };
 use super::notifier::{ClientKey, Notifier};
 use crate::core::broker::{Broker, BusObserver, ListenerId, SessionId, SessionObserver};
+use crate::core::device::Transferred;
 use crate::core::request::{Message, SmbusOp, SmbusValue};
 use crate::core::{BusInfo, BusSelector, Error, ErrorCode, LossReason};
 use log::{info, warn};
@@ -264,10 +268,40 @@ impl II2cManager for ManagerService {
         drop(entry); // unlinks the death watch, outside the table lock
         Ok(())
     }
+}
 
+// ---------------------------------------------------------------------------------- admin ----
+
+/// The administrative interface, served as its own instance so that SELinux can grant it
+/// apart from the app-facing manager; the broker's policy refuses non-system callers.
+pub struct AdminService {
+    broker: Arc<Broker>,
+}
+
+impl AdminService {
+    pub fn new(broker: Arc<Broker>) -> AdminService {
+        AdminService { broker }
+    }
+
+    pub fn into_binder(self) -> Strong<dyn II2cAdmin> {
+        binder_object!(BnI2cAdmin, self)
+    }
+}
+
+impl Interface for AdminService {}
+
+impl II2cAdmin for AdminService {
     fn revokeBus(&self, bus: &str) -> BinderResult<i32> {
         let count = answered(self.broker.revoke(calling_identity(), &BusSelector::parse(bus)))?;
         Ok(i32::try_from(count).unwrap_or(i32::MAX))
+    }
+
+    fn reloadPolicy(&self) -> BinderResult<()> {
+        answered(self.broker.reload_policy(calling_identity()))
+    }
+
+    fn getStatus(&self) -> BinderResult<ServiceStatus> {
+        Ok(status_to_aidl(&answered(self.broker.status(calling_identity()))?))
     }
 }
 
@@ -299,7 +333,7 @@ impl SessionService {
         self.arg(byte_from_aidl(what, value))
     }
 
-    fn run_transfer(&self, messages: &[Message]) -> BinderResult<Vec<Vec<u8>>> {
+    fn run_transfer(&self, messages: &[Message]) -> BinderResult<Transferred> {
         answered(self.broker.transfer(self.id, messages))
     }
 
@@ -332,9 +366,9 @@ impl SessionService {
 }
 
 impl II2cSession for SessionService {
-    fn transfer(&self, messages: &[I2cMessage]) -> BinderResult<Vec<I2cReadResult>> {
+    fn transfer(&self, messages: &[I2cMessage]) -> BinderResult<TransferResult> {
         let messages = self.arg(messages_from_aidl(messages))?;
-        Ok(reads_to_aidl(self.run_transfer(&messages)?))
+        Ok(transferred_to_aidl(self.run_transfer(&messages)?))
     }
 
     fn writeRead(&self, write_data: &[u8], read_length: i32) -> BinderResult<Vec<u8>> {
@@ -346,7 +380,16 @@ impl II2cSession for SessionService {
         if read_length > 0 {
             messages.push(Message::Read(read_length));
         }
-        Ok(self.run_transfer(&messages)?.into_iter().next().unwrap_or_default())
+        let wanted = messages.len();
+        let done = self.run_transfer(&messages)?;
+        if done.completed < wanted {
+            // writeRead has no room to say "partly done": a short transfer is a failure.
+            return Err(self.internal(format!(
+                "the adapter completed {} of {wanted} messages",
+                done.completed
+            )));
+        }
+        Ok(done.reads.into_iter().next().unwrap_or_default())
     }
 
     fn smbusQuick(&self, read_bit: bool) -> BinderResult<()> {
@@ -379,6 +422,15 @@ impl II2cSession for SessionService {
         self.smbus_unit(SmbusOp::WriteWordData(self.byte("command", command)?, value))
     }
 
+    fn smbusProcessCall(&self, command: i32, value: i32) -> BinderResult<i32> {
+        let value = self.arg(word_from_aidl("value", value))?;
+        self.smbus_int(SmbusOp::ProcessCall(self.byte("command", command)?, value))
+    }
+
+    fn smbusBlockProcessCall(&self, command: i32, data: &[u8]) -> BinderResult<Vec<u8>> {
+        self.smbus_block(SmbusOp::BlockProcessCall(self.byte("command", command)?, data.to_vec()))
+    }
+
     fn smbusReadBlockData(&self, command: i32) -> BinderResult<Vec<u8>> {
         self.smbus_block(SmbusOp::ReadBlockData(self.byte("command", command)?))
     }
@@ -402,8 +454,12 @@ impl II2cSession for SessionService {
     }
 
     fn getAddress(&self) -> BinderResult<i32> {
-        let (_, address) = answered(self.broker.session_info(self.id))?;
-        Ok(address.into())
+        let (_, target) = answered(self.broker.session_info(self.id))?;
+        Ok(target.address.into())
+    }
+
+    fn getAllowedOperations(&self) -> BinderResult<i32> {
+        Ok(operations_to_aidl(answered(self.broker.allowed_operations(self.id))?))
     }
 
     fn close(&self) -> BinderResult<()> {

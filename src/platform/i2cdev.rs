@@ -4,10 +4,12 @@
 //! is opened with O_CLOEXEC, which std always sets). Dropping the device is what lets the kernel's
 //! `i2c_del_adapter()` return when a module is unplugged.
 //!
-//! Only these ioctls are issued: I2C_FUNCS, I2C_SLAVE, I2C_RDWR (messages flagged READ or
-//! nothing) and I2C_SMBUS. The adapter-wide knobs (I2C_TIMEOUT, I2C_RETRIES) would change the bus
-//! for every other user, and I2C_SLAVE_FORCE, I2C_TENBIT, I2C_PEC or flags such as NOSTART let a
-//! client bypass a bound driver or speak a protocol the device never agreed to; none is reachable.
+//! Only these ioctls are issued: I2C_FUNCS, I2C_SLAVE, I2C_TENBIT and I2C_PEC (set from the
+//! session's own open flags, which the broker accepts only where the adapter has the matching
+//! I2C_FUNC bit), I2C_RDWR (messages flagged READ, TEN or nothing) and I2C_SMBUS. The
+//! adapter-wide knobs (I2C_TIMEOUT, I2C_RETRIES) would change the bus for every other user, and
+//! I2C_SLAVE_FORCE or message flags such as NOSTART let a client bypass a bound driver or speak
+//! a protocol the device never agreed to; none is reachable.
 //!
 //! Why not everything through the crate: `LinuxI2CDevice::new` opens its own fd and issues
 //! I2C_PEC, and its `transfer` adds I2C_M_NOSTART between messages of the same direction; the
@@ -15,10 +17,10 @@
 //! `LinuxI2CBus`, which passes messages unchanged), and the three other ioctls are declared
 //! below on that same fd.
 
-use crate::core::device::{BusDevice, DeviceFault, DeviceOpener, FaultKind};
+use crate::core::device::{BusDevice, DeviceFault, DeviceOpener, FaultKind, Target, Transferred};
 use crate::core::request::{validate_transfer, Message, SmbusOp, SmbusValue};
 use i2cdev::core::{I2CMessage, I2CTransfer};
-use i2cdev::linux::{LinuxI2CBus, LinuxI2CError, LinuxI2CMessage};
+use i2cdev::linux::{I2CMessageFlags, LinuxI2CBus, LinuxI2CError, LinuxI2CMessage};
 use std::os::fd::{AsRawFd, RawFd};
 use std::path::{Path, PathBuf};
 
@@ -27,6 +29,11 @@ use std::path::{Path, PathBuf};
 mod uapi {
     /// include/uapi/linux/i2c-dev.h: set the fd's target address (EBUSY if a driver owns it).
     pub const I2C_SLAVE: u32 = 0x0703;
+    /// include/uapi/linux/i2c-dev.h: 0 for 7-bit addresses, non-zero for 10-bit ones. i2c-dev
+    /// refuses an I2C_SLAVE above 0x7f unless this is set (i2cdev_ioctl, I2C_SLAVE case).
+    pub const I2C_TENBIT: u32 = 0x0704;
+    /// include/uapi/linux/i2c-dev.h: non-zero to send and check a PEC on SMBus transactions.
+    pub const I2C_PEC: u32 = 0x0708;
     /// include/uapi/linux/i2c-dev.h: read the adapter's functionality mask (unsigned long).
     pub const I2C_FUNCS: u32 = 0x0705;
     /// include/uapi/linux/i2c-dev.h: one SMBus transaction (struct i2c_smbus_ioctl_data).
@@ -41,7 +48,9 @@ mod uapi {
     pub const I2C_SMBUS_BYTE: u32 = 1;
     pub const I2C_SMBUS_BYTE_DATA: u32 = 2;
     pub const I2C_SMBUS_WORD_DATA: u32 = 3;
+    pub const I2C_SMBUS_PROC_CALL: u32 = 4;
     pub const I2C_SMBUS_BLOCK_DATA: u32 = 5;
+    pub const I2C_SMBUS_BLOCK_PROC_CALL: u32 = 7;
     pub const I2C_SMBUS_I2C_BLOCK_DATA: u32 = 8;
 
     /// include/uapi/linux/i2c.h.
@@ -65,12 +74,15 @@ mod uapi {
 
     nix::ioctl_read_bad!(i2c_funcs, I2C_FUNCS, libc::c_ulong);
     nix::ioctl_write_int_bad!(i2c_slave, I2C_SLAVE);
+    nix::ioctl_write_int_bad!(i2c_tenbit, I2C_TENBIT);
+    nix::ioctl_write_int_bad!(i2c_pec, I2C_PEC);
     nix::ioctl_write_ptr_bad!(i2c_smbus, I2C_SMBUS, i2c_smbus_ioctl_data);
 }
 
 /// What an errno from an i2c-dev ioctl means, after Documentation/i2c/fault-codes.rst:
 /// ENXIO/EREMOTEIO are an address NACK, and so is ENODEV (i2c-stub and some drivers answer an
-/// absent device with it); EAGAIN is lost arbitration. No errno means "adapter gone": a removed
+/// absent device with it); EAGAIN is lost arbitration; EBADMSG is a PEC mismatch
+/// (i2c_smbus_check_pec in drivers/i2c/i2c-core-smbus.c). No errno means "adapter gone": a removed
 /// adapter's held fd keeps working, so removal is known from uevents and failed opens only.
 pub fn fault_kind(errno: i32) -> FaultKind {
     match errno {
@@ -82,6 +94,7 @@ pub fn fault_kind(errno: i32) -> FaultKind {
         libc::EMSGSIZE => FaultKind::TooLarge,
         libc::EPERM | libc::EACCES => FaultKind::PermissionDenied,
         libc::EAGAIN => FaultKind::ArbitrationLost,
+        libc::EBADMSG => FaultKind::Pec,
         _ => FaultKind::Io,
     }
 }
@@ -180,27 +193,41 @@ struct I2cDevDevice {
     path: PathBuf,
     /// I2C_FUNCS, read once at open: it is fixed for the adapter's lifetime.
     functionality: u64,
-    /// The address last set with I2C_SLAVE on this fd, so SMBus calls skip redundant ioctls.
-    slave_address: Option<u16>,
+    /// The I2C_TENBIT and I2C_PEC settings last made on this fd, so that sessions sharing it
+    /// pay those ioctls only when they differ (I2C_SLAVE is issued every time regardless).
+    modes: Option<(bool, bool)>,
 }
 
 impl I2cDevDevice {
     fn new(bus: LinuxI2CBus, path: PathBuf, functionality: u64) -> Self {
-        I2cDevDevice { bus, path, functionality, slave_address: None }
+        // i2cdev_open() starts every fd with client->flags = 0: 7-bit, no PEC.
+        I2cDevDevice { bus, path, functionality, modes: Some((false, false)) }
     }
 
     fn error(&self, errno: i32, what: impl std::fmt::Display) -> DeviceFault {
         operation_fault(errno, format!("{}: {what}", self.path.display()))
     }
 
-    /// I2C_SLAVE (never I2C_SLAVE_FORCE): the kernel refuses with EBUSY while a driver is bound.
-    fn set_slave_address(&mut self, address: u16) -> Result<(), DeviceFault> {
-        // Forget the old address first: after a failure we cannot be sure which one is set.
-        self.slave_address = None;
+    /// Points the fd at `target`: I2C_TENBIT and I2C_PEC as the session was opened, then
+    /// I2C_SLAVE (never I2C_SLAVE_FORCE), which the kernel refuses with EBUSY while a driver is
+    /// bound. Issued before every operation: a driver may have bound since the last one, and
+    /// other sessions share this fd.
+    fn set_target(&mut self, target: Target) -> Result<(), DeviceFault> {
+        let fd = self.bus.as_raw_fd();
+        if self.modes != Some((target.ten_bit, target.pec)) {
+            // Forget the old modes first: after a failure we cannot be sure which are set.
+            self.modes = None;
+            // SAFETY: I2C_TENBIT and I2C_PEC take an int by value and touch no user memory.
+            unsafe { uapi::i2c_tenbit(fd, libc::c_int::from(target.ten_bit)) }
+                .map_err(|errno| self.error(errno as i32, "I2C_TENBIT"))?;
+            // SAFETY: as above.
+            unsafe { uapi::i2c_pec(fd, libc::c_int::from(target.pec)) }
+                .map_err(|errno| self.error(errno as i32, "I2C_PEC"))?;
+            self.modes = Some((target.ten_bit, target.pec));
+        }
         // SAFETY: I2C_SLAVE takes the address by value and touches no user memory.
-        unsafe { uapi::i2c_slave(self.bus.as_raw_fd(), libc::c_int::from(address)) }
-            .map_err(|errno| self.error(errno as i32, format!("I2C_SLAVE {address:#04x}")))?;
-        self.slave_address = Some(address);
+        unsafe { uapi::i2c_slave(fd, libc::c_int::from(target.address)) }
+            .map_err(|errno| self.error(errno as i32, format!("I2C_SLAVE {target}")))?;
         Ok(())
     }
 
@@ -211,7 +238,7 @@ impl I2cDevDevice {
         command: u8,
         size: u32,
         data: &mut uapi::i2c_smbus_data,
-        address: u16,
+        target: Target,
         operation: &str,
     ) -> Result<(), DeviceFault> {
         let request = uapi::i2c_smbus_ioctl_data { read_write, command, size, data };
@@ -219,7 +246,7 @@ impl I2cDevDevice {
         // laid out as the kernel's structs (repr(C)); the kernel reads and writes at most
         // I2C_SMBUS_BLOCK_MAX + 2 bytes of `data`, which is exactly its size.
         unsafe { uapi::i2c_smbus(self.bus.as_raw_fd(), &request) }.map_err(|errno| {
-            self.error(errno as i32, format!("I2C_SMBUS {operation} at {address:#04x}"))
+            self.error(errno as i32, format!("I2C_SMBUS {operation} at {target}"))
         })?;
         Ok(())
     }
@@ -259,18 +286,18 @@ impl BusDevice for I2cDevDevice {
         self.functionality
     }
 
-    fn claim(&mut self, address: u16) -> Result<(), DeviceFault> {
+    fn claim(&mut self, target: Target) -> Result<(), DeviceFault> {
         // Always asked again: a driver may have bound to the address since the last call.
-        self.set_slave_address(address)
+        self.set_target(target)
     }
 
     /// I2C_RDWR carries the address in each message and i2c-dev does not check it against bound
     /// drivers: callers must `claim` the address on this device before transferring to it.
     fn transfer(
         &mut self,
-        address: u16,
+        target: Target,
         messages: &[Message],
-    ) -> Result<Vec<Vec<u8>>, DeviceFault> {
+    ) -> Result<Transferred, DeviceFault> {
         // The broker has validated already; checked again here because each length is cut to
         // the u16 of struct i2c_msg (include/uapi/linux/i2c.h) on its way to the kernel, and a
         // longer read must be refused, never shortened.
@@ -283,7 +310,8 @@ impl BusDevice for I2cDevDevice {
         })?;
         // i2c-dev checks for a bound kernel driver only at I2C_SLAVE, and one may have bound
         // since the session opened: ask again before every transfer.
-        self.set_slave_address(address)?;
+        self.set_target(target)?;
+        let address_bits = if target.ten_bit { I2CMessageFlags::TEN_BIT_ADDRESS.bits() } else { 0 };
 
         let mut read_buffers: Vec<Vec<u8>> = messages
             .iter()
@@ -295,43 +323,46 @@ impl BusDevice for I2cDevDevice {
         let mut next_read_buffer = read_buffers.iter_mut();
         let mut kernel_messages = Vec::with_capacity(messages.len());
         for message in messages {
-            // Only the READ flag (set by `read`) or no flag at all (`write`) is ever used.
-            let kernel_message = match message {
+            // Only READ and TEN (from the session's open flags) are ever used.
+            let (kernel_message, flags) = match message {
                 Message::Read(_) => match next_read_buffer.next() {
-                    Some(buffer) => LinuxI2CMessage::read(buffer.as_mut_slice()),
+                    Some(buffer) => (
+                        LinuxI2CMessage::read(buffer.as_mut_slice()),
+                        I2CMessageFlags::READ.bits() | address_bits,
+                    ),
                     None => {
                         return Err(self.error(libc::EINVAL, "I2C_RDWR: read buffers out of step"))
                     }
                 },
-                Message::Write(bytes) => LinuxI2CMessage::write(bytes),
+                Message::Write(bytes) => (LinuxI2CMessage::write(bytes), address_bits),
             };
-            kernel_messages.push(kernel_message.with_address(address));
+            let flags = I2CMessageFlags::from_bits_truncate(flags);
+            kernel_messages.push(kernel_message.with_address(target.address).with_flags(flags));
         }
 
         let done = self
             .bus
             .transfer(kernel_messages.as_mut_slice())
-            .map_err(|err| self.error(crate_errno(&err), format!("I2C_RDWR at {address:#04x}")))?;
+            .map_err(|err| self.error(crate_errno(&err), format!("I2C_RDWR at {target}")))?;
         drop(kernel_messages);
-        if done as usize != messages.len() {
-            return Err(self.error(
-                libc::EIO,
-                format!("I2C_RDWR at {address:#04x}: {done} of {} messages done", messages.len()),
-            ));
-        }
-        Ok(read_buffers)
+        // i2c_transfer() may report fewer messages than asked without an error: the reads
+        // after the last completed message were never made, so they are not returned.
+        let completed = (done as usize).min(messages.len());
+        let reads_done = messages[..completed].iter().filter(|m| m.is_read()).count();
+        read_buffers.truncate(reads_done);
+        Ok(Transferred { completed, reads: read_buffers })
     }
 
-    fn smbus(&mut self, address: u16, op: &SmbusOp) -> Result<SmbusValue, DeviceFault> {
+    fn smbus(&mut self, target: Target, op: &SmbusOp) -> Result<SmbusValue, DeviceFault> {
         let operation = op.name();
         // Re-issued every time for the same reason as in transfer().
-        self.set_slave_address(address)?;
+        self.set_target(target)?;
         let (read_write, command, size, mut data) = smbus_request(op).map_err(|errno| {
             self.error(errno, format!("I2C_SMBUS {operation}: bad block length"))
         })?;
-        self.smbus_ioctl(read_write, command, size, &mut data, address, operation)?;
+        self.smbus_ioctl(read_write, command, size, &mut data, target, operation)?;
         smbus_result(op, &data).map_err(|errno| {
-            self.error(errno, format!("I2C_SMBUS {operation} at {address:#04x}: bad block count"))
+            self.error(errno, format!("I2C_SMBUS {operation} at {target}: bad block count"))
         })
     }
 }
@@ -374,6 +405,14 @@ fn smbus_request(op: &SmbusOp) -> Result<(u8, u8, u32, uapi::i2c_smbus_data), i3
         SmbusOp::WriteI2cBlockData(register, bytes) => {
             (I2C_SMBUS_WRITE, *register, I2C_SMBUS_I2C_BLOCK_DATA, block_data(bytes)?)
         }
+        // Process calls are writes whose reply the kernel leaves in the same union.
+        SmbusOp::ProcessCall(register, value) => {
+            data.block[..2].copy_from_slice(&value.to_ne_bytes());
+            (I2C_SMBUS_WRITE, *register, I2C_SMBUS_PROC_CALL, data)
+        }
+        SmbusOp::BlockProcessCall(register, bytes) => {
+            (I2C_SMBUS_WRITE, *register, I2C_SMBUS_BLOCK_PROC_CALL, block_data(bytes)?)
+        }
     };
     Ok(request)
 }
@@ -383,11 +422,11 @@ fn smbus_result(op: &SmbusOp, data: &uapi::i2c_smbus_data) -> Result<SmbusValue,
     let value = match op {
         SmbusOp::ReadByte | SmbusOp::ReadByteData(_) => SmbusValue::Byte(data.block[0]),
         // The kernel stores the word in host byte order.
-        SmbusOp::ReadWordData(_) => {
+        SmbusOp::ReadWordData(_) | SmbusOp::ProcessCall(..) => {
             SmbusValue::Word(u16::from_ne_bytes([data.block[0], data.block[1]]))
         }
         // SMBus block read: the device says how many bytes it sent.
-        SmbusOp::ReadBlockData(_) => {
+        SmbusOp::ReadBlockData(_) | SmbusOp::BlockProcessCall(..) => {
             SmbusValue::Block(returned_block(data, usize::from(data.block[0]))?)
         }
         // I2C block read: exactly the requested length was read.
@@ -406,6 +445,7 @@ fn smbus_result(op: &SmbusOp, data: &uapi::i2c_smbus_data) -> Result<SmbusValue,
 mod tests {
     use super::*;
     use crate::core::request::func::*;
+    use crate::core::request::MAX_TRANSFER_BYTES;
     use crate::core::ErrorCode;
     use std::fs;
 
@@ -521,16 +561,15 @@ mod tests {
         let mut device = device_over_regular_file(dir.path(), I2C_FUNC_I2C | I2C_FUNC_SMBUS_EMUL);
         let path = device.path.display().to_string();
 
-        let err = device.smbus(0x50, &SmbusOp::ReadByteData(0)).unwrap_err();
+        let err = device.smbus(Target::seven_bit(0x50), &SmbusOp::ReadByteData(0)).unwrap_err();
         assert_eq!(err.errno, Some(libc::ENOTTY));
         assert!(err.context.contains(&path) && err.context.contains("I2C_SLAVE 0x50"), "{err}");
-        assert_eq!(device.slave_address, None);
 
-        let err = device.claim(0x51).unwrap_err();
+        let err = device.claim(Target::seven_bit(0x51)).unwrap_err();
         assert_eq!(err.errno, Some(libc::ENOTTY));
 
         // A transfer re-checks the address first, so it fails there before I2C_RDWR.
-        let err = device.transfer(0x50, &[Message::Read(1)]).unwrap_err();
+        let err = device.transfer(Target::seven_bit(0x50), &[Message::Read(1)]).unwrap_err();
         assert_eq!(err.errno, Some(libc::ENOTTY));
         assert!(err.context.contains(&path) && err.context.contains("I2C_SLAVE 0x50"), "{err}");
     }
@@ -541,7 +580,7 @@ mod tests {
         let mut device = device_over_regular_file(dir.path(), I2C_FUNC_I2C);
         // Any ioctl on the regular file fails with ENOTTY: a fault without errno issued none.
         let mut refused = |messages: &[Message]| {
-            let fault = device.transfer(0x50, messages).unwrap_err();
+            let fault = device.transfer(Target::seven_bit(0x50), messages).unwrap_err();
             assert_eq!(fault.errno, None, "refused before any ioctl: {fault}");
             fault.kind
         };
@@ -549,7 +588,8 @@ mod tests {
         assert_eq!(refused(&[Message::Read(0)]), FaultKind::InvalidArgument);
         assert_eq!(refused(&[Message::Read(70_000)]), FaultKind::TooLarge);
         assert_eq!(refused(&vec![Message::Read(1); 43]), FaultKind::TooLarge);
-        let accepted = device.transfer(0x50, &[Message::Write(vec![1]), Message::Read(8192)]);
+        let at_the_cap = [Message::Write(vec![1]), Message::Read(MAX_TRANSFER_BYTES - 1)];
+        let accepted = device.transfer(Target::seven_bit(0x50), &at_the_cap);
         assert_eq!(accepted.unwrap_err().errno, Some(libc::ENOTTY), "on to I2C_SLAVE");
     }
 

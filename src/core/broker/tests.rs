@@ -1,7 +1,7 @@
 //! The broker's behaviour with a fake device layer: no binder, no syscalls.
 
 use super::*;
-use crate::core::device::{DeviceFault, FaultKind};
+use crate::core::device::{DeviceFault, FaultKind, Target, Transferred};
 use crate::core::policy::OpenPolicy;
 use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::mpsc;
@@ -123,7 +123,8 @@ impl BusDevice for FakeDevice {
         self.functionality
     }
 
-    fn claim(&mut self, address: u16) -> std::result::Result<(), DeviceFault> {
+    fn claim(&mut self, target: Target) -> std::result::Result<(), DeviceFault> {
+        let address = target.address;
         self.journal.log(format!("claim {address:#04x}"));
         if self.bound.contains(&address) {
             return Err(DeviceFault::new(FaultKind::Busy, "I2C_SLAVE"));
@@ -133,9 +134,10 @@ impl BusDevice for FakeDevice {
 
     fn transfer(
         &mut self,
-        address: u16,
+        target: Target,
         messages: &[Message],
-    ) -> std::result::Result<Vec<Vec<u8>>, DeviceFault> {
+    ) -> std::result::Result<Transferred, DeviceFault> {
+        let address = target.address;
         self.journal.log("transfer start");
         if let Some(entered) = &self.entered {
             let _ = entered.send(());
@@ -167,14 +169,15 @@ impl BusDevice for FakeDevice {
                 }
             }
         }
-        Ok(reads)
+        Ok(Transferred { completed: messages.len(), reads })
     }
 
     fn smbus(
         &mut self,
-        address: u16,
+        target: Target,
         op: &SmbusOp,
     ) -> std::result::Result<SmbusValue, DeviceFault> {
+        let address = target.address;
         self.journal.log(format!("smbus {}", op.name()));
         if address != EEPROM {
             return Err(DeviceFault::new(FaultKind::Nack, "I2C_SMBUS"));
@@ -276,7 +279,14 @@ fn module(bus_number: u32, slot: &str) -> AdapterDescriptor {
 }
 
 fn request(bus: &str, address: i64) -> OpenRequest {
-    OpenRequest { bus: BusSelector::parse(bus), generation: None, address, exclusive: false }
+    OpenRequest {
+        bus: BusSelector::parse(bus),
+        generation: None,
+        address,
+        exclusive: false,
+        ten_bit: false,
+        pec: false,
+    }
 }
 
 impl Fixture {
@@ -292,7 +302,7 @@ impl Fixture {
         self.broker.transfer(id, &[Message::Write(write)])?;
         let reads =
             self.broker.transfer(id, &[Message::Write(vec![offset]), Message::Read(data.len())])?;
-        Ok(reads.into_iter().next().unwrap_or_default())
+        Ok(reads.reads.into_iter().next().unwrap_or_default())
     }
 }
 

@@ -3,7 +3,7 @@
 
 use super::catalog::{ChipModel, Controller, ModuleSpec};
 use super::chips::{Chip, Eeprom24c02, Lm75};
-use crate::core::device::DeviceFault;
+use crate::core::device::{DeviceFault, Target, Transferred};
 use crate::core::request::func::*;
 use crate::core::request::{validate_transfer, Message, SmbusOp, SmbusValue, SMBUS_BLOCK_MAX};
 use crate::platform::i2cdev::operation_fault;
@@ -69,8 +69,8 @@ impl SimAdapter {
 
     /// I2C_SLAVE: succeeds for empty addresses too (the kernel does not probe), fails only
     /// where a driver is bound.
-    pub(super) fn claim(&self, address: u16) -> Result<(), DeviceFault> {
-        check_address(address)?;
+    pub(super) fn claim(&self, target: Target) -> Result<(), DeviceFault> {
+        let address = check_target(target)?;
         match self.chips.get(&address).and_then(|attached| attached.bound_driver) {
             Some(driver) => Err(operation_fault(
                 libc::EBUSY,
@@ -83,9 +83,9 @@ impl SimAdapter {
     /// I2C_RDWR: the messages run in order with repeated STARTs and one STOP at the end.
     pub(super) fn transfer(
         &mut self,
-        address: u16,
+        target: Target,
         messages: &[Message],
-    ) -> Result<Vec<Vec<u8>>, DeviceFault> {
+    ) -> Result<Transferred, DeviceFault> {
         // An SMBus controller's driver has no master_xfer, which __i2c_transfer() answers with
         // EOPNOTSUPP (drivers/i2c/i2c-core-base.c).
         if self.controller != Controller::I2c {
@@ -95,7 +95,7 @@ impl SimAdapter {
         // trigger (it applied them first); they keep a direct caller from sizing read buffers
         // from lengths no transfer may have.
         validate_transfer(messages).map_err(DeviceFault::refused)?;
-        check_address(address)?;
+        let address = check_target(target)?;
         let mut reads = Vec::new();
         for message in messages {
             match message {
@@ -103,24 +103,30 @@ impl SimAdapter {
                 Message::Read(len) => reads.push(self.wire_read(address, *len)?),
             }
         }
-        Ok(reads)
+        Ok(Transferred { completed: messages.len(), reads })
     }
 
     /// I2C_SMBUS. On the I2C controller this mirrors the kernel's i2c_smbus_xfer_emulated (the
     /// same messages, in the same order); the SMBus controller produces the same wire cycles in
     /// hardware, so both share one sequence per command.
-    pub(super) fn smbus(&mut self, address: u16, op: &SmbusOp) -> Result<SmbusValue, DeviceFault> {
-        check_address(address)?;
+    pub(super) fn smbus(
+        &mut self,
+        target: Target,
+        op: &SmbusOp,
+    ) -> Result<SmbusValue, DeviceFault> {
+        let address = check_target(target)?;
         // What the hardware can do, not an I2C_FUNCS check (that is the broker's): the I2C
         // controller's driver cannot let the device set the length of a read (I2C_M_RECV_LEN),
         // so an emulated SMBus block read is refused, which is why its functionality lacks
         // I2C_FUNC_SMBUS_READ_BLOCK_DATA.
-        if self.controller == Controller::I2c && matches!(op, SmbusOp::ReadBlockData(_)) {
+        if self.controller == Controller::I2c
+            && matches!(op, SmbusOp::ReadBlockData(_) | SmbusOp::BlockProcessCall(..))
+        {
             return Err(not_supported(&format!("SMBus {}", op.name())));
         }
         check_smbus_lengths(op)?;
         // Through i2c-dev an SMBus command needs I2C_SLAVE first, which a bound driver refuses.
-        self.claim(address)?;
+        self.claim(target)?;
         self.smbus_on_wire(address, op)
     }
 
@@ -166,6 +172,17 @@ impl SimAdapter {
                 let mut bytes = vec![*command];
                 bytes.extend_from_slice(data);
                 self.write_value(address, &bytes)?
+            }
+            SmbusOp::ProcessCall(command, word) => {
+                let [low, high] = word.to_le_bytes();
+                self.wire_write(address, &[*command, low, high])?;
+                SmbusValue::Word(u16::from_le_bytes(self.read_bytes::<2>(address)?))
+            }
+            SmbusOp::BlockProcessCall(command, data) => {
+                let mut bytes = vec![*command, data.len() as u8];
+                bytes.extend_from_slice(data);
+                self.wire_write(address, &bytes)?;
+                SmbusValue::Block(self.wire_read_counted(address)?)
             }
         };
         Ok(value)
@@ -224,20 +241,27 @@ fn not_supported(what: &str) -> DeviceFault {
     operation_fault(libc::EOPNOTSUPP, format!("the adapter does not support {what}"))
 }
 
-fn check_address(address: u16) -> Result<(), DeviceFault> {
-    if address > MAX_7BIT_ADDRESS {
+/// The 7-bit address the simulated controllers can put on the wire; they have no 10-bit or
+/// PEC support, which their functionality says, so the broker never asks for either.
+fn check_target(target: Target) -> Result<u16, DeviceFault> {
+    if target.ten_bit || target.pec {
+        return Err(not_supported("10-bit addresses or PEC"));
+    }
+    if target.address > MAX_7BIT_ADDRESS {
         return Err(operation_fault(
             libc::EINVAL,
-            format!("address {address:#x} needs 10-bit addressing"),
+            format!("address {:#x} needs 10-bit addressing", target.address),
         ));
     }
-    Ok(())
+    Ok(target.address)
 }
 
 /// The kernel refuses SMBus blocks above I2C_SMBUS_BLOCK_MAX with EINVAL.
 fn check_smbus_lengths(op: &SmbusOp) -> Result<(), DeviceFault> {
     let len = match op {
-        SmbusOp::WriteBlockData(_, data) | SmbusOp::WriteI2cBlockData(_, data) => data.len(),
+        SmbusOp::WriteBlockData(_, data)
+        | SmbusOp::WriteI2cBlockData(_, data)
+        | SmbusOp::BlockProcessCall(_, data) => data.len(),
         SmbusOp::ReadI2cBlockData(_, len) => *len,
         _ => return Ok(()),
     };
@@ -256,7 +280,7 @@ mod tests {
     use super::super::chips::{LM75_T_HYST_DEFAULT, LM75_T_OS_DEFAULT};
     use super::*;
     use crate::core::device::FaultKind;
-    use crate::core::request::{MAX_MESSAGES, MAX_MESSAGE_LEN};
+    use crate::core::request::{MAX_MESSAGES, MAX_MESSAGE_LEN, MAX_TRANSFER_BYTES};
 
     fn errno<T: std::fmt::Debug>(result: Result<T, DeviceFault>) -> i32 {
         let fault = result.expect_err("operation should have failed");
@@ -272,49 +296,62 @@ mod tests {
         let mut adapter = SimAdapter::new(&EEPROM);
         let reads = adapter
             .transfer(
-                EEPROM_ADDRESS,
+                Target::seven_bit(EEPROM_ADDRESS),
                 &[Message::Write(vec![0]), Message::Read(EEPROM_SIGNATURE.len())],
             )
             .unwrap();
-        assert_eq!(reads, vec![EEPROM_SIGNATURE.to_vec()]);
-        adapter.transfer(EEPROM_ADDRESS, &[Message::Write(vec![0x80, 1, 2, 3])]).unwrap();
-        let reads = adapter
-            .transfer(EEPROM_ADDRESS, &[Message::Write(vec![0x7f]), Message::Read(5)])
+        assert_eq!(reads.reads, vec![EEPROM_SIGNATURE.to_vec()]);
+        adapter
+            .transfer(Target::seven_bit(EEPROM_ADDRESS), &[Message::Write(vec![0x80, 1, 2, 3])])
             .unwrap();
-        assert_eq!(reads, vec![vec![EEPROM_ERASED, 1, 2, 3, EEPROM_ERASED]]);
+        let reads = adapter
+            .transfer(
+                Target::seven_bit(EEPROM_ADDRESS),
+                &[Message::Write(vec![0x7f]), Message::Read(5)],
+            )
+            .unwrap();
+        assert_eq!(reads.reads, vec![vec![EEPROM_ERASED, 1, 2, 3, EEPROM_ERASED]]);
     }
 
     #[test]
     fn eeprom_through_emulated_smbus() {
         let mut adapter = SimAdapter::new(&EEPROM);
         assert_eq!(
-            adapter.smbus(EEPROM_ADDRESS, &SmbusOp::ReadByteData(0)),
+            adapter.smbus(Target::seven_bit(EEPROM_ADDRESS), &SmbusOp::ReadByteData(0)),
             Ok(SmbusValue::Byte(EEPROM_SIGNATURE[0]))
         );
         // The pointer auto-increments, so a plain read byte continues after it.
         assert_eq!(
-            adapter.smbus(EEPROM_ADDRESS, &SmbusOp::ReadByte),
+            adapter.smbus(Target::seven_bit(EEPROM_ADDRESS), &SmbusOp::ReadByte),
             Ok(SmbusValue::Byte(EEPROM_SIGNATURE[1]))
         );
         assert_eq!(
-            adapter.smbus(EEPROM_ADDRESS, &SmbusOp::ReadWordData(0)),
+            adapter.smbus(Target::seven_bit(EEPROM_ADDRESS), &SmbusOp::ReadWordData(0)),
             Ok(SmbusValue::Word(u16::from_le_bytes([EEPROM_SIGNATURE[0], EEPROM_SIGNATURE[1]])))
         );
-        adapter.smbus(EEPROM_ADDRESS, &SmbusOp::WriteByteData(0x20, 0x5a)).unwrap();
-        adapter.smbus(EEPROM_ADDRESS, &SmbusOp::WriteWordData(0x21, 0xbeef)).unwrap();
-        adapter.smbus(EEPROM_ADDRESS, &SmbusOp::WriteI2cBlockData(0x23, vec![7, 8])).unwrap();
+        adapter
+            .smbus(Target::seven_bit(EEPROM_ADDRESS), &SmbusOp::WriteByteData(0x20, 0x5a))
+            .unwrap();
+        adapter
+            .smbus(Target::seven_bit(EEPROM_ADDRESS), &SmbusOp::WriteWordData(0x21, 0xbeef))
+            .unwrap();
+        adapter
+            .smbus(Target::seven_bit(EEPROM_ADDRESS), &SmbusOp::WriteI2cBlockData(0x23, vec![7, 8]))
+            .unwrap();
         assert_eq!(
-            adapter.smbus(EEPROM_ADDRESS, &SmbusOp::ReadI2cBlockData(0x20, 6)),
+            adapter.smbus(Target::seven_bit(EEPROM_ADDRESS), &SmbusOp::ReadI2cBlockData(0x20, 6)),
             Ok(SmbusValue::Block(vec![0x5a, 0xef, 0xbe, 7, 8, EEPROM_ERASED]))
         );
         // A block write sends its count byte, which the EEPROM stores like any other byte.
-        adapter.smbus(EEPROM_ADDRESS, &SmbusOp::WriteBlockData(0x30, vec![9])).unwrap();
+        adapter
+            .smbus(Target::seven_bit(EEPROM_ADDRESS), &SmbusOp::WriteBlockData(0x30, vec![9]))
+            .unwrap();
         assert_eq!(
-            adapter.smbus(EEPROM_ADDRESS, &SmbusOp::ReadI2cBlockData(0x30, 2)),
+            adapter.smbus(Target::seven_bit(EEPROM_ADDRESS), &SmbusOp::ReadI2cBlockData(0x30, 2)),
             Ok(SmbusValue::Block(vec![1, 9]))
         );
         assert_eq!(
-            adapter.smbus(EEPROM_ADDRESS, &SmbusOp::Quick { read: false }),
+            adapter.smbus(Target::seven_bit(EEPROM_ADDRESS), &SmbusOp::Quick { read: false }),
             Ok(SmbusValue::None)
         );
     }
@@ -324,7 +361,7 @@ mod tests {
         let mut adapter = SimAdapter::new(&EEPROM);
         assert_eq!(adapter.functionality() & I2C_FUNC_SMBUS_READ_BLOCK_DATA, 0);
         assert_eq!(
-            errno(adapter.smbus(EEPROM_ADDRESS, &SmbusOp::ReadBlockData(0))),
+            errno(adapter.smbus(Target::seven_bit(EEPROM_ADDRESS), &SmbusOp::ReadBlockData(0))),
             libc::EOPNOTSUPP
         );
     }
@@ -350,10 +387,15 @@ mod tests {
             let refused = |result: Result<_, DeviceFault>| matches!(result, Err(fault) if fault.kind == FaultKind::NotSupported);
             for op in &ops {
                 let lacks = functionality & op.required_functionality() == 0;
-                assert_eq!(refused(adapter.smbus(address, op).map(|_| ())), lacks, "{op:?}");
+                assert_eq!(
+                    refused(adapter.smbus(Target::seven_bit(address), op).map(|_| ())),
+                    lacks,
+                    "{op:?}"
+                );
             }
             let lacks_i2c = functionality & I2C_FUNC_I2C == 0;
-            let transfer = adapter.transfer(address, &[Message::Read(1)]).map(|_| ());
+            let transfer =
+                adapter.transfer(Target::seven_bit(address), &[Message::Read(1)]).map(|_| ());
             assert_eq!(refused(transfer), lacks_i2c, "transfer at {address:#04x}");
         }
     }
@@ -362,32 +404,38 @@ mod tests {
     fn sensor_reads_look_like_a_real_lm75_through_smbus() {
         let mut adapter = SimAdapter::new(&SENSOR);
         assert_eq!(
-            adapter.smbus(LM75_ADDRESS, &SmbusOp::ReadWordData(0)),
+            adapter.smbus(Target::seven_bit(LM75_ADDRESS), &SmbusOp::ReadWordData(0)),
             Ok(SmbusValue::Word(LM75_TEMPERATURE_WORD))
         );
         assert_eq!(
-            adapter.smbus(LM75_ADDRESS, &SmbusOp::ReadWordData(3)),
+            adapter.smbus(Target::seven_bit(LM75_ADDRESS), &SmbusOp::ReadWordData(3)),
             Ok(SmbusValue::Word(LM75_T_OS_DEFAULT.swap_bytes()))
         );
         assert_eq!(
-            adapter.smbus(LM75_ADDRESS, &SmbusOp::ReadWordData(2)),
+            adapter.smbus(Target::seven_bit(LM75_ADDRESS), &SmbusOp::ReadWordData(2)),
             Ok(SmbusValue::Word(LM75_T_HYST_DEFAULT.swap_bytes()))
         );
-        assert_eq!(adapter.smbus(LM75_ADDRESS, &SmbusOp::ReadByteData(1)), Ok(SmbusValue::Byte(0)));
-        adapter.smbus(LM75_ADDRESS, &SmbusOp::WriteByteData(1, 0x02)).unwrap();
-        assert_eq!(adapter.smbus(LM75_ADDRESS, &SmbusOp::ReadByteData(1)), Ok(SmbusValue::Byte(2)));
-        adapter.smbus(LM75_ADDRESS, &SmbusOp::WriteWordData(3, 0x8055)).unwrap();
         assert_eq!(
-            adapter.smbus(LM75_ADDRESS, &SmbusOp::ReadWordData(3)),
+            adapter.smbus(Target::seven_bit(LM75_ADDRESS), &SmbusOp::ReadByteData(1)),
+            Ok(SmbusValue::Byte(0))
+        );
+        adapter.smbus(Target::seven_bit(LM75_ADDRESS), &SmbusOp::WriteByteData(1, 0x02)).unwrap();
+        assert_eq!(
+            adapter.smbus(Target::seven_bit(LM75_ADDRESS), &SmbusOp::ReadByteData(1)),
+            Ok(SmbusValue::Byte(2))
+        );
+        adapter.smbus(Target::seven_bit(LM75_ADDRESS), &SmbusOp::WriteWordData(3, 0x8055)).unwrap();
+        assert_eq!(
+            adapter.smbus(Target::seven_bit(LM75_ADDRESS), &SmbusOp::ReadWordData(3)),
             Ok(SmbusValue::Word(0x8055))
         );
         assert_eq!(
-            adapter.smbus(LM75_ADDRESS, &SmbusOp::ReadI2cBlockData(0, 2)),
+            adapter.smbus(Target::seven_bit(LM75_ADDRESS), &SmbusOp::ReadI2cBlockData(0, 2)),
             Ok(SmbusValue::Block(LM75_TEMPERATURE.to_be_bytes().to_vec()))
         );
         adapter.power_on();
         assert_eq!(
-            adapter.smbus(LM75_ADDRESS, &SmbusOp::ReadWordData(3)),
+            adapter.smbus(Target::seven_bit(LM75_ADDRESS), &SmbusOp::ReadWordData(3)),
             Ok(SmbusValue::Word(LM75_T_OS_DEFAULT.swap_bytes()))
         );
     }
@@ -397,7 +445,10 @@ mod tests {
         let mut adapter = SimAdapter::new(&SENSOR);
         assert_eq!(adapter.functionality() & I2C_FUNC_I2C, 0);
         assert_eq!(
-            errno(adapter.transfer(LM75_ADDRESS, &[Message::Write(vec![0]), Message::Read(2)])),
+            errno(adapter.transfer(
+                Target::seven_bit(LM75_ADDRESS),
+                &[Message::Write(vec![0]), Message::Read(2)]
+            )),
             libc::EOPNOTSUPP
         );
     }
@@ -406,21 +457,31 @@ mod tests {
     fn sensor_block_read_with_a_bad_count_is_a_protocol_error() {
         let mut adapter = SimAdapter::new(&SENSOR);
         // The LM75 answers 0x19 (25) as the count, then the register bytes.
-        let block = adapter.smbus(LM75_ADDRESS, &SmbusOp::ReadBlockData(0)).unwrap();
+        let block =
+            adapter.smbus(Target::seven_bit(LM75_ADDRESS), &SmbusOp::ReadBlockData(0)).unwrap();
         assert!(
             matches!(block, SmbusValue::Block(ref bytes) if bytes.len() == usize::from(LM75_TEMPERATURE.to_be_bytes()[0]))
         );
         // T_os starts with 0x50 (80), more than a block may hold.
-        assert_eq!(errno(adapter.smbus(LM75_ADDRESS, &SmbusOp::ReadBlockData(3))), libc::EPROTO);
+        assert_eq!(
+            errno(adapter.smbus(Target::seven_bit(LM75_ADDRESS), &SmbusOp::ReadBlockData(3))),
+            libc::EPROTO
+        );
     }
 
     #[test]
     fn empty_addresses_nack_every_operation_but_can_be_claimed() {
         let mut eeprom = SimAdapter::new(&EEPROM);
         let mut sensor = SimAdapter::new(&SENSOR);
-        assert_eq!(eeprom.claim(0x51), Ok(()));
-        assert_eq!(errno(eeprom.transfer(0x51, &[Message::Read(1)])), libc::ENXIO);
-        assert_eq!(errno(eeprom.transfer(0x51, &[Message::Write(vec![0])])), libc::ENXIO);
+        assert_eq!(eeprom.claim(Target::seven_bit(0x51)), Ok(()));
+        assert_eq!(
+            errno(eeprom.transfer(Target::seven_bit(0x51), &[Message::Read(1)])),
+            libc::ENXIO
+        );
+        assert_eq!(
+            errno(eeprom.transfer(Target::seven_bit(0x51), &[Message::Write(vec![0])])),
+            libc::ENXIO
+        );
         for op in [
             SmbusOp::Quick { read: true },
             SmbusOp::Quick { read: false },
@@ -429,48 +490,74 @@ mod tests {
             SmbusOp::WriteWordData(0, 1),
             SmbusOp::WriteBlockData(0, vec![1]),
         ] {
-            assert_eq!(errno(eeprom.smbus(0x51, &op)), libc::ENXIO, "{op:?} on eeprom-module");
-            assert_eq!(errno(sensor.smbus(0x20, &op)), libc::ENXIO, "{op:?} on sensor-module");
+            assert_eq!(
+                errno(eeprom.smbus(Target::seven_bit(0x51), &op)),
+                libc::ENXIO,
+                "{op:?} on eeprom-module"
+            );
+            assert_eq!(
+                errno(sensor.smbus(Target::seven_bit(0x20), &op)),
+                libc::ENXIO,
+                "{op:?} on sensor-module"
+            );
         }
     }
 
     #[test]
     fn driver_bound_address_is_busy() {
         let mut adapter = SimAdapter::new(&SENSOR);
-        assert_eq!(errno(adapter.claim(DRIVER_BOUND_ADDRESS)), libc::EBUSY);
+        assert_eq!(errno(adapter.claim(Target::seven_bit(DRIVER_BOUND_ADDRESS))), libc::EBUSY);
         assert_eq!(
-            errno(adapter.smbus(DRIVER_BOUND_ADDRESS, &SmbusOp::ReadWordData(0))),
+            errno(
+                adapter.smbus(Target::seven_bit(DRIVER_BOUND_ADDRESS), &SmbusOp::ReadWordData(0))
+            ),
             libc::EBUSY
         );
-        assert_eq!(adapter.claim(LM75_ADDRESS), Ok(()));
+        assert_eq!(adapter.claim(Target::seven_bit(LM75_ADDRESS)), Ok(()));
     }
 
     #[test]
     fn out_of_range_requests_fail_like_i2c_dev_without_panicking() {
         let mut adapter = SimAdapter::new(&EEPROM);
-        assert_eq!(kind(adapter.transfer(EEPROM_ADDRESS, &[])), FaultKind::InvalidArgument);
-        let too_many = vec![Message::Read(1); MAX_MESSAGES + 1];
-        assert_eq!(kind(adapter.transfer(EEPROM_ADDRESS, &too_many)), FaultKind::TooLarge);
         assert_eq!(
-            kind(adapter.transfer(EEPROM_ADDRESS, &[Message::Read(MAX_MESSAGE_LEN + 1)])),
+            kind(adapter.transfer(Target::seven_bit(EEPROM_ADDRESS), &[])),
+            FaultKind::InvalidArgument
+        );
+        let too_many = vec![Message::Read(1); MAX_MESSAGES + 1];
+        assert_eq!(
+            kind(adapter.transfer(Target::seven_bit(EEPROM_ADDRESS), &too_many)),
             FaultKind::TooLarge
         );
         assert_eq!(
-            adapter.transfer(EEPROM_ADDRESS, &[Message::Read(MAX_MESSAGE_LEN)]).unwrap()[0].len(),
-            MAX_MESSAGE_LEN
+            kind(adapter.transfer(
+                Target::seven_bit(EEPROM_ADDRESS),
+                &[Message::Read(MAX_MESSAGE_LEN + 1)]
+            )),
+            FaultKind::TooLarge
         );
-        assert_eq!(errno(adapter.claim(0x80)), libc::EINVAL);
-        assert_eq!(errno(adapter.transfer(0x3ff, &[Message::Read(1)])), libc::EINVAL);
+        let largest = adapter
+            .transfer(Target::seven_bit(EEPROM_ADDRESS), &[Message::Read(MAX_TRANSFER_BYTES)]);
+        assert_eq!(largest.unwrap().reads[0].len(), MAX_TRANSFER_BYTES);
+        assert_eq!(errno(adapter.claim(Target::seven_bit(0x80))), libc::EINVAL);
         assert_eq!(
-            errno(adapter.smbus(EEPROM_ADDRESS, &SmbusOp::ReadI2cBlockData(0, 33))),
+            errno(adapter.transfer(Target::seven_bit(0x3ff), &[Message::Read(1)])),
             libc::EINVAL
         );
         assert_eq!(
-            errno(adapter.smbus(EEPROM_ADDRESS, &SmbusOp::WriteBlockData(0, vec![0; 300]))),
+            errno(
+                adapter.smbus(Target::seven_bit(EEPROM_ADDRESS), &SmbusOp::ReadI2cBlockData(0, 33))
+            ),
             libc::EINVAL
         );
         assert_eq!(
-            adapter.smbus(EEPROM_ADDRESS, &SmbusOp::ReadI2cBlockData(0, 0)),
+            errno(adapter.smbus(
+                Target::seven_bit(EEPROM_ADDRESS),
+                &SmbusOp::WriteBlockData(0, vec![0; 300])
+            )),
+            libc::EINVAL
+        );
+        assert_eq!(
+            adapter.smbus(Target::seven_bit(EEPROM_ADDRESS), &SmbusOp::ReadI2cBlockData(0, 0)),
             Ok(SmbusValue::Block(vec![]))
         );
     }

@@ -4,7 +4,7 @@
 
 use super::adapter::SimAdapter;
 use super::kernel::SimKernel;
-use crate::core::device::{BusDevice, DeviceFault};
+use crate::core::device::{BusDevice, DeviceFault, Target, Transferred};
 use crate::core::request::{Message, SmbusOp, SmbusValue};
 use crate::core::sync::lock;
 use crate::platform::i2cdev::{io_errno, open_fault};
@@ -59,20 +59,20 @@ impl BusDevice for SimHandle {
         lock(&self.hardware).functionality()
     }
 
-    fn claim(&mut self, address: u16) -> Result<(), DeviceFault> {
-        self.with_hardware(|hardware| hardware.claim(address))
+    fn claim(&mut self, target: Target) -> Result<(), DeviceFault> {
+        self.with_hardware(|hardware| hardware.claim(target))
     }
 
     fn transfer(
         &mut self,
-        address: u16,
+        target: Target,
         messages: &[Message],
-    ) -> Result<Vec<Vec<u8>>, DeviceFault> {
-        self.with_hardware(|hardware| hardware.transfer(address, messages))
+    ) -> Result<Transferred, DeviceFault> {
+        self.with_hardware(|hardware| hardware.transfer(target, messages))
     }
 
-    fn smbus(&mut self, address: u16, op: &SmbusOp) -> Result<SmbusValue, DeviceFault> {
-        self.with_hardware(|hardware| hardware.smbus(address, op))
+    fn smbus(&mut self, target: Target, op: &SmbusOp) -> Result<SmbusValue, DeviceFault> {
+        self.with_hardware(|hardware| hardware.smbus(target, op))
     }
 }
 

@@ -3,7 +3,7 @@
 
 use super::catalog::*;
 use super::*;
-use crate::core::device::{BusDevice, FaultKind};
+use crate::core::device::{BusDevice, FaultKind, Target};
 use crate::core::request::{func, Message, SmbusOp, SmbusValue};
 use crate::platform::uevent::{classify, parse, I2cEvent};
 use std::fs;
@@ -168,9 +168,10 @@ fn unplug_blocks_until_another_thread_drops_the_handle() {
     wait_until("the node to disappear", || !f.root.join("dev/i2c-0").exists());
     assert_eq!(state_of(&f.kernel, EEPROM_MODULE), ModuleState::Removing { bus_number: 0 });
     // The held fd keeps working while removal waits, as in the kernel.
-    let reads =
-        handle.transfer(EEPROM_ADDRESS, &[Message::Write(vec![0]), Message::Read(3)]).unwrap();
-    assert_eq!(reads, vec![EEPROM_SIGNATURE[..3].to_vec()]);
+    let reads = handle
+        .transfer(Target::seven_bit(EEPROM_ADDRESS), &[Message::Write(vec![0]), Message::Read(3)])
+        .unwrap();
+    assert_eq!(reads.reads, vec![EEPROM_SIGNATURE[..3].to_vec()]);
     assert!(done_rx.try_recv().is_err(), "unplug returned while a handle was open");
 
     drop(handle);
@@ -270,35 +271,43 @@ fn devices_answer_through_the_opener() {
 
     let mut eeprom: Box<dyn BusDevice> = opener.open(0).unwrap();
     assert_eq!(eeprom.functionality(), opener.functionality(0).unwrap(), "I2C_FUNCS on the fd");
-    eeprom.claim(EEPROM_ADDRESS).unwrap();
-    eeprom.transfer(EEPROM_ADDRESS, &[Message::Write(vec![0x10, 0xde, 0xad])]).unwrap();
+    eeprom.claim(Target::seven_bit(EEPROM_ADDRESS)).unwrap();
+    eeprom
+        .transfer(Target::seven_bit(EEPROM_ADDRESS), &[Message::Write(vec![0x10, 0xde, 0xad])])
+        .unwrap();
     assert_eq!(
-        eeprom.smbus(EEPROM_ADDRESS, &SmbusOp::ReadWordData(0x10)),
+        eeprom.smbus(Target::seven_bit(EEPROM_ADDRESS), &SmbusOp::ReadWordData(0x10)),
         Ok(SmbusValue::Word(0xadde))
     );
     // A second handle sees the same chip.
     let mut again = opener.open(0).unwrap();
     assert_eq!(
-        again.smbus(EEPROM_ADDRESS, &SmbusOp::ReadByteData(0x11)),
+        again.smbus(Target::seven_bit(EEPROM_ADDRESS), &SmbusOp::ReadByteData(0x11)),
         Ok(SmbusValue::Byte(0xad))
     );
-    let nack = again.smbus(EEPROM_ADDRESS + 1, &SmbusOp::ReadByte).unwrap_err();
+    let nack = again.smbus(Target::seven_bit(EEPROM_ADDRESS + 1), &SmbusOp::ReadByte).unwrap_err();
     assert_eq!(nack.errno, Some(libc::ENXIO));
     assert!(nack.context.starts_with("i2c-0: "), "{}", nack.context);
 
     let mut sensor = opener.open(1).unwrap();
     assert_eq!(
-        sensor.smbus(LM75_ADDRESS, &SmbusOp::ReadWordData(0)),
+        sensor.smbus(Target::seven_bit(LM75_ADDRESS), &SmbusOp::ReadWordData(0)),
         Ok(SmbusValue::Word(LM75_TEMPERATURE_WORD))
     );
-    assert_eq!(sensor.claim(DRIVER_BOUND_ADDRESS).unwrap_err().errno, Some(libc::EBUSY));
-    assert_eq!(sensor.claim(0x4a), Ok(()));
     assert_eq!(
-        sensor.transfer(LM75_ADDRESS, &[Message::Read(2)]).unwrap_err().errno,
+        sensor.claim(Target::seven_bit(DRIVER_BOUND_ADDRESS)).unwrap_err().errno,
+        Some(libc::EBUSY)
+    );
+    assert_eq!(sensor.claim(Target::seven_bit(0x4a)), Ok(()));
+    assert_eq!(
+        sensor.transfer(Target::seven_bit(LM75_ADDRESS), &[Message::Read(2)]).unwrap_err().errno,
         Some(libc::EOPNOTSUPP)
     );
     assert_eq!(
-        eeprom.smbus(EEPROM_ADDRESS, &SmbusOp::ReadBlockData(0)).unwrap_err().errno,
+        eeprom
+            .smbus(Target::seven_bit(EEPROM_ADDRESS), &SmbusOp::ReadBlockData(0))
+            .unwrap_err()
+            .errno,
         Some(libc::EOPNOTSUPP)
     );
     drop((eeprom, again, sensor));
@@ -310,13 +319,13 @@ fn eeprom_content_survives_a_replug() {
     let f = fixture();
     f.kernel.plug(EEPROM_MODULE).unwrap();
     let mut eeprom = f.kernel.opener().open(0).unwrap();
-    eeprom.smbus(EEPROM_ADDRESS, &SmbusOp::WriteByteData(0x90, 0x42)).unwrap();
+    eeprom.smbus(Target::seven_bit(EEPROM_ADDRESS), &SmbusOp::WriteByteData(0x90, 0x42)).unwrap();
     drop(eeprom);
     f.kernel.unplug(EEPROM_MODULE, LONG).unwrap();
     f.kernel.plug(EEPROM_MODULE).unwrap();
     let mut eeprom = f.kernel.opener().open(0).unwrap();
     assert_eq!(
-        eeprom.smbus(EEPROM_ADDRESS, &SmbusOp::ReadByteData(0x90)),
+        eeprom.smbus(Target::seven_bit(EEPROM_ADDRESS), &SmbusOp::ReadByteData(0x90)),
         Ok(SmbusValue::Byte(0x42))
     );
 }
