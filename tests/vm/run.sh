@@ -45,7 +45,8 @@ GUEST=$HERE/guest.sh
 BUILD=1 SETUP_ONLY=0 TIMEOUT=300 KEEP=0
 RSB_VERSION=0.12.0
 TARGET=x86_64-unknown-linux-gnu
-MODULES="binder_linux i2c-dev i2c-i801 i2c-smbus i2c-stub at24"
+# virtio_pci + virtio-rng: a seeded CRNG (see the -device line below).
+MODULES="binder_linux i2c-dev i2c-i801 i2c-smbus i2c-stub at24 virtio_pci virtio-rng"
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
@@ -248,6 +249,7 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /tmp
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+modprobe virtio_pci; modprobe virtio-rng   # seeds the CRNG (see run.sh)
 echo "VM-INIT kernel=\$(uname -r) uptime=\$(cut -d' ' -f1 /proc/uptime)"
 ( sleep $GUEST_LIMIT
   echo "FAIL: guest watchdog: test still running after ${GUEST_LIMIT}s"
@@ -272,10 +274,14 @@ log "initramfs $(du -k "$INITRD" | cut -f1) KiB"
 CONSOLE=$QVM_DIR/run/console.log
 log "booting q35/TCG, ${QVM_MEM:-512} MiB, ${QVM_SMP:-1} vCPU, timeout ${TIMEOUT}s; console log: $CONSOLE"
 TB=$EPOCHREALTIME
+# -device virtio-rng-pci: under TCG the guest has no entropy source that initializes its
+# CRNG within minutes, and getrandom() blocks until then; RPC binder (the session ids in
+# rsbinder 0.12 src/rpc/session.rs) needs it, so the service on --socket would never answer.
 set +e
 LD_LIBRARY_PATH=$QEMU_LIBS timeout -k 5 "$TIMEOUT" "$QEMU" "${QEMU_DATA[@]}" \
   -machine q35,accel=tcg -m "${QVM_MEM:-512}" -smp "${QVM_SMP:-1}" \
   -display none -serial stdio -monitor none -nic none -no-reboot \
+  -device virtio-rng-pci \
   -kernel "$VMLINUZ" -initrd "$INITRD" \
   -append "console=ttyS0 panic=-1 loglevel=4 ${QVM_CMDLINE:-}" < /dev/null 2>&1 |
   while IFS= read -r line; do
