@@ -15,6 +15,7 @@
 //! A device lives at a 7-bit address (0x08..=0x77) or at a 10-bit address (0x080..=0x3ff;
 //! 10-bit addresses below 0x80 are not offered, so a number alone says which kind it is).
 
+use i2c_hal::cli::number::parse_number;
 use std::fmt;
 use std::fs;
 use std::io;
@@ -246,12 +247,9 @@ fn parse_hex(text: &str) -> Result<Vec<u8>, String> {
         .collect())
 }
 
-/// `0x..` hexadecimal or decimal.
+/// A number as i2c-tools users type it (decimal or 0x-hex), the same syntax as i2cctl's.
 pub fn parse_u16(text: &str) -> Option<u16> {
-    match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
-        Some(hex) => u16::from_str_radix(hex, 16).ok(),
-        None => text.parse().ok(),
-    }
+    parse_number(text).ok().and_then(|number| u16::try_from(number).ok())
 }
 
 #[cfg(test)]
