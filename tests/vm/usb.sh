@@ -45,7 +45,8 @@ mod_plug() {
   fail "module $2 on vhci port $1: no /dev/i2c-N after 10 s: $(tr '\n' '|' < "$W/usb-mod-$1.log")"
   return 1
 }
-# mod_pull PORT: the cable pull; sets PULL_RC and PULL_MS (how long the detach write took)
+# mod_pull PORT: the cable pull; sets PULL_RC, PULL_MS (how long the detach write took) and
+# PULL_T0 (when it started)
 mod_pull() {
   _a=$(now_ms); echo "$1" > "$VHCI/detach"; PULL_RC=$?; PULL_MS=$(( $(now_ms) - _a ))
   PULL_T0=$_a
@@ -60,14 +61,15 @@ mod_usbdev() {
   done
   return 1
 }
-# The i2c bus number of the module with serial $1 (its adapter sits below interface :1.0)
-mod_bus() {
-  _u=$(mod_usbdev "$1") || return 1
-  for _a in "/sys/bus/usb/devices/$_u/$_u:1.0"/i2c-*; do
+# The i2c bus number of the bridge on USB device $1 (its adapter sits below interface :1.0)
+usbdev_bus() {
+  for _a in "/sys/bus/usb/devices/$1/$1:1.0"/i2c-*; do
     [ -d "$_a" ] && { echo "${_a##*/i2c-}"; return 0; }
   done
   return 1
 }
+# The i2c bus number of the module with serial $1
+mod_bus() { _u=$(mod_usbdev "$1") && usbdev_bus "$_u"; }
 usbdev_gone() { ! test -e "/sys/bus/usb/devices/$1"; }
 # The i2c bus of whatever module is on vhci port $1, found through the topology alone (no
 # attribute reads, which can block, see mod_usbdev): port P is port P%30+1 of the
@@ -75,11 +77,7 @@ usbdev_gone() { ! test -e "/sys/bus/usb/devices/$1"; }
 # vhci_hcd.0 also has a usbip_debug attribute).
 port_bus() {
   _hub=$(ls -d "/sys/devices/platform/vhci_hcd.$(( $1 / 30 ))"/usb[0-9]* | sed 's/.*usb//' | sort -n | head -1)
-  _d=$_hub-$(( $1 % 30 + 1 ))
-  for _a in "/sys/bus/usb/devices/$_d/$_d:1.0"/i2c-*; do
-    [ -d "$_a" ] && { echo "${_a##*/i2c-}"; return 0; }
-  done
-  return 1
+  usbdev_bus "$_hub-$(( $1 % 30 + 1 ))"
 }
 # The stable id the README's rule gives: the adapter's parent below /sys/devices
 topology_id() { _p=$(readlink -f "/sys/bus/i2c/devices/i2c-$1"); _p=${_p%/*}; echo "${_p#/sys/devices/}"; }
