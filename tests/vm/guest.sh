@@ -11,6 +11,10 @@
 #   (c) rescan: same bus number, newer generation; old session stays dead
 #   (d) SIGKILL of a client frees its session and fd; admin revoke lets
 #       rmmod of the adapter driver succeed
+#   (e) a bus number reused by another adapter never revives an old session
+#   (f), (g) detachable USB I2C modules (tests/vm/usb.sh, sourced at the end):
+#       an emulated i2c-tiny-usb bridge on vhci_hcd, pulled and replugged with and
+#       without the service, the service on kernel binder and on RPC binder
 #
 # Every check prints "PASS: ..." or "FAIL: ..."; the last line is
 # "vm: N passed, M failed"; exit status 0 only if nothing failed.
@@ -108,7 +112,7 @@ json_field() {
 
 dump_logs() {
   echo "================ diagnostics"
-  for f in "$W"/svc.log "$W"/hub.log "$W"/hold*.log; do
+  for f in "$W"/svc.log "$W"/hub.log "$W"/hold*.log "$W"/usb-*.log; do
     [ -e "$f" ] || continue
     echo "---------------- $f (last 150 lines)"; tail -n 150 "$f"
   done
@@ -116,7 +120,7 @@ dump_logs() {
   for d in /sys/bus/i2c/devices/i2c-*; do [ -e "$d/name" ] && echo "${d##*/}: $(cat "$d/name")"; done
   [ -n "$SVC" ] && { echo "---------------- service fds"; ls -l "/proc/$SVC/fd" 2>&1; }
   echo "---------------- dmesg (i2c, binder, pci, warnings; last 40)"
-  dmesg | grep -iE 'i2c|i801|smbus|stub|binder|1f\.3|warn|bug|hung|call trace|segfault' | tail -n 40
+  dmesg | grep -iE 'i2c|i801|smbus|stub|binder|1f\.3|usb|vhci|warn|bug|hung|call trace|segfault' | tail -n 40
 }
 finish() {
   [ "$NFAIL" -gt 0 ] && dump_logs
@@ -396,4 +400,5 @@ else
 fi
 sed 's/^/  dump: /' "$W/dump"
 
+. "${0%/*}/usb.sh"
 finish

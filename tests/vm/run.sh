@@ -3,11 +3,14 @@
 #
 # Boots Debian 12's stock kernel (linux-image-amd64, 6.1) on an emulated q35
 # machine (TCG, no KVM needed) with a busybox initramfs that carries the real
-# binder, i2c-dev, i2c-i801 and i2c-stub modules, rsbinder's service manager
-# (rsb_hub) and this crate's i2c-hal-service and i2cctl, built statically.
+# binder, i2c-dev, i2c-i801, i2c-stub, vhci-hcd and i2c-tiny-usb modules,
+# rsbinder's service manager (rsb_hub) and this crate's i2c-hal-service, i2cctl
+# and usb-i2c-module (an emulated USB I2C bridge), built statically.
 # Inside the VM tests/vm/guest.sh exercises the service on the real kernel:
 # data path on i2c-stub and the ICH9 SMBus, PCI hot-removal of the SMBus while
-# an app holds a session, rescan, client SIGKILL and admin revoke.
+# an app holds a session, rescan, client SIGKILL and admin revoke; then
+# tests/vm/usb.sh plugs, pulls and replugs emulated USB I2C modules with the
+# service on kernel binder and on RPC binder, and without the service.
 #
 # Usage: tests/vm/run.sh [options]
 #   --guest FILE     run FILE inside the VM instead of tests/vm/guest.sh
@@ -45,7 +48,9 @@ GUEST=$HERE/guest.sh
 BUILD=1 SETUP_ONLY=0 TIMEOUT=300 KEEP=0
 RSB_VERSION=0.12.0
 TARGET=x86_64-unknown-linux-gnu
-MODULES="binder_linux i2c-dev i2c-i801 i2c-smbus i2c-stub at24"
+# vhci-hcd + i2c-tiny-usb: the emulated USB I2C module (tests/vm/usb.sh); virtio_pci +
+# virtio-rng: a seeded CRNG (see the -device line below).
+MODULES="binder_linux i2c-dev i2c-i801 i2c-smbus i2c-stub at24 vhci-hcd i2c-tiny-usb virtio_pci virtio-rng"
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
@@ -196,11 +201,14 @@ if [ "$BUILD" = 1 ]; then
   log "cargo build --release (static, CARGO_TARGET_DIR=target/vm)"
   if ! (cd "$REPO" &&
         CARGO_TARGET_DIR=$REPO/target/vm RUSTFLAGS="-C target-feature=+crt-static" \
-          cargo build --release --target "$TARGET" --bin i2c-hal-service --bin i2cctl); then
-    die "cargo build of i2c-hal-service/i2cctl failed (see the compiler output above)"
+          cargo build --release --target "$TARGET" --bin i2c-hal-service --bin i2cctl \
+            --bin usb-i2c-module); then
+    die "cargo build of i2c-hal-service/i2cctl/usb-i2c-module failed (see the compiler output above)"
   fi
   BINDIR=$REPO/target/vm/$TARGET/release
-  for b in i2c-hal-service i2cctl; do [ -x "$BINDIR/$b" ] || die "cargo build produced no $b"; done
+  for b in i2c-hal-service i2cctl usb-i2c-module; do
+    [ -x "$BINDIR/$b" ] || die "cargo build produced no $b"
+  done
 fi
 rm -f "$QVM_DIR"/debs/*.deb   # unpacked above; not needed again
 log "setup done"
@@ -234,8 +242,10 @@ install_bin "$RSB_ROOT/bin/rsb_hub"
 install_bin "$RSB_ROOT/bin/rsb_service"
 if [ -n "$BINDIR" ]; then
   install_bin "$BINDIR/i2c-hal-service"; install_bin "$BINDIR/i2cctl"
+  install_bin "$BINDIR/usb-i2c-module"
 fi
 cp "$GUEST" "$STAGE/test/guest.sh"
+cp "$HERE/usb.sh" "$STAGE/test/usb.sh"   # sourced by guest.sh: the USB module scenarios
 
 # Guest watchdog: a little under the host timeout, so a hung guest still
 # reports its logs and a summary before QEMU is killed.
@@ -248,6 +258,7 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /tmp
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+modprobe virtio_pci; modprobe virtio-rng   # seeds the CRNG (see run.sh)
 echo "VM-INIT kernel=\$(uname -r) uptime=\$(cut -d' ' -f1 /proc/uptime)"
 ( sleep $GUEST_LIMIT
   echo "FAIL: guest watchdog: test still running after ${GUEST_LIMIT}s"
@@ -272,10 +283,14 @@ log "initramfs $(du -k "$INITRD" | cut -f1) KiB"
 CONSOLE=$QVM_DIR/run/console.log
 log "booting q35/TCG, ${QVM_MEM:-512} MiB, ${QVM_SMP:-1} vCPU, timeout ${TIMEOUT}s; console log: $CONSOLE"
 TB=$EPOCHREALTIME
+# -device virtio-rng-pci: under TCG the guest has no entropy source that initializes its
+# CRNG within minutes, and getrandom() blocks until then; RPC binder (the session ids in
+# rsbinder 0.12 src/rpc/session.rs) needs it, so the service on --socket would never answer.
 set +e
 LD_LIBRARY_PATH=$QEMU_LIBS timeout -k 5 "$TIMEOUT" "$QEMU" "${QEMU_DATA[@]}" \
   -machine q35,accel=tcg -m "${QVM_MEM:-512}" -smp "${QVM_SMP:-1}" \
   -display none -serial stdio -monitor none -nic none -no-reboot \
+  -device virtio-rng-pci \
   -kernel "$VMLINUZ" -initrd "$INITRD" \
   -append "console=ttyS0 panic=-1 loglevel=4 ${QVM_CMDLINE:-}" < /dev/null 2>&1 |
   while IFS= read -r line; do
