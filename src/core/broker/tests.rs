@@ -403,20 +403,31 @@ fn replug_of_the_same_module_gets_a_new_generation() {
     assert_eq!(recorder.losses(), vec![LossReason::Removed]);
 }
 
-#[test]
-fn removal_waits_for_the_in_flight_transfer_then_closes_then_notifies() {
-    let f = fixture();
-    let (entered_tx, entered_rx) = mpsc::channel();
-    *f.opener.entered.lock().unwrap() = Some(entered_tx);
-    f.broker.adapter_added(module(5, "slot-a"));
-    let recorder = Arc::new(Recorder { journal: Some(f.journal.clone()), ..Recorder::default() });
-    let (id, _) = f.broker.open_session(APP, &request("5", 0x50), recorder.clone()).unwrap();
+type Transferring = thread::JoinHandle<Result<Transferred>>;
+type Removing = thread::JoinHandle<Option<BusInfo>>;
 
+impl Fixture {
+    /// Devices opened from now on report each transfer that reaches them.
+    fn announce_transfers(&self) -> mpsc::Receiver<()> {
+        let (entered_tx, entered_rx) = mpsc::channel();
+        *self.opener.entered.lock().unwrap() = Some(entered_tx);
+        entered_rx
+    }
+}
+
+/// Starts a transfer on session `id` of bus 5 and holds it inside the device; then starts the
+/// removal of bus 5 and returns once removal has marked the session dead (it then waits for
+/// the transfer, which the caller releases with `f.gate.open()`).
+/// `entered` is from `f.announce_transfers()`, called before the session opened its device.
+fn remove_bus_5_under_a_transfer(
+    f: &Fixture,
+    id: SessionId,
+    entered_rx: mpsc::Receiver<()>,
+) -> (Transferring, Removing) {
     f.gate.close();
     let broker = f.broker.clone();
     let in_flight = thread::spawn(move || broker.transfer(id, &[Message::Read(2)]));
     entered_rx.recv_timeout(Duration::from_secs(10)).expect("transfer reached the device");
-
     let broker = f.broker.clone();
     let remover =
         thread::spawn(move || broker.adapter_removed(5, "/devices/platform/sim/slot-a/i2c-5"));
@@ -427,6 +438,17 @@ fn removal_waits_for_the_in_flight_transfer_then_closes_then_notifies() {
         assert!(std::time::Instant::now() < deadline, "removal never marked the session dead");
         thread::yield_now();
     }
+    (in_flight, remover)
+}
+
+#[test]
+fn removal_waits_for_the_in_flight_transfer_then_closes_then_notifies() {
+    let f = fixture();
+    let entered = f.announce_transfers();
+    f.broker.adapter_added(module(5, "slot-a"));
+    let recorder = Arc::new(Recorder { journal: Some(f.journal.clone()), ..Recorder::default() });
+    let (id, _) = f.broker.open_session(APP, &request("5", 0x50), recorder.clone()).unwrap();
+    let (in_flight, remover) = remove_bus_5_under_a_transfer(&f, id, entered);
     assert_eq!(f.broker.transfer(id, &[Message::Read(1)]).unwrap_err().code, ErrorCode::BusGone);
     assert!(!f.journal.events().contains(&"close 5".to_string()), "fd closed under a transfer");
     f.gate.open();
@@ -443,22 +465,10 @@ fn removal_waits_for_the_in_flight_transfer_then_closes_then_notifies() {
 #[test]
 fn a_transfer_that_fails_because_its_bus_was_removed_under_it_says_bus_gone() {
     let f = fixture();
-    let (entered_tx, entered_rx) = mpsc::channel();
-    *f.opener.entered.lock().unwrap() = Some(entered_tx);
+    let entered = f.announce_transfers();
     f.broker.adapter_added(module(5, "slot-a"));
     let (id, _) = f.open(APP, &request("5", 0x50)).unwrap();
-    f.gate.close();
-    let broker = f.broker.clone();
-    let in_flight = thread::spawn(move || broker.transfer(id, &[Message::Read(2)]));
-    entered_rx.recv_timeout(Duration::from_secs(10)).expect("transfer reached the device");
-    let broker = f.broker.clone();
-    let remover =
-        thread::spawn(move || broker.adapter_removed(5, "/devices/platform/sim/slot-a/i2c-5"));
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while f.broker.session_info(id).is_ok() {
-        assert!(std::time::Instant::now() < deadline, "removal never marked the session dead");
-        thread::yield_now();
-    }
+    let (in_flight, remover) = remove_bus_5_under_a_transfer(&f, id, entered);
     // The hardware is gone: the transfer in flight fails on the wire.
     f.opener.transfers_fail.store(true, Ordering::SeqCst);
     f.gate.open();
