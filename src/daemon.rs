@@ -11,7 +11,7 @@ use crate::ipc::endpoint::Endpoint;
 #[cfg(feature = "sim")]
 use crate::ipc::endpoint::DEFAULT_SOCKET;
 use crate::ipc::notifier::Notifier;
-use crate::ipc::server::{serve_kernel, serve_rpc};
+use crate::ipc::server::{serve_kernel, serve_rpc, RpcOptions};
 use crate::ipc::service::ManagerService;
 use crate::platform::i2cdev::I2cDevOpener;
 use crate::platform::monitor::Monitor;
@@ -65,6 +65,8 @@ pub struct Config {
     pub platform: Platform,
     pub endpoint: Endpoint,
     pub limits: Limits,
+    /// Who may connect to the RPC socket, and how many at once (unused on kernel binder).
+    pub rpc: RpcOptions,
 }
 
 /// What must be undone when the service stops, on an early error too (hence Drop).
@@ -180,11 +182,12 @@ pub fn run(config: Config) -> io::Result<()> {
 
     let manager = ManagerService::new(broker.clone(), notifier.clone()).into_binder();
     let endpoint = config.endpoint.clone();
+    let rpc = config.rpc;
     let transport_failure = Arc::new(Mutex::new(None));
     let failure_slot = transport_failure.clone();
     std::thread::Builder::new().name("binder-server".into()).spawn(move || {
         let result = match &endpoint {
-            Endpoint::Socket(path) => serve_rpc(manager, path),
+            Endpoint::Socket(path) => serve_rpc(manager, path, &rpc),
             Endpoint::KernelBinder(device) => serve_kernel(manager, device),
         };
         if let Err(e) = result {

@@ -33,10 +33,10 @@ const MESSAGE_HEADER_LEN: usize = 16;
 const OPTION_INCOMING: u8 = 1;
 
 /// The largest message body the service reads: 1 MiB. The largest legitimate call is a transfer
-/// of 42 messages of 8192 bytes each, whose parcel is about 345 KiB (8192 bytes and a few words
-/// of framing per message); the rest of a call is far smaller. A third of the cap is in use at
-/// most, so no change of parcel layout can push a valid call over it, while a peer can make the
-/// service hold at most 1 MiB per connection instead of 64 MiB.
+/// of 42 written messages of 8192 bytes each, a body of 336 to 337 KiB (8192 bytes and a few
+/// words of parcel per message; tests/transport.rs sends it); every other call is far smaller.
+/// A third of the cap is in use at most, so no change of parcel layout pushes a valid call over
+/// it, while a peer can make the service hold 1 MiB per connection at most instead of 64 MiB.
 pub const MAX_MESSAGE_BODY: usize = 1 << 20;
 
 /// How long a message may take from its first byte to its last: 10 s. A local client writes a

@@ -183,6 +183,15 @@ impl Service {
 
     /// `modules` as `--sim-modules` takes it; waits until `expected_buses` buses are listed.
     pub fn start_with_modules(modules: &str, expected_buses: usize) -> Service {
+        Service::spawn(modules, expected_buses, &[])
+    }
+
+    /// Both modules plugged, with `args` added to the service's command line.
+    pub fn start_with_args(args: &[&str]) -> Service {
+        Service::spawn("all", 2, args)
+    }
+
+    fn spawn(modules: &str, expected_buses: usize, extra_args: &[&str]) -> Service {
         let dir = tempfile::Builder::new().prefix("i2c-hal-test").tempdir().expect("tempdir");
         // Canonical, so that /proc/PID/fd links compare equal to the paths built here.
         let base = dir.path().canonicalize().expect("canonical tempdir");
@@ -200,6 +209,7 @@ impl Service {
             .arg(&socket)
             .arg("--log-level")
             .arg("debug")
+            .args(extra_args)
             .env_remove("RUST_LOG")
             .env_remove("I2C_HAL_SOCKET")
             .stdin(Stdio::null())
@@ -458,6 +468,25 @@ pub fn run_i2cctl(socket: Option<&Path>, args: &[&str]) -> I2cctlOutput {
     if let Some(socket) = socket {
         command.arg("--socket").arg(socket);
     }
+    run_to_completion(command, args)
+}
+
+/// Runs `i2cctl --socket SOCKET ARGS...` as user `uid` with (only) group `gid`, which needs
+/// root; to completion, with a deadline.
+pub fn run_i2cctl_as(uid: u32, gid: u32, socket: &Path, args: &[&str]) -> I2cctlOutput {
+    use std::os::unix::process::CommandExt;
+    let mut command = Command::new(I2CCTL_BIN);
+    // Dropping to another uid also drops root's supplementary groups (std does it).
+    command.uid(uid).gid(gid).arg("--socket").arg(socket);
+    run_to_completion(command, args)
+}
+
+/// Whether this process runs as root, which tests that act as other users need.
+pub fn is_root() -> bool {
+    nix::unistd::geteuid().is_root()
+}
+
+fn run_to_completion(mut command: Command, args: &[&str]) -> I2cctlOutput {
     let mut child = command
         .args(args)
         .env_remove("I2C_HAL_SOCKET")
