@@ -423,7 +423,7 @@ mod host {
                         other => other?,
                     },
                 };
-                let judged = self.position().advance(&buf[..n], Instant::now());
+                let judged = self.position().advance(&buf[..n], Instant::now);
                 match judged {
                     Ok(()) => Ok(n),
                     Err(violation) => Err(self.close_for(violation)),

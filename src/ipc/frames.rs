@@ -151,9 +151,15 @@ impl WirePosition {
         started.checked_add(self.limits.deadline)
     }
 
-    /// Moves past `bytes`, just read at `now`. Fails when a message header declares more than
-    /// the limit; the connection must then be closed, as the position past it is meaningless.
-    pub fn advance(&mut self, mut bytes: &[u8], now: Instant) -> Result<(), Violation> {
+    /// Moves past `bytes`, just read; `now` tells the time, asked only when a message starts
+    /// (a clock read per read would be most of this type's cost). Fails when a message header
+    /// declares more than the limit; the connection must then be closed, as the position past
+    /// it is meaningless.
+    pub fn advance(
+        &mut self,
+        mut bytes: &[u8],
+        now: impl Fn() -> Instant,
+    ) -> Result<(), Violation> {
         while !bytes.is_empty() {
             let taken = match &mut self.stage {
                 Stage::ConnectionHeader { got, head } => {
@@ -186,7 +192,7 @@ impl WirePosition {
                     n
                 }
                 Stage::MessageHeader { got, head, started } => {
-                    let started = *started.get_or_insert(now);
+                    let started = *started.get_or_insert_with(&now);
                     let n = fill(&mut head[*got..], bytes);
                     *got += n;
                     if *got == MESSAGE_HEADER_LEN {
@@ -296,8 +302,8 @@ mod tests {
 
     /// A new outgoing connection: header, no session id, init.
     fn connected(position: &mut WirePosition, now: Instant) {
-        position.advance(&connection_header(false, 0), now).unwrap();
-        position.advance(&[0; CONNECTION_INIT_LEN], now).unwrap();
+        position.advance(&connection_header(false, 0), || now).unwrap();
+        position.advance(&[0; CONNECTION_INIT_LEN], || now).unwrap();
     }
 
     #[test]
@@ -312,12 +318,12 @@ mod tests {
             }
             // A byte at a time, as a slow peer would send it.
             for byte in &bytes {
-                position.advance(std::slice::from_ref(byte), t0).unwrap();
+                position.advance(std::slice::from_ref(byte), || t0).unwrap();
                 assert_eq!(position.deadline(), None, "incoming={incoming} id={id_len}");
             }
             // Now at a message boundary: the next header byte starts the clock.
             let header = message_header(0);
-            position.advance(&header[..1], t0).unwrap();
+            position.advance(&header[..1], || t0).unwrap();
             assert_eq!(position.deadline(), Some(t0 + LIMITS.deadline), "{incoming} {id_len}");
         }
     }
@@ -329,15 +335,37 @@ mod tests {
         connected(&mut position, t0);
         let later = t0 + Duration::from_secs(100);
         let header = message_header(10);
-        position.advance(&header[..3], later).unwrap();
+        position.advance(&header[..3], || later).unwrap();
         let deadline = Some(later + LIMITS.deadline);
         assert_eq!(position.deadline(), deadline);
         // The rest of the header and part of the body later on keep the first byte's clock.
-        position.advance(&header[3..], later + Duration::from_secs(1)).unwrap();
-        position.advance(&[1; 4], later + Duration::from_secs(2)).unwrap();
+        position.advance(&header[3..], || later + Duration::from_secs(1)).unwrap();
+        position.advance(&[1; 4], || later + Duration::from_secs(2)).unwrap();
         assert_eq!(position.deadline(), deadline);
-        position.advance(&[1; 6], later + Duration::from_secs(3)).unwrap();
+        position.advance(&[1; 6], || later + Duration::from_secs(3)).unwrap();
         assert_eq!(position.deadline(), None, "between messages nothing is timed");
+    }
+
+    #[test]
+    fn the_clock_is_read_once_per_message() {
+        let t0 = Instant::now();
+        let asked = std::cell::Cell::new(0);
+        let clock = || {
+            asked.set(asked.get() + 1);
+            t0
+        };
+        let mut position = WirePosition::new(LIMITS);
+        position.advance(&connection_header(false, 0), clock).unwrap();
+        position.advance(&[0; CONNECTION_INIT_LEN], clock).unwrap();
+        assert_eq!(asked.get(), 0, "the connection phase is not timed here");
+        for _ in 0..3 {
+            let header = message_header(100);
+            position.advance(&header[..8], clock).unwrap();
+            position.advance(&header[8..], clock).unwrap();
+            position.advance(&[0; 60], clock).unwrap();
+            position.advance(&[0; 40], clock).unwrap();
+        }
+        assert_eq!(asked.get(), 3);
     }
 
     #[test]
@@ -352,7 +380,7 @@ mod tests {
             let mut position = WirePosition::new(LIMITS);
             connected(&mut position, t0);
             for piece in stream.chunks(chunk) {
-                position.advance(piece, t0).unwrap();
+                position.advance(piece, || t0).unwrap();
             }
             assert_eq!(position.deadline(), None, "chunks of {chunk}: all messages complete");
         }
@@ -364,16 +392,16 @@ mod tests {
         let mut position = WirePosition::new(LIMITS);
         connected(&mut position, t0);
         let header = message_header(1001);
-        position.advance(&header[..15], t0).unwrap();
+        position.advance(&header[..15], || t0).unwrap();
         assert_eq!(
-            position.advance(&header[15..], t0),
+            position.advance(&header[15..], || t0),
             Err(Violation::TooLarge { declared: 1001, max: 1000 })
         );
 
         let mut position = WirePosition::new(FrameLimits::default());
         connected(&mut position, t0);
         let huge = message_header(48 << 20);
-        let refused = position.advance(&huge, t0).unwrap_err();
+        let refused = position.advance(&huge, || t0).unwrap_err();
         assert_eq!(refused, Violation::TooLarge { declared: 48 << 20, max: MAX_MESSAGE_BODY });
         assert!(refused.to_string().contains("50331648-byte message"), "{refused}");
     }
@@ -383,11 +411,11 @@ mod tests {
         // An id whose bytes look like a huge message header must not be judged as one.
         let t0 = Instant::now();
         let mut position = WirePosition::new(LIMITS);
-        position.advance(&connection_header(false, 32), t0).unwrap();
-        position.advance(&[0xff; 32], t0).unwrap();
-        position.advance(&[0xff; CONNECTION_INIT_LEN], t0).unwrap();
+        position.advance(&connection_header(false, 32), || t0).unwrap();
+        position.advance(&[0xff; 32], || t0).unwrap();
+        position.advance(&[0xff; CONNECTION_INIT_LEN], || t0).unwrap();
         assert_eq!(position.deadline(), None);
-        position.advance(&message_header(8), t0).unwrap();
+        position.advance(&message_header(8), || t0).unwrap();
         assert!(position.deadline().is_some());
     }
 
