@@ -3,9 +3,9 @@
 //! may make the service hold. The hostile side is raw sockets that speak just enough of the
 //! android13+ wire format to get where they want to be.
 //!
-//! Tests run as root, so every connection the test makes is uid 0's. "Another uid" is i2cctl
-//! started as uid 65534 with the socket's group (65534 too); those checks need root and are
-//! skipped, saying so, without it.
+//! Every connection the test makes is of its own uid (root's, as CI runs it). "Another uid" is
+//! i2cctl started as uid 65534 with the socket's group (65534 too); those checks need root and
+//! are skipped, saying so, without it.
 
 mod common;
 
@@ -118,6 +118,20 @@ fn buses_as_other_uid(service: &Service) -> I2cctlOutput {
     run_i2cctl_as(OTHER_UID, OTHER_UID, service.socket(), &["buses"])
 }
 
+/// A service with `args` that the other uid can reach when this process can act as it: the
+/// socket's group is the other uid's (a service not run as root could not give its socket a
+/// foreign group), and the socket's directory is searchable by all.
+fn start_reachable_by_other_uid(args: &[&str]) -> Service {
+    let group = OTHER_UID.to_string();
+    let mut all = args.to_vec();
+    if is_root() {
+        all.extend(["--socket-group", group.as_str()]);
+    }
+    let service = Service::start_with_args(&all);
+    open_directory_to_all(&service);
+    service
+}
+
 fn skip_without_root(what: &str) -> bool {
     if !is_root() {
         eprintln!("skipped (needs root to act as uid {OTHER_UID}): {what}");
@@ -170,11 +184,9 @@ fn the_socket_group_lets_its_members_in_and_nobody_else() {
     if skip_without_root("the socket group's members connect, others are denied") {
         return;
     }
-    let group = OTHER_UID.to_string();
-    let service = Service::start_with_args(&["--socket-group", &group]);
+    let service = start_reachable_by_other_uid(&[]);
     let meta = fs::metadata(service.socket()).expect("socket metadata");
     assert_eq!((meta.mode() & 0o7777, meta.gid()), (0o660, OTHER_UID));
-    open_directory_to_all(&service);
 
     let member = buses_as_other_uid(&service);
     assert_eq!(member.stdout_lines().len(), 2, "{member:?}");
@@ -191,14 +203,12 @@ fn idle_connections_of_one_uid_starve_no_other_uid_and_bound_the_threads() {
     const IDLE: usize = 100;
     // The default caps: 32 per uid.
     const PER_UID: usize = 32;
-    let group = OTHER_UID.to_string();
-    let service = Service::start_with_args(&["--socket-group", &group]);
-    open_directory_to_all(&service);
+    let service = start_reachable_by_other_uid(&[]);
     let baseline = threads(&service);
 
     let started = Instant::now();
     let idle: Vec<UnixStream> = (0..IDLE).map(|_| raw_connection(&service)).collect();
-    service.wait_until("the connections over uid 0's cap are closed", || {
+    service.wait_until("the connections over this uid's cap are closed", || {
         count_closed(&idle) >= IDLE - PER_UID
     });
     // Counted before the deadline could have closed any admitted one.
@@ -209,7 +219,7 @@ fn idle_connections_of_one_uid_starve_no_other_uid_and_bound_the_threads() {
     let held = threads(&service);
     assert!(held <= baseline + 2 * PER_UID as u64 + 4, "{held} threads (baseline {baseline})");
 
-    if !skip_without_root("another uid is served while uid 0 holds its cap") {
+    if !skip_without_root("another uid is served while this uid holds its cap") {
         let asked = Instant::now();
         let other = buses_as_other_uid(&service);
         assert_eq!(other.stdout_lines().len(), 2, "{other:?}");
@@ -226,25 +236,15 @@ fn idle_connections_of_one_uid_starve_no_other_uid_and_bound_the_threads() {
     );
     assert!(started.elapsed() >= HANDSHAKE_DEADLINE, "closed before the handshake deadline");
     service.wait_until("the idle connections' threads are gone", || threads(&service) <= baseline);
-    let client = client_when_admitted(&service, "uid 0 is admitted again");
+    let client = client_when_admitted(&service, "this uid is admitted again");
     assert_eq!(client.list_buses().expect("list_buses").len(), 2);
 }
-
-const SPELL_START: &str = "refusing RPC connections from uid 0";
-const SPELL_END: &str = "uid 0 is below its RPC connection limit again";
 
 #[test]
 fn a_uid_at_its_cap_is_refused_at_once_until_it_has_room_again() {
     const PER_UID: usize = 8;
-    let group = OTHER_UID.to_string();
     let per_uid = PER_UID.to_string();
-    let service = Service::start_with_args(&[
-        "--socket-group",
-        &group,
-        "--max-connections-per-uid",
-        &per_uid,
-    ]);
-    open_directory_to_all(&service);
+    let service = start_reachable_by_other_uid(&["--max-connections-per-uid", &per_uid]);
     // Clients that completed their handshake and then idle: two connections each.
     let mut clients: Vec<Client> = (0..PER_UID / 2)
         .map(|i| client_when_admitted(&service, &format!("idle client {i} is admitted")))
@@ -252,28 +252,33 @@ fn a_uid_at_its_cap_is_refused_at_once_until_it_has_room_again() {
 
     // Every spell before this one ended when the uid got below its cap, which it had to for
     // the last client to be admitted: what follows is one new spell.
+    let uid = nix::unistd::geteuid();
+    let (spell_start, spell_end) = (
+        format!("refusing RPC connections from uid {uid}:"),
+        format!("uid {uid} is below its RPC connection limit again"),
+    );
     let spells = |what: &str| service.stderr().matches(what).count();
-    let (started, ended) = (spells(SPELL_START), spells(SPELL_END));
+    let (started, ended) = (spells(&spell_start), spells(&spell_end));
 
     // Over the cap, a connection is closed at once, whatever it would have sent.
     for _ in 0..3 {
         assert_closed_at_once(&raw_connection(&service), "a connection over the cap");
     }
     // The price of a per-uid cap: a well-behaved program of the same uid is refused too.
-    assert!(Client::connect(&service.endpoint()).is_err(), "uid 0 was admitted over its cap");
+    assert!(Client::connect(&service.endpoint()).is_err(), "this uid was admitted over its cap");
     for client in &clients {
         assert_eq!(client.list_buses().expect("admitted clients keep working").len(), 2);
     }
-    if !skip_without_root("another uid is served while uid 0 is at its cap") {
+    if !skip_without_root("another uid is served while this uid is at its cap") {
         buses_as_other_uid(&service).success();
     }
-    assert_eq!(spells(SPELL_START), started + 1, "one line per spell:\n{}", service.stderr());
+    assert_eq!(spells(&spell_start), started + 1, "one line per spell:\n{}", service.stderr());
 
     // Room again: one client leaves, the next one is admitted.
     clients.pop();
-    let next = client_when_admitted(&service, "uid 0 is admitted once it has room");
+    let next = client_when_admitted(&service, "this uid is admitted once it has room");
     assert_eq!(next.list_buses().expect("list_buses").len(), 2);
-    service.wait_until("the end of the spell is logged", || spells(SPELL_END) == ended + 1);
+    service.wait_until("the end of the spell is logged", || spells(&spell_end) == ended + 1);
 }
 
 #[test]
