@@ -311,6 +311,7 @@ mod host {
             let transport = UnixTransport::from_stream(stream)
                 .map_err(|e| warn!("RPC connection: {e}"))
                 .ok()?;
+            // The SO_PEERCRED uid, which from_stream read: the identity calls are judged by.
             let PeerIdentity::Local { uid, .. } = transport.peer_identity() else {
                 warn!("refusing an RPC connection whose peer has no uid (SO_PEERCRED failed)");
                 return None;
