@@ -222,21 +222,21 @@ pub fn parse_group(text: &str) -> Result<u32, String> {
 /// umask made it, and a client connecting in that window would already be queued. The link
 /// fails rather than replace anything that appeared at `path`.
 pub fn bind_listener(path: &Path, access: SocketAccess) -> io::Result<UnixListener> {
-    let name = path.file_name().ok_or_else(|| {
-        io::Error::new(io::ErrorKind::InvalidInput, format!("{} names no file", path.display()))
-    })?;
+    if path.file_name().is_none() {
+        let message = format!("{} names no file", path.display());
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, message));
+    }
     let parent = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
     };
-    let mut template = OsString::from(".");
-    template.push(name);
-    template.push(".XXXXXX");
     // mkdtemp makes the directory 0700: nobody else can reach the socket while it is staged.
-    let private = nix::unistd::mkdtemp(&parent.join(template)).map_err(|errno| {
+    // Names as short as can be: a socket path has 107 bytes at most, and the staged one should
+    // not fail where the final one would fit.
+    let private = nix::unistd::mkdtemp(&parent.join(".XXXXXX")).map_err(|errno| {
         annotate(io::Error::from(errno), &format!("creating a directory in {}", parent.display()))
     })?;
-    let staged = private.join("socket");
+    let staged = private.join("s");
     let result = stage(&staged, access).and_then(|listener| {
         fs::hard_link(&staged, path)
             .map_err(|err| annotate(err, &format!("linking the socket at {}", path.display())))?;
