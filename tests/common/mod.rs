@@ -198,9 +198,15 @@ pub struct Service {
 }
 
 impl Service {
-    /// Both modules plugged: eeprom-module as bus 0, sensor-module as bus 1.
+    /// The default modules plugged: eeprom-module as bus 0, sensor-module as bus 1.
     pub fn start() -> Service {
-        Service::start_with_modules("all", 2)
+        Service::start_with_modules("default", 2)
+    }
+
+    /// Every module of the catalog plugged, in catalog order: eeprom-module as bus 0,
+    /// sensor-module as bus 1, then the modules that are not plugged by default.
+    pub fn start_all() -> Service {
+        Service::start_with_modules("all", catalog::MODULES.len())
     }
 
     /// `modules` as `--sim-modules` takes it; waits until `expected_buses` buses are listed.
