@@ -645,9 +645,15 @@ mod tests {
         let plain = Target::seven_bit(SMBUS2_DEVICE_ADDRESS);
         assert_eq!(adapter.smbus(pec, &SmbusOp::ReadByteData(REG_ID)), Ok(SmbusValue::Byte(ID)));
         assert_eq!(adapter.smbus(pec, &SmbusOp::ReadByte), Ok(SmbusValue::Byte(ID)));
-        // Writes carry the host's PEC, which the device checks before it applies them.
+        // Writes carry the host's PEC, which the device checks (and counts) before it applies
+        // them; writes without PEC are applied uncounted.
         adapter.smbus(pec, &SmbusOp::WriteByteData(REG_SCRATCH, 0x5a)).unwrap();
         adapter.smbus(pec, &SmbusOp::WriteWordData(REG_WORD, 0xbeef)).unwrap();
+        adapter.smbus(plain, &SmbusOp::WriteByteData(REG_SCRATCH, 0x5a)).unwrap();
+        assert_eq!(
+            adapter.smbus(plain, &SmbusOp::ReadByteData(REG_PECS_MATCHED)),
+            Ok(SmbusValue::Byte(2))
+        );
         assert_eq!(
             adapter.smbus(plain, &SmbusOp::ReadByteData(REG_SCRATCH)),
             Ok(SmbusValue::Byte(0x5a))

@@ -58,6 +58,11 @@ pub mod smbus2 {
     /// Byte: writing N makes the device send a wrong PEC (the right one inverted) the next N
     /// times it sends one; a read answers how many are still to come. 0 at power-on.
     pub const REG_CORRUPT_PEC: u8 = 0xf0;
+    /// Byte, read-only: how many writes arrived with a PEC that matched (wrapping at 256), so
+    /// a test can see that a host sent one; writes without PEC are applied but not counted.
+    pub const REG_PECS_MATCHED: u8 = 0xf1;
+    /// Byte, read-only: how many writes were dropped for a PEC that did not match.
+    pub const REG_PECS_REFUSED: u8 = 0xf2;
     /// Any other command reads as this one byte and ignores writes.
     pub const UNKNOWN_READS_AS: u8 = 0xff;
 

@@ -178,7 +178,7 @@ impl Chip for Lm75 {
 /// - it keeps the PEC of everything on the wire since the START, address bytes included;
 /// - a write with one byte more than its command's width carries a PEC: the device applies it
 ///   only if that byte is right (a real device NACKs it; the model's chips cannot NACK, so a
-///   wrong one is dropped and counted);
+///   wrong one is dropped), and counts either outcome in a register;
 /// - a read answers the command's bytes, then, if the host keeps clocking, the PEC of the
 ///   transaction, then 0xff (the bus idles high).
 pub(super) struct Smbus2Device {
@@ -188,8 +188,8 @@ pub(super) struct Smbus2Device {
     operand: u16,
     block: Vec<u8>,
     corrupt_pecs: u8,
-    /// Writes dropped because their PEC did not match (for tests of the device itself).
-    bad_pecs_received: u32,
+    pecs_matched: u8,
+    pecs_refused: u8,
     // The transaction in progress, START to STOP.
     crc: u8,
     command: u8,
@@ -218,7 +218,8 @@ impl Smbus2Device {
             operand: 0,
             block: REVERSE_RESET.to_vec(),
             corrupt_pecs: 0,
-            bad_pecs_received: 0,
+            pecs_matched: 0,
+            pecs_refused: 0,
             crc: 0,
             command: REG_ID,
             phase: Phase::Idle,
@@ -243,9 +244,10 @@ impl Smbus2Device {
             // The write is the transaction's first phase, so the running PEC covers its address
             // byte, command, data and the PEC byte sent: 0 when that byte was right.
             if self.crc != 0 {
-                self.bad_pecs_received += 1;
+                self.pecs_refused = self.pecs_refused.wrapping_add(1);
                 return;
             }
+            self.pecs_matched = self.pecs_matched.wrapping_add(1);
             &data[..width]
         } else {
             return; // Neither the command's width nor that plus a PEC: not for this device.
@@ -277,13 +279,10 @@ impl Smbus2Device {
                 std::iter::once(reversed.len() as u8).chain(reversed).collect()
             }
             REG_CORRUPT_PEC => vec![self.corrupt_pecs],
+            REG_PECS_MATCHED => vec![self.pecs_matched],
+            REG_PECS_REFUSED => vec![self.pecs_refused],
             _ => vec![UNKNOWN_READS_AS],
         }
-    }
-
-    #[cfg(test)]
-    fn bad_pecs_received(&self) -> u32 {
-        self.bad_pecs_received
     }
 }
 
@@ -471,14 +470,18 @@ mod tests {
         assert_eq!(transaction(&mut chip, &[Ok(&[REG_WORD]), Err(2)]), vec![0x22, 0x33]);
         transaction(&mut chip, &[Ok(&with_pec(&[W], &[REG_REVERSE, 2, 7, 8]))]);
         assert_eq!(transaction(&mut chip, &[Ok(&[REG_REVERSE]), Err(3)]), vec![2, 8, 7]);
-        assert_eq!(chip.bad_pecs_received(), 0);
+        // Writes without PEC are applied too, and not counted.
+        transaction(&mut chip, &[Ok(&[REG_WORD, 0x44, 0x55])]);
+        assert_eq!(transaction(&mut chip, &[Ok(&[REG_PECS_MATCHED]), Err(1)]), vec![3]);
+        assert_eq!(transaction(&mut chip, &[Ok(&[REG_PECS_REFUSED]), Err(1)]), vec![0]);
 
         // A PEC computed for another address (or corrupted on the wire) is refused.
         let mut wrong = with_pec(&[W + 2], &[REG_SCRATCH, 0x99]);
         transaction(&mut chip, &[Ok(&wrong)]);
         *wrong.last_mut().unwrap() ^= 0x01;
         transaction(&mut chip, &[Ok(&wrong)]);
-        assert_eq!(chip.bad_pecs_received(), 2);
+        assert_eq!(transaction(&mut chip, &[Ok(&[REG_PECS_REFUSED]), Err(1)]), vec![2]);
+        assert_eq!(transaction(&mut chip, &[Ok(&[REG_PECS_MATCHED]), Err(1)]), vec![3]);
         assert_eq!(transaction(&mut chip, &[Ok(&[REG_SCRATCH]), Err(1)]), vec![0x11]);
     }
 
