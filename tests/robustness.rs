@@ -125,7 +125,7 @@ fn a_panic_in_a_service_thread_takes_the_service_down_and_a_restart_serves_again
     }
 
     // As init would: start it again on the same socket; clients reconnect and open anew.
-    service.restart("all", 2);
+    service.restart("default", 2);
     let client = service.client();
     let (on_lost, _losses) = loss_channel();
     let session = client.open("0", 0, EEPROM_ADDRESS, false, on_lost).expect("open after restart");

@@ -115,7 +115,7 @@ fn open_directory_to_all(service: &Service) {
 
 /// `i2cctl buses` as the other uid, which the socket's group (OTHER_UID) lets in.
 fn buses_as_other_uid(service: &Service) -> I2cctlOutput {
-    run_i2cctl_as(OTHER_UID, OTHER_UID, service.socket(), &["buses"])
+    run_i2cctl_as(Some(service.socket()), &["buses"], Some((OTHER_UID, OTHER_UID)))
 }
 
 /// A service with `args` that the other uid can reach when this process can act as it: the
@@ -193,7 +193,8 @@ fn the_socket_group_lets_its_members_in_and_nobody_else() {
     member.success();
     // The same user without the group: the kernel refuses the connect (EACCES), which i2cctl
     // reports as an unreachable service.
-    let outsider = run_i2cctl_as(OTHER_UID, OTHER_UID - 1, service.socket(), &["buses"]);
+    let outsider =
+        run_i2cctl_as(Some(service.socket()), &["buses"], Some((OTHER_UID, OTHER_UID - 1)));
     assert_eq!(outsider.exit_code, Some(3), "{outsider:?}");
     assert!(outsider.stderr.contains("cannot connect"), "{outsider:?}");
 }

@@ -36,9 +36,10 @@ struct Args {
     #[cfg(feature = "sim")]
     #[arg(long)]
     sim: bool,
-    /// Simulated modules to plug at start, comma-separated, or "none"
+    /// Simulated modules to plug at start: comma-separated names, "default" (eeprom-module and
+    /// sensor-module), "all" (every module, see `i2cctl sim list`) or "none"
     #[cfg(feature = "sim")]
-    #[arg(long, value_name = "LIST", default_value = "all", requires = "sim")]
+    #[arg(long, value_name = "LIST", default_value = "default", requires = "sim")]
     sim_modules: String,
     /// Directory for the simulated sysfs tree (default: a temporary one, removed at exit)
     #[cfg(feature = "sim")]
@@ -61,6 +62,7 @@ struct Args {
 #[cfg(feature = "sim")]
 fn sim_modules(list: &str) -> Vec<String> {
     match list {
+        "default" => SimKernel::default_module_names().into_iter().map(String::from).collect(),
         "all" => SimKernel::module_names().into_iter().map(String::from).collect(),
         "none" | "" => Vec::new(),
         names => names.split(',').map(|n| n.trim().to_string()).collect(),

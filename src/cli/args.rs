@@ -1,7 +1,7 @@
 //! The command line, as clap derive types. Numbers are parsed by the same functions the `hold`
 //! command loop uses, so `get 0 0x50 0x10` means the same on the command line and on stdin.
 
-use super::number::{parse_address, parse_number, parse_register, DataSize};
+use super::number::{parse_number, parse_register};
 use super::CliError;
 use crate::ipc::client::SOCKET_ENV;
 use clap::{Parser, Subcommand};
@@ -40,36 +40,100 @@ pub enum ServiceCommand {
     /// List live buses, like `i2cdetect -l`.
     Buses,
 
-    /// Scan a bus for devices, like `i2cdetect BUS`.
+    /// Scan a bus for devices, like `i2cdetect BUS` (7-bit addresses, as i2cdetect scans).
     Detect {
         /// Bus number or stable id.
         bus: String,
     },
 
-    /// SMBus read byte/word data, like i2cget.
+    /// SMBus read, like i2cget: `get 0 0x48 0 w`.
+    ///
+    /// MODE is b (read byte data, the default), w (read word data), c (write REG as a byte,
+    /// then read a byte), s (SMBus block read), or i (I2C block read of LENGTH bytes, 1..32,
+    /// default 32). Append p for SMBus PEC, as in i2cget: bp, wp, cp, sp. Prints like
+    /// i2cget: 0xNN, 0xNNNN, or a block as 0xNN bytes on one line.
     Get {
         /// Bus number or stable id.
         bus: String,
-        #[arg(value_name = "ADDR", value_parser = parse_address)]
-        address: u16,
+        /// 0x08..0x77, or 0x000..0x3ff with -t.
+        #[arg(value_name = "ADDR", value_parser = parse_number)]
+        address: u64,
+        /// Register (SMBus command), 0x00..0xff.
         #[arg(value_name = "REG", value_parser = parse_register)]
         register: u8,
-        #[arg(value_name = "MODE", value_enum, default_value = "b")]
-        size: DataSize,
+        /// b, w, c, s or i; with p appended for PEC (not to i).
+        #[arg(value_name = "MODE")]
+        mode: Option<String>,
+        /// Bytes to read in mode i.
+        #[arg(value_name = "LENGTH")]
+        length: Option<String>,
+        #[command(flatten)]
+        addressing: Addressing,
     },
 
-    /// SMBus write byte/word data, like i2cset.
+    /// SMBus write, like i2cset: `set 0 0x50 0x10 0xbeef w`.
+    ///
+    /// VALUEs come first, then MODE: b (write byte data, one VALUE, the default), w (write
+    /// word data, one VALUE), c (write REG as a byte, no VALUE), s (SMBus block write of 1..32
+    /// VALUEs), i (I2C block write of 1..32 VALUEs). Append p for SMBus PEC, as in i2cset:
+    /// bp, wp, cp, sp.
     Set {
         /// Bus number or stable id.
         bus: String,
-        #[arg(value_name = "ADDR", value_parser = parse_address)]
-        address: u16,
+        /// 0x08..0x77, or 0x000..0x3ff with -t.
+        #[arg(value_name = "ADDR", value_parser = parse_number)]
+        address: u64,
+        /// Register (SMBus command), 0x00..0xff.
         #[arg(value_name = "REG", value_parser = parse_register)]
         register: u8,
-        #[arg(value_name = "VALUE", value_parser = parse_number)]
-        value: u64,
-        #[arg(value_name = "MODE", value_enum, default_value = "b")]
-        size: DataSize,
+        /// VALUE... [MODE]
+        #[arg(value_name = "VALUE", required = true, num_args = 1..)]
+        values: Vec<String>,
+        #[command(flatten)]
+        addressing: Addressing,
+    },
+
+    /// SMBus process call: `call 2 0x42 0x10 0x1234`.
+    ///
+    /// Sends the word VALUE to REG and prints the word the device answers, like i2cget prints
+    /// a word (0xNNNN). A trailing p asks for SMBus PEC.
+    Call {
+        /// Bus number or stable id.
+        bus: String,
+        /// 0x08..0x77, or 0x000..0x3ff with -t.
+        #[arg(value_name = "ADDR", value_parser = parse_number)]
+        address: u64,
+        /// Register (SMBus command), 0x00..0xff.
+        #[arg(value_name = "REG", value_parser = parse_register)]
+        register: u8,
+        /// The word sent, 0x0000..0xffff.
+        #[arg(value_name = "VALUE")]
+        value: String,
+        /// p: SMBus PEC.
+        #[arg(value_name = "p")]
+        pec: Option<String>,
+        #[command(flatten)]
+        addressing: Addressing,
+    },
+
+    /// SMBus block process call: `block-call 2 0x42 0x20 1 2 3`.
+    ///
+    /// Sends 1..32 BYTEs to REG as an SMBus block and prints the block the device answers,
+    /// like i2cget prints a block (0xNN bytes on one line). A trailing p asks for SMBus PEC.
+    BlockCall {
+        /// Bus number or stable id.
+        bus: String,
+        /// 0x08..0x77, or 0x000..0x3ff with -t.
+        #[arg(value_name = "ADDR", value_parser = parse_number)]
+        address: u64,
+        /// Register (SMBus command), 0x00..0xff.
+        #[arg(value_name = "REG", value_parser = parse_register)]
+        register: u8,
+        /// BYTE... [p]
+        #[arg(value_name = "BYTE", required = true, num_args = 1..)]
+        bytes: Vec<String>,
+        #[command(flatten)]
+        addressing: Addressing,
     },
 
     /// Combined transfer with repeated starts, like i2ctransfer: `w2@0x50 0x00 0x10 r4`.
@@ -79,20 +143,34 @@ pub enum ServiceCommand {
         /// Messages `{r|w}LENGTH[@ADDR]`, each write followed by its data bytes.
         #[arg(value_name = "MSG", required = true, num_args = 1..)]
         messages: Vec<String>,
+        #[command(flatten)]
+        addressing: Addressing,
     },
 
     /// Open a session and keep it until killed; reads commands from stdin.
+    ///
+    /// Commands, one per line, each answered with one line: get REG [MODE [LENGTH]],
+    /// set REG VALUE... [MODE], call REG VALUE [p], block-call REG BYTE... [p],
+    /// transfer MSG... (i2ctransfer syntax, @ADDR optional), info, allowed (the operation
+    /// classes the session may use), close. PEC is chosen when the session opens (--pec);
+    /// a p there is refused in a session without it.
     Hold {
         /// Bus number or stable id.
         bus: String,
-        #[arg(value_name = "ADDR", value_parser = parse_address)]
-        address: u16,
+        /// 0x08..0x77, or 0x000..0x3ff with -t.
+        #[arg(value_name = "ADDR", value_parser = parse_number)]
+        address: u64,
         /// Refuse other sessions on this address while held.
         #[arg(long)]
         exclusive: bool,
         /// Only open this generation of the bus (default: the current one).
         #[arg(long, value_name = "G")]
         generation: Option<u64>,
+        /// SMBus PEC on every SMBus command of the session.
+        #[arg(long)]
+        pec: bool,
+        #[command(flatten)]
+        addressing: Addressing,
     },
 
     /// Print bus add/remove events until killed.
@@ -103,6 +181,20 @@ pub enum ServiceCommand {
         /// Bus number or stable id.
         bus: String,
     },
+
+    /// Buses, sessions with their owners, counters and recent removals (admin).
+    Status,
+
+    /// Make the service re-read its access-control policy file (admin).
+    ReloadPolicy,
+}
+
+/// How ADDR is addressed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::Args)]
+pub struct Addressing {
+    /// ADDR is a 10-bit address (0x000..0x3ff); the adapter needs I2C_FUNC_10BIT_ADDR.
+    #[arg(short = 't', long)]
+    pub ten_bit: bool,
 }
 
 #[cfg(feature = "sim")]
@@ -183,33 +275,61 @@ mod tests {
     }
 
     #[test]
-    fn get_parses_hex_and_decimal_and_defaults_to_byte() {
+    fn get_parses_hex_and_decimal_and_takes_mode_and_length_as_words() {
         let cli = parse("get 1 0x50 16").unwrap();
         match cli.command {
-            Command::Service(ServiceCommand::Get { bus, address, register, size }) => {
-                assert_eq!(
-                    (bus.as_str(), address, register, size),
-                    ("1", 0x50, 16, DataSize::Byte)
-                );
+            Command::Service(ServiceCommand::Get {
+                bus, address, register, mode, length, ..
+            }) => {
+                assert_eq!((bus.as_str(), address, register), ("1", 0x50, 16));
+                assert_eq!((mode, length), (None, None));
             }
             other => panic!("{other:?}"),
         }
-        match parse("get i2c-stable 80 0x10 w").unwrap().command {
-            Command::Service(ServiceCommand::Get { bus, address, size, .. }) => {
-                assert_eq!((bus.as_str(), address, size), ("i2c-stable", 0x50, DataSize::Word));
+        match parse("get i2c-stable 80 0x10 i 4").unwrap().command {
+            Command::Service(ServiceCommand::Get { bus, address, mode, length, .. }) => {
+                assert_eq!((bus.as_str(), address), ("i2c-stable", 0x50));
+                assert_eq!((mode.as_deref(), length.as_deref()), (Some("i"), Some("4")));
             }
             other => panic!("{other:?}"),
         }
     }
 
     #[test]
+    fn ten_bit_is_an_option_of_every_command_with_an_address() {
+        for line in [
+            "get -t 0 0x150 0",
+            "get 0 0x150 0 --ten-bit",
+            "set -t 0 0x150 0 1",
+            "call -t 0 0x150 0 1",
+            "block-call -t 0 0x150 0 1",
+            "transfer -t 0 w1@0x150 0",
+            "hold -t 0 0x150",
+        ] {
+            let Command::Service(command) = parse(line).unwrap().command else {
+                panic!("{line}: not a service command");
+            };
+            let addressing = match command {
+                ServiceCommand::Get { addressing, .. }
+                | ServiceCommand::Set { addressing, .. }
+                | ServiceCommand::Call { addressing, .. }
+                | ServiceCommand::BlockCall { addressing, .. }
+                | ServiceCommand::Transfer { addressing, .. }
+                | ServiceCommand::Hold { addressing, .. } => addressing,
+                other => panic!("{line}: {other:?}"),
+            };
+            assert!(addressing.ten_bit, "{line}");
+        }
+        assert!(usage_message("detect -t 0").contains("-t"));
+    }
+
+    #[test]
     fn bad_numbers_are_single_line_usage_errors() {
-        for line in ["get 0 0xzz 0", "get 0 0x80 0", "get 0 0x50 0x100", "get 0 0x50 0 q"] {
+        for line in ["get 0 0xzz 0", "get 0 0x50 0x100", "get 0 0x50 0 b 1 2"] {
             let message = usage_message(line);
             assert!(!message.contains('\n'), "{message}");
             assert!(message.ends_with("(see i2cctl --help)"), "{message}");
         }
-        assert!(usage_message("get 0 0x80 0").contains("0x80"));
     }
 
     #[test]
@@ -222,9 +342,9 @@ mod tests {
 
     #[test]
     fn hold_and_sim_options_parse() {
-        match parse("hold 0 0x50 --exclusive --generation 3").unwrap().command {
-            Command::Service(ServiceCommand::Hold { exclusive, generation, .. }) => {
-                assert!(exclusive);
+        match parse("hold 0 0x50 --exclusive --generation 3 --pec").unwrap().command {
+            Command::Service(ServiceCommand::Hold { exclusive, generation, pec, .. }) => {
+                assert!(exclusive && pec);
                 assert_eq!(generation, Some(3));
             }
             other => panic!("{other:?}"),
@@ -241,7 +361,7 @@ mod tests {
     #[test]
     fn transfer_keeps_message_words_verbatim() {
         match parse("transfer 2 w2@0x50 0x00 0x10- r4").unwrap().command {
-            Command::Service(ServiceCommand::Transfer { bus, messages }) => {
+            Command::Service(ServiceCommand::Transfer { bus, messages, .. }) => {
                 assert_eq!(bus, "2");
                 assert_eq!(messages, ["w2@0x50", "0x00", "0x10-", "r4"]);
             }

@@ -3,7 +3,9 @@
 
 use crate::core::request::func::I2C_FUNC_I2C;
 use crate::core::{BusInfo, BusSelector, LossReason};
-use crate::ipc::client::BusEvent;
+use crate::ipc::client::{
+    BusEvent, OperationClass, OperationSet, SessionPhase, SessionSnapshot, StatusSnapshot,
+};
 use serde_json::{json, Map, Value};
 
 /// `i2cdetect -l`'s adapter type column: plain I2C transfers, or SMBus only.
@@ -50,24 +52,76 @@ pub fn selector_json(bus: &str) -> Value {
     }
 }
 
-/// `hold`'s first line (and the answer to its `info` command).
-pub fn held_line(info: &BusInfo, address: u16) -> String {
+/// How a session was opened: its address and the openSession flags.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SessionMode {
+    pub address: u16,
+    pub exclusive: bool,
+    pub ten_bit: bool,
+    pub pec: bool,
+}
+
+impl SessionMode {
+    /// The flags that are set, by name, comma-separated; empty if none.
+    fn flags(&self) -> String {
+        [(self.exclusive, "exclusive"), (self.ten_bit, "ten-bit"), (self.pec, "pec")]
+            .iter()
+            .filter(|(set, _)| *set)
+            .map(|(_, name)| *name)
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+/// An address as i2c-tools print it (`0x50`), and a 10-bit one with three digits (`0x150`).
+pub fn address_text(address: u16, ten_bit: bool) -> String {
+    if ten_bit {
+        format!("0x{address:03x}")
+    } else {
+        format!("0x{address:02x}")
+    }
+}
+
+/// `hold`'s first line (and the answer to its `info` command); `flags=` only when any is set.
+pub fn held_line(info: &BusInfo, mode: &SessionMode) -> String {
+    let flags = mode.flags();
     format!(
-        "held bus={} address=0x{address:02x} generation={} stable-id={}",
-        info.bus_number, info.generation, info.stable_id
+        "held bus={} address={} generation={} stable-id={}{}",
+        info.bus_number,
+        address_text(mode.address, mode.ten_bit),
+        info.generation,
+        info.stable_id,
+        if flags.is_empty() { String::new() } else { format!(" flags={flags}") }
     )
 }
 
 /// The session fields of `held_line` as JSON, under the given event name.
-pub fn session_json(event: &str, info: &BusInfo, address: u16) -> Map<String, Value> {
+pub fn session_json(event: &str, info: &BusInfo, mode: &SessionMode) -> Map<String, Value> {
     let mut object = Map::new();
     object.insert("event".into(), json!(event));
     object.insert("bus".into(), json!(info.bus_number));
-    object.insert("address".into(), json!(address));
+    object.insert("address".into(), json!(mode.address));
     object.insert("generation".into(), json!(info.generation.0));
     object.insert("stable_id".into(), json!(info.stable_id));
     object.insert("name".into(), json!(info.name));
+    object.insert("exclusive".into(), json!(mode.exclusive));
+    object.insert("ten_bit".into(), json!(mode.ten_bit));
+    object.insert("pec".into(), json!(mode.pec));
     object
+}
+
+/// The name of an operation class (II2cSession.OP_*), as `allowed` prints it.
+pub fn operation_name(class: OperationClass) -> &'static str {
+    match class {
+        OperationClass::Read => "read",
+        OperationClass::Write => "write",
+        OperationClass::Register => "register",
+        OperationClass::RawTransfer => "raw-transfer",
+    }
+}
+
+pub fn operation_names(set: OperationSet) -> Vec<&'static str> {
+    set.classes().map(operation_name).collect()
 }
 
 pub fn lost_line(reason: LossReason, message: &str) -> String {
@@ -107,6 +161,121 @@ pub fn event_json(event: &BusEvent) -> Value {
     object
 }
 
+/// `status`: a `service` line, the buses as `buses` prints them, then one line per session,
+/// counter and recent removal.
+pub fn status_lines(status: &StatusSnapshot) -> Vec<String> {
+    let mut lines = vec![format!(
+        "service uptime-ms={} buses={} sessions={} listeners={}",
+        status.uptime.as_millis(),
+        status.buses.len(),
+        status.sessions.len(),
+        status.listeners
+    )];
+    lines.extend(status.buses.iter().map(bus_line));
+    lines.extend(status.sessions.iter().map(session_status_line));
+    lines.extend(status.counters.iter().map(|(name, value)| format!("counter {name}={value}")));
+    lines.extend(status.recent_removals.iter().map(|removal| {
+        format!(
+            "removal bus={} generation={} stable-id={} latency-us={} sessions-lost={} age-ms={}",
+            removal.bus_number,
+            removal.generation,
+            removal.stable_id,
+            removal.latency.as_micros(),
+            removal.sessions_lost,
+            removal.at.elapsed().as_millis()
+        )
+    }));
+    lines
+}
+
+fn session_mode(session: &SessionSnapshot) -> SessionMode {
+    SessionMode {
+        address: session.target.address,
+        exclusive: session.exclusive,
+        ten_bit: session.target.ten_bit,
+        pec: session.target.pec,
+    }
+}
+
+fn state_text(state: SessionPhase) -> String {
+    match state {
+        SessionPhase::Opening => "opening".to_string(),
+        SessionPhase::Live => "live".to_string(),
+        SessionPhase::Dead(reason) => format!("dead reason={}", reason.name()),
+    }
+}
+
+/// One session of `status`.
+pub fn session_status_line(session: &SessionSnapshot) -> String {
+    let mode = session_mode(session);
+    let flags = mode.flags();
+    format!(
+        "session id={} uid={} pid={} bus={} generation={} address={} age-ms={} state={}{}",
+        session.id.0,
+        session.caller.uid,
+        session.caller.pid,
+        session.bus.bus_number,
+        session.bus.generation,
+        address_text(mode.address, mode.ten_bit),
+        session.age.as_millis(),
+        state_text(session.state),
+        if flags.is_empty() { String::new() } else { format!(" flags={flags}") }
+    )
+}
+
+pub fn status_json(status: &StatusSnapshot) -> Value {
+    let sessions: Vec<Value> = status
+        .sessions
+        .iter()
+        .map(|session| {
+            let (state, reason) = match session.state {
+                SessionPhase::Opening => ("opening", None),
+                SessionPhase::Live => ("live", None),
+                SessionPhase::Dead(reason) => ("dead", Some(reason.name())),
+            };
+            json!({
+                "id": session.id.0,
+                "uid": session.caller.uid,
+                "pid": session.caller.pid,
+                "bus": session.bus.bus_number,
+                "stable_id": session.bus.stable_id,
+                "generation": session.bus.generation.0,
+                "address": session.target.address,
+                "exclusive": session.exclusive,
+                "ten_bit": session.target.ten_bit,
+                "pec": session.target.pec,
+                "age_ms": session.age.as_millis() as u64,
+                "state": state,
+                "loss_reason": reason,
+            })
+        })
+        .collect();
+    let counters: Map<String, Value> =
+        status.counters.iter().map(|(name, value)| (name.clone(), json!(value))).collect();
+    let removals: Vec<Value> = status
+        .recent_removals
+        .iter()
+        .map(|removal| {
+            json!({
+                "bus": removal.bus_number,
+                "stable_id": removal.stable_id,
+                "generation": removal.generation.0,
+                "latency_us": removal.latency.as_micros() as u64,
+                "sessions_lost": removal.sessions_lost,
+                "age_ms": removal.at.elapsed().as_millis() as u64,
+            })
+        })
+        .collect();
+    json!({
+        "uptime_ms": status.uptime.as_millis() as u64,
+        "buses": status.buses.iter().map(bus_json).collect::<Vec<_>>(),
+        "sessions": sessions,
+        "listeners": status.listeners,
+        "counters": counters,
+        "recent_removals": removals,
+    })
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -142,16 +311,27 @@ pub(crate) mod tests {
         );
     }
 
+    pub(crate) fn seven_bit(address: u16) -> SessionMode {
+        SessionMode { address, ..SessionMode::default() }
+    }
+
     #[test]
     fn held_and_lost_lines() {
         assert_eq!(
-            held_line(&sample_bus(1), 0x08),
+            held_line(&sample_bus(1), &seven_bit(0x08)),
             "held bus=3 address=0x08 generation=2 stable-id=pci0000:00/0000:00:1f.3/i801"
         );
-        let held = Value::Object(session_json("held", &sample_bus(1), 0x50));
+        let ten_bit_pec = SessionMode { address: 0x50, ten_bit: true, pec: true, exclusive: false };
+        assert_eq!(
+            held_line(&sample_bus(1), &ten_bit_pec),
+            "held bus=3 address=0x050 generation=2 stable-id=pci0000:00/0000:00:1f.3/i801 \
+             flags=ten-bit,pec"
+        );
+        let held = Value::Object(session_json("held", &sample_bus(1), &seven_bit(0x50)));
         assert_eq!(held["event"], "held");
         assert_eq!(held["address"], 0x50);
         assert_eq!(held["generation"], 2);
+        assert_eq!((held["ten_bit"].clone(), held["pec"].clone()), (json!(false), json!(false)));
         assert_eq!(
             lost_line(LossReason::Removed, "bus 3 was unplugged"),
             "lost reason=REMOVED bus 3 was unplugged"
@@ -175,6 +355,80 @@ pub(crate) mod tests {
         assert_eq!(object["event"], "added");
         assert_eq!(object["bus"], 3);
         assert_eq!(object["stable_id"], "pci0000:00/0000:00:1f.3/i801");
+    }
+
+    #[test]
+    fn status_lines_show_each_session_with_its_owner() {
+        use crate::core::broker::SessionId;
+        use crate::core::device::Target;
+        use crate::core::policy::Caller;
+        use std::time::{Duration, Instant};
+        let live = SessionSnapshot {
+            id: SessionId(4),
+            caller: Caller { uid: 10_123, pid: 77 },
+            bus: sample_bus(1),
+            target: Target { address: 0x150, ten_bit: true, pec: false },
+            exclusive: true,
+            age: Duration::from_millis(1500),
+            state: SessionPhase::Live,
+        };
+        let dead = SessionSnapshot {
+            id: SessionId(5),
+            target: Target::seven_bit(0x50),
+            exclusive: false,
+            state: SessionPhase::Dead(LossReason::Revoked),
+            ..live.clone()
+        };
+        let status = StatusSnapshot {
+            uptime: Duration::from_secs(2),
+            buses: vec![sample_bus(1)],
+            sessions: vec![live, dead],
+            listeners: 1,
+            counters: vec![("transfers".into(), 9)],
+            recent_removals: vec![crate::core::stats::RemovalEvent {
+                bus_number: 3,
+                stable_id: "x".into(),
+                generation: crate::core::Generation(1),
+                latency: Duration::from_micros(250),
+                sessions_lost: 2,
+                at: Instant::now(),
+            }],
+        };
+        let lines = status_lines(&status);
+        assert_eq!(lines[0], "service uptime-ms=2000 buses=1 sessions=2 listeners=1");
+        assert_eq!(lines[1], bus_line(&sample_bus(1)));
+        assert_eq!(
+            lines[2],
+            "session id=4 uid=10123 pid=77 bus=3 generation=2 address=0x150 age-ms=1500 \
+             state=live flags=exclusive,ten-bit"
+        );
+        assert_eq!(
+            lines[3],
+            "session id=5 uid=10123 pid=77 bus=3 generation=2 address=0x50 age-ms=1500 \
+             state=dead reason=REVOKED"
+        );
+        assert_eq!(lines[4], "counter transfers=9");
+        assert!(
+            lines[5].starts_with(
+                "removal bus=3 generation=1 stable-id=x latency-us=250 \
+                                      sessions-lost=2 age-ms="
+            ),
+            "{}",
+            lines[5]
+        );
+        let object = status_json(&status);
+        assert_eq!(object["sessions"][0]["uid"], 10_123);
+        assert_eq!(object["sessions"][0]["ten_bit"], true);
+        assert_eq!(object["sessions"][1]["loss_reason"], "REVOKED");
+        assert_eq!(object["counters"]["transfers"], 9);
+        assert_eq!(object["recent_removals"][0]["latency_us"], 250);
+    }
+
+    #[test]
+    fn operations_by_name() {
+        let all = OperationClass::ALL.into_iter().fold(OperationSet::default(), OperationSet::with);
+        assert_eq!(operation_names(all), ["read", "write", "register", "raw-transfer"]);
+        assert!(operation_names(OperationSet::default()).is_empty());
     }
 
     #[test]

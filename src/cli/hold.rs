@@ -2,15 +2,14 @@
 //! demos use it to stand in for an app: it shows when the session is lost, and lets a script
 //! see what calls on a dead session return.
 
-use super::format::{held_line, lost_json, lost_line, session_json};
-use super::number::{
-    format_value, parse_number, parse_register, read_op, value_json, write_op, DataSize,
-};
+use super::format::{held_line, lost_json, lost_line, operation_names, session_json, SessionMode};
+use super::mode::{plan_block_call, plan_call, plan_get, plan_set, SmbusPlan};
+use super::number::{format_value, parse_register, value_json};
 use super::transfer::{format_reads, parse_transfer};
 use super::{emit, CliError};
-use crate::core::request::{Message, SmbusOp, SmbusValue};
+use crate::core::request::{Message, OperationSet, SmbusOp, SmbusValue};
 use crate::core::{BusInfo, LossReason};
-use crate::ipc::client::{Client, Session};
+use crate::ipc::client::{Client, OpenOptions, Session};
 use serde_json::{json, Value};
 use std::io::BufRead;
 use std::sync::mpsc::{self, Receiver};
@@ -23,14 +22,32 @@ pub struct HoldRequest {
     pub address: u16,
     pub exclusive: bool,
     pub generation: Option<u64>,
+    pub ten_bit: bool,
+    pub pec: bool,
+}
+
+impl HoldRequest {
+    fn mode(&self) -> SessionMode {
+        SessionMode {
+            address: self.address,
+            exclusive: self.exclusive,
+            ten_bit: self.ten_bit,
+            pec: self.pec,
+        }
+    }
 }
 
 /// One line of stdin.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum HoldCommand {
-    Smbus { name: &'static str, op: SmbusOp },
+    /// get, set, call, block-call: SMBus commands in order; the last one's answer is printed.
+    Smbus {
+        name: &'static str,
+        ops: Vec<SmbusOp>,
+    },
     Transfer(Vec<Message>),
     Info,
+    Allowed,
     Close,
 }
 
@@ -39,49 +56,74 @@ pub enum HoldCommand {
 pub enum HoldResult {
     Value { name: &'static str, value: SmbusValue },
     Reads(Vec<Vec<u8>>),
-    Info { info: BusInfo, address: u16 },
+    Info { info: BusInfo, mode: SessionMode },
+    Allowed(OperationSet),
     Closed,
 }
 
-const COMMANDS: &str = "get REG [b|w], set REG VALUE [b|w], transfer MSG..., info, close";
+const COMMANDS: &str = "get REG [MODE [LENGTH]], set REG VALUE... [MODE], call REG VALUE [p], \
+                        block-call REG BYTE... [p], transfer MSG..., info, allowed, close";
 
-/// Parses one stdin line; blank lines are no command.
-pub fn parse_hold_command(line: &str, session_address: u16) -> Result<Option<HoldCommand>, String> {
+/// Parses one stdin line for the session `mode` describes; blank lines are no command. PEC is
+/// chosen when the session opens (`hold --pec`): in such a session every SMBus command carries
+/// it, with or without a `p`, and elsewhere a `p` is refused rather than quietly ignored.
+pub fn parse_hold_command(line: &str, mode: &SessionMode) -> Result<Option<HoldCommand>, String> {
     let words: Vec<&str> = line.split_whitespace().collect();
     let Some((&verb, args)) = words.split_first() else {
         return Ok(None);
     };
+    let smbus = |name: &'static str, plan: Result<SmbusPlan, String>| {
+        let plan = plan?;
+        if plan.pec && !mode.pec {
+            return Err("this session was opened without PEC (hold --pec)".to_string());
+        }
+        Ok(HoldCommand::Smbus { name, ops: plan.ops })
+    };
+    let register = |usage: &str| match args.first() {
+        Some(register) => parse_register(register),
+        None => Err(format!("usage: {usage}")),
+    };
     let command = match verb {
-        "get" => parse_get(args)?,
-        "set" => parse_set(args)?,
-        "transfer" => HoldCommand::Transfer(parse_transfer(args, Some(session_address))?.messages),
+        "get" => {
+            const USAGE: &str = "get REG [MODE [LENGTH]]";
+            if args.len() > 3 {
+                return Err(format!("usage: {USAGE}"));
+            }
+            let plan = plan_get(register(USAGE)?, args.get(1).copied(), args.get(2).copied());
+            smbus("get", plan)?
+        }
+        "set" => {
+            const USAGE: &str = "set REG VALUE... [MODE]";
+            if args.len() < 2 {
+                return Err(format!("usage: {USAGE}"));
+            }
+            smbus("set", plan_set(register(USAGE)?, &args[1..]))?
+        }
+        "call" => {
+            const USAGE: &str = "call REG VALUE [p]";
+            let (value, suffix) = match args {
+                [_, value] => (value, None),
+                [_, value, suffix] => (value, Some(*suffix)),
+                _ => return Err(format!("usage: {USAGE}")),
+            };
+            smbus("call", plan_call(register(USAGE)?, value, suffix))?
+        }
+        "block-call" => {
+            const USAGE: &str = "block-call REG BYTE... [p]";
+            if args.len() < 2 {
+                return Err(format!("usage: {USAGE}"));
+            }
+            smbus("block-call", plan_block_call(register(USAGE)?, &args[1..]))?
+        }
+        "transfer" => {
+            HoldCommand::Transfer(parse_transfer(args, Some(mode.address), mode.ten_bit)?.messages)
+        }
         "info" => no_arguments(verb, args, HoldCommand::Info)?,
+        "allowed" => no_arguments(verb, args, HoldCommand::Allowed)?,
         "close" => no_arguments(verb, args, HoldCommand::Close)?,
         _ => return Err(format!("unknown command '{verb}' (commands: {COMMANDS})")),
     };
     Ok(Some(command))
-}
-
-fn parse_get(args: &[&str]) -> Result<HoldCommand, String> {
-    let (register, size) = match args {
-        [register] => (register, "b"),
-        [register, size] => (register, *size),
-        _ => return Err("usage: get REG [b|w]".to_string()),
-    };
-    let op = read_op(parse_register(register)?, DataSize::parse(size)?);
-    Ok(HoldCommand::Smbus { name: "get", op })
-}
-
-fn parse_set(args: &[&str]) -> Result<HoldCommand, String> {
-    let (register, value, size) = match args {
-        [register, value] => (register, value, "b"),
-        [register, value, size] => (register, value, *size),
-        _ => return Err("usage: set REG VALUE [b|w]".to_string()),
-    };
-    let size = DataSize::parse(size)?;
-    let value = parse_number(value)?;
-    let op = write_op(parse_register(register)?, value, size)?;
-    Ok(HoldCommand::Smbus { name: "set", op })
 }
 
 fn no_arguments(verb: &str, args: &[&str], command: HoldCommand) -> Result<HoldCommand, String> {
@@ -93,13 +135,22 @@ fn no_arguments(verb: &str, args: &[&str], command: HoldCommand) -> Result<HoldC
 }
 
 /// Runs one command on the session.
-pub fn execute(session: &Session, command: HoldCommand) -> Result<HoldResult, CliError> {
+pub fn execute(
+    session: &Session,
+    mode: &SessionMode,
+    command: HoldCommand,
+) -> Result<HoldResult, CliError> {
     Ok(match command {
-        HoldCommand::Smbus { name, op } => HoldResult::Value { name, value: session.smbus(&op)? },
-        HoldCommand::Transfer(messages) => HoldResult::Reads(session.transfer(&messages)?.reads),
-        HoldCommand::Info => {
-            HoldResult::Info { info: session.bus_info()?, address: session.address() }
+        HoldCommand::Smbus { name, ops } => {
+            let mut value = SmbusValue::None;
+            for op in &ops {
+                value = session.smbus(op)?;
+            }
+            HoldResult::Value { name, value }
         }
+        HoldCommand::Transfer(messages) => HoldResult::Reads(session.transfer(&messages)?.reads),
+        HoldCommand::Info => HoldResult::Info { info: session.bus_info()?, mode: *mode },
+        HoldCommand::Allowed => HoldResult::Allowed(session.allowed_operations()?),
         HoldCommand::Close => {
             session.close()?;
             HoldResult::Closed
@@ -107,16 +158,20 @@ pub fn execute(session: &Session, command: HoldCommand) -> Result<HoldResult, Cl
     })
 }
 
-/// The result line: `get` prints like i2cget, `set` prints `ok`, `transfer` prints its reads
-/// like i2ctransfer but on one line (messages separated by ` | `, `ok` if none), `info`
-/// repeats the held line, `close` prints `closed`. One line per command keeps scripts simple.
+/// The result line: `get` and the calls print like i2cget, `set` prints `ok`, `transfer`
+/// prints its reads like i2ctransfer but on one line (messages separated by ` | `, `ok` if
+/// none), `info` repeats the held line, `allowed` lists the session's operation classes,
+/// `close` prints `closed`. One line per command keeps scripts simple.
 pub fn result_line(result: &HoldResult) -> String {
     match result {
         HoldResult::Value { value: SmbusValue::None, .. } => "ok".to_string(),
         HoldResult::Value { value, .. } => format_value(value),
         HoldResult::Reads(reads) if reads.is_empty() => "ok".to_string(),
         HoldResult::Reads(reads) => format_reads(reads).join(" | "),
-        HoldResult::Info { info, address } => held_line(info, *address),
+        HoldResult::Info { info, mode } => held_line(info, mode),
+        HoldResult::Allowed(set) => {
+            std::iter::once("allowed").chain(operation_names(*set)).collect::<Vec<_>>().join(" ")
+        }
         HoldResult::Closed => "closed".to_string(),
     }
 }
@@ -132,10 +187,13 @@ pub fn result_json(result: &HoldResult) -> Value {
         HoldResult::Reads(reads) => {
             json!({"event": "result", "command": "transfer", "reads": reads})
         }
-        HoldResult::Info { info, address } => {
-            let mut object = session_json("result", info, *address);
+        HoldResult::Info { info, mode } => {
+            let mut object = session_json("result", info, mode);
             object.insert("command".into(), json!("info"));
             Value::Object(object)
+        }
+        HoldResult::Allowed(set) => {
+            json!({"event": "result", "command": "allowed", "operations": operation_names(*set)})
         }
         HoldResult::Closed => json!({"event": "result", "command": "close"}),
     }
@@ -158,17 +216,22 @@ pub fn run(client: &Client, request: HoldRequest, json: bool) -> Result<(), CliE
     let on_lost = Box::new(move |reason, message| {
         let _ = lost_sender.send((reason, message));
     });
-    let generation = request.generation.unwrap_or(0);
-    let session =
-        client.open(&request.bus, generation, request.address, request.exclusive, on_lost)?;
+    let options = OpenOptions {
+        generation: request.generation.unwrap_or(0),
+        exclusive: request.exclusive,
+        ten_bit: request.ten_bit,
+        pec: request.pec,
+    };
+    let session = client.open_with(&request.bus, request.address, &options, on_lost)?;
     let info = session.bus_info()?;
+    let mode = request.mode();
     if json {
-        emit(Value::Object(session_json("held", &info, session.address())));
+        emit(Value::Object(session_json("held", &info, &mode)));
     } else {
-        emit(held_line(&info, session.address()));
+        emit(held_line(&info, &mode));
     }
     thread::spawn(move || print_losses(lost_receiver, json));
-    serve_stdin(&session, json);
+    serve_stdin(&session, &mode, json);
     park_forever(session)
 }
 
@@ -182,13 +245,13 @@ fn print_losses(losses: Receiver<(LossReason, String)>, json: bool) {
     }
 }
 
-fn serve_stdin(session: &Session, json: bool) {
+fn serve_stdin(session: &Session, mode: &SessionMode, json: bool) {
     // A read error (say, bytes that are not UTF-8 followed by EIO) would repeat forever;
     // stopping the command loop there still keeps the hold.
     for line in std::io::stdin().lock().lines().map_while(Result::ok) {
-        let outcome = parse_hold_command(&line, session.address())
+        let outcome = parse_hold_command(&line, mode)
             .map_err(CliError::Usage)
-            .and_then(|command| command.map(|command| execute(session, command)).transpose());
+            .and_then(|command| command.map(|command| execute(session, mode, command)).transpose());
         match (outcome, json) {
             (Ok(None), _) => {}
             (Ok(Some(result)), false) => emit(result_line(&result)),
@@ -210,12 +273,17 @@ fn park_forever(session: Session) -> ! {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::format::tests::sample_bus;
+    use crate::cli::format::tests::{sample_bus, seven_bit};
+    use crate::core::request::OperationClass;
     use crate::core::ErrorCode;
     use crate::ipc::client::ClientError;
 
     fn parse(line: &str) -> Result<Option<HoldCommand>, String> {
-        parse_hold_command(line, 0x50)
+        parse_hold_command(line, &seven_bit(0x50))
+    }
+
+    fn smbus(name: &'static str, ops: Vec<SmbusOp>) -> Result<Option<HoldCommand>, String> {
+        Ok(Some(HoldCommand::Smbus { name, ops }))
     }
 
     #[test]
@@ -226,27 +294,48 @@ mod tests {
 
     #[test]
     fn get_and_set_parse_like_the_command_line() {
+        assert_eq!(parse("get 0x10"), smbus("get", vec![SmbusOp::ReadByteData(0x10)]));
+        assert_eq!(parse("get 16 w"), smbus("get", vec![SmbusOp::ReadWordData(16)]));
+        assert_eq!(parse("get 7 c"), smbus("get", vec![SmbusOp::WriteByte(7), SmbusOp::ReadByte]));
+        assert_eq!(parse("get 0 i 4"), smbus("get", vec![SmbusOp::ReadI2cBlockData(0, 4)]));
+        assert_eq!(parse("set 0x10 0xab"), smbus("set", vec![SmbusOp::WriteByteData(0x10, 0xab)]));
+        assert_eq!(parse("set 1 0x1234 w"), smbus("set", vec![SmbusOp::WriteWordData(1, 0x1234)]));
         assert_eq!(
-            parse("get 0x10"),
-            Ok(Some(HoldCommand::Smbus { name: "get", op: SmbusOp::ReadByteData(0x10) }))
-        );
-        assert_eq!(
-            parse("get 16 w"),
-            Ok(Some(HoldCommand::Smbus { name: "get", op: SmbusOp::ReadWordData(16) }))
-        );
-        assert_eq!(
-            parse("set 0x10 0xab"),
-            Ok(Some(HoldCommand::Smbus { name: "set", op: SmbusOp::WriteByteData(0x10, 0xab) }))
-        );
-        assert_eq!(
-            parse("set 1 0x1234 w"),
-            Ok(Some(HoldCommand::Smbus { name: "set", op: SmbusOp::WriteWordData(1, 0x1234) }))
+            parse("set 1 1 2 3 s"),
+            smbus("set", vec![SmbusOp::WriteBlockData(1, vec![1, 2, 3])])
         );
         assert!(parse("set 1 0x100").unwrap_err().contains("byte"));
         assert!(parse("get").unwrap_err().contains("usage"));
-        assert!(parse("get 1 b extra").unwrap_err().contains("usage"));
+        assert!(parse("set 1").unwrap_err().contains("usage"));
+        assert!(parse("get 1 i 4 extra").unwrap_err().contains("usage"));
         assert!(parse("get 0x100").unwrap_err().contains("register"));
         assert!(parse("get 1 q").unwrap_err().contains("mode"));
+    }
+
+    #[test]
+    fn process_calls_parse_like_the_command_line() {
+        assert_eq!(
+            parse("call 0x10 0x1234"),
+            smbus("call", vec![SmbusOp::ProcessCall(0x10, 0x1234)])
+        );
+        assert_eq!(
+            parse("block-call 0x20 1 2"),
+            smbus("block-call", vec![SmbusOp::BlockProcessCall(0x20, vec![1, 2])])
+        );
+        assert!(parse("call 0x10").unwrap_err().contains("usage"));
+        assert!(parse("call 0x10 1 p extra").unwrap_err().contains("usage"));
+        assert!(parse("block-call 0x20").unwrap_err().contains("usage"));
+    }
+
+    #[test]
+    fn pec_belongs_to_the_session() {
+        let refused = parse("get 0 bp").unwrap_err();
+        assert!(refused.contains("hold --pec"), "{refused}");
+        assert!(parse("call 0 1 p").unwrap_err().contains("hold --pec"));
+        let pec_session = SessionMode { pec: true, ..seven_bit(0x50) };
+        for line in ["get 0 bp", "get 0 b", "call 0 1 p", "block-call 0 1 p"] {
+            assert!(parse_hold_command(line, &pec_session).is_ok(), "{line}");
+        }
     }
 
     #[test]
@@ -257,11 +346,17 @@ mod tests {
         );
         assert!(parse("transfer r2@0x51").unwrap_err().contains("same address"));
         assert!(parse("transfer").unwrap_err().contains("at least one message"));
+        let ten_bit = SessionMode { ten_bit: true, ..seven_bit(0x150) };
+        assert_eq!(
+            parse_hold_command("transfer r1@0x150", &ten_bit),
+            Ok(Some(HoldCommand::Transfer(vec![Message::Read(1)])))
+        );
     }
 
     #[test]
-    fn info_close_and_unknown_commands() {
+    fn info_allowed_close_and_unknown_commands() {
         assert_eq!(parse("info"), Ok(Some(HoldCommand::Info)));
+        assert_eq!(parse("allowed"), Ok(Some(HoldCommand::Allowed)));
         assert_eq!(parse(" close "), Ok(Some(HoldCommand::Close)));
         assert!(parse("close now").unwrap_err().contains("no arguments"));
         assert!(parse("quit").unwrap_err().contains("unknown command 'quit'"));
@@ -271,14 +366,19 @@ mod tests {
     fn results_print_one_line_each() {
         let byte = HoldResult::Value { name: "get", value: SmbusValue::Byte(0x5) };
         assert_eq!(result_line(&byte), "0x05");
-        let word = HoldResult::Value { name: "get", value: SmbusValue::Word(0xbeef) };
+        let word = HoldResult::Value { name: "call", value: SmbusValue::Word(0xbeef) };
         assert_eq!(result_line(&word), "0xbeef");
+        let block = HoldResult::Value { name: "block-call", value: SmbusValue::Block(vec![3, 2]) };
+        assert_eq!(result_line(&block), "0x03 0x02");
         let written = HoldResult::Value { name: "set", value: SmbusValue::None };
         assert_eq!(result_line(&written), "ok");
         assert_eq!(result_line(&HoldResult::Reads(vec![])), "ok");
         assert_eq!(result_line(&HoldResult::Reads(vec![vec![1, 2], vec![3]])), "0x01 0x02 | 0x03");
-        let info = HoldResult::Info { info: sample_bus(1), address: 0x50 };
-        assert_eq!(result_line(&info), held_line(&sample_bus(1), 0x50));
+        let info = HoldResult::Info { info: sample_bus(1), mode: seven_bit(0x50) };
+        assert_eq!(result_line(&info), held_line(&sample_bus(1), &seven_bit(0x50)));
+        let allowed =
+            OperationSet::default().with(OperationClass::Read).with(OperationClass::Register);
+        assert_eq!(result_line(&HoldResult::Allowed(allowed)), "allowed read register");
         assert_eq!(result_line(&HoldResult::Closed), "closed");
     }
 
@@ -292,12 +392,16 @@ mod tests {
             result_json(&HoldResult::Reads(vec![vec![1, 2]])),
             json!({"event": "result", "command": "transfer", "reads": [[1, 2]]})
         );
-        let info = result_json(&HoldResult::Info { info: sample_bus(1), address: 0x50 });
+        let info = result_json(&HoldResult::Info { info: sample_bus(1), mode: seven_bit(0x50) });
         assert_eq!(
             (info["event"].clone(), info["command"].clone()),
             (json!("result"), json!("info"))
         );
         assert_eq!(info["address"], 0x50);
+        assert_eq!(
+            result_json(&HoldResult::Allowed(OperationSet::default().with(OperationClass::Write))),
+            json!({"event": "result", "command": "allowed", "operations": ["write"]})
+        );
         assert_eq!(
             result_json(&HoldResult::Closed),
             json!({"event": "result", "command": "close"})

@@ -14,6 +14,7 @@ pub mod commands;
 pub mod detect;
 pub mod format;
 pub mod hold;
+pub mod mode;
 pub mod number;
 #[cfg(feature = "sim")]
 pub mod sim;

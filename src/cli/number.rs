@@ -1,7 +1,6 @@
-//! Numbers as i2c-tools users type them (decimal or 0x-hex), and the SMBus operations of
-//! get/set built from them.
+//! Numbers as i2c-tools users type them (decimal or 0x-hex), and how values print.
 
-use crate::core::request::{validate_address, SmbusOp, SmbusValue};
+use crate::core::request::{validate_address, SmbusValue};
 use serde_json::{json, Value};
 
 /// Parses decimal or 0x-hex. Signs and other prefixes are refused: nothing here is negative.
@@ -16,10 +15,16 @@ pub fn parse_number(text: &str) -> Result<u64, String> {
     u64::from_str_radix(digits, radix).map_err(|_| format!("'{text}' is too large"))
 }
 
-/// A 7-bit address outside the reserved ranges, as i2cget/i2cset accept without -f.
-pub fn parse_address(text: &str) -> Result<u16, String> {
-    let number = parse_number(text)?;
-    validate_address(i64::try_from(number).unwrap_or(i64::MAX), false)
+/// A 7-bit address outside the reserved ranges, as i2cget/i2cset accept without -f, or with
+/// `ten_bit` a 10-bit address, 0x000..0x3ff.
+pub fn parse_address(text: &str, ten_bit: bool) -> Result<u16, String> {
+    check_address(parse_number(text)?, ten_bit)
+}
+
+/// The address check of `parse_address`, for a number already parsed (the command line parses
+/// ADDR before it knows whether -t was given). The service's own rule, so both agree.
+pub fn check_address(number: u64, ten_bit: bool) -> Result<u16, String> {
+    validate_address(i64::try_from(number).unwrap_or(i64::MAX), ten_bit)
         .map_err(|error| error.message)
 }
 
@@ -33,47 +38,6 @@ pub fn parse_register(text: &str) -> Result<u8, String> {
 pub fn parse_byte(text: &str) -> Result<u8, String> {
     let number = parse_number(text)?;
     u8::try_from(number).map_err(|_| format!("data byte {text} is not in 0x00..0xff"))
-}
-
-/// i2cget/i2cset's MODE argument.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum DataSize {
-    /// Byte data.
-    #[value(name = "b")]
-    Byte,
-    /// Word data.
-    #[value(name = "w")]
-    Word,
-}
-
-impl DataSize {
-    /// For the `hold` command loop, where clap is not involved.
-    pub fn parse(text: &str) -> Result<DataSize, String> {
-        match text {
-            "b" => Ok(DataSize::Byte),
-            "w" => Ok(DataSize::Word),
-            _ => Err(format!("mode '{text}' is neither b (byte) nor w (word)")),
-        }
-    }
-}
-
-pub fn read_op(register: u8, size: DataSize) -> SmbusOp {
-    match size {
-        DataSize::Byte => SmbusOp::ReadByteData(register),
-        DataSize::Word => SmbusOp::ReadWordData(register),
-    }
-}
-
-/// The write for `set`; a value wider than the mode is a usage error, as with i2cset.
-pub fn write_op(register: u8, value: u64, size: DataSize) -> Result<SmbusOp, String> {
-    match size {
-        DataSize::Byte => u8::try_from(value)
-            .map(|byte| SmbusOp::WriteByteData(register, byte))
-            .map_err(|_| format!("value {value:#x} does not fit a byte (0x00..0xff)")),
-        DataSize::Word => u16::try_from(value)
-            .map(|word| SmbusOp::WriteWordData(register, word))
-            .map_err(|_| format!("value {value:#x} does not fit a word (0x0000..0xffff)")),
-    }
 }
 
 /// i2cget's output: `0x%02x` for bytes, `0x%04x` for words.
@@ -119,13 +83,24 @@ mod tests {
 
     #[test]
     fn addresses_are_7_bit_and_unreserved() {
-        assert_eq!(parse_address("0x08"), Ok(0x08));
-        assert_eq!(parse_address("0x77"), Ok(0x77));
-        assert_eq!(parse_address("80"), Ok(0x50));
+        assert_eq!(parse_address("0x08", false), Ok(0x08));
+        assert_eq!(parse_address("0x77", false), Ok(0x77));
+        assert_eq!(parse_address("80", false), Ok(0x50));
         for bad in ["0x07", "0x78", "0x7f", "0x80", "0x3ff", "18446744073709551615"] {
-            assert!(parse_address(bad).is_err(), "{bad} should be refused");
+            assert!(parse_address(bad, false).is_err(), "{bad} should be refused");
         }
-        assert!(parse_address("0xzz").unwrap_err().contains("not a number"));
+        assert!(parse_address("0xzz", false).unwrap_err().contains("not a number"));
+    }
+
+    #[test]
+    fn ten_bit_addresses_span_0_to_0x3ff() {
+        assert_eq!(parse_address("0x000", true), Ok(0));
+        assert_eq!(parse_address("0x150", true), Ok(0x150));
+        assert_eq!(parse_address("0x3ff", true), Ok(0x3ff));
+        let error = parse_address("0x400", true).unwrap_err();
+        assert!(error.contains("0x000..0x3ff"), "{error}");
+        assert!(parse_address("0x150", false).unwrap_err().contains("ten-bit"));
+        assert!(check_address(u64::MAX, true).is_err());
     }
 
     #[test]
@@ -134,23 +109,6 @@ mod tests {
         assert!(parse_register("256").unwrap_err().contains("register"));
         assert_eq!(parse_byte("255"), Ok(255));
         assert!(parse_byte("0x100").is_err());
-    }
-
-    #[test]
-    fn modes_pick_byte_or_word_operations() {
-        assert_eq!(DataSize::parse("b"), Ok(DataSize::Byte));
-        assert_eq!(DataSize::parse("w"), Ok(DataSize::Word));
-        assert!(DataSize::parse("c").is_err());
-        assert_eq!(read_op(0x10, DataSize::Byte), SmbusOp::ReadByteData(0x10));
-        assert_eq!(read_op(0x10, DataSize::Word), SmbusOp::ReadWordData(0x10));
-    }
-
-    #[test]
-    fn write_values_must_fit_the_mode() {
-        assert_eq!(write_op(1, 0xff, DataSize::Byte), Ok(SmbusOp::WriteByteData(1, 0xff)));
-        assert!(write_op(1, 0x100, DataSize::Byte).unwrap_err().contains("byte"));
-        assert_eq!(write_op(1, 0xffff, DataSize::Word), Ok(SmbusOp::WriteWordData(1, 0xffff)));
-        assert!(write_op(1, 0x10000, DataSize::Word).unwrap_err().contains("word"));
     }
 
     #[test]

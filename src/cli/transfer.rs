@@ -32,9 +32,11 @@ struct PendingWrite<'a> {
 
 /// Parses the MSG words. `session_address` is the address when a session already exists
 /// (`hold`): messages may then omit `@ADDR`, and any address given must be the session's.
+/// With `ten_bit` the addresses are 10-bit ones (`-t`), as with i2ctransfer's 10-bit flag.
 pub fn parse_transfer(
     words: &[impl AsRef<str>],
     session_address: Option<u16>,
+    ten_bit: bool,
 ) -> Result<ParsedTransfer, String> {
     let mut address = session_address;
     let mut messages = Vec::new();
@@ -53,7 +55,7 @@ pub fn parse_transfer(
             }
             continue;
         }
-        let descriptor = parse_descriptor(word, last_write)?;
+        let descriptor = parse_descriptor(word, last_write, ten_bit)?;
         address = Some(agree_on_address(word, descriptor.address, address, session_address)?);
         if descriptor.read {
             last_write = None;
@@ -110,7 +112,11 @@ fn agree_on_address(
     }
 }
 
-fn parse_descriptor(word: &str, last_write: Option<&str>) -> Result<Descriptor, String> {
+fn parse_descriptor(
+    word: &str,
+    last_write: Option<&str>,
+    ten_bit: bool,
+) -> Result<Descriptor, String> {
     let read = match word.chars().next() {
         Some('r') => true,
         Some('w') => false,
@@ -128,7 +134,9 @@ fn parse_descriptor(word: &str, last_write: Option<&str>) -> Result<Descriptor, 
         .map_err(|_| format!("message '{word}' has no valid length after '{}'", &word[..1]))?;
     check_length(word, len)?;
     let address = address_text
-        .map(|text| parse_address(text).map_err(|reason| format!("message '{word}': {reason}")))
+        .map(|text| {
+            parse_address(text, ten_bit).map_err(|reason| format!("message '{word}': {reason}"))
+        })
         .transpose()?;
     Ok(Descriptor { read, len: len as usize, address })
 }
@@ -190,11 +198,11 @@ mod tests {
     use super::*;
 
     fn parse(line: &str) -> Result<ParsedTransfer, String> {
-        parse_transfer(&line.split_whitespace().collect::<Vec<_>>(), None)
+        parse_transfer(&line.split_whitespace().collect::<Vec<_>>(), None, false)
     }
 
     fn parse_in_session(line: &str, address: u16) -> Result<ParsedTransfer, String> {
-        parse_transfer(&line.split_whitespace().collect::<Vec<_>>(), Some(address))
+        parse_transfer(&line.split_whitespace().collect::<Vec<_>>(), Some(address), false)
     }
 
     #[test]
@@ -259,6 +267,18 @@ mod tests {
     }
 
     #[test]
+    fn ten_bit_transfers_take_addresses_up_to_0x3ff() {
+        let ten_bit =
+            |line: &str| parse_transfer(&line.split_whitespace().collect::<Vec<_>>(), None, true);
+        let parsed = ten_bit("w1@0x150 0x00 r4").unwrap();
+        assert_eq!(parsed.address, 0x150);
+        assert_eq!(parsed.messages, vec![Message::Write(vec![0]), Message::Read(4)]);
+        assert_eq!(ten_bit("r1@0x3ff").unwrap().address, 0x3ff);
+        assert_eq!(ten_bit("r1@0x03").unwrap().address, 0x03, "no reserved 10-bit addresses");
+        assert!(ten_bit("r1@0x400").unwrap_err().contains("0x400"));
+    }
+
+    #[test]
     fn missing_and_surplus_data_bytes_are_reported() {
         let error = parse("w3@0x50 1 2").unwrap_err();
         assert!(error.contains("needs 3 data byte(s), got 2"), "{error}");
@@ -307,8 +327,8 @@ mod tests {
     fn message_count_is_limited_like_i2c_rdwr() {
         let many =
             std::iter::once("r1@0x50").chain(std::iter::repeat_n("r1", 42)).collect::<Vec<_>>();
-        assert!(parse_transfer(&many, None).unwrap_err().contains("at most 42"));
-        assert!(parse_transfer(&many[..42], None).is_ok());
+        assert!(parse_transfer(&many, None, false).unwrap_err().contains("at most 42"));
+        assert!(parse_transfer(&many[..42], None, false).is_ok());
     }
 
     #[test]

@@ -35,9 +35,19 @@ const POLL_INTERVAL: Duration = Duration::from_millis(10);
 /// What the simulated modules hold, from the catalog the simulator builds them from.
 #[allow(unused_imports)] // Each test crate uses its own subset, as with dead_code above.
 pub use catalog::{
-    DRIVER_BOUND_ADDRESS, EEPROM_ADDRESS, EEPROM_ERASED, EEPROM_MODULE, EEPROM_SIGNATURE,
-    LM75_ADDRESS, LM75_TEMPERATURE_WORD, SENSOR_MODULE,
+    smbus2, DRIVER_BOUND_ADDRESS, EEPROM_ADDRESS, EEPROM_ERASED, EEPROM_MODULE, EEPROM_SIGNATURE,
+    LM75_ADDRESS, LM75_TEMPERATURE_WORD, SENSOR_MODULE, SMBUS2_DEVICE_ADDRESS, SMBUS2_MODULE,
+    TEN_BIT_EEPROM_ADDRESS, TEN_BIT_EEPROM_SIGNATURE, TEN_BIT_MODULE,
 };
+
+/// A uid and gid that are neither root nor system: Debian's `nobody`.
+pub const NOBODY: (u32, u32) = (65534, 65534);
+
+/// Whether this process may run others as another user (the tests normally run as root).
+pub fn can_switch_users() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
 
 /// Polls `condition` until it holds or `timeout` passes; returns whether it held.
 pub fn poll_until(timeout: Duration, mut condition: impl FnMut() -> bool) -> bool {
@@ -205,9 +215,15 @@ pub struct Service {
 }
 
 impl Service {
-    /// Both modules plugged: eeprom-module as bus 0, sensor-module as bus 1.
+    /// The default modules plugged: eeprom-module as bus 0, sensor-module as bus 1.
     pub fn start() -> Service {
-        Service::start_with_modules("all", 2)
+        Service::start_with_modules("default", 2)
+    }
+
+    /// Every module of the catalog plugged, in catalog order: eeprom-module as bus 0,
+    /// sensor-module as bus 1, then the modules that are not plugged by default.
+    pub fn start_all() -> Service {
+        Service::start_with_modules("all", catalog::MODULES.len())
     }
 
     /// `modules` as `--sim-modules` takes it; waits until `expected_buses` buses are listed.
@@ -444,9 +460,43 @@ impl Service {
         run_i2cctl(Some(&self.socket), args)
     }
 
+    /// Runs i2cctl as another user (uid, gid); see `let_other_users_in`.
+    pub fn i2cctl_as(&self, user: (u32, u32), args: &[&str]) -> I2cctlOutput {
+        run_i2cctl_as(Some(&self.socket), args, Some(user))
+    }
+
     /// Starts `i2cctl --socket <this service> ARGS...` with piped stdin/stdout, in the background.
     pub fn spawn_i2cctl(&self, args: &[&str], stdin: Stdio) -> BackgroundI2cctl {
-        BackgroundI2cctl::spawn(&self.socket, args, stdin)
+        BackgroundI2cctl::spawn(&self.socket, args, stdin, None)
+    }
+
+    /// The same, as another user (uid, gid); see `let_other_users_in`.
+    pub fn spawn_i2cctl_as(
+        &self,
+        user: (u32, u32),
+        args: &[&str],
+        stdin: Stdio,
+    ) -> BackgroundI2cctl {
+        BackgroundI2cctl::spawn(&self.socket, args, stdin, Some(user))
+    }
+
+    /// Lets other users reach the service socket: it is 0666 as the service makes it, but the
+    /// temporary directory around it is private (0700) until this opens it for traversal.
+    pub fn let_other_users_in(&self) {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(self.dir(), fs::Permissions::from_mode(0o711))
+            .expect("open the service directory for traversal");
+    }
+
+    /// The number of the bus a module's adapter has (by its adapter name), as listed now.
+    pub fn bus_of(&self, client: &Client, module: &str) -> u32 {
+        let name = sim_adapter_name(module);
+        let buses = client.list_buses().expect("list_buses");
+        buses
+            .iter()
+            .find(|bus| bus.name == name)
+            .unwrap_or_else(|| panic!("{module} is not listed: {buses:#?}"))
+            .bus_number
     }
 }
 
@@ -497,31 +547,36 @@ impl I2cctlOutput {
     }
 }
 
-/// Runs i2cctl (with `--socket` when given) to completion, with a deadline.
-pub fn run_i2cctl(socket: Option<&Path>, args: &[&str]) -> I2cctlOutput {
-    let mut command = Command::new(I2CCTL_BIN);
-    if let Some(socket) = socket {
-        command.arg("--socket").arg(socket);
-    }
-    run_to_completion(command, args)
-}
-
-/// Runs `i2cctl --socket SOCKET ARGS...` as user `uid` with (only) group `gid`, which needs
-/// root; to completion, with a deadline.
-pub fn run_i2cctl_as(uid: u32, gid: u32, socket: &Path, args: &[&str]) -> I2cctlOutput {
-    use std::os::unix::process::CommandExt;
-    let mut command = Command::new(I2CCTL_BIN);
-    // Dropping to another uid also drops root's supplementary groups (std does it).
-    command.uid(uid).gid(gid).arg("--socket").arg(socket);
-    run_to_completion(command, args)
-}
-
 /// Whether this process runs as root, which tests that act as other users need.
 pub fn is_root() -> bool {
     nix::unistd::geteuid().is_root()
 }
 
-fn run_to_completion(mut command: Command, args: &[&str]) -> I2cctlOutput {
+/// Runs i2cctl (with `--socket` when given) to completion, with a deadline.
+pub fn run_i2cctl(socket: Option<&Path>, args: &[&str]) -> I2cctlOutput {
+    run_i2cctl_as(socket, args, None)
+}
+
+/// Makes `command` run as `user` (uid, gid) when given. std drops supplementary groups too when
+/// a root parent switches the uid, so the child holds nothing of root's.
+fn run_as(command: &mut Command, user: Option<(u32, u32)>) {
+    use std::os::unix::process::CommandExt;
+    if let Some((uid, gid)) = user {
+        command.uid(uid).gid(gid);
+    }
+}
+
+/// Runs i2cctl as `user` (uid, gid) when given, otherwise as this process's user.
+pub fn run_i2cctl_as(
+    socket: Option<&Path>,
+    args: &[&str],
+    user: Option<(u32, u32)>,
+) -> I2cctlOutput {
+    let mut command = Command::new(I2CCTL_BIN);
+    if let Some(socket) = socket {
+        command.arg("--socket").arg(socket);
+    }
+    run_as(&mut command, user);
     let mut child = command
         .args(args)
         .env_remove("I2C_HAL_SOCKET")
@@ -548,8 +603,15 @@ pub struct BackgroundI2cctl {
 }
 
 impl BackgroundI2cctl {
-    fn spawn(socket: &Path, args: &[&str], stdin: Stdio) -> BackgroundI2cctl {
-        let mut child = Command::new(I2CCTL_BIN)
+    fn spawn(
+        socket: &Path,
+        args: &[&str],
+        stdin: Stdio,
+        user: Option<(u32, u32)>,
+    ) -> BackgroundI2cctl {
+        let mut command = Command::new(I2CCTL_BIN);
+        run_as(&mut command, user);
+        let mut child = command
             .arg("--socket")
             .arg(socket)
             .args(args)

@@ -220,7 +220,7 @@ impl SimControl {
 
 #[cfg(test)]
 mod tests {
-    use super::super::catalog::{EEPROM, EEPROM_MODULE, SENSOR_MODULE};
+    use super::super::catalog::{EEPROM, EEPROM_MODULE, MODULES, SENSOR_MODULE};
     use super::*;
     use std::fs;
     use std::sync::mpsc;
@@ -291,7 +291,7 @@ mod tests {
         let mut reply = String::new();
         stream.read_to_string(&mut reply).unwrap();
         assert!(reply.starts_with("err bad request"), "{reply:?}");
-        assert_eq!(control.list().unwrap().len(), 2);
+        assert_eq!(control.list().unwrap().len(), MODULES.len());
     }
 
     #[test]
@@ -314,7 +314,7 @@ mod tests {
         let socket = dir.path().join("stale.sim");
         drop(UnixListener::bind(&socket).unwrap());
         serve(Arc::clone(&kernel), &socket).unwrap();
-        assert_eq!(SimControl::new(&socket).list().unwrap().len(), 2);
+        assert_eq!(SimControl::new(&socket).list().unwrap().len(), MODULES.len());
         let file = dir.path().join("precious");
         fs::write(&file, "data").unwrap();
         assert_eq!(serve(kernel, &file).unwrap_err().kind(), io::ErrorKind::AlreadyExists);

@@ -141,6 +141,11 @@ impl SimKernel {
         catalog::MODULES.iter().map(|spec| spec.name).collect()
     }
 
+    /// The modules `--sim-modules default` plugs, in catalog order.
+    pub fn default_module_names() -> Vec<&'static str> {
+        catalog::MODULES.iter().filter(|spec| spec.default).map(|spec| spec.name).collect()
+    }
+
     pub fn modules(&self) -> Vec<ModuleStatus> {
         lock(&self.modules).iter().map(ModuleSlot::status).collect()
     }

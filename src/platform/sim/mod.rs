@@ -6,7 +6,13 @@
 //! The built-in modules, described in [`catalog`], can be plugged and unplugged (also from
 //! i2cctl, through [`control`]):
 //! - `eeprom-module`: a full I2C adapter with a 24C02 EEPROM at 0x50;
-//! - `sensor-module`: an SMBus-only adapter with an LM75 at 0x48 and a driver-bound chip at 0x49.
+//! - `sensor-module`: an SMBus-only adapter with an LM75 at 0x48 and a driver-bound chip at 0x49;
+//! - `smbus2-module` (not plugged by default): an SMBus 2.0 adapter (PEC, process call, block
+//!   process call) with an SMBus 2.0 device at 0x42 that checks and sends PEC, answers process
+//!   calls with the word plus one and block process calls with the block reversed, and sends a
+//!   wrong PEC on request;
+//! - `ten-bit-module` (not plugged by default): a full I2C adapter with 10-bit addressing and a
+//!   24C02-like EEPROM at the 10-bit address 0x150 (the 7-bit 0x50 there is empty).
 
 #![forbid(unsafe_code)]
 
@@ -16,6 +22,7 @@ mod chips;
 pub mod control;
 mod handle;
 mod kernel;
+mod pec;
 mod tree;
 
 #[cfg(test)]
