@@ -64,6 +64,15 @@ cmd() {
   OUT=$("$@" 2>"$W/stderr"); RC=$?
   ERR=$(cat "$W/stderr")
 }
+# refused CODE DESCRIPTION: the last cmd failed with exit 1 and exactly one stderr line
+# "i2cctl: CODE: ...", and printed nothing
+refused() {
+  case "$RC:$ERR" in
+    1:"i2cctl: $1: "*)
+      if [ "$(printf '%s\n' "$ERR" | wc -l)" = 1 ] && [ -z "$OUT" ]; then pass "$2: $ERR"; return; fi ;;
+  esac
+  fail "$2: rc=$RC out='$OUT' err='$ERR' (want exit 1 and one line 'i2cctl: $1: ...')"
+}
 alive() { kill -0 "$1" 2>/dev/null; }
 file_has() { grep -q "$2" "$1" 2>/dev/null; }
 file_count() { grep -c "$2" "$1" 2>/dev/null || true; }
