@@ -725,7 +725,17 @@ impl Broker {
         let mut slot = adapter.lock_device();
         self.live_session(id)?;
         match &mut *slot {
-            Slot::Open(device) => operation(device.as_mut(), target).map_err(Error::from),
+            Slot::Open(device) => operation(device.as_mut(), target).map_err(|fault| {
+                // Removal marks sessions dead before it waits for this very operation: a
+                // failure now is most likely the hardware going away under it, which the
+                // client should hear as the bus being gone, not as a retryable I/O error.
+                match self.live_session(id) {
+                    Err(gone) if gone.code == ErrorCode::BusGone => {
+                        Error::new(ErrorCode::BusGone, format!("{} ({fault})", gone.message))
+                    }
+                    _ => Error::from(fault),
+                }
+            }),
             Slot::Retired => Err(bus_gone(&adapter)),
             Slot::Idle => Err(Error::new(ErrorCode::SessionClosed, "the session was closed")),
         }

@@ -180,7 +180,7 @@ pub fn classify(event: &Uevent) -> Option<I2cEvent> {
         _ => return None,
     };
     let leaf = adapter_devpath.rsplit('/').next()?;
-    let bus_number = leaf.strip_prefix("i2c-")?.parse::<u32>().ok()?;
+    let bus_number = kernel_bus_number(leaf.strip_prefix("i2c-")?)?;
     match event.action {
         Action::Add => Some(I2cEvent::AdapterAdded { bus_number, devpath: adapter_devpath }),
         Action::Remove => Some(I2cEvent::AdapterRemoved { bus_number, devpath: adapter_devpath }),
@@ -188,9 +188,30 @@ pub fn classify(event: &Uevent) -> Option<I2cEvent> {
     }
 }
 
+/// N of "i2c-N" exactly as the kernel prints it (dev_set_name(&adap->dev, "i2c-%d") in
+/// i2c_register_adapter): plain decimal digits, no sign, no leading zero. `u32::from_str`
+/// alone would also take "+5" and "005", which name no adapter (found by fuzzing).
+fn kernel_bus_number(digits: &str) -> Option<u32> {
+    let canonical = !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (digits == "0" || !digits.starts_with('0'));
+    canonical.then(|| digits.parse().ok()).flatten()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_kernels_spelling_of_a_bus_number_names_an_adapter() {
+        assert_eq!(kernel_bus_number("0"), Some(0));
+        assert_eq!(kernel_bus_number("17"), Some(17));
+        for forged in ["", "00", "05", "+5", "-1", "5a", " 5", "99999999999"] {
+            assert_eq!(kernel_bus_number(forged), None, "{forged:?}");
+        }
+        let forged = Uevent::new(Action::Add, "/devices/x/i2c-00", "i2c");
+        assert_eq!(classify(&forged), None);
+    }
 
     const I801_DEV_REMOVE: &[u8] = b"remove@/devices/pci0000:00/0000:00:1f.3/i2c-0/i2c-dev/i2c-0\0\
 ACTION=remove\0DEVPATH=/devices/pci0000:00/0000:00:1f.3/i2c-0/i2c-dev/i2c-0\0SUBSYSTEM=i2c-dev\0\

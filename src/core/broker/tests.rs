@@ -68,12 +68,15 @@ struct FakeOpener {
     node_opens: AtomicUsize,
     /// The probe fails, as when ueventd has not created the node yet.
     probe_fails: AtomicBool,
+    transfers_fail: Arc<AtomicBool>,
 }
 
 struct FakeDevice {
     bus: u32,
     journal: Arc<Journal>,
     gate: Arc<Gate>,
+    /// Transfers that pass the gate fail, as they do when the hardware vanished under them.
+    transfers_fail: Arc<AtomicBool>,
     entered: Option<mpsc::Sender<()>>,
     bound: Vec<u16>,
     functionality: u64,
@@ -94,6 +97,7 @@ impl DeviceOpener for FakeOpener {
             bus: bus_number,
             journal: self.journal.clone(),
             gate: self.gate.clone(),
+            transfers_fail: self.transfers_fail.clone(),
             entered: self.entered.lock().unwrap().clone(),
             bound: self.bound.clone(),
             functionality: self.functionality,
@@ -144,6 +148,9 @@ impl BusDevice for FakeDevice {
         }
         self.gate.pass();
         self.journal.log("transfer end");
+        if self.transfers_fail.load(Ordering::SeqCst) {
+            return Err(DeviceFault::new(FaultKind::Io, "I2C_RDWR: the bridge went away"));
+        }
         if address != EEPROM {
             return Err(DeviceFault::new(FaultKind::Nack, "I2C_RDWR"));
         }
@@ -258,6 +265,7 @@ fn fixture_with(functionality: u64, limits: Limits) -> Fixture {
         bound: vec![0x49],
         functionality,
         node_opens: AtomicUsize::new(0),
+        transfers_fail: Arc::new(AtomicBool::new(false)),
         probe_fails: AtomicBool::new(false),
     });
     let broker = Arc::new(Broker::new(opener.clone(), Arc::new(OpenPolicy), limits));
@@ -395,20 +403,31 @@ fn replug_of_the_same_module_gets_a_new_generation() {
     assert_eq!(recorder.losses(), vec![LossReason::Removed]);
 }
 
-#[test]
-fn removal_waits_for_the_in_flight_transfer_then_closes_then_notifies() {
-    let f = fixture();
-    let (entered_tx, entered_rx) = mpsc::channel();
-    *f.opener.entered.lock().unwrap() = Some(entered_tx);
-    f.broker.adapter_added(module(5, "slot-a"));
-    let recorder = Arc::new(Recorder { journal: Some(f.journal.clone()), ..Recorder::default() });
-    let (id, _) = f.broker.open_session(APP, &request("5", 0x50), recorder.clone()).unwrap();
+type Transferring = thread::JoinHandle<Result<Transferred>>;
+type Removing = thread::JoinHandle<Option<BusInfo>>;
 
+impl Fixture {
+    /// Devices opened from now on report each transfer that reaches them.
+    fn announce_transfers(&self) -> mpsc::Receiver<()> {
+        let (entered_tx, entered_rx) = mpsc::channel();
+        *self.opener.entered.lock().unwrap() = Some(entered_tx);
+        entered_rx
+    }
+}
+
+/// Starts a transfer on session `id` of bus 5 and holds it inside the device; then starts the
+/// removal of bus 5 and returns once removal has marked the session dead (it then waits for
+/// the transfer, which the caller releases with `f.gate.open()`).
+/// `entered` is from `f.announce_transfers()`, called before the session opened its device.
+fn remove_bus_5_under_a_transfer(
+    f: &Fixture,
+    id: SessionId,
+    entered_rx: mpsc::Receiver<()>,
+) -> (Transferring, Removing) {
     f.gate.close();
     let broker = f.broker.clone();
     let in_flight = thread::spawn(move || broker.transfer(id, &[Message::Read(2)]));
     entered_rx.recv_timeout(Duration::from_secs(10)).expect("transfer reached the device");
-
     let broker = f.broker.clone();
     let remover =
         thread::spawn(move || broker.adapter_removed(5, "/devices/platform/sim/slot-a/i2c-5"));
@@ -419,6 +438,17 @@ fn removal_waits_for_the_in_flight_transfer_then_closes_then_notifies() {
         assert!(std::time::Instant::now() < deadline, "removal never marked the session dead");
         thread::yield_now();
     }
+    (in_flight, remover)
+}
+
+#[test]
+fn removal_waits_for_the_in_flight_transfer_then_closes_then_notifies() {
+    let f = fixture();
+    let entered = f.announce_transfers();
+    f.broker.adapter_added(module(5, "slot-a"));
+    let recorder = Arc::new(Recorder { journal: Some(f.journal.clone()), ..Recorder::default() });
+    let (id, _) = f.broker.open_session(APP, &request("5", 0x50), recorder.clone()).unwrap();
+    let (in_flight, remover) = remove_bus_5_under_a_transfer(&f, id, entered);
     assert_eq!(f.broker.transfer(id, &[Message::Read(1)]).unwrap_err().code, ErrorCode::BusGone);
     assert!(!f.journal.events().contains(&"close 5".to_string()), "fd closed under a transfer");
     f.gate.open();
@@ -430,6 +460,32 @@ fn removal_waits_for_the_in_flight_transfer_then_closes_then_notifies() {
         |e: &str| events.iter().position(|x| x == e).unwrap_or_else(|| panic!("{e} in {events:?}"));
     assert!(position("transfer end") < position("close 5"), "{events:?}");
     assert!(position("close 5") < position("notified"), "{events:?}");
+}
+
+#[test]
+fn a_transfer_that_fails_because_its_bus_was_removed_under_it_says_bus_gone() {
+    let f = fixture();
+    let entered = f.announce_transfers();
+    f.broker.adapter_added(module(5, "slot-a"));
+    let (id, _) = f.open(APP, &request("5", 0x50)).unwrap();
+    let (in_flight, remover) = remove_bus_5_under_a_transfer(&f, id, entered);
+    // The hardware is gone: the transfer in flight fails on the wire.
+    f.opener.transfers_fail.store(true, Ordering::SeqCst);
+    f.gate.open();
+    let failed = in_flight.join().unwrap().unwrap_err();
+    assert_eq!(failed.code, ErrorCode::BusGone, "not an I/O error: {}", failed.message);
+    assert!(failed.message.contains("the bridge went away"), "{}", failed.message);
+    assert!(remover.join().unwrap().is_some());
+}
+
+#[test]
+fn a_transfer_that_fails_on_a_live_bus_keeps_its_own_code() {
+    let f = fixture();
+    f.broker.adapter_added(module(5, "slot-a"));
+    let (id, _) = f.open(APP, &request("5", 0x50)).unwrap();
+    f.opener.transfers_fail.store(true, Ordering::SeqCst);
+    let failed = f.broker.transfer(id, &[Message::Read(2)]).unwrap_err();
+    assert_eq!(failed.code, ErrorCode::IoError);
 }
 
 #[test]
