@@ -11,7 +11,7 @@ use crate::ipc::endpoint::Endpoint;
 #[cfg(feature = "sim")]
 use crate::ipc::endpoint::DEFAULT_SOCKET;
 use crate::ipc::notifier::Notifier;
-use crate::ipc::server::{serve_kernel, serve_rpc, Instances};
+use crate::ipc::server::{serve_kernel, serve_rpc, Instances, RpcOptions};
 use crate::ipc::service::{AdminService, ManagerService};
 use crate::platform::i2cdev::I2cDevOpener;
 use crate::platform::monitor::Monitor;
@@ -65,6 +65,8 @@ pub struct Config {
     pub platform: Platform,
     pub endpoint: Endpoint,
     pub limits: Limits,
+    /// Who may connect to the RPC socket, and how many at once (unused on kernel binder).
+    pub rpc: RpcOptions,
 }
 
 /// What must be undone when the service stops, on an early error too (hence Drop).
@@ -183,11 +185,12 @@ pub fn run(config: Config) -> io::Result<()> {
         admin: AdminService::new(broker.clone()).into_binder(),
     };
     let endpoint = config.endpoint.clone();
+    let rpc = config.rpc;
     let transport_failure = Arc::new(Mutex::new(None));
     let failure_slot = transport_failure.clone();
     std::thread::Builder::new().name("binder-server".into()).spawn(move || {
         let result = match &endpoint {
-            Endpoint::Socket(path) => serve_rpc(instances, path),
+            Endpoint::Socket(path) => serve_rpc(instances, path, &rpc),
             Endpoint::KernelBinder(device) => serve_kernel(instances, device),
         };
         if let Err(e) = result {

@@ -170,7 +170,9 @@ fn soak_plug_cycles_kills_and_stopped_clients_leave_nothing_behind() {
     let clients = env_number("SOAK_CLIENTS", 32) as usize;
     let seed = env_number("SOAK_SEED", 0x5eed);
     let mut random = Random(seed | 1);
-    let service = Service::start();
+    // Every client here runs as this test's uid, so the per-uid connection cap (two
+    // connections a client) is raised to let them all in; tests/transport.rs tests the cap.
+    let service = Service::start_with_args(&["--max-connections-per-uid", "512"]);
     let baseline = footprint(service.pid());
     let started = Instant::now();
 

@@ -3,8 +3,11 @@
 use clap::Parser;
 use i2c_hal::core::policy::Limits;
 use i2c_hal::daemon::{self, Config, Platform};
+use i2c_hal::ipc::admission::ConnectionLimits;
+use i2c_hal::ipc::server::RpcOptions;
 #[cfg(feature = "sim")]
 use i2c_hal::platform::sim::SimKernel;
+use i2c_hal::platform::unix_socket::{self, SocketAccess};
 use std::path::PathBuf;
 
 /// I2C HAL service: brokers access to hot-pluggable I2C buses over binder.
@@ -14,6 +17,18 @@ struct Args {
     /// Serve RPC binder on this Unix socket (default without a binder device: /tmp/i2c-hal.sock)
     #[arg(long, env = "I2C_HAL_SOCKET", value_name = "PATH")]
     socket: Option<PathBuf>,
+    /// Mode of the RPC socket file, octal; o+w is refused (connecting needs write permission)
+    #[arg(long, value_name = "OCTAL", default_value = "0660", value_parser = unix_socket::parse_mode)]
+    socket_mode: u32,
+    /// Group of the RPC socket file, by name or number (default: the service's own group)
+    #[arg(long, value_name = "NAME|GID", value_parser = unix_socket::parse_group)]
+    socket_group: Option<u32>,
+    /// RPC connections open at once, from all uids together
+    #[arg(long, value_name = "N", default_value_t = ConnectionLimits::default().max_connections)]
+    max_connections: usize,
+    /// RPC connections one uid may have open at once (a client process uses two)
+    #[arg(long, value_name = "N", default_value_t = ConnectionLimits::default().max_per_uid)]
+    max_connections_per_uid: usize,
     /// Use this kernel binder device instead of looking for /dev/binderfs/binder, /dev/binder
     #[arg(long, value_name = "PATH", conflicts_with = "socket")]
     binder_device: Option<PathBuf>,
@@ -78,8 +93,15 @@ fn main() {
     let platform = simulated(&args)
         .unwrap_or(Platform::Linux { sysfs_root: args.sysfs_root, dev_root: args.dev_root });
     let limits = Limits { max_sessions_per_uid: args.max_sessions_per_uid, ..Limits::default() };
+    let rpc = RpcOptions {
+        access: SocketAccess::new(args.socket_mode, args.socket_group),
+        limits: ConnectionLimits {
+            max_connections: args.max_connections,
+            max_per_uid: args.max_connections_per_uid,
+        },
+    };
     let endpoint = daemon::endpoint(args.socket, args.binder_device);
-    if let Err(e) = daemon::run(Config { platform, endpoint, limits }) {
+    if let Err(e) = daemon::run(Config { platform, endpoint, limits, rpc }) {
         log::error!("i2c-hal-service: {e}");
         std::process::exit(1);
     }

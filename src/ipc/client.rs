@@ -381,6 +381,14 @@ impl Session {
         self.address
     }
 
+    /// The session's address as the service reports it (getAddress): one round trip with
+    /// next to no work behind it, which makes it the measure of a call's transport cost.
+    pub fn address_from_service(&self) -> ClientResult<u16> {
+        let address = call(self.session.getAddress())?;
+        u16::try_from(address)
+            .map_err(|_| ClientError::Transport(format!("the service reported address {address}")))
+    }
+
     pub fn close(&self) -> ClientResult<()> {
         call(self.session.close())
     }

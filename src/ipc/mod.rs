@@ -9,11 +9,13 @@ pub mod aidl {
     rsbinder::include_aidl!("vendor_i2c_aidl");
 }
 
+pub mod admission;
 #[cfg(feature = "client")]
 pub mod client;
 pub mod compat;
 pub mod convert;
 pub mod endpoint;
+pub mod frames;
 pub mod notifier;
 pub mod server;
 pub mod service;

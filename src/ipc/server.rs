@@ -1,13 +1,14 @@
 //! Serving the manager: RPC binder on a Unix socket (hosts, tests) or kernel binder through the
 //! service manager (Android, and the QEMU test bed with rsb_hub).
 
+use super::admission::{Admission, ConnectionLimits};
 use super::compat::aidl::{II2cAdmin::II2cAdmin, II2cManager::II2cManager};
 use super::compat::{self, BinderRef, Interface, Strong};
 use super::endpoint::{ADMIN_SERVICE_NAME, SERVICE_NAME};
-use crate::platform::unix_socket;
+use super::frames::FrameLimits;
+use crate::platform::unix_socket::{self, SocketAccess};
 use log::info;
 use std::io;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 /// Binder devices in the order Android and the Linux test bed provide them.
@@ -33,22 +34,44 @@ impl Instances {
     }
 }
 
+/// The RPC socket's doors: who may connect (the socket file's mode and group) and how many
+/// connections are admitted (`ipc::admission`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RpcOptions {
+    pub access: SocketAccess,
+    pub limits: ConnectionLimits,
+}
+
 /// Serves RPC binder on `path` until the process ends (hosts only: on Android every client
-/// reaches the service through servicemanager). Both instances are published under their
-/// names on the one socket, as servicemanager would list them.
+/// reaches the service through servicemanager). Both instances are published under their names
+/// on the one socket, as servicemanager would list them. The socket appears with `options.access`
+/// already applied; each connection is then admitted by its peer's uid and read under the
+/// frame limits (`ipc::frames`).
 #[cfg(not(target_os = "android"))]
-pub fn serve_rpc(instances: Instances, path: &Path) -> io::Result<()> {
+pub fn serve_rpc(instances: Instances, path: &Path, options: &RpcOptions) -> io::Result<()> {
     unix_socket::claim(path)?;
-    compat::rpc::serve(path, instances.named(), MAX_BINDER_THREADS, || {
-        // Access control is the broker's job (per-uid policy from SO_PEERCRED); the socket
-        // itself is open to every local user, as /dev/binder is.
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o666))?;
-        info!(
-            "serving {SERVICE_NAME} and {ADMIN_SERVICE_NAME} over RPC binder on {}",
-            path.display()
-        );
-        Ok(())
-    })
+    let listener = unix_socket::bind_listener(path, options.access)?;
+    let limits = options.limits;
+    info!(
+        "serving {SERVICE_NAME} and {ADMIN_SERVICE_NAME} over RPC binder on {} (mode {:04o}, group {}; at most {} \
+         connections, {} per uid)",
+        path.display(),
+        options.access.mode,
+        options.access.gid,
+        limits.max_connections,
+        limits.max_per_uid
+    );
+    let admission = Admission::new(limits);
+    // A refused connection is closed by compat at once; its ticket, when admitted, is held by
+    // the connection's transport until the socket closes.
+    let admit = move |uid| admission.admit(uid).ok();
+    compat::rpc::serve(
+        listener,
+        instances.named(),
+        MAX_BINDER_THREADS,
+        FrameLimits::default(),
+        admit,
+    )
 }
 
 /// Registers both instances with the service manager on `device` and serves until the

@@ -9,15 +9,20 @@
 //!
 //! A claim lasts until [`release`] or the end of the process, so it outlives the thread that
 //! serves the socket (an RPC server never returns) and the exit cleanup can find it.
+//!
+//! Who may connect is the socket file's business: connecting to a Unix socket needs write
+//! permission on it. [`bind_listener`] gives the socket its mode and group before its name
+//! appears at the path, so no client ever finds it with looser permissions.
 
 use log::warn;
 use nix::errno::Errno;
 use nix::fcntl::{Flock, FlockArg};
+use nix::unistd::{getegid, Group};
 use std::ffi::OsString;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File, OpenOptions, Permissions};
 use std::io;
-use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
-use std::os::unix::net::UnixStream;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -163,6 +168,102 @@ fn clear_stale_socket(path: &Path, lock_path: &Path) -> io::Result<()> {
     }
 }
 
+/// The socket's mode when none is given: its owner and its group may connect, nobody else.
+pub const DEFAULT_SOCKET_MODE: u32 = 0o660;
+
+/// Who may connect to a socket: the permission bits and the group of its file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SocketAccess {
+    pub mode: u32,
+    pub gid: u32,
+}
+
+impl SocketAccess {
+    /// `mode` for the owner and `gid`, or for this process's own group when `gid` is None.
+    pub fn new(mode: u32, gid: Option<u32>) -> SocketAccess {
+        SocketAccess { mode, gid: gid.unwrap_or_else(|| getegid().as_raw()) }
+    }
+}
+
+/// Parses an octal socket mode (`0660`, `660` or `0o660`). Refuses bits other than permission
+/// bits and, above all, the world-write bit: write permission is what `connect(2)` checks, so
+/// it would let every local user in. Access is granted through the group instead.
+pub fn parse_mode(text: &str) -> Result<u32, String> {
+    let digits = text.strip_prefix("0o").unwrap_or(text);
+    let mode = u32::from_str_radix(digits, 8)
+        .map_err(|_| format!("{text:?} is not an octal mode such as 0660"))?;
+    if mode & !0o777 != 0 {
+        return Err(format!("{text}: only the permission bits (0777 at most) apply to a socket"));
+    }
+    if mode & 0o002 != 0 {
+        return Err(format!(
+            "{text} would make the socket world-writable, so that every local user could connect; \
+             give access through its group instead (--socket-group)"
+        ));
+    }
+    Ok(mode)
+}
+
+/// A group given by name or number, as its gid.
+pub fn parse_group(text: &str) -> Result<u32, String> {
+    if let Ok(gid) = text.parse::<u32>() {
+        return Ok(gid);
+    }
+    match Group::from_name(text) {
+        Ok(Some(group)) => Ok(group.gid.as_raw()),
+        Ok(None) => Err(format!("no group named {text:?}")),
+        Err(err) => Err(format!("looking up group {text:?}: {err}")),
+    }
+}
+
+/// Binds a listening socket at `path`, which this process must have claimed, with `access`.
+/// The socket is bound in a fresh private directory next to `path`, given its group and mode
+/// there, and only then linked at `path`: between `bind` and `chmod` its mode is whatever the
+/// umask made it, and a client connecting in that window would already be queued. The link
+/// fails rather than replace anything that appeared at `path`.
+pub fn bind_listener(path: &Path, access: SocketAccess) -> io::Result<UnixListener> {
+    if path.file_name().is_none() {
+        let message = format!("{} names no file", path.display());
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, message));
+    }
+    let parent = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    // mkdtemp makes the directory 0700: nobody else can reach the socket while it is staged.
+    // Names as short as can be: a socket path has 107 bytes at most, and the staged one should
+    // not fail where the final one would fit.
+    let private = nix::unistd::mkdtemp(&parent.join(".XXXXXX")).map_err(|errno| {
+        annotate(io::Error::from(errno), &format!("creating a directory in {}", parent.display()))
+    })?;
+    let staged = private.join("s");
+    let result = stage(&staged, access).and_then(|listener| {
+        fs::hard_link(&staged, path)
+            .map_err(|err| annotate(err, &format!("linking the socket at {}", path.display())))?;
+        Ok(listener)
+    });
+    // The listener keeps the socket alive; only its staging name goes.
+    let _ = fs::remove_file(&staged);
+    let _ = fs::remove_dir(&private);
+    result
+}
+
+/// Binds at `staged` and applies `access` there.
+fn stage(staged: &Path, access: SocketAccess) -> io::Result<UnixListener> {
+    let listener = UnixListener::bind(staged)?;
+    std::os::unix::fs::chown(staged, None, Some(access.gid)).map_err(|err| {
+        annotate(
+            err,
+            &format!(
+                "giving the socket group {} (the service must run as root or belong to it)",
+                access.gid
+            ),
+        )
+    })?;
+    fs::set_permissions(staged, Permissions::from_mode(access.mode))?;
+    Ok(listener)
+}
+
 fn remove_lock_file(lock_path: &Path) {
     match fs::remove_file(lock_path) {
         Err(err) if err.kind() != io::ErrorKind::NotFound => {
@@ -247,6 +348,53 @@ mod tests {
         let _listener = UnixListener::bind(&socket).unwrap();
         release(&socket);
         assert!(!socket.exists() && !lock_path_for(&socket).exists());
+    }
+
+    #[test]
+    fn modes_that_let_every_user_connect_are_refused() {
+        assert_eq!(parse_mode("0660"), Ok(0o660));
+        assert_eq!(parse_mode("660"), Ok(0o660));
+        assert_eq!(parse_mode("0o600"), Ok(0o600));
+        assert_eq!(parse_mode("0664"), Ok(0o664), "reading a socket file grants nothing");
+        for world_writable in ["0666", "0662", "0777", "2"] {
+            let err = parse_mode(world_writable).unwrap_err();
+            assert!(err.contains("world-writable"), "{world_writable}: {err}");
+        }
+        assert!(parse_mode("4660").unwrap_err().contains("permission bits"));
+        assert!(parse_mode("0680").is_err());
+        assert!(parse_mode("rw-rw----").is_err());
+    }
+
+    #[test]
+    fn groups_are_taken_by_number_or_name() {
+        assert_eq!(parse_group("65534"), Ok(65534));
+        assert_eq!(parse_group("root"), Ok(0));
+        assert!(parse_group("no-such-group-i2c-hal").unwrap_err().contains("no group named"));
+    }
+
+    #[test]
+    fn a_bound_socket_appears_with_its_mode_and_group_and_answers() {
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("s.sock");
+        let gid = getegid().as_raw();
+        let listener = bind_listener(&socket, SocketAccess { mode: 0o640, gid }).unwrap();
+        let meta = fs::symlink_metadata(&socket).unwrap();
+        assert!(meta.file_type().is_socket());
+        assert_eq!(meta.mode() & 0o7777, 0o640);
+        assert_eq!(meta.gid(), gid);
+        let _client = UnixStream::connect(&socket).unwrap();
+        let (_accepted, _) = listener.accept().unwrap();
+        let entries: Vec<_> =
+            fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(entries, vec![OsString::from("s.sock")], "the staging directory is gone");
+
+        // Nothing at the path is ever replaced.
+        let taken = dir.path().join("taken");
+        fs::write(&taken, "data").unwrap();
+        let err = bind_listener(&taken, SocketAccess::new(0o660, None)).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists, "{err}");
+        assert_eq!(fs::read_to_string(&taken).unwrap(), "data");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2, "no staging directory left");
     }
 
     #[test]

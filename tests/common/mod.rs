@@ -164,7 +164,13 @@ fn spawn_text_pump(mut pipe: impl Read + Send + 'static) -> Receiver<String> {
 
 // ------------------------------------------------------------------------------ service ----
 
-fn spawn_service(modules: &str, socket: &Path, sim_root: &Path, stderr_path: &Path) -> Child {
+fn spawn_service(
+    modules: &str,
+    socket: &Path,
+    sim_root: &Path,
+    stderr_path: &Path,
+    extra_args: &[&str],
+) -> Child {
     let stderr = fs::File::create(stderr_path).expect("service stderr file");
     Command::new(SERVICE_BIN)
         .arg("--sim")
@@ -176,6 +182,7 @@ fn spawn_service(modules: &str, socket: &Path, sim_root: &Path, stderr_path: &Pa
         .arg(socket)
         .arg("--log-level")
         .arg("debug")
+        .args(extra_args)
         .env_remove("RUST_LOG")
         .env_remove("I2C_HAL_SOCKET")
         .stdin(Stdio::null())
@@ -205,13 +212,22 @@ impl Service {
 
     /// `modules` as `--sim-modules` takes it; waits until `expected_buses` buses are listed.
     pub fn start_with_modules(modules: &str, expected_buses: usize) -> Service {
+        Service::spawn(modules, expected_buses, &[])
+    }
+
+    /// Both modules plugged, with `args` added to the service's command line.
+    pub fn start_with_args(args: &[&str]) -> Service {
+        Service::spawn("all", 2, args)
+    }
+
+    fn spawn(modules: &str, expected_buses: usize, extra_args: &[&str]) -> Service {
         let dir = tempfile::Builder::new().prefix("i2c-hal-test").tempdir().expect("tempdir");
         // Canonical, so that /proc/PID/fd links compare equal to the paths built here.
         let base = dir.path().canonicalize().expect("canonical tempdir");
         let socket = base.join("service.sock");
         let sim_root = base.join("sim");
         let stderr_path = base.join("service.stderr");
-        let child = spawn_service(modules, &socket, &sim_root, &stderr_path);
+        let child = spawn_service(modules, &socket, &sim_root, &stderr_path, extra_args);
         let mut service =
             Service { child, exit_status: None, socket, sim_root, stderr_path, restarts: 0, dir };
         service.wait_until_ready(expected_buses);
@@ -226,7 +242,7 @@ impl Service {
         self.restarts += 1;
         self.sim_root = self.dir().join(format!("sim-{}", self.restarts));
         self.stderr_path = self.dir().join(format!("service-{}.stderr", self.restarts));
-        self.child = spawn_service(modules, &self.socket, &self.sim_root, &self.stderr_path);
+        self.child = spawn_service(modules, &self.socket, &self.sim_root, &self.stderr_path, &[]);
         self.exit_status = None;
         self.wait_until_ready(expected_buses);
     }
@@ -487,6 +503,25 @@ pub fn run_i2cctl(socket: Option<&Path>, args: &[&str]) -> I2cctlOutput {
     if let Some(socket) = socket {
         command.arg("--socket").arg(socket);
     }
+    run_to_completion(command, args)
+}
+
+/// Runs `i2cctl --socket SOCKET ARGS...` as user `uid` with (only) group `gid`, which needs
+/// root; to completion, with a deadline.
+pub fn run_i2cctl_as(uid: u32, gid: u32, socket: &Path, args: &[&str]) -> I2cctlOutput {
+    use std::os::unix::process::CommandExt;
+    let mut command = Command::new(I2CCTL_BIN);
+    // Dropping to another uid also drops root's supplementary groups (std does it).
+    command.uid(uid).gid(gid).arg("--socket").arg(socket);
+    run_to_completion(command, args)
+}
+
+/// Whether this process runs as root, which tests that act as other users need.
+pub fn is_root() -> bool {
+    nix::unistd::geteuid().is_root()
+}
+
+fn run_to_completion(mut command: Command, args: &[&str]) -> I2cctlOutput {
     let mut child = command
         .args(args)
         .env_remove("I2C_HAL_SOCKET")
