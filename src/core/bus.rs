@@ -21,7 +21,8 @@ pub struct AdapterDescriptor {
     pub devpath: String,
     /// The adapter's name attribute.
     pub name: String,
-    /// Derived from the devpath's parent and the name; see platform::sysfs::stable_id.
+    /// Derived from the devpath's parent, the name and, for a USB bridge, its serial number;
+    /// see platform::sysfs::Sysfs::stable_id.
     pub stable_id: String,
     /// I2C_FUNCS, or 0 when it could not be read yet.
     pub functionality: u64,

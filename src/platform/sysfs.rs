@@ -6,6 +6,8 @@
 //! - `ROOT/bus/i2c/devices/i2c-N`: a symlink to the adapter, e.g.
 //!   `../../../devices/pci0000:00/0000:00:1f.3/i2c-0`; its target is the adapter's devpath.
 //! - `ROOT/bus/i2c/devices/i2c-N/name`: the adapter's name attribute.
+//! - For an adapter whose parent is a USB interface (it has `bInterfaceNumber`): the `serial`
+//!   attribute of the USB device above that interface, for the stable id.
 //!
 //! The devpath (topology) and the name identify a physical adapter; the bus number does not,
 //! since numbers are reused after removal. Sysfs is read defensively: entries vanish while we read
@@ -16,6 +18,26 @@
 use std::fs;
 use std::io;
 use std::path::{Component, Path, PathBuf};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// The most characters of a USB serial number that go into a stable id. The kernel caches a
+/// string descriptor of up to 126 UTF-16 units as up to 381 bytes of UTF-8
+/// (`MAX_USB_STRING_SIZE` in drivers/usb/core/message.c), and a device may report anything
+/// there; ids travel in every BusInfo, log line, dump and policy rule, so they stay short.
+/// Serial numbers seen in practice are far shorter and are kept whole. Two serials that agree
+/// in their first 64 characters share the suffix; the port part of the id still keeps live
+/// modules apart.
+const SERIAL_SLUG_MAX: usize = 64;
+
+/// How long reading a USB device's `serial` may take before the id goes without it. The read
+/// takes the USB device lock (`usb_string_attr` in drivers/usb/core/sysfs.c calls
+/// `usb_lock_device_interruptible`), and `usb_disconnect()` (drivers/usb/core/hub.c) holds that
+/// lock while the interface driver's disconnect runs `i2c_del_adapter()`, which waits until
+/// the last /dev/i2c-N fd is closed. If this service held such an fd and its monitor thread
+/// blocked here (a rescan racing a pull), nobody would ever close it. Normally the read answers
+/// at once, or once the interface's probe returns.
+const SERIAL_READ_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// The sysfs tree rooted at `/sys` in production, or at a directory built by a test.
 #[derive(Clone, Debug)]
@@ -97,9 +119,32 @@ impl Sysfs {
         Ok(SysfsAdapter { bus_number, devpath, name: name.trim().to_string() })
     }
 
-    /// The id that names this physical adapter across re-plugs (see `stable_id`).
+    /// The id that names this physical adapter across re-plugs (see `stable_id`), plus
+    /// `/serial-<serial>` for a USB bridge whose device has a serial number: the port alone
+    /// would give a different module plugged into the same port the same id.
     pub fn stable_id(&self, adapter: &SysfsAdapter) -> String {
-        stable_id(&adapter.devpath, &adapter.name, self.has_sibling_adapters(&adapter.devpath))
+        let id =
+            stable_id(&adapter.devpath, &adapter.name, self.has_sibling_adapters(&adapter.devpath));
+        match self.usb_serial(&adapter.devpath) {
+            Some(serial) => format!("{id}/serial-{}", serial_slug(&serial)),
+            None => id,
+        }
+    }
+
+    /// The serial number of the USB device an adapter belongs to: only where the adapter's
+    /// parent is a USB interface (usbcore gives interfaces, and only them, `bInterfaceNumber`;
+    /// drivers/usb/core/sysfs.c) and the USB device above it (the interface's parent) has a
+    /// `serial` attribute, which usbcore creates only for devices that report a serial string.
+    /// Surrounding whitespace (the newline sysfs adds, the padding some firmwares use) is no
+    /// part of it; a blank serial counts as none.
+    fn usb_serial(&self, devpath: &str) -> Option<String> {
+        let adapter_dir = self.root.join(devpath.trim_start_matches('/'));
+        let interface_dir = adapter_dir.parent()?;
+        fs::symlink_metadata(interface_dir.join("bInterfaceNumber")).ok()?;
+        let serial_path = interface_dir.parent()?.join("serial");
+        let serial = read_with_timeout(&serial_path, SERIAL_READ_TIMEOUT)?;
+        let serial = serial.trim();
+        (!serial.is_empty()).then(|| serial.to_string())
     }
 
     /// Whether the adapter's parent device has other adapters too (i915's GMBUS pins, the
@@ -175,6 +220,51 @@ impl Sysfs {
     }
 }
 
+/// Reads a small sysfs attribute on a thread of its own, waiting at most `timeout`; `None` if
+/// it is missing, unreadable or too slow (see SERIAL_READ_TIMEOUT). A read that timed out
+/// leaves its thread blocked until the kernel lets the read finish; it then ends by itself.
+fn read_with_timeout(path: &Path, timeout: Duration) -> Option<String> {
+    let (tx, rx) = mpsc::sync_channel(1);
+    let owned = path.to_path_buf();
+    let spawned = std::thread::Builder::new().name("sysfs-read".into()).spawn(move || {
+        // The receiver may have given up already; then the result is of no use to anyone.
+        let _ = tx.send(fs::read(&owned));
+    });
+    if let Err(e) = spawned {
+        log::warn!("cannot start a thread to read {}: {e}", path.display());
+        return None;
+    }
+    match rx.recv_timeout(timeout) {
+        Ok(Ok(bytes)) => Some(String::from_utf8_lossy(&bytes).into_owned()),
+        Ok(Err(e)) => {
+            if e.kind() != io::ErrorKind::NotFound {
+                log::warn!("cannot read {}: {e}", path.display());
+            }
+            None
+        }
+        Err(_) => {
+            log::warn!(
+                "reading {} took longer than {timeout:?} (its USB device is locked, likely \
+                 being disconnected): the stable id goes without the serial number",
+                path.display()
+            );
+            None
+        }
+    }
+}
+
+/// A USB serial number as it goes into a stable id: the characters `[A-Za-z0-9._-]` as they
+/// are, every other character (each one, not each byte) as `_`, so the id stays one path
+/// component of plain ASCII; at most SERIAL_SLUG_MAX characters. Case is kept: serial numbers
+/// are compared exactly.
+fn serial_slug(serial: &str) -> String {
+    serial
+        .chars()
+        .take(SERIAL_SLUG_MAX)
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' })
+        .collect()
+}
+
 /// `/` + the path below the sysfs root, refusing empty and non-UTF-8 paths.
 fn devpath_string(below_root: &Path) -> io::Result<String> {
     let text = below_root
@@ -206,6 +296,8 @@ fn parse_adapter_dir_name(name: &str) -> Option<u32> {
 /// because names can carry addresses that change on re-plug (i801's "SMBus I801 adapter at
 /// 0700" becomes "... at 1000" after a PCI rescan). The name is added only where the topology
 /// cannot tell adapters apart: several adapters under one parent, or no parent at all.
+///
+/// `Sysfs::stable_id` adds the serial number of a USB bridge to this.
 ///
 /// `("/devices/pci0000:00/0000:00:1f.3/i2c-0", _, false)` → `"pci0000:00/0000:00:1f.3"`;
 /// `("/devices/i2c-1", "SMBus stub driver", _)` → `"virtual/smbus-stub-driver"`;
@@ -306,6 +398,117 @@ mod tests {
             )
             .unwrap();
         }
+
+        /// A USB device at `port` (relative to ROOT/devices, e.g. `.../usb1/1-2`) with interface
+        /// `:1.0` as usbcore lays them out, and an i2c-tiny-usb style adapter on the interface.
+        /// `serial`: the `serial` attribute's bytes as sysfs shows them (None: no attribute,
+        /// as for a device without a serial string). Returns the interface's path below ROOT.
+        fn add_usb_bridge(&self, port: &str, bus_number: u32, serial: Option<&str>) -> String {
+            let device_dir = self.root().join("devices").join(port);
+            let name = port.rsplit('/').next().unwrap();
+            let interface = format!("{port}/{name}:1.0");
+            let interface_dir = self.root().join("devices").join(&interface);
+            fs::create_dir_all(&interface_dir).unwrap();
+            fs::write(device_dir.join("idVendor"), "1c40\n").unwrap();
+            fs::write(interface_dir.join("bInterfaceNumber"), "00\n").unwrap();
+            if let Some(serial) = serial {
+                fs::write(device_dir.join("serial"), serial).unwrap();
+            }
+            self.add_adapter(&interface, bus_number, Some("i2c-tiny-usb at bus 001 device 002"));
+            interface
+        }
+
+        fn id_of(&self, bus_number: u32) -> String {
+            let reader = Sysfs::new(self.root());
+            reader.stable_id(&reader.adapter(bus_number).unwrap())
+        }
+    }
+
+    const PORT_1: &str = "pci0000:00/0000:00:14.0/usb1/1-1";
+    const PORT_2: &str = "pci0000:00/0000:00:14.0/usb1/1-2";
+
+    #[test]
+    fn a_usb_bridge_with_a_serial_number_is_named_by_port_and_serial() {
+        let sysfs = FakeSysfs::new();
+        let interface = sysfs.add_usb_bridge(PORT_1, 10, Some("A1B2C3\n"));
+        assert_eq!(sysfs.id_of(10), format!("{interface}/serial-A1B2C3"));
+        assert_eq!(sysfs.id_of(10), "pci0000:00/0000:00:14.0/usb1/1-1/1-1:1.0/serial-A1B2C3");
+
+        // Another module on the same port: same port part, another id.
+        let other = FakeSysfs::new();
+        other.add_usb_bridge(PORT_1, 10, Some("Z9\n"));
+        assert_eq!(other.id_of(10), format!("{interface}/serial-Z9"));
+        // The same module on another port: another id too, so ids stay unique among live
+        // bridges that share a serial number.
+        sysfs.add_usb_bridge(PORT_2, 11, Some("A1B2C3\n"));
+        assert_eq!(sysfs.id_of(11), "pci0000:00/0000:00:14.0/usb1/1-2/1-2:1.0/serial-A1B2C3");
+        // Surrounding whitespace is not part of the serial.
+        let padded = FakeSysfs::new();
+        padded.add_usb_bridge(PORT_1, 10, Some("  A1B2C3   \n"));
+        assert_eq!(padded.id_of(10), sysfs.id_of(10));
+    }
+
+    #[test]
+    fn a_usb_bridge_without_a_serial_number_keeps_the_port_id() {
+        for serial in [None, Some("\n"), Some("   \n"), Some("")] {
+            let sysfs = FakeSysfs::new();
+            let interface = sysfs.add_usb_bridge(PORT_2, 10, serial);
+            assert_eq!(sysfs.id_of(10), interface, "serial attribute {serial:?}");
+            assert_eq!(sysfs.id_of(10), "pci0000:00/0000:00:14.0/usb1/1-2/1-2:1.0");
+        }
+    }
+
+    #[test]
+    fn odd_characters_in_a_serial_number_become_underscores_and_long_ones_are_cut() {
+        let sysfs = FakeSysfs::new();
+        let interface = sysfs.add_usb_bridge(PORT_1, 10, Some("SN 01/\u{e4}*x.y_z-9\n"));
+        // One `_` per character, not per UTF-8 byte: 'ä' is two bytes.
+        assert_eq!(sysfs.id_of(10), format!("{interface}/serial-SN_01___x.y_z-9"));
+
+        let long = FakeSysfs::new();
+        let serial = "0123456789abcdef".repeat(8);
+        long.add_usb_bridge(PORT_1, 10, Some(&format!("{serial}\n")));
+        let id = long.id_of(10);
+        let slug = id.strip_prefix(&format!("{interface}/serial-")).unwrap();
+        assert_eq!(slug, &serial[..SERIAL_SLUG_MAX]);
+
+        // A serial never adds a path component or leaves ASCII.
+        assert_eq!(serial_slug("../../etc"), ".._.._etc");
+        assert_eq!(serial_slug("\u{1F600}a\tb"), "_a_b");
+    }
+
+    #[test]
+    fn a_serial_attribute_off_a_usb_interface_changes_nothing() {
+        // A `serial` two levels up, but the parent is no USB interface (no bInterfaceNumber):
+        // not a USB bridge, the id is the topology's as always.
+        let sysfs = FakeSysfs::new();
+        fs::create_dir_all(sysfs.root().join("devices/platform/soc/3f804000.i2c")).unwrap();
+        fs::write(sysfs.root().join("devices/platform/soc/serial"), "0000abcd\n").unwrap();
+        sysfs.add_adapter("platform/soc/3f804000.i2c", 1, Some("bcm2835 (i2c@7e804000)"));
+        assert_eq!(sysfs.id_of(1), "platform/soc/3f804000.i2c");
+        // An adapter directly below a USB device (no interface in between) is no bridge either.
+        fs::create_dir_all(sysfs.root().join("devices").join(PORT_1)).unwrap();
+        fs::write(sysfs.root().join("devices").join(PORT_1).join("serial"), "X\n").unwrap();
+        sysfs.add_adapter(PORT_1, 2, Some("odd"));
+        assert_eq!(sysfs.id_of(2), PORT_1);
+    }
+
+    #[test]
+    fn a_serial_that_cannot_be_read_in_time_leaves_the_port_id() {
+        // A FIFO without a writer blocks open() the way a locked USB device blocks the read of
+        // its `serial` during a disconnect.
+        let sysfs = FakeSysfs::new();
+        let interface = sysfs.add_usb_bridge(PORT_1, 10, None);
+        let fifo = sysfs.root().join("devices").join(PORT_1).join("serial");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRUSR | nix::sys::stat::Mode::S_IWUSR)
+            .unwrap();
+        let started = std::time::Instant::now();
+        assert_eq!(sysfs.id_of(10), interface);
+        let waited = started.elapsed();
+        assert!(waited >= SERIAL_READ_TIMEOUT, "{waited:?}");
+        assert!(waited < SERIAL_READ_TIMEOUT * 5, "{waited:?}");
+        // Let the reader thread finish: a writer that opens and closes gives it EOF.
+        drop(fs::OpenOptions::new().write(true).open(&fifo).unwrap());
     }
 
     #[test]

@@ -5,7 +5,8 @@
 # (i2c-i801, PCI 0000:00:1f.3) and on i2c-stub.
 #
 #   (a) data path: i2cctl and busybox i2cget/i2cset agree (byte and word),
-#       stable ids, detect, I2C transfer refused on an SMBus-only adapter
+#       stable ids, detect, I2C transfer refused on an SMBus-only adapter; what i2c-stub
+#       and i801 lack (process calls, PEC, 10-bit) refused as NOT_SUPPORTED, PEC on i801
 #   (b) PCI removal of the SMBus completes promptly while an app holds a
 #       session on it (the service closes its fd); the session reports loss
 #   (c) rescan: same bus number, newer generation; old session stays dead
@@ -63,6 +64,15 @@ now_ms() {
 cmd() {
   OUT=$("$@" 2>"$W/stderr"); RC=$?
   ERR=$(cat "$W/stderr")
+}
+# refused CODE DESCRIPTION: the last cmd failed with exit 1 and exactly one stderr line
+# "i2cctl: CODE: ...", and printed nothing
+refused() {
+  case "$RC:$ERR" in
+    1:"i2cctl: $1: "*)
+      if [ "$(printf '%s\n' "$ERR" | wc -l)" = 1 ] && [ -z "$OUT" ]; then pass "$2: $ERR"; return; fi ;;
+  esac
+  fail "$2: rc=$RC out='$OUT' err='$ERR' (want exit 1 and one line 'i2cctl: $1: ...')"
 }
 alive() { kill -0 "$1" 2>/dev/null; }
 file_has() { grep -q "$2" "$1" 2>/dev/null; }
@@ -264,6 +274,49 @@ if [ "$RC" != 0 ] && echo "$ERR" | grep -q NOT_SUPPORTED; then
 else
   fail "i2cctl transfer on SMBus-only i2c-$I801: rc=$RC out='$OUT' err='$ERR' (want non-zero and NOT_SUPPORTED)"
 fi
+
+# ------------------------- (a2) what an adapter cannot do is refused, not tried
+# The service checks every open flag and operation against the adapter's I2C_FUNCS and
+# answers NOT_SUPPORTED before anything reaches the wire. The words, as the kernel reports them:
+# - i2c-stub (drivers/i2c/i2c-stub.c): STUB_FUNC_DEFAULT = SMBUS_QUICK | SMBUS_BYTE |
+#   SMBUS_BYTE_DATA | SMBUS_WORD_DATA | SMBUS_I2C_BLOCK (0x0c7f0000); SMBUS_BLOCK_DATA only via
+#   its `functionality` parameter, which this suite leaves alone; no process calls, no PEC,
+#   no 10-bit addresses.
+# - i801 on QEMU's ICH9 (drivers/i2c/busses/i2c-i801.c, i801_func()): PEC, the process call
+#   and the block process call come with the chip's features; 10-bit addressing never.
+FS=$(json_field "$STUB" functionality); F0=$(json_field "$I801" functionality)
+info "functionality words: i2c-stub $(printf 0x%08x "$FS"), i801 $(printf 0x%08x "$F0")"
+check "i2c-stub's functionality is STUB_FUNC_DEFAULT (0x0c7f0000): $(printf 0x%08x "$FS")" \
+  [ "$(printf 0x%08x "$FS")" = 0x0c7f0000 ]
+# bits: 10BIT_ADDR 0x2, PEC 0x8, BLOCK_PROC_CALL 0x8000, PROC_CALL 0x800000, READ_BLOCK_DATA 0x1000000
+check "i801's functionality $(printf 0x%08x "$F0") has PEC, PROC_CALL and BLOCK_PROC_CALL, not 10BIT_ADDR" \
+  eval '[ $((F0 & 0x808008)) = $((0x808008)) ] && [ $((F0 & 2)) = 0 ]'
+cmd i2cctl call "$STUB" 0x50 0x10 0x1234
+refused NOT_SUPPORTED "process call on i2c-stub (no I2C_FUNC_SMBUS_PROC_CALL)"
+cmd i2cctl block-call "$STUB" 0x50 0x10 0x01 0x02
+refused NOT_SUPPORTED "block process call on i2c-stub (no I2C_FUNC_SMBUS_BLOCK_PROC_CALL)"
+cmd i2cctl get "$STUB" 0x50 0x10 s
+refused NOT_SUPPORTED "SMBus block read (i2cget MODE s) on i2c-stub (no I2C_FUNC_SMBUS_READ_BLOCK_DATA)"
+cmd i2cctl get "$STUB" 0x50 0x10 bp
+refused NOT_SUPPORTED "PEC read on i2c-stub (no I2C_FUNC_SMBUS_PEC)"
+cmd i2cctl set "$STUB" 0x50 0x10 0x12 wp
+refused NOT_SUPPORTED "PEC word write on i2c-stub"
+cmd i2cctl get --ten-bit "$STUB" 0x050 0x10
+refused NOT_SUPPORTED "10-bit session on i2c-stub (no I2C_FUNC_10BIT_ADDR)"
+cmd i2cctl get --ten-bit "$I801" 0x050 0x00
+refused NOT_SUPPORTED "10-bit session on i801 (no I2C_FUNC_10BIT_ADDR)"
+cmd i2cctl transfer --ten-bit "$I801" w1@0x2a0 0x00 r1
+refused NOT_SUPPORTED "10-bit transfer on i801"
+# i801 does PEC in hardware (it sets SMBAUXCTL_CRC); QEMU's ICH9 SMBus (hw/i2c/pm_smbus.c)
+# stores that bit but never appends or checks a PEC, so a PEC session's data must simply
+# arrive, both ways.
+cmd i2cctl set "$I801" 0x50 0x10 0x5a bp
+check "PEC write on i801: set $I801 0x50 0x10 0x5a bp (rc=$RC $ERR)" [ "$RC" = 0 ]
+V=$(i2cget -y "$I801" 0x50 0x10 2>&1)
+cmd i2cctl get "$I801" 0x50 0x10 bp
+check "PEC read on i801 reads it back: '$OUT' (rc=$RC $ERR), busybox i2cget without PEC: $V" \
+  eval 'eq2 "$RC" 0 "$OUT" 0x5a && [ "$V" = 0x5a ]'
+i2cset -y "$I801" 0x50 0x10 0x00   # as the SPD EEPROM came
 
 # ============================== (b) PCI removal while an app holds a session
 echo "=== (b) hot-removal of ${I801_PCI##*/} with a session held on i2c-$I801"

@@ -10,10 +10,12 @@
 #   disconnect and removes the device as for a real unplug (usb_disconnect() from hub_wq).
 #
 #   (f) with the service, once on kernel binder and once on RPC binder (--socket):
-#       data (write-read through I2C_RDWR, SMBus words, NACK), the 10-bit device (pending on
-#       the contract), the uevent order of a pull, a held session across pull and replug,
-#       module identity (same module on another port, another module on the same port),
-#       two modules with one pulled, a pull during a transfer loop of three clients
+#       data (write-read through I2C_RDWR, SMBus words, NACK), the 10-bit device through a
+#       --ten-bit session, PEC and block process call as the bridge's functionality says, the
+#       uevent order of a pull, a held session across pull and replug, module identity (port
+#       plus serial number: same module on another port, another module on the same port, a
+#       module without a serial, one with odd characters in it), two modules with one pulled,
+#       a pull during a transfer loop of three clients
 #   (g) without the service: a process holding /dev/i2c-N keeps the USB disconnect from
 #       completing (a hub_wq worker in D state in i2c_del_adapter) and stalls every other
 #       port of that hub; closing the fd lets it all finish
@@ -26,6 +28,8 @@ VHCI=/sys/devices/platform/vhci_hcd.0
 # 25.5 degC, read as the SMBus word 0x8019); 0x2a0 holds c0 ff ee.
 EE_A="4932432d48414c21" EE_A_READ="0x49 0x32 0x43 0x2d 0x48 0x41 0x4c 0x21"
 EE_B="4d4f44554c452d42" EE_B_READ="0x4d 0x4f 0x44 0x55 0x4c 0x45 0x2d 0x42"
+# A serial number with a space, a slash, a non-ASCII letter (U+00C4, UTF-8 c3 84) and a '*'
+ODD_SERIAL=$(printf 'SN 01/\303\204*x')
 # mod_args SERIAL EEPROM-HEX: a module's plug arguments; one state file per serial, so a
 # module keeps its contents across pulls and ports as a real one keeps its EEPROM
 mod_args() {
@@ -79,8 +83,23 @@ port_bus() {
   _hub=$(ls -d "/sys/devices/platform/vhci_hcd.$(( $1 / 30 ))"/usb[0-9]* | sed 's/.*usb//' | sort -n | head -1)
   usbdev_bus "$_hub-$(( $1 % 30 + 1 ))"
 }
-# The stable id the README's rule gives: the adapter's parent below /sys/devices
+# The port part of the stable id the README's rule gives: the adapter's parent below
+# /sys/devices (for a bridge the USB interface); a bridge with serial S gets "/serial-S" added
 topology_id() { _p=$(readlink -f "/sys/bus/i2c/devices/i2c-$1"); _p=${_p%/*}; echo "${_p#/sys/devices/}"; }
+# port_plug PORT ARGS...: plug a module given by raw usb-i2c-module arguments (any serial, or
+# none); waits until the bus on that port has its i2c-dev node and the service lists it
+port_plug() {
+  _port=$1; shift
+  rm -f "$W/usb-mod-$_port.log"
+  usb-i2c-module plug --port "$_port" "$@" > "$W/usb-mod-$_port.log" 2>&1 &
+  HOLD_PIDS="${HOLD_PIDS:-} $!"
+  if poll 200 0.05 eval 'port_bus "$_port" > /dev/null && test -c "/dev/i2c-$(port_bus "$_port")"' &&
+     poll 100 0.1 eval 'bus_listed "$(port_bus "$_port")"'; then
+    return 0
+  fi
+  fail "[$M] module on vhci port $_port: not listed after 20 s: $(tr '\n' '|' < "$W/usb-mod-$_port.log")"
+  return 1
+}
 
 # hold_start NAME BUS ADDR: a session held by `i2cctl hold`, commands through a FIFO that a
 # sleeping writer keeps open (so the hold never sees EOF); hold_cmd NAME LINE sends one
@@ -143,8 +162,8 @@ usb_with_service() {
   fi
   IDA0=$(bus_field "$A" stable-id); GENA0=$(json_field "$A" generation)
   check "[$M] kind i2c (I2C_FUNC_I2C from CMD_GET_FUNC): $(bus_field "$A" kind)" [ "$(bus_field "$A" kind)" = i2c ]
-  check "[$M] stable id is the adapter's parent, the USB interface on port 1: $IDA0" \
-    eval '[ "$IDA0" = "$(topology_id "$A")" ] && case $IDA0 in */$UA/$UA:1.0) true ;; *) false ;; esac'
+  check "[$M] stable id is the USB interface on port 1 plus the serial number: $IDA0" \
+    eval '[ "$IDA0" = "$(topology_id "$A")/serial-MOD-A" ] && case $IDA0 in */$UA/$UA:1.0/serial-MOD-A) true ;; *) false ;; esac'
   cmd i2cctl transfer "$A" w1@0x50 0x00 r8
   check "[$M] write-read through I2C_RDWR: transfer $A w1@0x50 0x00 r8 -> '$OUT' (rc=$RC $ERR)" \
     eq2 "$RC" 0 "$OUT" "$EE_A_READ"
@@ -159,12 +178,31 @@ usb_with_service() {
   cmd i2cctl transfer "$A" w1@0x51 0x00 r1
   case "$RC:$ERR" in 1:"i2cctl: ADDRESS_NACK:"*) pass "[$M] I2C_RDWR to the empty address: ADDRESS_NACK" ;;
     *) fail "[$M] I2C_RDWR to 0x51: rc=$RC '$ERR' (want exit 1, ADDRESS_NACK)" ;; esac
-  cmd i2cctl transfer "$A" w1@0x2a0 0x00 r3
-  if [ "$RC" = 0 ] && [ "$OUT" = "0xc0 0xff 0xee" ]; then
-    pass "[$M] 10-bit device 0x2a0 through the service: $OUT"
-  else
-    echo "PENDING: [$M] 10-bit device 0x2a0 on i2c-$A: needs the contract's 10-bit open flag (today: rc=$RC $ERR)"
-  fi
+  # What the bridge can do is what CMD_GET_FUNC says (usb_func() in i2c-tiny-usb.c passes it
+  # on): I2C | SMBUS_EMUL | 10BIT_ADDR (bridge.rs). SMBUS_EMUL (include/uapi/linux/i2c.h)
+  # has PEC and the process call, but neither SMBus block reads nor the block process call.
+  FUNCS=$(json_field "$A" functionality)
+  info "[$M] the bridge's functionality word: $(printf 0x%08x "$FUNCS")"
+  check "[$M] functionality $(printf 0x%08x "$FUNCS") = I2C | SMBUS_EMUL | 10BIT_ADDR (0x0eff000b)" \
+    [ "$(printf 0x%08x "$FUNCS")" = 0x0eff000b ]
+  # 10-bit addressing: a session opened with FLAG_TEN_BIT sends I2C_M_TEN messages, which
+  # i2c-tiny-usb passes on in wValue; the 7-bit address with the same low bits (0x2a0 & 0x7f)
+  # is another, empty, address.
+  cmd i2cctl transfer --ten-bit "$A" w1@0x2a0 0x00 r3
+  check "[$M] --ten-bit session reads the 10-bit device: transfer --ten-bit $A w1@0x2a0 0x00 r3 -> '$OUT' (rc=$RC $ERR)" \
+    eq2 "$RC" 0 "$OUT" "0xc0 0xff 0xee"
+  cmd i2cctl get --ten-bit "$A" 0x2a0 0x01
+  check "[$M] SMBus byte data through a 10-bit session (emulated with I2C_M_TEN messages): '$OUT' (rc=$RC $ERR)" \
+    eq2 "$RC" 0 "$OUT" 0xff
+  cmd i2cctl transfer "$A" w1@0x20 0x00 r3
+  refused ADDRESS_NACK "[$M] the same low bits as a 7-bit address (0x20) reach nothing"
+  # PEC: the i2c core computes and checks it (i2c_smbus_xfer_emulated, i2c_smbus_check_pec in
+  # drivers/i2c/i2c-core-smbus.c); the register device sends none, so the byte after the data
+  # (0x80) is taken for the PEC, which over 0x90 0x00 0x91 0x19 is 0xed: EBADMSG.
+  cmd i2cctl get "$A" 0x48 0x00 bp
+  refused PEC_ERROR "[$M] PEC read from a device that sends no PEC"
+  cmd i2cctl block-call "$A" 0x48 0x00 0x01
+  refused NOT_SUPPORTED "[$M] block process call (no I2C_FUNC_SMBUS_BLOCK_PROC_CALL in SMBUS_EMUL)"
   cmd i2cctl detect "$A"
   ROWS=$(echo "$OUT" | awk '$1 == "40:" || $1 == "50:"' | tr '\n' ' ')
   case "$ROWS" in *"40: -- -- -- -- -- -- -- -- 48 "*"50: 50 -- "*) pass "[$M] detect $A finds 0x48 and 0x50 only there: $ROWS" ;;
@@ -211,14 +249,14 @@ usb_with_service() {
 
   # ------------------------------------------------------------- module identity
   # The README's rule: a bus's stable id is the adapter's parent in the topology, for a USB
-  # bridge the USB interface, i.e. the port. The serial number is not part of it (yet).
+  # bridge the USB interface, i.e. the port, plus the USB device's serial number if it has one.
   mod_pull 0; poll 100 0.02 usbdev_gone "$UA"
   mod_plug 1 MOD-A "$EE_A" || return 0
   A=$(mod_bus MOD-A); UA=$(mod_usbdev MOD-A)
   poll 100 0.1 bus_listed "$A"
   IDA2=$(bus_field "$A" stable-id)
   check "[$M] the same module (serial MOD-A) on another port gets that port's id: $IDA2" \
-    eval '[ "$IDA2" != "$IDA0" ] && [ "$IDA2" = "$(topology_id "$A")" ]'
+    eval '[ "$IDA2" != "$IDA0" ] && [ "$IDA2" = "$(topology_id "$A")/serial-MOD-A" ]'
   cmd i2cctl get "$A" 0x50 0x20
   check "[$M] ... and brings its contents (0x20 -> '$OUT')" eq2 "$RC" 0 "$OUT" 0x5a
   mod_plug 0 MOD-B "$EE_B" || return 0
@@ -227,11 +265,30 @@ usb_with_service() {
   IDB=$(bus_field "$B" stable-id); GENB=$(json_field "$B" generation)
   check "[$M] two modules at once: MOD-A i2c-$A ($UA), MOD-B i2c-$B ($UB)" \
     eval 'bus_listed "$A" && bus_listed "$B" && [ "$A" != "$B" ]'
-  check "[$M] another module (serial MOD-B) on port 1 of the hub gets the port's id $IDB, generation $GENB > $GENA1" \
-    eval '[ "$IDB" = "$IDA0" ] && [ "$GENB" -gt "$GENA1" ]'
-  echo "PENDING: [$M] module identity: MOD-B inherits MOD-A's old stable id on the same port; the README recommends adding the USB serial to the id of a USB bridge (src/platform/sysfs.rs stable_id)"
+  check "[$M] another module (serial MOD-B) on port 1 of the hub gets another id, $IDB (MOD-A had $IDA0 there)" \
+    eval '[ "$IDB" != "$IDA0" ] && [ "$IDB" = "${IDA0%/serial-MOD-A}/serial-MOD-B" ] && [ "$GENB" -gt "$GENA1" ]'
+  cmd i2cctl get "$IDA0" 0x50 0x00
+  refused NO_SUCH_BUS "[$M] MOD-A's old id on that port no longer reaches a bus (MOD-B is there)"
+  cmd i2cctl get "$IDB" 0x50 0x00
+  check "[$M] MOD-B's id reaches MOD-B (EEPROM byte 0 -> '$OUT', rc=$RC $ERR)" eq2 "$RC" 0 "$OUT" 0x4d
   cmd i2cctl transfer "$B" w1@0x50 0x00 r8
   check "[$M] MOD-B's own EEPROM: '$OUT' (rc=$RC $ERR)" eq2 "$RC" 0 "$OUT" "$EE_B_READ"
+
+  # A module without a serial number keeps the port alone; odd characters in a serial (the
+  # kernel turns the UTF-16 string descriptor into UTF-8, usb_string() in
+  # drivers/usb/core/message.c) become '_', one per character.
+  if port_plug 2 --device "eeprom@0x50:$EE_B"; then
+    N=$(port_bus 2); IDN=$(bus_field "$N" stable-id)
+    check "[$M] a module without a serial number on vhci port 2: the port's id alone, $IDN" \
+      eval '[ "$IDN" = "$(topology_id "$N")" ] && ! test -e "/sys/bus/usb/devices/$(basename "${IDN%/*}")/serial"'
+    mod_pull 2; poll 100 0.05 bus_unlisted "$N"
+  fi
+  if port_plug 2 --serial "$ODD_SERIAL" --device "eeprom@0x50:$EE_B"; then
+    N=$(port_bus 2); IDN=$(bus_field "$N" stable-id)
+    check "[$M] serial '$ODD_SERIAL' on vhci port 2: $IDN" \
+      [ "$IDN" = "$(topology_id "$N")/serial-SN_01___x" ]
+    mod_pull 2; poll 100 0.05 bus_unlisted "$N"
+  fi
 
   # ------------------------------------------- pull one module, the other stays
   hold_start A1 "$A" 0x50 || fail "[$M] hold on MOD-A: $(hold_log A1)"

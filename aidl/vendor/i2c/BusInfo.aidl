@@ -62,7 +62,9 @@ parcelable BusInfo {
     /**
      * Stable id from the sysfs topology: the adapter's parent device path (e.g.
      * "pci0000:00/0000:00:1f.3"), plus the adapter's name only where the parent has several
-     * adapters or there is no parent ("virtual/smbus-stub-driver"). Survives replug.
+     * adapters or there is no parent ("virtual/smbus-stub-driver"), plus "/serial-<serial>" for
+     * a USB bridge whose device reports a serial number (the module in its port, e.g.
+     * ".../usb1/1-2/1-2:1.0/serial-A1B2C3"). Survives replug of the same module.
      */
     @utf8InCpp String stableId;
     /** Grows on every add of any adapter; a session belongs to exactly one generation. */
