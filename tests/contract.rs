@@ -335,7 +335,9 @@ fn allowed_operations_say_what_each_adapter_can_do() {
 
 #[test]
 fn the_admin_instance_shows_owners_and_refuses_other_users() {
-    let service = Service::start();
+    // The socket (mode 0660) lets the other user in through its group.
+    let other_group = NOBODY.1.to_string();
+    let service = Service::start_with_args(&["--socket-group", &other_group]);
     let client = service.client();
     let admin = client.admin().expect("the admin instance is served");
     if !can_switch_users() {

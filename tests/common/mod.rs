@@ -231,9 +231,9 @@ impl Service {
         Service::spawn(modules, expected_buses, &[])
     }
 
-    /// Both modules plugged, with `args` added to the service's command line.
+    /// The default modules plugged, with `args` added to the service's command line.
     pub fn start_with_args(args: &[&str]) -> Service {
-        Service::spawn("all", 2, args)
+        Service::spawn("default", 2, args)
     }
 
     fn spawn(modules: &str, expected_buses: usize, extra_args: &[&str]) -> Service {
