@@ -4,9 +4,10 @@
 
 #![forbid(unsafe_code)]
 
+use crate::core::access::{AccessPolicy, PolicyEngine, PolicyLoader, MAX_POLICY_BYTES};
 use crate::core::broker::Broker;
 use crate::core::device::DeviceOpener;
-use crate::core::policy::{Limits, OpenPolicy};
+use crate::core::policy::{Caller, Limits, Policy, AID_ROOT};
 use crate::ipc::endpoint::Endpoint;
 #[cfg(feature = "sim")]
 use crate::ipc::endpoint::DEFAULT_SOCKET;
@@ -24,9 +25,7 @@ use crate::platform::unix_socket;
 use log::{info, warn};
 use nix::sys::signal::{SigSet, Signal};
 use std::io;
-#[cfg(feature = "sim")]
-use std::path::Path;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 #[cfg(feature = "sim")]
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -65,8 +64,72 @@ pub struct Config {
     pub platform: Platform,
     pub endpoint: Endpoint,
     pub limits: Limits,
+    /// Where the access policy comes from.
+    pub policy: PolicySetting,
     /// Who may connect to the RPC socket, and how many at once (unused on kernel binder).
     pub rpc: RpcOptions,
+}
+
+/// Where the access policy comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PolicySetting {
+    /// A policy file, read at start (an invalid one stops the service) and at every reload.
+    File(PathBuf),
+    /// The built-in development policy (policy/development.toml): the simulator's default.
+    Development,
+}
+
+/// The policy file of a device when none is named: /vendor/etc on Android, /etc on hosts.
+pub const DEFAULT_POLICY_PATH: &str = if cfg!(target_os = "android") {
+    "/vendor/etc/i2c-hal/policy.toml"
+} else {
+    "/etc/i2c-hal/policy.toml"
+};
+
+/// policy/development.toml, built in so that `--sim` needs no file.
+const DEVELOPMENT_POLICY: &str = include_str!("../policy/development.toml");
+
+/// Builds the access policy the broker consults.
+fn access_policy(setting: &PolicySetting) -> io::Result<Arc<dyn Policy>> {
+    match setting {
+        PolicySetting::Development => {
+            let policy = AccessPolicy::parse(DEVELOPMENT_POLICY)
+                .map_err(|e| io::Error::other(format!("built-in development policy: {e}")))?;
+            warn!(
+                "access policy: the built-in DEVELOPMENT policy (every caller, everything, on \
+                 the simulated modules); never use it on a device"
+            );
+            Ok(Arc::new(PolicyEngine::fixed(policy, "the built-in development policy")))
+        }
+        PolicySetting::File(path) => {
+            let reader = path.clone();
+            let loader: PolicyLoader = Box::new(move || read_policy_file(&reader));
+            let origin = path.display().to_string();
+            let engine = PolicyEngine::load(&origin, loader).map_err(|e| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "access policy {e} (default deny: the service needs a policy; see \
+                         policy/example.toml, or pass --policy PATH)"
+                    ),
+                )
+            })?;
+            info!("access policy: {origin} ({} rule(s))", engine.current().rules.len());
+            Ok(Arc::new(engine))
+        }
+    }
+}
+
+/// Reads a policy file, refusing one larger than any policy needs (a reload must not make
+/// the service allocate without bound).
+fn read_policy_file(path: &Path) -> Result<String, String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
+    let mut text = String::new();
+    file.take(MAX_POLICY_BYTES as u64 + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    Ok(text)
 }
 
 /// What must be undone when the service stops, on an early error too (hence Drop).
@@ -176,7 +239,8 @@ pub fn run(config: Config) -> io::Result<()> {
         start_simulator(kernel, plugged, &config.endpoint, &mut cleanup)?;
     }
 
-    let broker = Arc::new(Broker::new(parts.opener, Arc::new(OpenPolicy), config.limits));
+    let policy = access_policy(&config.policy)?;
+    let broker = Arc::new(Broker::new(parts.opener, policy, config.limits));
     let notifier = Notifier::start()?;
     Monitor::new(parts.sysfs, broker.clone()).start(parts.source)?;
 
@@ -201,7 +265,16 @@ pub fn run(config: Config) -> io::Result<()> {
         }
     })?;
 
-    let signal = signals.wait().map_err(io::Error::from)?;
+    let signal = loop {
+        match signals.wait().map_err(io::Error::from)? {
+            // SIGHUP re-reads the policy, as II2cAdmin.reloadPolicy does.
+            Signal::SIGHUP => match broker.reload_policy(Caller { uid: AID_ROOT, pid: 0 }) {
+                Ok(ended) => info!("SIGHUP: policy reloaded, {ended} session(s) ended"),
+                Err(e) => warn!("SIGHUP: policy not reloaded: {e}"),
+            },
+            other => break other,
+        }
+    };
     let failure = transport_failure.lock().unwrap_or_else(PoisonError::into_inner).take();
     match &failure {
         // The error itself is what run returns.
@@ -232,12 +305,13 @@ pub fn install_panic_policy() {
     }));
 }
 
-/// Blocks SIGINT/SIGTERM in this thread (and every thread spawned after it), so that the main
-/// thread can wait for them synchronously and shut down in order.
+/// Blocks SIGINT/SIGTERM (and SIGHUP, the reload) in this thread and every thread spawned
+/// after it, so that the main thread can wait for them synchronously and act in order.
 fn block_termination_signals() -> io::Result<SigSet> {
     let mut signals = SigSet::empty();
     signals.add(Signal::SIGINT);
     signals.add(Signal::SIGTERM);
+    signals.add(Signal::SIGHUP);
     signals.thread_block().map_err(io::Error::from)?;
     Ok(signals)
 }
@@ -245,6 +319,33 @@ fn block_termination_signals() -> io::Result<SigSet> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_policies_in_the_tree_parse() {
+        let development = AccessPolicy::parse(DEVELOPMENT_POLICY).unwrap();
+        assert!(development.rules.iter().all(|r| r.name.contains("DEVELOPMENT ONLY")));
+        for text in
+            [include_str!("../policy/example.toml"), include_str!("../tests/vm/policy.toml")]
+        {
+            let policy = AccessPolicy::parse(text).unwrap();
+            assert!(!policy.rules.is_empty());
+        }
+    }
+
+    #[test]
+    fn a_policy_file_that_is_missing_or_invalid_stops_the_service() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = PolicySetting::File(dir.path().join("none.toml"));
+        let err = access_policy(&missing).err().expect("missing file refused");
+        assert!(err.to_string().contains("none.toml"), "{err}");
+        let invalid = dir.path().join("bad.toml");
+        std::fs::write(&invalid, "\n[[rule]]\nname = 3\n").unwrap();
+        let err = access_policy(&PolicySetting::File(invalid)).err().expect("invalid refused");
+        assert!(err.to_string().contains("line 3"), "{err}");
+        let huge = dir.path().join("huge.toml");
+        std::fs::write(&huge, "#".repeat(MAX_POLICY_BYTES + 10)).unwrap();
+        assert!(access_policy(&PolicySetting::File(huge)).is_err());
+    }
 
     #[test]
     fn an_explicit_socket_always_means_rpc() {

@@ -2,7 +2,7 @@
 
 use clap::Parser;
 use i2c_hal::core::policy::Limits;
-use i2c_hal::daemon::{self, Config, Platform};
+use i2c_hal::daemon::{self, Config, Platform, PolicySetting};
 use i2c_hal::ipc::admission::ConnectionLimits;
 use i2c_hal::ipc::server::RpcOptions;
 #[cfg(feature = "sim")]
@@ -51,6 +51,10 @@ struct Args {
     /// Directory holding the i2c-N device nodes (real platform)
     #[arg(long, value_name = "DIR", default_value = "/dev")]
     dev_root: PathBuf,
+    /// The access policy file (default with --sim: the built-in development policy; otherwise
+    /// /etc/i2c-hal/policy.toml, /vendor/etc/i2c-hal/policy.toml on Android). SIGHUP re-reads it
+    #[arg(long, env = "I2C_HAL_POLICY", value_name = "PATH")]
+    policy: Option<PathBuf>,
     /// Sessions one uid may hold at once
     #[arg(long, value_name = "N", default_value_t = Limits::default().max_sessions_per_uid)]
     max_sessions_per_uid: usize,
@@ -102,8 +106,14 @@ fn main() {
             max_per_uid: args.max_connections_per_uid,
         },
     };
+    let policy = match (args.policy, &platform) {
+        (Some(path), _) => PolicySetting::File(path),
+        #[cfg(feature = "sim")]
+        (None, Platform::Simulated { .. }) => PolicySetting::Development,
+        (None, _) => PolicySetting::File(PathBuf::from(daemon::DEFAULT_POLICY_PATH)),
+    };
     let endpoint = daemon::endpoint(args.socket, args.binder_device);
-    if let Err(e) = daemon::run(Config { platform, endpoint, limits, rpc }) {
+    if let Err(e) = daemon::run(Config { platform, endpoint, limits, policy, rpc }) {
         log::error!("i2c-hal-service: {e}");
         std::process::exit(1);
     }

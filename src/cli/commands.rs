@@ -128,8 +128,12 @@ pub fn run(client: &Client, request: Request, json: bool) -> Result<(), CliError
         Request::Revoke { bus } => revoke(client, &bus, json),
         Request::Status => status(client, json),
         Request::ReloadPolicy => {
-            client.admin()?.reload_policy()?;
-            emit(if json { json!({ "reloaded": true }).to_string() } else { "reloaded".into() });
+            let ended = client.admin()?.reload_policy()?;
+            emit(if json {
+                json!({ "reloaded": true, "sessions_ended": ended }).to_string()
+            } else {
+                format!("reloaded; {ended} session(s) ended")
+            });
             Ok(())
         }
     }

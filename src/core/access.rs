@@ -4,11 +4,10 @@
 //! the evaluator are pure (no file access), so the policy is unit-tested and fuzzed as text.
 //!
 //! ```toml
-//! [limits]                       # per caller (uid); all optional
-//! max_sessions = 64
-//! max_listeners = 8
+//! [limits]                       # all optional
 //! max_exclusive_per_caller = 2   # exclusive sessions one uid may hold
 //! max_exclusive_per_bus = 4      # exclusive sessions on one bus, all callers together
+//! max_calls_per_second = 2000    # per uid, QUOTA_EXCEEDED past it (0: no limit)
 //!
 //! [[rule]]
 //! name = "thermal app reads the board sensor"
@@ -24,11 +23,16 @@
 use super::bus::BusInfo;
 use super::device::Target;
 use super::error::{Error, ErrorCode, Result};
-use super::policy::Caller;
+use super::policy::{Caller, ExclusiveLimits, Policy};
 use super::request::{OperationClass, OperationSet};
+use super::sync::lock;
+use log::{info, warn};
 use serde::Deserialize;
+use std::collections::HashMap;
 use std::fmt;
 use std::ops::RangeInclusive;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 /// A grant a rule can give: the operation classes, plus what a session may be opened with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -63,22 +67,23 @@ impl Grant {
     }
 }
 
-/// Per-caller ceilings from the policy file.
+/// Ceilings from the policy file. (Sessions and listeners per uid are the service's own
+/// `--max-sessions-per-uid` and limits, one home for each.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PolicyLimits {
-    pub max_sessions: usize,
-    pub max_listeners: usize,
     pub max_exclusive_per_caller: usize,
     pub max_exclusive_per_bus: usize,
+    /// Calls one uid may make per second (a burst of as many); 0: no limit.
+    pub max_calls_per_second: u32,
 }
 
 impl Default for PolicyLimits {
     fn default() -> Self {
         PolicyLimits {
-            max_sessions: 256,
-            max_listeners: 16,
             max_exclusive_per_caller: 2,
             max_exclusive_per_bus: 4,
+            // Far above what one well-behaved client needs, far below what a flood can send.
+            max_calls_per_second: 50_000,
         }
     }
 }
@@ -138,6 +143,7 @@ fn glob_matches(pattern: &[u8], text: &[u8]) -> bool {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rule {
     pub name: String,
+    pub any_caller: bool,
     pub uids: Vec<u32>,
     pub app_ids: Vec<u32>,
     pub buses: Vec<BusPattern>,
@@ -148,7 +154,7 @@ pub struct Rule {
 impl Rule {
     fn matches(&self, caller: &Caller, bus: &BusInfo, address: u16) -> bool {
         let app_id = caller.uid % 100_000;
-        (self.uids.contains(&caller.uid) || self.app_ids.contains(&app_id))
+        (self.any_caller || self.uids.contains(&caller.uid) || self.app_ids.contains(&app_id))
             && self.buses.iter().any(|p| p.matches(&bus.stable_id))
             && self.addresses.iter().any(|r| r.contains(&address))
     }
@@ -182,16 +188,18 @@ impl std::error::Error for PolicyError {}
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileLimits {
-    max_sessions: Option<usize>,
-    max_listeners: Option<usize>,
     max_exclusive_per_caller: Option<usize>,
     max_exclusive_per_bus: Option<usize>,
+    max_calls_per_second: Option<u32>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileRule {
     name: String,
+    /// Every caller; meant for development policies only.
+    #[serde(default)]
+    any_caller: bool,
     #[serde(default)]
     uids: Vec<u32>,
     #[serde(default)]
@@ -234,14 +242,15 @@ impl AccessPolicy {
         let limits = match file.limits {
             None => defaults,
             Some(l) => PolicyLimits {
-                max_sessions: l.max_sessions.unwrap_or(defaults.max_sessions),
-                max_listeners: l.max_listeners.unwrap_or(defaults.max_listeners),
                 max_exclusive_per_caller: l
                     .max_exclusive_per_caller
                     .unwrap_or(defaults.max_exclusive_per_caller),
                 max_exclusive_per_bus: l
                     .max_exclusive_per_bus
                     .unwrap_or(defaults.max_exclusive_per_bus),
+                max_calls_per_second: l
+                    .max_calls_per_second
+                    .unwrap_or(defaults.max_calls_per_second),
             },
         };
         let rules = file
@@ -338,8 +347,8 @@ fn denied(caller: &Caller, bus: &BusInfo, target: Target, what: &str) -> Error {
 
 fn check_rule(rule: FileRule) -> std::result::Result<Rule, String> {
     let named = |what: &str| format!("rule \"{}\": {what}", rule.name);
-    if rule.uids.is_empty() && rule.app_ids.is_empty() {
-        return Err(named("names no caller (uids or app_ids)"));
+    if rule.uids.is_empty() && rule.app_ids.is_empty() && !rule.any_caller {
+        return Err(named("names no caller (uids, app_ids or any_caller)"));
     }
     if rule.buses.is_empty() || rule.addresses.is_empty() || rule.allow.is_empty() {
         return Err(named("needs buses, addresses and allow, none of them empty"));
@@ -367,7 +376,15 @@ fn check_rule(rule: FileRule) -> std::result::Result<Rule, String> {
         })
         .collect::<std::result::Result<Vec<_>, _>>()
         .map_err(|e| named(&e))?;
-    Ok(Rule { name: rule.name, uids: rule.uids, app_ids: rule.app_ids, buses, addresses, grants })
+    Ok(Rule {
+        name: rule.name,
+        any_caller: rule.any_caller,
+        uids: rule.uids,
+        app_ids: rule.app_ids,
+        buses,
+        addresses,
+        grants,
+    })
 }
 
 /// "0x48", "72" or "0x50-0x57"; 10-bit addresses (up to 0x3ff) are allowed too.
@@ -394,6 +411,185 @@ fn parse_address_range(text: &str) -> std::result::Result<RangeInclusive<u16>, S
         return Err(format!("address range \"{text}\" is backwards"));
     }
     Ok(first..=last)
+}
+
+// ------------------------------------------------------------------------------ engine ----
+
+/// Reads the policy file's text (the daemon gives a closure over the file, so that the core
+/// does no I/O of its own).
+pub type PolicyLoader = Box<dyn Fn() -> std::result::Result<String, String> + Send + Sync>;
+
+/// Denials logged per uid in one window; the rest are counted and summed up in one line.
+const AUDIT_LINES_PER_WINDOW: u32 = 5;
+const AUDIT_WINDOW: Duration = Duration::from_secs(10);
+
+#[derive(Default)]
+struct AuditWindow {
+    started: Option<Instant>,
+    logged: u32,
+    suppressed: u64,
+}
+
+struct RateBucket {
+    tokens: f64,
+    refilled: Instant,
+}
+
+/// The policy in force, reloadable, with its audit log and call-rate buckets.
+pub struct PolicyEngine {
+    current: RwLock<Arc<AccessPolicy>>,
+    loader: Option<PolicyLoader>,
+    /// Where the policy came from, for log lines.
+    origin: String,
+    audit: Mutex<HashMap<u32, AuditWindow>>,
+    rates: Mutex<HashMap<u32, RateBucket>>,
+}
+
+impl PolicyEngine {
+    /// A fixed policy (no reload), e.g. the built-in development policy.
+    pub fn fixed(policy: AccessPolicy, origin: &str) -> PolicyEngine {
+        PolicyEngine::with_loader(policy, origin, None)
+    }
+
+    /// Loads the policy once now (a bad file is refused: the service must not start on it)
+    /// and again at every reload.
+    pub fn load(origin: &str, loader: PolicyLoader) -> std::result::Result<PolicyEngine, String> {
+        let policy = read_policy(&loader).map_err(|e| format!("{origin}: {e}"))?;
+        Ok(PolicyEngine::with_loader(policy, origin, Some(loader)))
+    }
+
+    fn with_loader(policy: AccessPolicy, origin: &str, loader: Option<PolicyLoader>) -> Self {
+        PolicyEngine {
+            current: RwLock::new(Arc::new(policy)),
+            loader,
+            origin: origin.to_string(),
+            audit: Mutex::default(),
+            rates: Mutex::default(),
+        }
+    }
+
+    pub fn current(&self) -> Arc<AccessPolicy> {
+        self.current.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// One audit line per denial, at most AUDIT_LINES_PER_WINDOW per uid per AUDIT_WINDOW,
+    /// so that a hostile client cannot flood the log; the rest are counted. Returns whether
+    /// this denial was logged.
+    fn audit(&self, caller: &Caller, error: &Error) -> bool {
+        let now = Instant::now();
+        let mut windows = lock(&self.audit);
+        let window = windows.entry(caller.uid).or_default();
+        if window.started.is_none_or(|started| now.duration_since(started) >= AUDIT_WINDOW) {
+            if window.suppressed > 0 {
+                warn!(
+                    "audit: {} more denial(s) of uid {} were not logged",
+                    window.suppressed, caller.uid
+                );
+            }
+            *window = AuditWindow { started: Some(now), logged: 0, suppressed: 0 };
+        }
+        if window.logged < AUDIT_LINES_PER_WINDOW {
+            window.logged += 1;
+            warn!("audit: denied uid {} pid {}: {}", caller.uid, caller.pid, error.message);
+            true
+        } else {
+            window.suppressed += 1;
+            false
+        }
+    }
+
+    fn audited(&self, caller: &Caller, result: Result<()>) -> Result<()> {
+        if let Err(error) = &result {
+            self.audit(caller, error);
+        }
+        result
+    }
+}
+
+fn read_policy(loader: &PolicyLoader) -> std::result::Result<AccessPolicy, String> {
+    let text = loader()?;
+    AccessPolicy::parse(&text).map_err(|e| e.to_string())
+}
+
+impl Policy for PolicyEngine {
+    fn check_open(
+        &self,
+        caller: &Caller,
+        bus: &BusInfo,
+        target: Target,
+        exclusive: bool,
+    ) -> Result<()> {
+        self.audited(caller, self.current().check_open(caller, bus, target, exclusive))
+    }
+
+    fn check_operation(
+        &self,
+        caller: &Caller,
+        bus: &BusInfo,
+        target: Target,
+        class: OperationClass,
+    ) -> Result<()> {
+        self.audited(caller, self.current().check_operation(caller, bus, target, class))
+    }
+
+    fn allowed_operations(&self, caller: &Caller, bus: &BusInfo, target: Target) -> OperationSet {
+        self.current().operations(caller, bus, target)
+    }
+
+    fn exclusive_limits(&self) -> ExclusiveLimits {
+        let limits = self.current().limits;
+        ExclusiveLimits {
+            per_caller: limits.max_exclusive_per_caller,
+            per_bus: limits.max_exclusive_per_bus,
+        }
+    }
+
+    /// A token bucket per uid: max_calls_per_second, with a burst of as many.
+    fn check_rate(&self, caller: &Caller) -> Result<()> {
+        let rate = self.current().limits.max_calls_per_second;
+        if rate == 0 {
+            return Ok(());
+        }
+        let now = Instant::now();
+        let mut buckets = lock(&self.rates);
+        let bucket = buckets
+            .entry(caller.uid)
+            .or_insert(RateBucket { tokens: f64::from(rate), refilled: now });
+        let earned = now.duration_since(bucket.refilled).as_secs_f64() * f64::from(rate);
+        bucket.tokens = (bucket.tokens + earned).min(f64::from(rate));
+        bucket.refilled = now;
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            return Ok(());
+        }
+        drop(buckets);
+        let error = Error::new(
+            ErrorCode::QuotaExceeded,
+            format!("uid {} calls more than {rate} times a second", caller.uid),
+        );
+        self.audit(caller, &error);
+        Err(error)
+    }
+
+    fn reload(&self) -> Result<()> {
+        let Some(loader) = &self.loader else {
+            return Err(Error::new(
+                ErrorCode::NotSupported,
+                format!("the policy ({}) is built in: there is no file to reload", self.origin),
+            ));
+        };
+        match read_policy(loader) {
+            Ok(policy) => {
+                info!("policy reloaded from {}: {} rule(s)", self.origin, policy.rules.len());
+                *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(policy);
+                Ok(())
+            }
+            Err(e) => {
+                warn!("policy {} refused, the policy in force stays: {e}", self.origin);
+                Err(Error::new(ErrorCode::InvalidArgument, format!("{}: {e}", self.origin)))
+            }
+        }
+    }
 }
 
 /// The 1-based line of a byte offset.
@@ -451,7 +647,8 @@ allow = ["raw", "read", "write", "register", "exclusive", "ten_bit"]
     fn rules_grant_by_app_id_stable_id_and_address_and_deny_everything_else() {
         let policy = AccessPolicy::parse(SENSOR_POLICY).unwrap();
         assert_eq!(policy.limits.max_exclusive_per_caller, 1);
-        assert_eq!(policy.limits.max_sessions, PolicyLimits::default().max_sessions);
+        let defaults = PolicyLimits::default();
+        assert_eq!(policy.limits.max_exclusive_per_bus, defaults.max_exclusive_per_bus);
         let board = bus("pci0000:00/0000:00:1f.3");
         let sensor = Target::seven_bit(0x48);
         for caller in [APP, SECOND_USER_APP] {
@@ -525,6 +722,80 @@ addresses = [#0x mod, "read", &"write", "regregister", "exclusive", "ten_bst", "
         let err = AccessPolicy::parse(text).unwrap_err();
         assert!(!err.message.is_empty());
         assert!(err.line.is_some(), "{err}");
+    }
+
+    /// A loader whose file the test rewrites.
+    fn file(text: &str) -> (Arc<Mutex<String>>, PolicyLoader) {
+        let contents = Arc::new(Mutex::new(text.to_string()));
+        let reader = contents.clone();
+        (contents, Box::new(move || Ok(reader.lock().unwrap().clone())))
+    }
+
+    #[test]
+    fn a_reload_takes_a_valid_file_and_keeps_the_old_policy_on_an_invalid_one() {
+        let (contents, loader) = file(SENSOR_POLICY);
+        let engine = PolicyEngine::load("test.toml", loader).unwrap();
+        let board = bus("pci0000:00/0000:00:1f.3");
+        let sensor = Target::seven_bit(0x48);
+        assert!(engine.check_open(&APP, &board, sensor, false).is_ok());
+
+        *contents.lock().unwrap() = "[[rule]]\nname = \"broken\"\nallow = [\"fly\"]\n".into();
+        let refused = engine.reload().unwrap_err();
+        assert_eq!(refused.code, ErrorCode::InvalidArgument);
+        assert!(
+            refused.message.contains("test.toml") && refused.message.contains("line"),
+            "{refused}"
+        );
+        assert!(engine.check_open(&APP, &board, sensor, false).is_ok(), "the old policy stays");
+
+        *contents.lock().unwrap() = String::new();
+        engine.reload().unwrap();
+        let denied = engine.check_open(&APP, &board, sensor, false).unwrap_err();
+        assert_eq!(denied.code, ErrorCode::PermissionDenied, "the new, empty policy denies");
+
+        let fixed = PolicyEngine::fixed(AccessPolicy::default(), "built-in");
+        assert_eq!(fixed.reload().unwrap_err().code, ErrorCode::NotSupported);
+        let unreadable: PolicyLoader = Box::new(|| Err("no such file".to_string()));
+        match PolicyEngine::load("missing.toml", unreadable) {
+            Err(e) => assert!(e.contains("missing.toml") && e.contains("no such file"), "{e}"),
+            Ok(_) => panic!("an unreadable policy must refuse to start"),
+        }
+    }
+
+    #[test]
+    fn denials_are_audited_at_most_five_times_a_window_per_uid() {
+        let engine = PolicyEngine::fixed(AccessPolicy::default(), "test");
+        let error = Error::new(ErrorCode::PermissionDenied, "no");
+        let logged: Vec<bool> = (0..8).map(|_| engine.audit(&APP, &error)).collect();
+        assert_eq!(logged, [true, true, true, true, true, false, false, false]);
+        // Another uid has a window of its own: one noisy app cannot hide another's denials.
+        assert!(engine.audit(&OTHER, &error));
+        assert_eq!(lock(&engine.audit)[&APP.uid].suppressed, 3);
+    }
+
+    #[test]
+    fn calls_past_the_rate_get_quota_exceeded() {
+        let text = "[limits]\nmax_calls_per_second = 1\n";
+        let engine = PolicyEngine::fixed(AccessPolicy::parse(text).unwrap(), "test");
+        assert!(engine.check_rate(&APP).is_ok());
+        // A bucket of one call a second: the next call within that second is refused...
+        let refused = engine.check_rate(&APP).unwrap_err();
+        assert_eq!(refused.code, ErrorCode::QuotaExceeded);
+        // ...for this uid only.
+        assert!(engine.check_rate(&OTHER).is_ok());
+        let unlimited = "[limits]\nmax_calls_per_second = 0\n";
+        let engine = PolicyEngine::fixed(AccessPolicy::parse(unlimited).unwrap(), "test");
+        assert!((0..1000).all(|_| engine.check_rate(&APP).is_ok()));
+    }
+
+    #[test]
+    fn any_caller_rules_match_everyone() {
+        let text = "[[rule]]\nname = \"dev\"\nany_caller = true\nbuses = [\"*\"]\n\
+                    addresses = [\"0x00-0x3ff\"]\nallow = [\"read\"]\n";
+        let policy = AccessPolicy::parse(text).unwrap();
+        for caller in [APP, OTHER, Caller { uid: 0, pid: 1 }] {
+            assert!(policy.check_open(&caller, &bus("x"), Target::seven_bit(0x50), false).is_ok());
+        }
     }
 
     #[test]

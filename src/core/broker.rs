@@ -510,6 +510,9 @@ impl Broker {
                 ),
             ));
         }
+        if request.exclusive {
+            check_exclusive_limits(&state, self.policy.exclusive_limits(), caller, &adapter)?;
+        }
         let id = SessionId(state.next_session);
         state.next_session += 1;
         state.sessions.insert(
@@ -719,6 +722,7 @@ impl Broker {
         operation: impl FnOnce(&mut dyn BusDevice, Target) -> std::result::Result<T, DeviceFault>,
     ) -> Result<T> {
         let (caller, adapter, target) = self.live_session(id)?;
+        self.policy.check_rate(&caller)?;
         self.policy.check_operation(&caller, &adapter.identity, target, class)?;
         require_functionality(adapter.functionality(), required)
             .map_err(|e| adapter_cannot(&adapter, e))?;
@@ -813,15 +817,59 @@ impl Broker {
         }
     }
 
-    /// Re-reads the access-control policy. Without a policy file there is nothing to re-read.
-    pub fn reload_policy(&self, caller: Caller) -> Result<()> {
-        let result = self.policy.check_admin(&caller).and_then(|()| {
-            Err(Error::new(
-                ErrorCode::NotSupported,
-                "the service runs without a policy file: there is nothing to reload",
-            ))
-        });
+    /// Re-reads the access-control policy (SIGHUP, II2cAdmin.reloadPolicy). An invalid file
+    /// leaves the policy in force and changes nothing; a valid one ends, once each, exactly the
+    /// sessions it no longer allows (POLICY_CHANGED). Returns how many ended.
+    pub fn reload_policy(&self, caller: Caller) -> Result<usize> {
+        let result = self
+            .policy
+            .check_admin(&caller)
+            .and_then(|()| self.policy.reload())
+            .map(|()| self.end_disallowed_sessions());
         self.counted(result)
+    }
+
+    fn end_disallowed_sessions(&self) -> usize {
+        let (victims, adapters) = {
+            let mut state = self.lock_state();
+            let mut victims = Vec::new();
+            let mut adapters: Vec<Arc<Adapter>> = Vec::new();
+            for entry in state.sessions.values_mut() {
+                if !entry.holds_device() {
+                    continue;
+                }
+                let allowed = self.policy.check_open(
+                    &entry.caller,
+                    &entry.adapter.identity,
+                    entry.target,
+                    entry.exclusive,
+                );
+                if allowed.is_ok() {
+                    continue;
+                }
+                if entry.state == SessionState::Live {
+                    victims.push(entry.observer.clone());
+                }
+                entry.state = SessionState::Dead(LossReason::PolicyChanged);
+                if !adapters.iter().any(|a| a.generation == entry.adapter.generation) {
+                    adapters.push(entry.adapter.clone());
+                }
+            }
+            (victims, adapters)
+        };
+        for adapter in &adapters {
+            self.release_device_if_unused(adapter);
+        }
+        let count = victims.len();
+        if count > 0 {
+            info!("policy reload ended {count} session(s) it no longer allows");
+        }
+        self.notify_lost(
+            victims,
+            LossReason::PolicyChanged,
+            "the access policy no longer allows this session",
+        );
+        count
     }
 
     // --------------------------------------------------------------------------- dump ----
@@ -872,6 +920,42 @@ impl Broker {
 
 #[cfg(test)]
 mod tests;
+
+/// Exclusive sessions are bounded per caller and per bus, so that no caller takes a whole bus
+/// one address at a time (QUOTA_EXCEEDED past either limit).
+fn check_exclusive_limits(
+    state: &State,
+    limits: super::policy::ExclusiveLimits,
+    caller: Caller,
+    adapter: &Adapter,
+) -> Result<()> {
+    let exclusive = state.sessions.values().filter(|s| s.exclusive && s.holds_device());
+    let (mine, on_bus) = exclusive.fold((0, 0), |(mine, on_bus), s| {
+        (
+            mine + usize::from(s.caller.uid == caller.uid),
+            on_bus + usize::from(s.adapter.generation == adapter.generation),
+        )
+    });
+    if mine >= limits.per_caller {
+        return Err(Error::new(
+            ErrorCode::QuotaExceeded,
+            format!(
+                "uid {} already holds {mine} exclusive sessions (at most {})",
+                caller.uid, limits.per_caller
+            ),
+        ));
+    }
+    if on_bus >= limits.per_bus {
+        return Err(Error::new(
+            ErrorCode::QuotaExceeded,
+            format!(
+                "bus {} already has {on_bus} exclusive sessions (at most {})",
+                adapter.descriptor.bus_number, limits.per_bus
+            ),
+        ));
+    }
+    Ok(())
+}
 
 /// A functionality refusal that names the bus.
 fn adapter_cannot(adapter: &Adapter, error: Error) -> Error {

@@ -37,7 +37,51 @@ pub trait Policy: Send + Sync {
     /// The classes check_operation would allow on this session (what the session reports).
     fn allowed_operations(&self, caller: &Caller, bus: &BusInfo, target: Target) -> OperationSet;
     /// Administrative calls such as revokeBus.
-    fn check_admin(&self, caller: &Caller) -> Result<()>;
+    fn check_admin(&self, caller: &Caller) -> Result<()> {
+        admin_only(caller)
+    }
+    /// How many exclusive sessions one caller, and one bus, may have at once.
+    fn exclusive_limits(&self) -> ExclusiveLimits {
+        ExclusiveLimits::default()
+    }
+    /// A call the caller may make now, by its call rate (QUOTA_EXCEEDED past it).
+    fn check_rate(&self, _caller: &Caller) -> Result<()> {
+        Ok(())
+    }
+    /// Re-reads the policy from where it came from; on any error the policy in force stays.
+    fn reload(&self) -> Result<()> {
+        Err(Error::new(
+            ErrorCode::NotSupported,
+            "the service runs without a policy file: there is nothing to reload",
+        ))
+    }
+}
+
+/// Exclusive opens are a class of their own: granted sparingly and bounded, so that no caller
+/// can take a whole bus one address at a time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExclusiveLimits {
+    pub per_caller: usize,
+    pub per_bus: usize,
+}
+
+impl Default for ExclusiveLimits {
+    fn default() -> Self {
+        ExclusiveLimits { per_caller: 2, per_bus: 4 }
+    }
+}
+
+/// Administration is for root and system only (uid % 100000, Android's multi-user scheme).
+pub fn admin_only(caller: &Caller) -> Result<()> {
+    let app_id = caller.uid % 100_000;
+    if app_id == AID_ROOT || app_id == AID_SYSTEM {
+        Ok(())
+    } else {
+        Err(Error::new(
+            ErrorCode::PermissionDenied,
+            format!("uid {} may not administer buses (root or system only)", caller.uid),
+        ))
+    }
 }
 
 /// Admits everyone to every bus; administration only for root and system (uid % 100000 per
@@ -56,18 +100,6 @@ impl Policy for OpenPolicy {
 
     fn allowed_operations(&self, _: &Caller, _: &BusInfo, _: Target) -> OperationSet {
         OperationClass::ALL.into_iter().fold(OperationSet::default(), OperationSet::with)
-    }
-
-    fn check_admin(&self, caller: &Caller) -> Result<()> {
-        let app_id = caller.uid % 100_000;
-        if app_id == AID_ROOT || app_id == AID_SYSTEM {
-            Ok(())
-        } else {
-            Err(Error::new(
-                ErrorCode::PermissionDenied,
-                format!("uid {} may not administer buses (root or system only)", caller.uid),
-            ))
-        }
     }
 }
 

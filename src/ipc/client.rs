@@ -261,9 +261,9 @@ impl Admin {
         Ok(u32::try_from(call(self.admin.revokeBus(bus))?).unwrap_or(0))
     }
 
-    /// Re-reads the service's policy file.
-    pub fn reload_policy(&self) -> ClientResult<()> {
-        call(self.admin.reloadPolicy())
+    /// Re-reads the service's policy file; returns how many sessions the new policy ended.
+    pub fn reload_policy(&self) -> ClientResult<u32> {
+        Ok(u32::try_from(call(self.admin.reloadPolicy())?).unwrap_or(0))
     }
 
     /// Buses, sessions with their owners, counters and recent removals.

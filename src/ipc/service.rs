@@ -296,8 +296,9 @@ impl II2cAdmin for AdminService {
         Ok(i32::try_from(count).unwrap_or(i32::MAX))
     }
 
-    fn reloadPolicy(&self) -> BinderResult<()> {
-        answered(self.broker.reload_policy(calling_identity()))
+    fn reloadPolicy(&self) -> BinderResult<i32> {
+        let ended = answered(self.broker.reload_policy(calling_identity()))?;
+        Ok(i32::try_from(ended).unwrap_or(i32::MAX))
     }
 
     fn getStatus(&self) -> BinderResult<ServiceStatus> {

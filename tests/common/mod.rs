@@ -450,7 +450,8 @@ impl Service {
         status
     }
 
-    fn signal(&self, signal: Signal) {
+    /// Sends `signal` to the service (SIGHUP re-reads its policy).
+    pub fn signal(&self, signal: Signal) {
         let pid = Pid::from_raw(i32::try_from(self.child.id()).expect("pid fits i32"));
         let _ = kill(pid, signal);
     }
@@ -480,8 +481,9 @@ impl Service {
         BackgroundI2cctl::spawn(&self.socket, args, stdin, Some(user))
     }
 
-    /// Lets other users reach the service socket: it is 0666 as the service makes it, but the
-    /// temporary directory around it is private (0700) until this opens it for traversal.
+    /// Lets other users reach the service socket: the socket lets in its group (start the
+    /// service with `--socket-group`), but the temporary directory around it is private (0700)
+    /// until this opens it for traversal.
     pub fn let_other_users_in(&self) {
         use std::os::unix::fs::PermissionsExt;
         fs::set_permissions(self.dir(), fs::Permissions::from_mode(0o711))

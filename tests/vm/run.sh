@@ -244,6 +244,9 @@ if [ -n "$BINDIR" ]; then
   install_bin "$BINDIR/i2c-hal-service"; install_bin "$BINDIR/i2cctl"
   install_bin "$BINDIR/usb-i2c-module"
 fi
+# Default deny: the service on the real kernel reads /etc/i2c-hal/policy.toml (root only).
+mkdir -p "$STAGE/etc/i2c-hal"
+cp "$HERE/policy.toml" "$STAGE/etc/i2c-hal/policy.toml"
 cp "$GUEST" "$STAGE/test/guest.sh"
 cp "$HERE/usb.sh" "$STAGE/test/usb.sh"   # sourced by guest.sh: the USB module scenarios
 

@@ -34,12 +34,13 @@ interface II2cAdmin {
 
     /**
      * Re-reads the access-control policy file (as SIGHUP does). Sessions the new policy no
-     * longer allows die with LossReason.POLICY_CHANGED. An invalid file is refused and the
-     * policy in force stays.
+     * longer allows die with LossReason.POLICY_CHANGED, once each; nothing else changes.
+     * Returns how many sessions ended. An invalid file is refused and the policy in force
+     * stays.
      * Errors: INVALID_ARGUMENT (the file is invalid; the message names the line);
-     * NOT_SUPPORTED (the service runs without a policy file); PERMISSION_DENIED.
+     * NOT_SUPPORTED (the service runs on a built-in policy, not a file); PERMISSION_DENIED.
      */
-    void reloadPolicy();
+    int reloadPolicy();
 
     /** Buses, sessions with their owners, counters and recent removals. Errors: PERMISSION_DENIED. */
     ServiceStatus getStatus();

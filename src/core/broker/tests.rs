@@ -254,6 +254,10 @@ const OTHER_APP: Caller = Caller { uid: 10_002, pid: 4343 };
 const ROOT: Caller = Caller { uid: 0, pid: 1 };
 
 fn fixture_with(functionality: u64, limits: Limits) -> Fixture {
+    fixture_with_policy(functionality, limits, Arc::new(OpenPolicy))
+}
+
+fn fixture_with_policy(functionality: u64, limits: Limits, policy: Arc<dyn Policy>) -> Fixture {
     let journal = Arc::new(Journal::default());
     let gate = Arc::new(Gate::default());
     let opener = Arc::new(FakeOpener {
@@ -268,7 +272,7 @@ fn fixture_with(functionality: u64, limits: Limits) -> Fixture {
         transfers_fail: Arc::new(AtomicBool::new(false)),
         probe_fails: AtomicBool::new(false),
     });
-    let broker = Arc::new(Broker::new(opener.clone(), Arc::new(OpenPolicy), limits));
+    let broker = Arc::new(Broker::new(opener.clone(), policy, limits));
     Fixture { broker, journal, gate, opener }
 }
 
@@ -763,6 +767,67 @@ fn shutdown_is_final_no_bus_is_added_and_no_session_opened_after_it() {
     assert_eq!(a.losses(), vec![LossReason::Shutdown]);
     assert_eq!(f.broker.transfer(held, &[Message::Read(1)]).unwrap_err().code, ErrorCode::BusGone);
     assert_eq!(f.journal.open_handles(), 0);
+}
+
+#[test]
+fn exclusive_sessions_are_bounded_per_caller_and_per_bus() {
+    let f = fixture();
+    f.broker.adapter_added(module(0, "slot-a"));
+    let exclusive = |address| OpenRequest { exclusive: true, ..request("0", address) };
+    // The default limits: 2 per caller, 4 per bus.
+    f.open(APP, &exclusive(0x50)).unwrap();
+    f.open(APP, &exclusive(0x51)).unwrap();
+    let squatting = f.open(APP, &exclusive(0x52)).unwrap_err();
+    assert_eq!(squatting.code, ErrorCode::QuotaExceeded, "{}", squatting.message);
+    // Another caller still gets its own, and shared sessions are not counted at all.
+    f.open(OTHER_APP, &exclusive(0x52)).unwrap();
+    f.open(APP, &request("0", 0x53)).unwrap();
+    f.open(OTHER_APP, &exclusive(0x54)).unwrap();
+    let third = Caller { uid: 10_003, pid: 1 };
+    let full_bus = f.open(third, &exclusive(0x55)).unwrap_err();
+    assert_eq!(full_bus.code, ErrorCode::QuotaExceeded);
+    assert!(full_bus.message.contains("bus 0"), "{}", full_bus.message);
+}
+
+#[test]
+fn a_policy_reload_ends_exactly_the_sessions_it_no_longer_allows_once() {
+    use crate::core::access::{PolicyEngine, PolicyLoader};
+    let rule = |uids: &str| {
+        format!(
+            "[[rule]]\nname = \"r\"\nuids = [{uids}]\nbuses = [\"platform/sim/*\"]\n\
+             addresses = [\"0x50-0x57\"]\nallow = [\"raw\", \"read\", \"write\"]\n"
+        )
+    };
+    let file = Arc::new(Mutex::new(rule("10001, 10002")));
+    let reader = file.clone();
+    let loader: PolicyLoader = Box::new(move || Ok(reader.lock().unwrap().clone()));
+    let engine = Arc::new(PolicyEngine::load("policy.toml", loader).unwrap());
+    let f = fixture_with_policy(FULL_I2C, Limits::default(), engine);
+    f.broker.adapter_added(module(0, "slot-a"));
+    let (kept, kept_losses) = f.open(APP, &request("0", 0x50)).unwrap();
+    let (ended, ended_losses) = f.open(OTHER_APP, &request("0", 0x51)).unwrap();
+    let refused = f.open(Caller { uid: 10_003, pid: 1 }, &request("0", 0x52)).unwrap_err();
+    assert_eq!(refused.code, ErrorCode::PermissionDenied);
+
+    // An invalid file changes nothing.
+    *file.lock().unwrap() = "[[rule]]\nname = \"x\"\n".into();
+    let invalid = f.broker.reload_policy(ROOT).unwrap_err();
+    assert_eq!(invalid.code, ErrorCode::InvalidArgument);
+    assert!(kept_losses.losses().is_empty() && ended_losses.losses().is_empty());
+
+    // Only root or system may reload.
+    assert_eq!(f.broker.reload_policy(APP).unwrap_err().code, ErrorCode::PermissionDenied);
+
+    *file.lock().unwrap() = rule("10001");
+    assert_eq!(f.broker.reload_policy(ROOT), Ok(1));
+    assert_eq!(ended_losses.losses(), vec![LossReason::PolicyChanged]);
+    assert!(kept_losses.losses().is_empty(), "a session still allowed is untouched");
+    let gone = f.broker.transfer(ended, &[Message::Read(1)]).unwrap_err();
+    assert_eq!(gone.code, ErrorCode::BusGone);
+    assert!(f.broker.transfer(kept, &[Message::Read(1)]).is_ok());
+    // A second reload of the same file ends nobody, and tells nobody twice.
+    assert_eq!(f.broker.reload_policy(ROOT), Ok(0));
+    assert_eq!(ended_losses.losses(), vec![LossReason::PolicyChanged]);
 }
 
 #[test]
