@@ -7,19 +7,6 @@ use common::*;
 use serde_json::Value;
 use std::process::Stdio;
 
-/// Asserts a failed run: exit code, nothing on stdout, exactly one stderr line with the prefix.
-#[track_caller]
-fn assert_one_line_failure(output: &I2cctlOutput, exit_code: i32, stderr_prefix: &str) {
-    assert_eq!(output.exit_code, Some(exit_code), "{output:?}");
-    assert_eq!(output.stdout, "", "nothing on stdout on failure: {output:?}");
-    let lines: Vec<&str> = output.stderr.lines().collect();
-    assert_eq!(lines.len(), 1, "exactly one stderr line: {output:?}");
-    assert!(
-        lines[0].starts_with(stderr_prefix),
-        "stderr should start with {stderr_prefix:?}: {output:?}"
-    );
-}
-
 /// Bytes as i2cctl prints them (`0x69 0x32`).
 fn hex_bytes(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:#04x}")).collect::<Vec<_>>().join(" ")

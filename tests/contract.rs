@@ -44,16 +44,6 @@ fn assert_refused<T>(result: ClientResult<T>, code: ErrorCode, needle: &str, con
     }
 }
 
-/// Asserts a failed i2cctl run: exit code, nothing on stdout, one stderr line with the prefix.
-#[track_caller]
-fn assert_one_line_failure(output: &I2cctlOutput, exit_code: i32, stderr_prefix: &str) {
-    assert_eq!(output.exit_code, Some(exit_code), "{output:?}");
-    assert_eq!(output.stdout, "", "nothing on stdout on failure: {output:?}");
-    let lines: Vec<&str> = output.stderr.lines().collect();
-    assert_eq!(lines.len(), 1, "exactly one stderr line: {output:?}");
-    assert!(lines[0].starts_with(stderr_prefix), "want {stderr_prefix:?}: {output:?}");
-}
-
 fn word(value: ClientResult<SmbusValue>) -> u16 {
     match value.expect("an SMBus word") {
         SmbusValue::Word(word) => word,

@@ -418,20 +418,8 @@ impl Service {
     /// it keeps running.
     pub fn run_second_instance(&self) -> (ExitStatus, String) {
         let stderr_path = self.dir().join("second-instance.stderr");
-        let stderr = fs::File::create(&stderr_path).expect("second instance stderr file");
-        let mut child = Command::new(SERVICE_BIN)
-            .arg("--sim")
-            .arg("--sim-root")
-            .arg(self.dir().join("second-instance-sim"))
-            .arg("--socket")
-            .arg(&self.socket)
-            .env_remove("RUST_LOG")
-            .env_remove("I2C_HAL_SOCKET")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(stderr)
-            .spawn()
-            .expect("spawn a second i2c-hal-service");
+        let sim_root = self.dir().join("second-instance-sim");
+        let mut child = spawn_service("default", &self.socket, &sim_root, &stderr_path, &[]);
         let status =
             wait_for_exit(&mut child, "a second i2c-hal-service on the same socket", WAIT_TIMEOUT);
         let stderr =
@@ -547,6 +535,17 @@ impl I2cctlOutput {
         assert_eq!(self.exit_code, Some(0), "i2cctl failed: {self:?}");
         &self.stdout
     }
+}
+
+/// Asserts a failed i2cctl run: exit code, nothing on stdout, exactly one stderr line with the
+/// prefix (the one-line error format every i2cctl failure keeps).
+#[track_caller]
+pub fn assert_one_line_failure(output: &I2cctlOutput, exit_code: i32, stderr_prefix: &str) {
+    assert_eq!(output.exit_code, Some(exit_code), "{output:?}");
+    assert_eq!(output.stdout, "", "nothing on stdout on failure: {output:?}");
+    let lines: Vec<&str> = output.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "exactly one stderr line: {output:?}");
+    assert!(lines[0].starts_with(stderr_prefix), "want {stderr_prefix:?}: {output:?}");
 }
 
 /// Whether this process runs as root, which tests that act as other users need.
