@@ -25,6 +25,7 @@ use super::convert::{
 use super::notifier::{ClientKey, Notifier};
 use crate::core::broker::{Broker, BusObserver, ListenerId, SessionId, SessionObserver};
 use crate::core::device::Transferred;
+use crate::core::policy::Caller;
 use crate::core::request::{Message, SmbusOp, SmbusValue};
 use crate::core::{BusInfo, BusSelector, Error, ErrorCode, LossReason};
 use log::{info, warn};
@@ -220,7 +221,8 @@ impl II2cManager for ManagerService {
                 return Err(self.invalid("the session callback is not a live remote binder"));
             }
         };
-        let session = SessionService { broker: self.broker.clone(), id, _death: death };
+        let session =
+            SessionService { broker: self.broker.clone(), id, owner: caller, _death: death };
         Ok(binder_object!(BnI2cSession, session))
     }
 
@@ -270,6 +272,18 @@ impl II2cManager for ManagerService {
     }
 }
 
+/// Only the session's owner (its uid; the pid may differ, e.g. a client's helper process of
+/// the same app) may use a session.
+fn check_owner(owner: Caller, caller: Caller) -> crate::core::Result<()> {
+    if caller.uid == owner.uid {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorCode::PermissionDenied,
+        format!("this session belongs to uid {}, not to uid {}", owner.uid, caller.uid),
+    ))
+}
+
 // ---------------------------------------------------------------------------------- admin ----
 
 /// The administrative interface, served as its own instance so that SELinux can grant it
@@ -313,6 +327,9 @@ impl II2cAdmin for AdminService {
 struct SessionService {
     broker: Arc<Broker>,
     id: SessionId,
+    /// Who opened it. Over kernel binder a session object can be handed to another process;
+    /// the grants it carries are its owner's, so only the owner's uid may use it.
+    owner: Caller,
     /// Reclaims the session if the client's process dies; dropping it disarms that.
     _death: DeathWatch,
 }
@@ -335,10 +352,17 @@ impl SessionService {
     }
 
     fn run_transfer(&self, messages: &[Message]) -> BinderResult<Transferred> {
+        self.owned()?;
         answered(self.broker.transfer(self.id, messages))
     }
 
+    /// Refuses (and counts) a call from anyone but the session's owner.
+    fn owned(&self) -> BinderResult<()> {
+        self.arg(check_owner(self.owner, calling_identity()))
+    }
+
     fn smbus(&self, op: SmbusOp) -> BinderResult<SmbusValue> {
+        self.owned()?;
         answered(self.broker.smbus(self.id, &op))
     }
 
@@ -450,20 +474,24 @@ impl II2cSession for SessionService {
     }
 
     fn getBusInfo(&self) -> BinderResult<AidlBusInfo> {
+        self.owned()?;
         let (info, _) = answered(self.broker.session_info(self.id))?;
         Ok(bus_to_aidl(&info))
     }
 
     fn getAddress(&self) -> BinderResult<i32> {
+        self.owned()?;
         let (_, target) = answered(self.broker.session_info(self.id))?;
         Ok(target.address.into())
     }
 
     fn getAllowedOperations(&self) -> BinderResult<i32> {
+        self.owned()?;
         Ok(operations_to_aidl(answered(self.broker.allowed_operations(self.id))?))
     }
 
     fn close(&self) -> BinderResult<()> {
+        self.owned()?;
         self.broker.close_session(self.id);
         Ok(())
     }
@@ -518,6 +546,18 @@ mod tests {
 
     fn code_of(status: &Status) -> i32 {
         service_specific(status).expect("a service-specific error").0
+    }
+
+    #[test]
+    fn only_the_owner_uid_may_use_a_session() {
+        let owner = Caller { uid: 10_057, pid: 100 };
+        assert!(check_owner(owner, Caller { uid: 10_057, pid: 200 }).is_ok(), "same app");
+        let other = check_owner(owner, Caller { uid: 10_058, pid: 100 }).unwrap_err();
+        assert_eq!(other.code, ErrorCode::PermissionDenied);
+        assert!(other.message.contains("10057") && other.message.contains("10058"), "{other}");
+        // The same app in another Android user is another principal.
+        let second_user = Caller { uid: 1_010_057, pid: 100 };
+        assert_eq!(check_owner(owner, second_user).unwrap_err().code, ErrorCode::PermissionDenied);
     }
 
     #[test]

@@ -25,6 +25,9 @@ import vendor.i2c.TransferResult;
  * later gets the same bus number. After close(), calls fail with SESSION_CLOSED. Byte values are
  * passed as int 0..255 and words as int 0..65535 so that Java's signed byte is never in the way.
  *
+ * A session belongs to the uid that opened it: a call from any other uid (a session object
+ * handed to another process) fails with PERMISSION_DENIED, close() included.
+ *
  * Every operation below can fail with BUS_GONE, SESSION_CLOSED and PERMISSION_DENIED (the
  * policy does not allow its OP_* class), and those that reach the wire with ADDRESS_NACK,
  * ADDRESS_BUSY (a kernel driver was bound to the address since the session opened), TIMEOUT and
@@ -131,6 +134,9 @@ interface II2cSession {
     BusInfo getBusInfo();
     /** The address this session talks to. Errors: BUS_GONE; SESSION_CLOSED. */
     int getAddress();
-    /** Ends the session and frees its resources. Idempotent, also on a dead session. Errors: none. */
+    /**
+     * Ends the session and frees its resources. Idempotent, also on a dead session.
+     * Errors: PERMISSION_DENIED (not the session's owner).
+     */
     void close();
 }
