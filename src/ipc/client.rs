@@ -237,6 +237,13 @@ impl Client {
         Ok(Watch { manager: self.manager.clone(), listener, _connection: self.connection.clone() })
     }
 
+    /// The raw manager proxy, for tests that send what the typed API never would (negative
+    /// lengths, out-of-range values, unknown flags). Applications have no use for it.
+    #[doc(hidden)]
+    pub fn raw_manager(&self) -> Strong<dyn II2cManager> {
+        self.manager.clone()
+    }
+
     /// The administrative instance (its calls are for root and system only).
     pub fn admin(&self) -> ClientResult<Admin> {
         let admin = self.connection.lookup::<dyn II2cAdmin>(ADMIN_SERVICE_NAME)?;
