@@ -28,7 +28,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 #[cfg(feature = "sim")]
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Where the buses come from.
@@ -258,7 +258,7 @@ pub fn run(config: Config) -> io::Result<()> {
             Endpoint::KernelBinder(device) => serve_kernel(instances, device),
         };
         if let Err(e) = result {
-            *failure_slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(e);
+            *crate::core::sync::lock(&failure_slot) = Some(e);
             // Wake the main thread so the service stops instead of idling unreachable.
             // Process-directed, so the main thread's sigwait sees it.
             let _ = nix::sys::signal::kill(nix::unistd::Pid::this(), Signal::SIGTERM);
@@ -275,7 +275,7 @@ pub fn run(config: Config) -> io::Result<()> {
             other => break other,
         }
     };
-    let failure = transport_failure.lock().unwrap_or_else(PoisonError::into_inner).take();
+    let failure = crate::core::sync::lock(&transport_failure).take();
     match &failure {
         // The error itself is what run returns.
         Some(_) => warn!("binder transport failed; shutting down"),

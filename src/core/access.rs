@@ -25,7 +25,7 @@ use super::device::Target;
 use super::error::{Error, ErrorCode, Result};
 use super::policy::{Caller, ExclusiveLimits, Policy};
 use super::request::{OperationClass, OperationSet};
-use super::sync::lock;
+use super::sync::{lock, read, write};
 use log::{info, warn};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -469,7 +469,7 @@ impl PolicyEngine {
     }
 
     pub fn current(&self) -> Arc<AccessPolicy> {
-        self.current.read().unwrap_or_else(|e| e.into_inner()).clone()
+        read(&self.current).clone()
     }
 
     /// One audit line per denial, at most AUDIT_LINES_PER_WINDOW per uid per AUDIT_WINDOW,
@@ -581,7 +581,7 @@ impl Policy for PolicyEngine {
         match read_policy(loader) {
             Ok(policy) => {
                 info!("policy reloaded from {}: {} rule(s)", self.origin, policy.rules.len());
-                *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(policy);
+                *write(&self.current) = Arc::new(policy);
                 Ok(())
             }
             Err(e) => {

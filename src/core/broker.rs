@@ -652,10 +652,7 @@ impl Broker {
         let result = self.live_session(id).map(|(caller, adapter, target)| {
             let supported = OperationSet::supported_by(adapter.functionality());
             let granted = self.policy.allowed_operations(&caller, &adapter.identity, target);
-            supported
-                .classes()
-                .filter(|c| granted.contains(*c))
-                .fold(OperationSet::default(), OperationSet::with)
+            supported.intersection(granted)
         });
         self.counted(result)
     }

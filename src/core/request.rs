@@ -240,6 +240,11 @@ impl OperationSet {
         self.0 & Self::bit(class) != 0
     }
 
+    /// The classes in both sets.
+    pub fn intersection(self, other: OperationSet) -> OperationSet {
+        OperationSet(self.0 & other.0)
+    }
+
     pub fn classes(self) -> impl Iterator<Item = OperationClass> {
         OperationClass::ALL.into_iter().filter(move |c| self.contains(*c))
     }
@@ -491,6 +496,11 @@ mod tests {
         assert_eq!(OperationSet::supported_by(0).classes().count(), 0);
         let all = OperationSet::supported_by(I2C_FUNC_I2C | I2C_FUNC_SMBUS_EMUL);
         assert_eq!(all.classes().collect::<Vec<_>>(), OperationClass::ALL);
+        assert_eq!(all.intersection(smbus_only), smbus_only);
+        assert_eq!(
+            plain_i2c.intersection(smbus_only),
+            OperationSet::default().with(OperationClass::Read).with(OperationClass::Write)
+        );
     }
 
     #[test]

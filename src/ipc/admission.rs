@@ -16,7 +16,7 @@
 
 use log::{info, warn};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// The caps, as the service's `--max-connections` and `--max-connections-per-uid` set them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,7 +113,7 @@ impl Admission {
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        crate::core::sync::lock(&self.state)
     }
 
     /// Takes a place for `uid`; on refusal, also whether it starts a spell.

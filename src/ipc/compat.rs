@@ -196,7 +196,7 @@ mod host {
         use std::os::fd::{AsFd, AsRawFd};
         use std::os::unix::net::{UnixListener, UnixStream};
         use std::path::Path;
-        use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+        use std::sync::{Arc, Mutex, MutexGuard};
         use std::time::{Duration, Instant};
 
         /// The android13+ wire profile, the one that carries oneway callbacks and death
@@ -373,7 +373,7 @@ mod host {
             }
 
             fn position(&self) -> MutexGuard<'_, WirePosition> {
-                self.position.lock().unwrap_or_else(PoisonError::into_inner)
+                crate::core::sync::lock(&self.position)
             }
 
             /// One read into `buf` that returns by `deadline`: `Timeout` if nothing came by

@@ -35,10 +35,10 @@ const KNOWN_FLAGS: i32 = FLAG_EXCLUSIVE | FLAG_TEN_BIT | FLAG_PEC;
 
 pub fn bus_to_aidl(info: &BusInfo) -> AidlBusInfo {
     AidlBusInfo {
-        busNumber: saturate_i32(info.bus_number.into()),
+        busNumber: saturate_i32(info.bus_number),
         name: info.name.clone(),
         stableId: info.stable_id.clone(),
-        generation: i64::try_from(info.generation.0).unwrap_or(i64::MAX),
+        generation: saturate_i64(info.generation.0),
         // The I2C_FUNC bits fit in 32 bits today; the wire keeps all 64 of the kernel's
         // unsigned long, so the cast preserves every bit.
         functionality: info.functionality as i64,
@@ -49,16 +49,27 @@ pub fn bus_to_aidl(info: &BusInfo) -> AidlBusInfo {
 /// sends one) becomes 0, which no live bus has.
 pub fn bus_from_aidl(info: &AidlBusInfo) -> BusInfo {
     BusInfo {
-        bus_number: u32::try_from(info.busNumber).unwrap_or(0),
+        bus_number: or_zero(info.busNumber),
         name: info.name.clone(),
         stable_id: info.stableId.clone(),
-        generation: Generation(u64::try_from(info.generation).unwrap_or(0)),
+        generation: Generation(or_zero(info.generation)),
         functionality: info.functionality as u64,
     }
 }
 
-fn saturate_i32(value: i64) -> i32 {
-    i32::try_from(value).unwrap_or(i32::MAX)
+/// A count or id for the wire: past the wire type's range it saturates, never wraps.
+fn saturate_i32(value: impl TryInto<i32>) -> i32 {
+    value.try_into().unwrap_or(i32::MAX)
+}
+
+fn saturate_i64(value: impl TryInto<i64>) -> i64 {
+    value.try_into().unwrap_or(i64::MAX)
+}
+
+/// A value from the wire that should not be negative (only a broken service sends one, and it
+/// is read as 0, which names nothing).
+fn or_zero<S, T: TryFrom<S> + Default>(value: S) -> T {
+    T::try_from(value).unwrap_or_default()
 }
 
 // ---------------------------------------------------------------------------- sessions ----
@@ -141,7 +152,7 @@ pub fn transferred_to_aidl(done: Transferred) -> TransferResult {
 /// A negative count (only a broken service sends one) reads as nothing completed.
 pub fn transferred_from_aidl(result: TransferResult) -> Transferred {
     Transferred {
-        completed: usize::try_from(result.messagesCompleted).unwrap_or(0),
+        completed: or_zero(result.messagesCompleted),
         reads: result.reads.into_iter().map(|r| r.data).collect(),
     }
 }
@@ -187,7 +198,7 @@ pub fn length_from_aidl(what: &str, value: i32) -> Result<usize> {
 }
 
 pub fn length_to_aidl(len: usize) -> i32 {
-    i32::try_from(len).unwrap_or(i32::MAX)
+    saturate_i32(len)
 }
 
 /// What a client makes of an int that should hold a byte (a broken service could send more).
@@ -207,15 +218,15 @@ fn invalid(message: String) -> Error {
 // ---------------------------------------------------------------------------- status ----
 
 fn millis(duration: Duration) -> i64 {
-    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+    saturate_i64(duration.as_millis())
 }
 
 fn micros(duration: Duration) -> i64 {
-    i64::try_from(duration.as_micros()).unwrap_or(i64::MAX)
+    saturate_i64(duration.as_micros())
 }
 
 fn duration_from_millis(value: i64) -> Duration {
-    Duration::from_millis(u64::try_from(value).unwrap_or(0))
+    Duration::from_millis(or_zero(value))
 }
 
 pub fn status_to_aidl(status: &StatusSnapshot) -> ServiceStatus {
@@ -227,10 +238,7 @@ pub fn status_to_aidl(status: &StatusSnapshot) -> ServiceStatus {
         counters: status
             .counters
             .iter()
-            .map(|(name, value)| Counter {
-                name: name.clone(),
-                value: i64::try_from(*value).unwrap_or(i64::MAX),
-            })
+            .map(|(name, value)| Counter { name: name.clone(), value: saturate_i64(*value) })
             .collect(),
         recentRemovals: status.recent_removals.iter().map(removal_to_aidl).collect(),
     }
@@ -243,12 +251,12 @@ fn session_to_aidl(session: &SessionSnapshot) -> SessionStatus {
         SessionPhase::Dead(reason) => (STATE_DEAD, reason),
     };
     SessionStatus {
-        sessionId: i64::try_from(session.id.0).unwrap_or(i64::MAX),
+        sessionId: saturate_i64(session.id.0),
         uid: session.caller.uid as i32,
         pid: session.caller.pid,
-        busNumber: saturate_i32(session.bus.bus_number.into()),
+        busNumber: saturate_i32(session.bus.bus_number),
         stableId: session.bus.stable_id.clone(),
-        generation: i64::try_from(session.bus.generation.0).unwrap_or(i64::MAX),
+        generation: saturate_i64(session.bus.generation.0),
         address: session.target.address.into(),
         flags: open_flags_to_aidl(session.exclusive, session.target.ten_bit, session.target.pec),
         ageMillis: millis(session.age),
@@ -259,9 +267,9 @@ fn session_to_aidl(session: &SessionSnapshot) -> SessionStatus {
 
 fn removal_to_aidl(removal: &RemovalEvent) -> RemovalRecord {
     RemovalRecord {
-        busNumber: saturate_i32(removal.bus_number.into()),
+        busNumber: saturate_i32(removal.bus_number),
         stableId: removal.stable_id.clone(),
-        generation: i64::try_from(removal.generation.0).unwrap_or(i64::MAX),
+        generation: saturate_i64(removal.generation.0),
         latencyMicros: micros(removal.latency),
         sessionsLost: length_to_aidl(removal.sessions_lost),
         ageMillis: millis(removal.at.elapsed()),
@@ -275,21 +283,17 @@ pub fn status_from_aidl(status: &ServiceStatus) -> StatusSnapshot {
         uptime: duration_from_millis(status.uptimeMillis),
         buses: status.buses.iter().map(bus_from_aidl).collect(),
         sessions: status.sessions.iter().map(session_from_aidl).collect(),
-        listeners: usize::try_from(status.busListeners).unwrap_or(0),
-        counters: status
-            .counters
-            .iter()
-            .map(|c| (c.name.clone(), u64::try_from(c.value).unwrap_or(0)))
-            .collect(),
+        listeners: or_zero(status.busListeners),
+        counters: status.counters.iter().map(|c| (c.name.clone(), or_zero(c.value))).collect(),
         recent_removals: status
             .recentRemovals
             .iter()
             .map(|r| RemovalEvent {
-                bus_number: u32::try_from(r.busNumber).unwrap_or(0),
+                bus_number: or_zero(r.busNumber),
                 stable_id: r.stableId.clone(),
-                generation: Generation(u64::try_from(r.generation).unwrap_or(0)),
-                latency: Duration::from_micros(u64::try_from(r.latencyMicros).unwrap_or(0)),
-                sessions_lost: usize::try_from(r.sessionsLost).unwrap_or(0),
+                generation: Generation(or_zero(r.generation)),
+                latency: Duration::from_micros(or_zero(r.latencyMicros)),
+                sessions_lost: or_zero(r.sessionsLost),
                 at: now.checked_sub(duration_from_millis(r.ageMillis)).unwrap_or(now),
             })
             .collect(),
@@ -306,17 +310,17 @@ fn session_from_aidl(session: &SessionStatus) -> SessionSnapshot {
         ),
     };
     SessionSnapshot {
-        id: SessionId(u64::try_from(session.sessionId).unwrap_or(0)),
+        id: SessionId(or_zero(session.sessionId)),
         caller: Caller { uid: session.uid as u32, pid: session.pid },
         bus: BusInfo {
-            bus_number: u32::try_from(session.busNumber).unwrap_or(0),
+            bus_number: or_zero(session.busNumber),
             name: String::new(),
             stable_id: session.stableId.clone(),
-            generation: Generation(u64::try_from(session.generation).unwrap_or(0)),
+            generation: Generation(or_zero(session.generation)),
             functionality: 0,
         },
         target: Target {
-            address: u16::try_from(session.address).unwrap_or(0),
+            address: or_zero(session.address),
             ten_bit: session.flags & FLAG_TEN_BIT != 0,
             pec: session.flags & FLAG_PEC != 0,
         },

@@ -23,7 +23,7 @@
 
 use log::warn;
 use std::fmt;
-use std::sync::{Mutex, PoisonError};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 const CONNECTION_HEADER_LEN: usize = 16;
@@ -270,7 +270,7 @@ static VIOLATIONS: Mutex<LogThrottle> = Mutex::new(LogThrottle::new());
 
 /// Logs that the connection from `peer` is closed for `violation` (rate-limited).
 pub fn report(violation: Violation, peer: &str) {
-    let allowed = VIOLATIONS.lock().unwrap_or_else(PoisonError::into_inner).allow(Instant::now());
+    let allowed = crate::core::sync::lock(&VIOLATIONS).allow(Instant::now());
     match allowed {
         Some(0) => warn!("closing the RPC connection from {peer}: {violation}"),
         Some(held_back) => warn!(

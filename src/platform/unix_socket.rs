@@ -24,7 +24,7 @@ use std::io;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard};
 
 /// How often to retry when the lock file is replaced under us (see `lock`).
 const LOCK_ATTEMPTS: usize = 5;
@@ -40,7 +40,7 @@ struct Claim {
 static CLAIMS: Mutex<Vec<Claim>> = Mutex::new(Vec::new());
 
 fn claims() -> MutexGuard<'static, Vec<Claim>> {
-    CLAIMS.lock().unwrap_or_else(PoisonError::into_inner)
+    crate::core::sync::lock(&CLAIMS)
 }
 
 /// "<socket path>.lock"
