@@ -324,9 +324,11 @@ mod tests {
     fn the_policies_in_the_tree_parse() {
         let development = AccessPolicy::parse(DEVELOPMENT_POLICY).unwrap();
         assert!(development.rules.iter().all(|r| r.name.contains("DEVELOPMENT ONLY")));
-        for text in
-            [include_str!("../policy/example.toml"), include_str!("../tests/vm/policy.toml")]
-        {
+        for text in [
+            include_str!("../policy/example.toml"),
+            include_str!("../tests/vm/policy.toml"),
+            include_str!("../android/policy.toml"),
+        ] {
             let policy = AccessPolicy::parse(text).unwrap();
             assert!(!policy.rules.is_empty());
         }

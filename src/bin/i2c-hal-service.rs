@@ -89,11 +89,8 @@ fn simulated(_: &Args) -> Option<Platform> {
 
 fn main() {
     let args = Args::parse();
-    // The binder crate logs every client disconnect as a warning; only its errors matter here.
-    let filter = format!("{},{}=error", args.log_level, i2c_hal::ipc::compat::BINDER_LOG_TARGET);
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(filter))
-        .format_target(false)
-        .init();
+    // stderr on hosts, logcat on Android (compat decides); panics go to the same log.
+    i2c_hal::ipc::compat::init_logging(&args.log_level);
     daemon::install_panic_policy();
 
     let platform = simulated(&args)

@@ -22,7 +22,8 @@
 //! | `add_service(name, binder)`   | `hub::add_service`                             | `binder::add_service`                                  |
 //! | `check_service::<I>(name)`    | `hub::check_interface`                         | `binder::check_interface`                              |
 //! | `BINDER_LOG_TARGET`          | `"rsbinder"`                                   | `"binder"`                                             |
-//! | `rpc::serve`, `rpc::Connection` | `rpc::RpcServer::serve_connection` over `transport::UnixTransport` (own accept loop) with `add_service` per instance, `rpc::RpcSession::get_service` (android13+ wire profile) | not built: on Android clients reach the service through servicemanager |
+//! | `init_logging(level)`         | `env_logger` to stderr (`RUST_LOG` overrides), binder crate at `error` | `android_logger` to logcat, tag `vendor.i2c`, at `level` |
+//! | `rpc::serve`, `rpc::Connection` | `rpc::RpcServer::serve_connection` over `transport::UnixTransport` (own accept loop) with `add_service` per instance, `rpc::RpcSession::get_service` (android13+ wire profile) | `rpc::serve` refuses (`Unsupported`): on Android clients reach the service through servicemanager; no `Connection` |
 
 use crate::core::policy::Caller;
 use std::io;
@@ -60,6 +61,15 @@ mod host {
 
     /// The `log` target the binder crate logs under.
     pub const BINDER_LOG_TARGET: &str = "rsbinder";
+
+    /// Logs to stderr at `level` (`RUST_LOG` overrides). rsbinder logs every client
+    /// disconnect as a warning; only its errors matter here.
+    pub fn init_logging(level: &str) {
+        let filter = format!("{level},{BINDER_LOG_TARGET}=error");
+        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(filter))
+            .format_target(false)
+            .init();
+    }
 
     /// A typed service-specific error with its message, as every failed call returns.
     pub fn service_error(code: i32, message: &str) -> Status {
@@ -735,6 +745,42 @@ mod android {
 
     /// The `log` target the binder crate logs under.
     pub const BINDER_LOG_TARGET: &str = "binder";
+
+    /// The logcat tag of every line the service writes.
+    pub const LOG_TAG: &str = "vendor.i2c";
+
+    /// Logs to logcat (init gives a service no stderr worth reading) at `level`, `info` when
+    /// it does not parse. Panics reach logcat too: the daemon's panic hook logs them.
+    pub fn init_logging(level: &str) {
+        let max = level.parse::<log::LevelFilter>().unwrap_or(log::LevelFilter::Info);
+        android_logger::init_once(
+            android_logger::Config::default().with_tag(LOG_TAG).with_max_level(max),
+        );
+    }
+
+    /// RPC binder is a host transport here: on Android every client reaches the service
+    /// through servicemanager, so a `--socket` start is refused with a clear error rather
+    /// than served half-built.
+    pub mod rpc {
+        use super::BinderRef;
+        use std::io;
+        use std::os::unix::net::UnixListener;
+
+        /// Same signature as the host's `rpc::serve`; always `Unsupported`.
+        pub fn serve<T: Send + Sync + 'static, L>(
+            _listener: UnixListener,
+            _services: Vec<(&str, BinderRef)>,
+            _max_threads: u32,
+            _frame_limits: L,
+            _admit: impl Fn(u32) -> Option<T>,
+        ) -> io::Result<()> {
+            Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "RPC binder is not built on Android: the service registers with servicemanager \
+                 (start it without --socket)",
+            ))
+        }
+    }
 
     /// A typed service-specific error with its message, as every failed call returns.
     pub fn service_error(code: i32, message: &str) -> Status {

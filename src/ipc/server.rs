@@ -46,8 +46,7 @@ pub struct RpcOptions {
 /// reaches the service through servicemanager). Both instances are published under their names
 /// on the one socket, as servicemanager would list them. The socket appears with `options.access`
 /// already applied; each connection is then admitted by its peer's uid and read under the
-/// frame limits (`ipc::frames`).
-#[cfg(not(target_os = "android"))]
+/// frame limits (`ipc::frames`). On Android compat refuses it (servicemanager only).
 pub fn serve_rpc(instances: Instances, path: &Path, options: &RpcOptions) -> io::Result<()> {
     unix_socket::claim(path)?;
     let listener = unix_socket::bind_listener(path, options.access)?;

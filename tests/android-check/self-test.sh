@@ -30,6 +30,8 @@ mutations=(
   'check_interface needs I: FromIBinder|s/check_service<I: FromIBinder \+ \?Sized>/check_service<I: Interface + ?Sized>/'
   'DeathWatch must stay Send + Sync|s/_binder: BinderRef,/_binder: std::rc::Rc<BinderRef>,/; s/_binder: binder \}/_binder: std::rc::Rc::new(binder) }/'
   'no warnings (unused import)|s/^    use std::io;\n/    use std::io;\n    use std::fmt;\n/m'
+  'with_max_level takes a log::LevelFilter, not a &str|s/with_max_level\(max\)/with_max_level(level)/'
+  'the rpc refusal keeps the host signature (services by name)|s/_services: Vec<\(&str, BinderRef\)>/_services: Vec<BinderRef>/'
   'the android half must exist|s/^mod android \{/mod droid {/m'
   'a target_os cfg build.rs cannot flip|s/^    pub fn describe/    #[cfg(all(target_os = "android"))]\n    pub fn describe/m'
 )

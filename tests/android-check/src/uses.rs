@@ -49,6 +49,9 @@ impl IStandIn for PlainService {
 /// on (the same ones the rsbinder half has). Never called.
 pub fn use_every_entry_point() -> io::Result<()> {
     let _: &str = BINDER_LOG_TARGET;
+    let _: &str = compat::LOG_TAG;
+    let init_logging: fn(&str) = compat::init_logging;
+    init_logging("info");
 
     let service_error: fn(i32, &str) -> Status = compat::service_error;
     let service_specific: fn(&Status) -> Option<(i32, String)> = compat::service_specific;
@@ -94,6 +97,11 @@ pub fn use_every_entry_point() -> io::Result<()> {
     let mut out = Vec::new();
     let args: [&CStr; 1] = [c"--verbose"];
     let _ = StandInService.dump(&mut out, &args);
+
+    // server.rs's serve_rpc, which on Android must fail rather than serve.
+    let listener = std::os::unix::net::UnixListener::bind("/unused")?;
+    let admit = |uid: u32| (uid != 0).then_some(uid);
+    compat::rpc::serve(listener, vec![("vendor.i2c.IStandIn/default", binder)], 4, (), admit)?;
 
     join_thread_pool()
 }
