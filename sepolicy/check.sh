@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Compiles the HAL's SELinux policy on a host, as far as a host can: m4 expands the .te files
+# with stand-ins for AOSP's macros, and Debian's checkpolicy compiles them (MLS, as AOSP's
+# policy is) together with a small base policy that declares the AOSP classes, permissions,
+# attributes and types they name (check/). Syntax errors, unknown types, attributes, classes,
+# permissions or macros, and the restated AOSP neverallows fail it. Every context in
+# file_contexts, service_contexts and genfs_contexts is compiled into the policy too, so a
+# context naming an unknown type fails; file_contexts paths must be valid regular expressions.
+# What it cannot see (AOSP's own neverallows, the Treble split): README.md.
+#
+# Usage: sepolicy/check.sh [DIR...]   (default: vendor example; DIR holds *.te and the
+#        contexts files; the self-test passes broken copies)
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+for tool in m4 checkpolicy; do
+  command -v "$tool" >/dev/null || {
+    echo "sepolicy/check.sh: $tool is missing (Debian: apt-get install m4 checkpolicy)" >&2
+    exit 127
+  }
+done
+dirs=("$@")
+[ "${#dirs[@]}" -gt 0 ] || dirs=("$here/vendor" "$here/example")
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+tes=()
+for dir in "${dirs[@]}"; do
+  for te in "$dir"/*.te; do [ -e "$te" ] && tes+=("$te"); done
+done
+[ "${#tes[@]}" -gt 0 ] || { echo "sepolicy/check.sh: no .te files in ${dirs[*]}" >&2; exit 2; }
+
+# Each context becomes a genfscon line on a made-up file system, which checkpolicy validates
+# (user, role, type and level must exist); on failure the comment above the line names the
+# contexts file and line it came from.
+contexts="$work/contexts.conf"
+: >"$contexts"
+n=0
+for dir in "${dirs[@]}"; do
+  for file in file_contexts service_contexts; do
+    [ -e "$dir/$file" ] || continue
+    line_no=0
+    while IFS= read -r line || [ -n "$line" ]; do
+      line_no=$((line_no + 1))
+      line=${line%%#*}
+      read -r -a fields <<<"$line" || true
+      [ "${#fields[@]}" -gt 0 ] || continue
+      where="$dir/$file:$line_no"
+      case $file in
+        file_contexts)
+          # PATH [TYPE-FLAG] CONTEXT; AOSP matches PATH as a whole regular expression.
+          [ "${#fields[@]}" = 2 ] || [ "${#fields[@]}" = 3 ] ||
+            { echo "$where: expected PATH [-flag] CONTEXT" >&2; exit 1; }
+          status=0
+          grep -E -q -- "^(${fields[0]})\$" </dev/null || status=$?
+          [ "$status" -le 1 ] || { echo "$where: bad regular expression ${fields[0]}" >&2; exit 1; }
+          ;;
+        service_contexts)
+          [ "${#fields[@]}" = 2 ] || { echo "$where: expected NAME CONTEXT" >&2; exit 1; }
+          ;;
+      esac
+      context=${fields[${#fields[@]}-1]}
+      [[ $context =~ ^u:object_r:[a-z0-9_]+:s0$ ]] ||
+        { echo "$where: context $context is not u:object_r:TYPE:s0" >&2; exit 1; }
+      n=$((n + 1))
+      printf '# from %s\ngenfscon contextcheck /%d %s\n' "$where" "$n" "$context" >>"$contexts"
+    done <"$dir/$file"
+  done
+done
+
+genfs=()
+for dir in "${dirs[@]}"; do
+  [ -e "$dir/genfs_contexts" ] && genfs+=("$dir/genfs_contexts")
+done
+
+# AOSP's order: classes, SIDs, access vectors, MLS, macros, attributes and types, rules, roles
+# and users, SID contexts, fs_use, genfscon.
+m4 --fatal-warnings -s "$here/check/macros.m4" "$here/check/classes.conf" "$here/check/base.te" \
+  "${tes[@]}" "$here/check/tail.conf" "${genfs[@]}" >"$work/policy.conf"
+# After m4, whose own line markers would override the ones naming the contexts files.
+cat "$contexts" >>"$work/policy.conf"
+if ! checkpolicy -M -c 30 -o "$work/policy.bin" "$work/policy.conf" >"$work/log" 2>&1; then
+  cat "$work/log" >&2
+  # "on line N" is a line of the expanded policy.conf: show it with the lines before it (a
+  # context's origin comment; .te lines are named by m4 -s's markers already).
+  if line=$(grep -o 'on line [0-9]*' "$work/log" | head -1 | grep -o '[0-9]*$'); then
+    sed -n "$((line > 2 ? line - 2 : 1)),${line}p" "$work/policy.conf" | sed 's/^/  policy.conf: /' >&2
+  fi
+  echo "sepolicy/check.sh: checkpolicy refused the policy" >&2
+  exit 1
+fi
+echo "sepolicy: ${#tes[@]} .te file(s) and $n context(s) compile with checkpolicy ($(checkpolicy -V | head -1))"
