@@ -79,12 +79,13 @@ pub enum PolicySetting {
     Development,
 }
 
+/// Where Android.bp's `vendor.i2c-policy.toml` installs the policy (tests/android_files.rs
+/// checks that they agree).
+pub const ANDROID_POLICY_PATH: &str = "/vendor/etc/i2c-hal/policy.toml";
+
 /// The policy file of a device when none is named: /vendor/etc on Android, /etc on hosts.
-pub const DEFAULT_POLICY_PATH: &str = if cfg!(target_os = "android") {
-    "/vendor/etc/i2c-hal/policy.toml"
-} else {
-    "/etc/i2c-hal/policy.toml"
-};
+pub const DEFAULT_POLICY_PATH: &str =
+    if cfg!(target_os = "android") { ANDROID_POLICY_PATH } else { "/etc/i2c-hal/policy.toml" };
 
 /// policy/development.toml, built in so that `--sim` needs no file.
 const DEVELOPMENT_POLICY: &str = include_str!("../policy/development.toml");

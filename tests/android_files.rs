@@ -1,0 +1,637 @@
+//! The Android tree's files, checked on the host: Android.bp, the init .rc, the VINTF manifest
+//! fragment, the framework compatibility matrix fragment, ueventd.rc, config.fs and the
+//! sepolicy contexts each parse in their format, and the names they share agree with each other
+//! and with the code (src/ipc/endpoint.rs, src/daemon.rs). No AOSP tool runs here: the parsers
+//! below read each format as far as these files use it (README.md, "Android integration",
+//! says what only a tree checks).
+
+use i2c_hal::daemon::ANDROID_POLICY_PATH;
+use i2c_hal::ipc::endpoint::{ADMIN_SERVICE_NAME, SERVICE_NAME};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn read(rel: &str) -> String {
+    fs::read_to_string(repo().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+/// Both instances, as the code registers them.
+fn instances() -> BTreeSet<String> {
+    [SERVICE_NAME, ADMIN_SERVICE_NAME].iter().map(|s| s.to_string()).collect()
+}
+
+// ------------------------------------------------------------------------------ Blueprint ----
+
+/// A Blueprint value (build/blueprint's parser: strings, booleans, integers, lists, maps).
+#[derive(Clone, Debug, PartialEq)]
+enum Bp {
+    Str(String),
+    Bool(bool),
+    Int(i64),
+    List(Vec<Bp>),
+    Map(BTreeMap<String, Bp>),
+}
+
+impl Bp {
+    fn get(&self, key: &str) -> Option<&Bp> {
+        match self {
+            Bp::Map(m) => key
+                .split('.')
+                .try_fold(self, |v, k| match v {
+                    Bp::Map(inner) => inner.get(k),
+                    _ => None,
+                })
+                .or_else(|| m.get(key)),
+            _ => None,
+        }
+    }
+    fn str(&self, key: &str) -> Option<&str> {
+        match self.get(key)? {
+            Bp::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+    fn strings(&self, key: &str) -> Vec<String> {
+        match self.get(key) {
+            Some(Bp::List(items)) => items
+                .iter()
+                .map(|i| match i {
+                    Bp::Str(s) => s.clone(),
+                    other => panic!("{key}: {other:?} is not a string"),
+                })
+                .collect(),
+            None => Vec::new(),
+            Some(other) => panic!("{key}: {other:?} is not a list"),
+        }
+    }
+    fn flag(&self, key: &str) -> Option<bool> {
+        match self.get(key)? {
+            Bp::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+}
+
+struct BpParser<'a> {
+    s: &'a [u8],
+    i: usize,
+}
+
+impl BpParser<'_> {
+    fn skip(&mut self) {
+        loop {
+            while self.i < self.s.len() && self.s[self.i].is_ascii_whitespace() {
+                self.i += 1;
+            }
+            if self.s[self.i..].starts_with(b"//") {
+                while self.i < self.s.len() && self.s[self.i] != b'\n' {
+                    self.i += 1;
+                }
+            } else if self.s[self.i..].starts_with(b"/*") {
+                let end = self.s[self.i..].windows(2).position(|w| w == b"*/").expect("comment");
+                self.i += end + 2;
+            } else {
+                return;
+            }
+        }
+    }
+    fn eat(&mut self, c: u8) -> bool {
+        self.skip();
+        if self.s.get(self.i) == Some(&c) {
+            self.i += 1;
+            true
+        } else {
+            false
+        }
+    }
+    fn expect(&mut self, c: u8) {
+        assert!(self.eat(c), "Android.bp: expected `{}` at byte {}", c as char, self.i);
+    }
+    fn ident(&mut self) -> String {
+        self.skip();
+        let start = self.i;
+        while self.i < self.s.len()
+            && (self.s[self.i].is_ascii_alphanumeric() || self.s[self.i] == b'_')
+        {
+            self.i += 1;
+        }
+        assert!(self.i > start, "Android.bp: expected a name at byte {start}");
+        String::from_utf8(self.s[start..self.i].to_vec()).unwrap()
+    }
+    fn value(&mut self) -> Bp {
+        self.skip();
+        match self.s[self.i] {
+            b'"' => {
+                self.i += 1;
+                let start = self.i;
+                while self.s[self.i] != b'"' {
+                    self.i += if self.s[self.i] == b'\\' { 2 } else { 1 };
+                }
+                self.i += 1;
+                Bp::Str(String::from_utf8(self.s[start..self.i - 1].to_vec()).unwrap())
+            }
+            b'[' => {
+                self.i += 1;
+                let mut items = Vec::new();
+                while !self.eat(b']') {
+                    items.push(self.value());
+                    if !self.eat(b',') {
+                        self.expect(b']');
+                        break;
+                    }
+                }
+                Bp::List(items)
+            }
+            b'{' => self.map(),
+            c if c == b'-' || c.is_ascii_digit() => {
+                let start = self.i;
+                self.i += 1;
+                while self.s[self.i].is_ascii_digit() {
+                    self.i += 1;
+                }
+                Bp::Int(std::str::from_utf8(&self.s[start..self.i]).unwrap().parse().unwrap())
+            }
+            _ => match self.ident().as_str() {
+                "true" => Bp::Bool(true),
+                "false" => Bp::Bool(false),
+                other => panic!("Android.bp: variables ({other}) are not used in this file"),
+            },
+        }
+    }
+    fn map(&mut self) -> Bp {
+        self.expect(b'{');
+        let mut map = BTreeMap::new();
+        while !self.eat(b'}') {
+            let key = self.ident();
+            self.expect(b':');
+            let value = self.value();
+            assert!(map.insert(key.clone(), value).is_none(), "Android.bp: {key} twice");
+            if !self.eat(b',') {
+                self.expect(b'}');
+                break;
+            }
+        }
+        Bp::Map(map)
+    }
+}
+
+/// Android.bp's modules: (module type, properties).
+fn blueprint() -> Vec<(String, Bp)> {
+    let text = read("Android.bp");
+    let mut p = BpParser { s: text.as_bytes(), i: 0 };
+    let mut modules = Vec::new();
+    loop {
+        p.skip();
+        if p.i >= p.s.len() {
+            return modules;
+        }
+        let kind = p.ident();
+        modules.push((kind, p.map()));
+    }
+}
+
+fn module<'a>(modules: &'a [(String, Bp)], kind: &str, name: &str) -> &'a Bp {
+    modules
+        .iter()
+        .find(|(k, m)| k == kind && m.str("name") == Some(name))
+        .map(|(_, m)| m)
+        .unwrap_or_else(|| panic!("Android.bp has no {kind} {name}"))
+}
+
+/// Crates AOSP provides as Soong modules (external/rust/crates, frameworks/native's
+/// libbinder_rs) that Android.bp may name; anything else must be defined in Android.bp or be
+/// one the README tells the vendor to import.
+const AOSP_RUST_MODULES: [&str; 9] = [
+    "libandroid_logger",
+    "libbinder_rs",
+    "libclap",
+    "liblibc",
+    "liblog_rust",
+    "libnix",
+    "libserde",
+    "libserde_json",
+    "libtoml",
+];
+/// Not in AOSP: README.md, "Android integration", says how to import it.
+const VENDOR_IMPORTED: [&str; 1] = ["libi2cdev"];
+
+#[test]
+fn android_bp_declares_the_modules_in_aosp_form() {
+    let modules = blueprint();
+    let aidl = module(&modules, "aidl_interface", "vendor.i2c");
+    assert_eq!(aidl.str("stability"), Some("vintf"));
+    assert_eq!(aidl.flag("frozen"), Some(true));
+    assert_eq!(aidl.flag("backend.cpp.enabled"), Some(false), "the cpp backend is off");
+    for backend in ["java", "ndk", "rust"] {
+        assert_eq!(aidl.flag(&format!("backend.{backend}.enabled")), Some(true), "{backend}");
+    }
+    let versions = match aidl.get("versions_with_info") {
+        Some(Bp::List(v)) => v.clone(),
+        other => panic!("versions_with_info: {other:?}"),
+    };
+    let numbers: Vec<&str> = versions.iter().filter_map(|v| v.str("version")).collect();
+    assert_eq!(numbers, ["1"]);
+    for n in numbers {
+        let dump = repo().join(format!("aidl_api/vendor.i2c/{n}"));
+        assert!(dump.join(".hash").is_file(), "version {n} has no frozen dump");
+    }
+    // aidl/'s package path is the interface name: vendor.i2c -> aidl/vendor/i2c.
+    assert!(aidl.strings("srcs").iter().all(|s| s.starts_with("aidl/vendor/i2c/")));
+
+    let service = module(&modules, "rust_binary", "vendor.i2c-service");
+    assert_eq!(service.flag("vendor"), Some(true));
+    assert_eq!(service.str("relative_install_path"), Some("hw"));
+    assert_eq!(service.strings("init_rc"), ["android/vendor.i2c-service.rc"]);
+    assert_eq!(service.strings("vintf_fragments"), ["android/vendor.i2c-service.xml"]);
+    assert!(service.strings("required").contains(&"vendor.i2c-policy.toml".to_string()));
+
+    let library = module(&modules, "rust_library", "libi2c_hal");
+    assert_eq!(library.flag("vendor"), Some(true));
+    assert!(library.strings("features").is_empty(), "the vendor library has no sim or client");
+    let client = module(&modules, "rust_library", "libi2c_hal_client");
+    assert_eq!(client.strings("features"), ["client"]);
+    assert_ne!(client.flag("vendor"), Some(true), "the client build stays out of the vendor image");
+
+    let policy = module(&modules, "prebuilt_etc", "vendor.i2c-policy.toml");
+    let installed = format!(
+        "/vendor/etc/{}/{}",
+        policy.str("sub_dir").unwrap(),
+        policy.str("filename").unwrap()
+    );
+    assert_eq!(installed, ANDROID_POLICY_PATH, "where the service reads its policy");
+
+    let core = module(&modules, "rust_test", "i2c_hal_core_test");
+    assert_eq!(core.flag("host_supported"), Some(true));
+
+    let vts = module(&modules, "rust_test", "VtsHalI2cTargetTest");
+    assert_eq!(vts.strings("test_suites"), ["general-tests", "vts"]);
+    assert_eq!(vts.flag("require_root"), Some(true));
+    assert_eq!(vts.strings("srcs"), ["vts/i2c_hal_vts.rs"]);
+    assert!(vts.strings("rustlibs").contains(&"vendor.i2c-V1-rust".to_string()));
+}
+
+#[test]
+fn every_file_and_library_android_bp_names_exists() {
+    let modules = blueprint();
+    let defined: BTreeSet<String> =
+        modules.iter().filter_map(|(_, m)| m.str("name").map(String::from)).collect();
+    for (kind, m) in &modules {
+        let name = m.str("name").unwrap_or("?");
+        for key in ["srcs", "init_rc", "vintf_fragments"] {
+            for path in m.strings(key) {
+                // The VTS suite's source is written on its own branch; its path is fixed here.
+                if path == "vts/i2c_hal_vts.rs" || path.contains('*') {
+                    continue;
+                }
+                assert!(repo().join(&path).is_file(), "{kind} {name}: {key} {path} missing");
+            }
+        }
+        if let Some(src) = m.str("src") {
+            assert!(repo().join(src).is_file(), "{kind} {name}: src {src} missing");
+        }
+        for lib in m.strings("rustlibs") {
+            let ok = AOSP_RUST_MODULES.contains(&lib.as_str())
+                || VENDOR_IMPORTED.contains(&lib.as_str())
+                || defined.contains(&lib)
+                // aidl_interface vendor.i2c generates vendor.i2c-V<N>-rust.
+                || lib == "vendor.i2c-V1-rust";
+            assert!(ok, "{kind} {name}: rustlibs {lib} is neither in AOSP nor defined here");
+        }
+        for default in m.strings("defaults") {
+            assert!(defined.contains(&default), "{kind} {name}: defaults {default} undefined");
+        }
+    }
+    let readme = read("README.md");
+    for lib in VENDOR_IMPORTED {
+        assert!(readme.contains(lib), "README.md does not say how to import {lib}");
+    }
+}
+
+// ------------------------------------------------------------------------------- init .rc ----
+
+/// An init service: its name, binary, and options (keyword, arguments).
+struct RcService {
+    name: String,
+    path: String,
+    options: Vec<(String, Vec<String>)>,
+}
+
+impl RcService {
+    fn option(&self, keyword: &str) -> Vec<&Vec<String>> {
+        self.options.iter().filter(|(k, _)| k == keyword).map(|(_, a)| a).collect()
+    }
+}
+
+/// Options init's service parser knows (system/core/init/service_parser.cpp), of which the
+/// .rc may use any; anything else is a typo init would reject.
+const RC_OPTIONS: [&str; 14] = [
+    "class",
+    "user",
+    "group",
+    "capabilities",
+    "interface",
+    "task_profiles",
+    "disabled",
+    "oneshot",
+    "onrestart",
+    "writepid",
+    "ioprio",
+    "priority",
+    "socket",
+    "rlimit",
+];
+
+fn rc_services(text: &str) -> Vec<RcService> {
+    let mut services: Vec<RcService> = Vec::new();
+    for (n, raw) in text.lines().enumerate() {
+        let line = raw.split('#').next().unwrap().trim();
+        if line.is_empty() {
+            continue;
+        }
+        let words: Vec<String> = line.split_whitespace().map(String::from).collect();
+        if raw.starts_with(|c: char| !c.is_whitespace()) {
+            assert_eq!(words[0], "service", "line {}: only services here: {raw}", n + 1);
+            assert!(words.len() >= 3, "line {}: service NAME PATH [ARGS]", n + 1);
+            services.push(RcService {
+                name: words[1].clone(),
+                path: words[2].clone(),
+                options: Vec::new(),
+            });
+        } else {
+            let service = services.last_mut().expect("an option outside a service");
+            assert!(
+                RC_OPTIONS.contains(&words[0].as_str()),
+                "line {}: unknown option {}",
+                n + 1,
+                words[0]
+            );
+            service.options.push((words[0].clone(), words[1..].to_vec()));
+        }
+    }
+    services
+}
+
+/// The vendor AID config.fs declares, by its user name (AID_VENDOR_I2C -> vendor_i2c).
+fn vendor_aid() -> (String, u32) {
+    let text = read("android/config.fs");
+    let mut section = None;
+    let mut value = None;
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            assert!(section.is_none(), "one AID only");
+            section = Some(name.to_string());
+        } else if let Some(v) = line.strip_prefix("value:") {
+            value = Some(v.trim().parse::<u32>().expect("a numeric AID"));
+        } else {
+            panic!("config.fs: unexpected line {line}");
+        }
+    }
+    let section = section.expect("an [AID_...] section");
+    let user = section.strip_prefix("AID_").expect("AID_ prefix").to_lowercase();
+    assert!(section.starts_with("AID_VENDOR_"), "vendor AIDs are named AID_VENDOR_*");
+    (user, value.expect("value:"))
+}
+
+#[test]
+fn the_init_rc_starts_the_service_least_privileged_with_both_instances() {
+    let services = rc_services(&read("android/vendor.i2c-service.rc"));
+    assert_eq!(services.len(), 1);
+    let service = &services[0];
+    assert_eq!(service.name, "vendor.i2c-default");
+    // Android.bp: vendor, relative_install_path hw, name vendor.i2c-service.
+    assert_eq!(service.path, "/vendor/bin/hw/vendor.i2c-service");
+    assert_eq!(service.option("class"), [&vec!["hal".to_string()]]);
+    let interfaces: BTreeSet<String> = service
+        .option("interface")
+        .iter()
+        .map(|args| {
+            assert_eq!(args.len(), 2, "interface aidl NAME");
+            assert_eq!(args[0], "aidl");
+            args[1].clone()
+        })
+        .collect();
+    assert_eq!(interfaces, instances());
+    let (aid, value) = vendor_aid();
+    assert!((2900..=2999).contains(&value) || (5000..=5999).contains(&value), "vendor AID range");
+    assert_eq!(service.option("user"), [&vec![aid.clone()]], "its own uid, not root or system");
+    assert_eq!(service.option("group"), [&vec![aid]], "no supplementary groups");
+    assert!(service.option("capabilities").is_empty(), "no capabilities");
+}
+
+#[test]
+fn ueventd_gives_the_nodes_to_the_service_group_only() {
+    let text = read("android/ueventd.vendor.i2c.rc");
+    let lines: Vec<Vec<&str>> = text
+        .lines()
+        .map(|l| l.split('#').next().unwrap().split_whitespace().collect::<Vec<_>>())
+        .filter(|w| !w.is_empty())
+        .collect();
+    assert_eq!(lines.len(), 1);
+    let (aid, _) = vendor_aid();
+    assert_eq!(lines[0], ["/dev/i2c-*", "0660", "root", aid.as_str()]);
+}
+
+// ------------------------------------------------------------------------------------ XML ----
+
+/// An XML element: name, attributes, children, text (enough of XML for the VINTF files:
+/// declarations, comments, elements, attributes and text, no entities).
+#[derive(Debug)]
+struct Element {
+    name: String,
+    attrs: BTreeMap<String, String>,
+    children: Vec<Element>,
+    text: String,
+}
+
+impl Element {
+    fn all(&self, name: &str) -> Vec<&Element> {
+        self.children.iter().filter(|c| c.name == name).collect()
+    }
+    fn one(&self, name: &str) -> &Element {
+        let found = self.all(name);
+        assert_eq!(found.len(), 1, "<{}> needs exactly one <{name}>", self.name);
+        found[0]
+    }
+}
+
+fn parse_xml(text: &str) -> Element {
+    fn skip_misc(s: &str, mut i: usize) -> usize {
+        loop {
+            let rest = &s[i..];
+            let trimmed = rest.trim_start();
+            i += rest.len() - trimmed.len();
+            if trimmed.starts_with("<!--") {
+                i += trimmed.find("-->").expect("unterminated comment") + 3;
+            } else if trimmed.starts_with("<?") {
+                i += trimmed.find("?>").expect("unterminated declaration") + 2;
+            } else {
+                return i;
+            }
+        }
+    }
+    fn element(s: &str, i: &mut usize) -> Element {
+        *i = skip_misc(s, *i);
+        assert!(s[*i..].starts_with('<'), "expected an element at {}", *i);
+        let end = *i + s[*i..].find('>').expect("unterminated tag");
+        let tag = &s[*i + 1..end];
+        let self_closing = tag.ends_with('/');
+        let tag = tag.trim_end_matches('/');
+        let name = tag.split_whitespace().next().unwrap().to_string();
+        let mut attrs = BTreeMap::new();
+        let mut rest = tag[name.len()..].trim();
+        while !rest.is_empty() {
+            let (key, after) = rest.split_once('=').expect("attribute without a value");
+            let after = after.trim_start();
+            assert!(after.starts_with('"'), "attribute {key} is not quoted");
+            let close = after[1..].find('"').expect("unterminated attribute") + 1;
+            attrs.insert(key.trim().to_string(), after[1..close].to_string());
+            rest = after[close + 1..].trim();
+        }
+        *i = end + 1;
+        let mut el = Element { name, attrs, children: Vec::new(), text: String::new() };
+        if self_closing {
+            return el;
+        }
+        loop {
+            let j = skip_misc(s, *i);
+            if s[j..].starts_with("</") {
+                el.text.push_str(s[*i..j].trim());
+                let close = j + s[j..].find('>').unwrap();
+                assert_eq!(&s[j + 2..close], el.name, "mismatched closing tag");
+                *i = close + 1;
+                return el;
+            }
+            if s[j..].starts_with('<') {
+                el.children.push(element(s, i));
+            } else {
+                let next = j + s[j..].find('<').expect("text runs to the end");
+                el.text.push_str(s[j..next].trim());
+                *i = next;
+            }
+        }
+    }
+    let mut i = 0;
+    let root = element(text, &mut i);
+    assert_eq!(skip_misc(text, i), text.len(), "content after the root element");
+    root
+}
+
+#[test]
+fn the_vintf_manifest_declares_every_instance() {
+    let root = parse_xml(&read("android/vendor.i2c-service.xml"));
+    assert_eq!(root.name, "manifest");
+    assert_eq!(root.attrs.get("type").map(String::as_str), Some("device"));
+    assert_eq!(root.attrs.get("version").map(String::as_str), Some("1.0"));
+    let mut declared = BTreeSet::new();
+    for hal in root.all("hal") {
+        assert_eq!(hal.attrs.get("format").map(String::as_str), Some("aidl"));
+        let package = &hal.one("name").text;
+        assert_eq!(hal.one("version").text, "1", "the frozen version");
+        for fqname in hal.all("fqname") {
+            let (interface, instance) = fqname.text.split_once('/').expect("INTERFACE/INSTANCE");
+            declared.insert(format!("{package}.{interface}/{instance}"));
+        }
+    }
+    assert_eq!(declared, instances());
+}
+
+#[test]
+fn the_compatibility_matrix_covers_every_instance() {
+    let root = parse_xml(&read("android/compatibility_matrix.vendor.i2c.xml"));
+    assert_eq!(root.name, "compatibility-matrix");
+    assert_eq!(root.attrs.get("type").map(String::as_str), Some("framework"));
+    let mut required = BTreeSet::new();
+    for hal in root.all("hal") {
+        assert_eq!(hal.attrs.get("format").map(String::as_str), Some("aidl"));
+        let package = &hal.one("name").text;
+        assert_eq!(hal.one("version").text, "1");
+        for interface in hal.all("interface") {
+            let name = &interface.one("name").text;
+            for instance in interface.all("instance") {
+                required.insert(format!("{package}.{name}/{}", instance.text));
+            }
+        }
+    }
+    assert_eq!(required, instances());
+}
+
+// ------------------------------------------------------------------------------ sepolicy ----
+
+/// `type NAME, ATTR...;` declarations of the vendor policy.
+fn sepolicy_types() -> BTreeMap<String, BTreeSet<String>> {
+    let mut types = BTreeMap::new();
+    for entry in fs::read_dir(repo().join("sepolicy/vendor")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "te") {
+            continue;
+        }
+        for line in fs::read_to_string(&path).unwrap().lines() {
+            let line = line.split('#').next().unwrap().trim();
+            if let Some(decl) = line.strip_prefix("type ").and_then(|d| d.strip_suffix(';')) {
+                let mut parts = decl.split(',').map(str::trim);
+                let name = parts.next().unwrap().to_string();
+                types.insert(name, parts.map(String::from).collect());
+            }
+        }
+    }
+    types
+}
+
+/// (first field, type) of each line of a contexts file.
+fn contexts(path: &Path) -> Vec<(String, String)> {
+    fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| l.split('#').next().unwrap().split_whitespace().collect::<Vec<_>>())
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let context: Vec<&str> = w.last().unwrap().split(':').collect();
+            assert_eq!(context.len(), 4, "{}: u:object_r:TYPE:s0", path.display());
+            (w[0].to_string(), context[2].to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn service_contexts_name_every_instance_with_a_declared_service_type_each() {
+    let types = sepolicy_types();
+    let entries = contexts(&repo().join("sepolicy/vendor/service_contexts"));
+    let names: BTreeSet<String> = entries.iter().map(|(n, _)| n.clone()).collect();
+    assert_eq!(names, instances());
+    let service_types: BTreeSet<&String> = entries.iter().map(|(_, t)| t).collect();
+    assert_eq!(service_types.len(), entries.len(), "the admin instance has a type of its own");
+    for (name, ty) in &entries {
+        let attrs = types.get(ty).unwrap_or_else(|| panic!("{name}: type {ty} undeclared"));
+        for attr in ["service_manager_type", "hal_service_type", "protected_service"] {
+            assert!(attrs.contains(attr), "{ty} lacks {attr}");
+        }
+    }
+}
+
+#[test]
+fn file_contexts_label_the_binary_and_the_nodes_with_declared_types() {
+    let types = sepolicy_types();
+    let entries = contexts(&repo().join("sepolicy/vendor/file_contexts"));
+    let label = |path_part: &str| -> &String {
+        &entries
+            .iter()
+            .find(|(p, _)| p.contains(path_part))
+            .unwrap_or_else(|| panic!("{path_part}"))
+            .1
+    };
+    // The path the .rc starts, escaped as a regular expression.
+    let binary = label("/bin/hw/vendor\\.i2c-service");
+    assert!(types[binary].contains("exec_type") && types[binary].contains("vendor_file_type"));
+    let domain = binary.strip_suffix("_exec").expect("DOMAIN_exec");
+    assert!(types[domain].contains("domain"));
+    let node = label("/dev/i2c-[0-9]+");
+    assert!(types[node].contains("dev_type"));
+    assert_ne!(node, "device", "a generic device node may not be opened (AOSP neverallow)");
+    for (path, ty) in &entries {
+        assert!(types.contains_key(ty), "{path}: type {ty} undeclared");
+    }
+}
