@@ -37,17 +37,12 @@ enum Bp {
 }
 
 impl Bp {
+    /// The value at a dotted path of nested maps (`backend.cpp.enabled`).
     fn get(&self, key: &str) -> Option<&Bp> {
-        match self {
-            Bp::Map(m) => key
-                .split('.')
-                .try_fold(self, |v, k| match v {
-                    Bp::Map(inner) => inner.get(k),
-                    _ => None,
-                })
-                .or_else(|| m.get(key)),
+        key.split('.').try_fold(self, |v, k| match v {
+            Bp::Map(inner) => inner.get(k),
             _ => None,
-        }
+        })
     }
     fn str(&self, key: &str) -> Option<&str> {
         match self.get(key)? {

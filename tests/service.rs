@@ -177,6 +177,9 @@ fn the_service_reports_the_interface_version_and_hash_it_was_built_from() {
     )
     .expect("the frozen v1 hash");
     assert_eq!(hash, recorded.lines().last().unwrap().trim());
+    // The admin instance is the same interface version (one aidl_interface, one hash).
+    let admin = service.client().admin().expect("admin instance");
+    assert_eq!(admin.interface_version().expect("admin interface version"), (version, hash));
 }
 
 #[test]
