@@ -156,7 +156,8 @@ impl TypeSpec {
     pub fn signature(&self) -> String {
         let mut s = self.name.clone();
         if !self.params.is_empty() {
-            let params: Vec<String> = self.params.iter().map(TypeSpec::to_aidl).collect();
+            // Type parameters print by signature alone, annotations dropped.
+            let params: Vec<String> = self.params.iter().map(TypeSpec::signature).collect();
             s += &format!("<{}>", params.join(","));
         }
         s + &"[]".repeat(self.arrays)
