@@ -262,6 +262,22 @@ fn android_bp_declares_the_modules_in_aosp_form() {
     let core = module(&modules, "rust_test", "i2c_hal_core_test");
     assert_eq!(core.flag("host_supported"), Some(true));
 
+    // Soong's lint set follows the directory unless a module names one; "vendor" keeps the
+    // crate building wherever a device puts it (the platform set denies missing docs).
+    for (kind, m) in modules.iter().filter(|(k, _)| k.starts_with("rust_")) {
+        let with_defaults = |key: &str| {
+            m.str(key).map(String::from).or_else(|| {
+                m.strings("defaults")
+                    .iter()
+                    .find_map(|d| module(&modules, "rust_defaults", d).str(key).map(String::from))
+            })
+        };
+        for key in ["lints", "clippy_lints"] {
+            let name = m.str("name").unwrap_or("?");
+            assert_eq!(with_defaults(key).as_deref(), Some("vendor"), "{kind} {name}: {key}");
+        }
+    }
+
     let vts = module(&modules, "rust_test", "VtsHalI2cTargetTest");
     assert_eq!(vts.strings("test_suites"), ["general-tests", "vts"]);
     assert_eq!(vts.flag("require_root"), Some(true));
