@@ -222,6 +222,56 @@ fn interface_version_and_hash() {
 }
 
 #[test]
+fn declared_instances_are_served() {
+    use i2c_hal::ipc::compat::aidl::{II2cAdmin::II2cAdmin, II2cManager::II2cManager};
+    use i2c_hal::ipc::compat::{check_service, declared_instances};
+    let check = "declared_instances_are_served";
+    let _shared = shared();
+    if matches!(target().endpoint, i2c_hal::ipc::client::Endpoint::Socket(_)) {
+        skip(check, "the service is on an RPC socket: no service manager declares instances");
+        return;
+    }
+    // Connecting sets up this process's binder state, which the lookups below use.
+    let _client = target().connect();
+    let mut versions = Vec::new();
+    for interface in ["vendor.i2c.II2cManager", "vendor.i2c.II2cAdmin"] {
+        let instances = match declared_instances(interface) {
+            Ok(instances) if !instances.is_empty() => instances,
+            answer if cfg!(target_os = "android") => {
+                panic!("{check}: no declared instance of {interface} (VINTF manifest): {answer:?}")
+            }
+            answer => {
+                let why = format!(
+                    "the service manager declares no instance of {interface} ({answer:?}); \
+                     rsb_hub reads no VINTF manifest, so only `default` is checked"
+                );
+                skip(check, &why);
+                continue;
+            }
+        };
+        assert!(
+            instances.iter().any(|i| i == "default"),
+            "{check}: {interface} declares {instances:?}, not `default`"
+        );
+        for instance in instances {
+            let name = format!("{interface}/{instance}");
+            let version = if interface.ends_with("Admin") {
+                check_service::<dyn II2cAdmin>(&name).map(|s| s.getInterfaceVersion())
+            } else {
+                check_service::<dyn II2cManager>(&name).map(|s| s.getInterfaceVersion())
+            };
+            let version =
+                version.unwrap_or_else(|e| panic!("{check}: {name} is declared, not served: {e}"));
+            let version: ClientResult<i32> = version.map_err(Into::into);
+            versions.push((name.clone(), expect_ok(version, &format!("{check}: {name} version"))));
+        }
+    }
+    for (name, version) in versions {
+        assert_eq!(version, INTERFACE_VERSION, "{check}: {name}.getInterfaceVersion()");
+    }
+}
+
+#[test]
 fn bus_list_is_consistent() {
     let check = "bus_list_is_consistent";
     let _shared = shared();
