@@ -69,7 +69,8 @@ static STARTED: OnceLock<Started> = OnceLock::new();
 /// teardown; statics are never dropped).
 extern "C" fn stop_at_exit() {
     if let Some(started) = STARTED.get() {
-        let pid = nix::unistd::Pid::from_raw(started.pid as i32);
+        let Ok(pid) = i32::try_from(started.pid) else { return };
+        let pid = nix::unistd::Pid::from_raw(pid);
         let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
         // The service exits within its 2 s drain; waiting keeps its files from being
         // removed under it.
@@ -108,7 +109,7 @@ fn spawn(service: &Path, dir: &Path, socket: &Path) -> Result<u32, String> {
                 command.stderr(stderr);
             }
             // SAFETY: the closure runs in the forked child before exec and only calls
-            // prctl(2), which is async-signal-safe; it touches no memory of the parent.
+            // prctl(2), which is async-signal-safe, and allocates nothing.
             unsafe {
                 command.pre_exec(|| {
                     nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGTERM)
@@ -133,9 +134,9 @@ pub fn start() -> Result<Target, String> {
     let socket = dir.join("service.sock");
     let pid = spawn(Path::new(service), &dir, &socket)?;
     let _ = STARTED.set(Started { pid, dir: dir.clone() });
-    // SAFETY: atexit only records a function pointer; stop_at_exit is an extern "C" fn with
-    // no arguments that never unwinds (it catches nothing that could panic: every call in it
-    // returns a Result that is ignored).
+    // SAFETY: atexit(3) only records the function pointer. stop_at_exit takes nothing and
+    // cannot unwind into libc's exit(): nothing in it panics (every fallible call's Result is
+    // ignored).
     unsafe {
         libc::atexit(stop_at_exit);
     }

@@ -15,7 +15,7 @@
 //!   65534 on Linux, AID_NOBODY 9999 on Android).
 
 use crate::spec::{self, DeviceSpec, Presence};
-use i2c_hal::ipc::client::{Client, ClientResult, Endpoint};
+use i2c_hal::ipc::client::{Client, Endpoint};
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::{OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -111,8 +111,7 @@ impl Target {
             .unwrap_or_else(|e| panic!("cannot reach the service ({}): {e}", self.description))
     }
 
-    /// The configured devices of one presence; None (and the reason printed) when no device
-    /// list was given.
+    /// The configured devices of one presence; None when no device list was given.
     pub fn devices(&self, presence: Presence) -> Option<Vec<DeviceSpec>> {
         let Some(devices) = &self.devices else {
             return None;
@@ -253,6 +252,5 @@ pub fn poll_until(timeout: Duration, mut condition: impl FnMut() -> bool) -> boo
 
 /// Lists the buses, failing the check with `what` if the service cannot.
 pub fn list(client: &Client, what: &str) -> Vec<i2c_hal::core::BusInfo> {
-    let buses: ClientResult<_> = client.list_buses();
-    buses.unwrap_or_else(|e| panic!("{what}: listBuses failed: {e}"))
+    client.list_buses().unwrap_or_else(|e| panic!("{what}: listBuses failed: {e}"))
 }
