@@ -230,6 +230,22 @@ impl Client {
         Ok(Session { session, address, _callback: callback, _connection: self.connection.clone() })
     }
 
+    /// Opens a session whose loss is reported to `callback`, which other sessions may share.
+    pub fn open_sharing(
+        &self,
+        bus: &str,
+        address: u16,
+        options: &OpenOptions,
+        callback: &SharedLossCallback,
+    ) -> ClientResult<Session> {
+        let generation = generation_to_aidl(options.generation)?;
+        let flags = open_flags_to_aidl(options.exclusive, options.ten_bit, options.pec);
+        let callback = callback.0.clone();
+        let session =
+            call(self.manager.openSession(bus, generation, address.into(), flags, &callback))?;
+        Ok(Session { session, address, _callback: callback, _connection: self.connection.clone() })
+    }
+
     /// Registers a bus listener; events stop when the returned Watch is dropped.
     pub fn watch(&self, on_event: Box<dyn Fn(BusEvent) + Send + Sync>) -> ClientResult<Watch> {
         let listener = binder_object!(BnBusListener, ListenerCallback { on_event });
@@ -281,6 +297,24 @@ impl Admin {
     /// The interface version and hash of the admin instance.
     pub fn interface_version(&self) -> ClientResult<(i32, String)> {
         Ok((call(self.admin.getInterfaceVersion())?, call(self.admin.getInterfaceHash())?))
+    }
+}
+
+/// One session-lost callback object for several sessions (`Client::open_sharing`). Binder
+/// delivers oneway calls to one object in the order they were sent, so a later callback on it
+/// proves that an earlier one was not followed by a repeat before it (the VTS relies on this).
+#[derive(Clone)]
+pub struct SharedLossCallback(Strong<dyn II2cSessionCallback>);
+
+impl SharedLossCallback {
+    pub fn new(on_lost: Box<dyn Fn(LossReason, String) + Send + Sync>) -> SharedLossCallback {
+        SharedLossCallback(binder_object!(BnI2cSessionCallback, LossCallback { on_lost }))
+    }
+
+    /// The binder object, for tests that call the raw manager proxy (`Client::raw_manager`).
+    #[doc(hidden)]
+    pub fn raw(&self) -> Strong<dyn II2cSessionCallback> {
+        self.0.clone()
     }
 }
 

@@ -21,6 +21,7 @@
 //! | `join_thread_pool()`          | `ProcessState::join_thread_pool()` (a `Result`) | `ProcessState::join_thread_pool()` (returns `()`)     |
 //! | `add_service(name, binder)`   | `hub::add_service`                             | `binder::add_service`                                  |
 //! | `check_service::<I>(name)`    | `hub::check_interface`                         | `binder::check_interface`                              |
+//! | `declared_instances(iface)`   | `hub::try_get_declared_instances` (rsb_hub declares none) | `binder::get_declared_instances` (the device's VINTF manifests) |
 //! | `BINDER_LOG_TARGET`          | `"rsbinder"`                                   | `"binder"`                                             |
 //! | `init_logging(level)`         | `env_logger` to stderr (`RUST_LOG` overrides), binder crate at `error` | `android_logger` to logcat, tag `vendor.i2c`, at `level` |
 //! | `rpc::serve`, `rpc::Connection` | `rpc::RpcServer::serve_connection` over `transport::UnixTransport` (own accept loop) with `add_service` per instance, `rpc::RpcSession::get_service` (android13+ wire profile) | `rpc::serve` refuses (`Unsupported`): on Android clients reach the service through servicemanager; no `Connection` |
@@ -181,6 +182,12 @@ mod host {
     /// Looks `name` up without waiting; Err says why it is not there.
     pub fn check_service<I: FromIBinder + ?Sized>(name: &str) -> Result<Strong<I>, String> {
         rsbinder::hub::check_interface::<I>(name).map_err(|e| format!("{e:?}"))
+    }
+
+    /// The instance names the service manager declares for `interface` (`default` for
+    /// `vendor.i2c.II2cManager/default`); Err says why it could not be asked.
+    pub fn declared_instances(interface: &str) -> Result<Vec<String>, String> {
+        rsbinder::hub::try_get_declared_instances(interface).map_err(|e| format!("{e:?}"))
     }
 
     /// RPC binder over a Unix socket: how hosts without a binder device reach the service.
@@ -896,5 +903,10 @@ mod android {
     /// Looks `name` up without waiting; Err says why it is not there.
     pub fn check_service<I: FromIBinder + ?Sized>(name: &str) -> Result<Strong<I>, String> {
         binder::check_interface::<I>(name).map_err(|e| format!("{e:?}"))
+    }
+
+    /// The instance names the device's VINTF manifests declare for `interface`.
+    pub fn declared_instances(interface: &str) -> Result<Vec<String>, String> {
+        binder::get_declared_instances(interface).map_err(|e| format!("{e:?}"))
     }
 }

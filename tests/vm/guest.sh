@@ -13,6 +13,7 @@
 #   (d) SIGKILL of a client frees its session and fd; admin revoke lets
 #       rmmod of the adapter driver succeed
 #   (e) a bus number reused by another adapter never revives an old session
+#   (vts) the VTS suite (vts/) on these adapters over kernel binder (tests/vm/vts.sh)
 #   (f), (g) detachable USB I2C modules (tests/vm/usb.sh, sourced at the end):
 #       an emulated i2c-tiny-usb bridge on vhci_hcd, pulled and replugged with and
 #       without the service, the service on kernel binder and on RPC binder
@@ -453,5 +454,6 @@ else
 fi
 sed 's/^/  dump: /' "$W/dump"
 
+[ -x /bin/i2c-hal-vts ] && . "${0%/*}/vts.sh"
 . "${0%/*}/usb.sh"
 finish

@@ -209,6 +209,12 @@ if [ "$BUILD" = 1 ]; then
   for b in i2c-hal-service i2cctl usb-i2c-module; do
     [ -x "$BINDIR/$b" ] || die "cargo build produced no $b"
   done
+  # The VTS suite (vts/, tests/vm/vts.sh): a test binary, found by its artifact line.
+  VTS_BIN=$(cd "$REPO" &&
+    CARGO_TARGET_DIR=$REPO/target/vm RUSTFLAGS="-C target-feature=+crt-static" \
+      cargo test --release --target "$TARGET" --test vts --no-run --message-format=json |
+      sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1) || true
+  [ -n "$VTS_BIN" ] && [ -x "$VTS_BIN" ] || die "cargo test --test vts --no-run produced no binary"
 fi
 rm -f "$QVM_DIR"/debs/*.deb   # unpacked above; not needed again
 log "setup done"
@@ -243,12 +249,14 @@ install_bin "$RSB_ROOT/bin/rsb_service"
 if [ -n "$BINDIR" ]; then
   install_bin "$BINDIR/i2c-hal-service"; install_bin "$BINDIR/i2cctl"
   install_bin "$BINDIR/usb-i2c-module"
+  cp -L "$VTS_BIN" "$STAGE/bin/i2c-hal-vts"
 fi
 # Default deny: the service on the real kernel reads /etc/i2c-hal/policy.toml (root only).
 mkdir -p "$STAGE/etc/i2c-hal"
 cp "$HERE/policy.toml" "$STAGE/etc/i2c-hal/policy.toml"
 cp "$GUEST" "$STAGE/test/guest.sh"
 cp "$HERE/usb.sh" "$STAGE/test/usb.sh"   # sourced by guest.sh: the USB module scenarios
+cp "$HERE/vts.sh" "$STAGE/test/vts.sh"   # sourced by guest.sh: the VTS suite
 
 # Guest watchdog: a little under the host timeout, so a hung guest still
 # reports its logs and a summary before QEMU is killed.

@@ -62,6 +62,8 @@ pub fn use_every_entry_point() -> io::Result<()> {
     let add_service: fn(&str, BinderRef) -> io::Result<()> = compat::add_service;
     let check_service: fn(&str) -> Result<Strong<dyn IStandIn>, String> =
         compat::check_service::<dyn IStandIn>;
+    let declared_instances: fn(&str) -> Result<Vec<String>, String> = compat::declared_instances;
+    let _ = declared_instances("vendor.i2c.IStandIn");
 
     let status = service_error(7, "message");
     let _: Option<(i32, String)> = service_specific(&status);

@@ -21,7 +21,7 @@ mod state;
 pub use crate::binder::{BinderFeatures, FromIBinder, IBinder, Interface, Strong};
 pub use crate::error::{ExceptionCode, Status, StatusCode};
 pub use crate::proxy::{DeathRecipient, SpIBinder};
-pub use crate::service::{add_service, check_interface};
+pub use crate::service::{add_service, check_interface, get_declared_instances};
 pub use crate::state::{ProcessState, ThreadState};
 
 /// Binder result containing a [`Status`] on error.

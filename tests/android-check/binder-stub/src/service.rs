@@ -20,3 +20,11 @@ pub fn add_service(_identifier: &str, _binder: SpIBinder) -> Result<(), StatusCo
 pub fn check_interface<T: FromIBinder + ?Sized>(_name: &str) -> Result<Strong<T>, StatusCode> {
     unimplemented!("binder stub")
 }
+
+/// The instances declared for `interface` (`["foo"]` for `android.foo.IFoo/foo`).
+///
+/// Mirrors `pub fn get_declared_instances(interface: &str) -> Result<Vec<String>>` (a
+/// `StatusCode` error) in android-binder 0.2.2 `src/service.rs`.
+pub fn get_declared_instances(_interface: &str) -> Result<Vec<String>, StatusCode> {
+    unimplemented!("binder stub")
+}
