@@ -105,7 +105,7 @@ fn failures_are_one_stderr_line_with_an_exit_code_per_kind() {
         &["frobnicate"],
     ] {
         let output = service.i2cctl(bad_syntax);
-        assert_one_line_failure(&output, 2, "i2cctl: INVALID_ARGUMENT:");
+        assert_one_line_failure(&output, 2, "i2cctl: USAGE:");
     }
 
     let nowhere = service.dir().join("no-service-here.sock");
