@@ -154,3 +154,98 @@ fn hold_reports_the_loss_and_answers_bus_gone_after_unplug() {
         .unwrap_or_else(|| panic!("no {EEPROM_MODULE} in {listing:?}"));
     assert!(eeprom_line.contains("\tunplugged\topen-handles=0\t"), "{eeprom_line:?}");
 }
+
+/// Internal type names that must never reach a user's terminal.
+const INTERNAL_NAMES: [&str; 5] = ["NameNotFound", "Errno", "DeadObject", "StatusCode", "Status {"];
+
+#[track_caller]
+fn assert_no_internal_names(text: &str) {
+    for name in INTERNAL_NAMES {
+        assert!(!text.contains(name), "{name} in {text:?}");
+    }
+}
+
+#[test]
+fn an_unreachable_service_is_one_readable_line_with_exit_3() {
+    let service = Service::start();
+    let missing = service.dir().join("missing.sock");
+    // A socket file nobody listens on any more: connecting is refused.
+    let stale = service.dir().join("stale.sock");
+    drop(std::os::unix::net::UnixListener::bind(&stale).expect("bind a socket to leave behind"));
+    for (path, says) in [(&missing, "not found"), (&stale, "connection refused")] {
+        let path = path.to_str().expect("UTF-8 temp path");
+        let output = run_i2cctl(None, &["--socket", path, "buses"]);
+        assert_one_line_failure(&output, 3, "i2cctl: SERVICE_UNREACHABLE: cannot connect to ");
+        assert!(output.stderr.contains(says), "{output:?}");
+        assert_no_internal_names(&output.stderr);
+        // The simulator's control socket next to it is just as unreachable.
+        let output = run_i2cctl(None, &["--socket", path, "sim", "list"]);
+        assert_one_line_failure(&output, 3, "i2cctl: SIM_UNREACHABLE: ");
+        assert_no_internal_names(&output.stderr);
+    }
+}
+
+#[test]
+fn refusals_by_i2cctl_and_by_the_simulator_exit_2() {
+    let service = Service::start();
+    let eeprom = address_arg(EEPROM_ADDRESS);
+    // Values too large to send: TOO_LARGE, the service's name for them, but exit 2.
+    let huge = (i64::MAX as u64 + 1).to_string();
+    let output = service.i2cctl(&["hold", "0", &eeprom, "--generation", &huge]);
+    assert_one_line_failure(&output, 2, "i2cctl: TOO_LARGE: generation 9223372036854775808");
+    let output = service.i2cctl(&["get", "0", &eeprom, "0", "i", "33"]);
+    assert_one_line_failure(&output, 2, "i2cctl: TOO_LARGE: ");
+    let output = service.i2cctl(&["transfer", "0", "r8193@0x50"]);
+    assert_one_line_failure(&output, 2, "i2cctl: TOO_LARGE: ");
+    // The simulator's refusals are the user's mistake, not an outage.
+    let output = service.i2cctl(&["sim", "plug", "toaster-module"]);
+    assert_one_line_failure(&output, 2, "i2cctl: SIM_REFUSED: unknown module 'toaster-module'");
+    let output = service.i2cctl(&["sim", "plug", EEPROM_MODULE]);
+    assert_one_line_failure(&output, 2, "i2cctl: SIM_REFUSED: ");
+    assert!(output.stderr.contains("already plugged"), "{output:?}");
+    // The service itself refusing stays exit 1 with its ErrorCode's name.
+    let output = service.i2cctl(&["hold", "0", &eeprom, "--generation", "999"]);
+    assert_one_line_failure(&output, 1, "i2cctl: NO_SUCH_BUS: ");
+}
+
+#[test]
+fn hold_reports_a_line_that_is_not_text_and_carries_on() {
+    let service = Service::start();
+    let eeprom = address_arg(EEPROM_ADDRESS);
+    let mut holder = service.spawn_i2cctl(&["hold", "0", &eeprom], Stdio::piped());
+    assert!(holder.next_line().starts_with("held "));
+    holder.send_bytes(b"get \xff\xfe\n");
+    let refused = holder.next_line();
+    assert_eq!(refused, "error USAGE: line 1 is not UTF-8 text; it was skipped");
+    holder.send_line("get 0x00");
+    assert_eq!(holder.next_line(), hex_bytes(&EEPROM_SIGNATURE[..1]));
+}
+
+#[test]
+fn watch_and_hold_exit_3_with_a_line_when_the_service_dies() {
+    let mut service = Service::start();
+    let eeprom = address_arg(EEPROM_ADDRESS);
+    let mut holder = service.spawn_i2cctl_capturing_stderr(&["hold", "0", &eeprom], Stdio::piped());
+    assert!(holder.next_line().starts_with("held "));
+    let mut watcher = service.spawn_i2cctl_capturing_stderr(&["watch"], Stdio::null());
+    // An event the watcher prints shows that its listener (and its death watch, armed
+    // before it) is in place.
+    let client = service.client();
+    service.unplug(&client, SENSOR_MODULE);
+    let removed = watcher.next_line();
+    assert!(removed.starts_with("removed "), "{removed}");
+    drop(client);
+
+    service.signal(nix::sys::signal::Signal::SIGKILL);
+    service.wait_for_exit("the killed service");
+    for (name, child) in [("hold", &mut holder), ("watch", &mut watcher)] {
+        let (status, stderr) = child.wait_for_exit();
+        assert_eq!(status.code(), Some(3), "{name}: {status:?} {stderr:?}");
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(
+            lines,
+            ["i2cctl: SERVICE_DIED: the service died (its process ended or closed the connection)"],
+            "{name}"
+        );
+    }
+}
