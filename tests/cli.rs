@@ -249,3 +249,42 @@ fn watch_and_hold_exit_3_with_a_line_when_the_service_dies() {
         );
     }
 }
+
+#[test]
+fn status_shows_a_held_session_with_its_uid_and_generation_and_the_removal_latency() {
+    if !is_root() {
+        eprintln!("skipped: status is for root and system, and this test does not run as root");
+        return;
+    }
+    let service = Service::start();
+    let client = service.client();
+    let bus = client.list_buses().expect("listBuses")[0].clone();
+    let eeprom = address_arg(EEPROM_ADDRESS);
+    let mut holder = service.spawn_i2cctl(&["hold", "0", &eeprom, "--exclusive"], Stdio::piped());
+    assert!(holder.next_line().starts_with("held "));
+
+    let text = service.i2cctl(&["status"]);
+    let session =
+        format!("uid=0 pid={} bus=0 generation={} address={eeprom} ", holder.pid(), bus.generation);
+    let line = text.success().lines().find(|line| line.starts_with("session ")).expect("a session");
+    assert!(line.contains(&session), "{line}");
+    assert!(line.contains(" state=live") && line.contains("exclusive"), "{line}");
+
+    let json: Value = serde_json::from_str(service.i2cctl(&["--json", "status"]).success())
+        .expect("status --json is JSON");
+    let held = &json["sessions"][0];
+    assert_eq!((held["uid"].as_u64(), held["pid"].as_u64()), (Some(0), Some(holder.pid().into())));
+    assert_eq!(held["generation"].as_u64(), Some(bus.generation.0));
+    assert_eq!(held["stable_id"].as_str(), Some(bus.stable_id.as_str()));
+    assert_eq!(held["exclusive"], Value::Bool(true));
+
+    service.unplug(&client, EEPROM_MODULE);
+    assert!(holder.next_line().starts_with("lost reason=REMOVED"));
+    let json: Value = serde_json::from_str(service.i2cctl(&["--json", "status"]).success())
+        .expect("status --json is JSON");
+    let removal = &json["recent_removals"][0];
+    assert_eq!(removal["stable_id"].as_str(), Some(bus.stable_id.as_str()), "{json}");
+    assert_eq!(removal["sessions_lost"].as_u64(), Some(1), "{json}");
+    assert!(removal["latency_us"].is_u64(), "{json}");
+    assert_eq!(json["sessions"][0]["state"].as_str(), Some("dead"), "{json}");
+}
