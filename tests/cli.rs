@@ -105,7 +105,7 @@ fn failures_are_one_stderr_line_with_an_exit_code_per_kind() {
         &["frobnicate"],
     ] {
         let output = service.i2cctl(bad_syntax);
-        assert_one_line_failure(&output, 2, "i2cctl: INVALID_ARGUMENT:");
+        assert_one_line_failure(&output, 2, "i2cctl: USAGE:");
     }
 
     let nowhere = service.dir().join("no-service-here.sock");
@@ -153,4 +153,145 @@ fn hold_reports_the_loss_and_answers_bus_gone_after_unplug() {
         .find(|line| line.starts_with(&format!("{EEPROM_MODULE}\t")))
         .unwrap_or_else(|| panic!("no {EEPROM_MODULE} in {listing:?}"));
     assert!(eeprom_line.contains("\tunplugged\topen-handles=0\t"), "{eeprom_line:?}");
+}
+
+/// Internal type names that must never reach a user's terminal.
+const INTERNAL_NAMES: [&str; 5] = ["NameNotFound", "Errno", "DeadObject", "StatusCode", "Status {"];
+
+#[track_caller]
+fn assert_no_internal_names(text: &str) {
+    for name in INTERNAL_NAMES {
+        assert!(!text.contains(name), "{name} in {text:?}");
+    }
+}
+
+#[test]
+fn an_unreachable_service_is_one_readable_line_with_exit_3() {
+    let service = Service::start();
+    let missing = service.dir().join("missing.sock");
+    // A socket file nobody listens on any more: connecting is refused.
+    let stale = service.dir().join("stale.sock");
+    drop(std::os::unix::net::UnixListener::bind(&stale).expect("bind a socket to leave behind"));
+    for (path, says) in [(&missing, "not found"), (&stale, "connection refused")] {
+        let path = path.to_str().expect("UTF-8 temp path");
+        let output = run_i2cctl(None, &["--socket", path, "buses"]);
+        assert_one_line_failure(&output, 3, "i2cctl: SERVICE_UNREACHABLE: cannot connect to ");
+        assert!(output.stderr.contains(says), "{output:?}");
+        assert_no_internal_names(&output.stderr);
+        // The simulator's control socket next to it is just as unreachable.
+        let output = run_i2cctl(None, &["--socket", path, "sim", "list"]);
+        assert_one_line_failure(&output, 3, "i2cctl: SIM_UNREACHABLE: ");
+        assert_no_internal_names(&output.stderr);
+    }
+}
+
+#[test]
+fn refusals_by_i2cctl_and_by_the_simulator_exit_2() {
+    let service = Service::start();
+    let eeprom = address_arg(EEPROM_ADDRESS);
+    // Values too large to send: TOO_LARGE, the service's name for them, but exit 2.
+    let huge = (i64::MAX as u64 + 1).to_string();
+    let output = service.i2cctl(&["hold", "0", &eeprom, "--generation", &huge]);
+    assert_one_line_failure(&output, 2, "i2cctl: TOO_LARGE: generation 9223372036854775808");
+    let output = service.i2cctl(&["get", "0", &eeprom, "0", "i", "33"]);
+    assert_one_line_failure(&output, 2, "i2cctl: TOO_LARGE: ");
+    let output = service.i2cctl(&["transfer", "0", "r8193@0x50"]);
+    assert_one_line_failure(&output, 2, "i2cctl: TOO_LARGE: ");
+    // The simulator's refusals are the user's mistake, not an outage.
+    let output = service.i2cctl(&["sim", "plug", "toaster-module"]);
+    assert_one_line_failure(&output, 2, "i2cctl: SIM_REFUSED: unknown module 'toaster-module'");
+    let output = service.i2cctl(&["sim", "plug", EEPROM_MODULE]);
+    assert_one_line_failure(&output, 2, "i2cctl: SIM_REFUSED: ");
+    assert!(output.stderr.contains("already plugged"), "{output:?}");
+    // The service itself refusing stays exit 1 with its ErrorCode's name.
+    let output = service.i2cctl(&["hold", "0", &eeprom, "--generation", "999"]);
+    assert_one_line_failure(&output, 1, "i2cctl: NO_SUCH_BUS: ");
+}
+
+#[test]
+fn hold_reports_a_line_that_is_not_text_and_carries_on() {
+    let service = Service::start();
+    let eeprom = address_arg(EEPROM_ADDRESS);
+    let mut holder = service.spawn_i2cctl(&["hold", "0", &eeprom], Stdio::piped());
+    assert!(holder.next_line().starts_with("held "));
+    holder.send_bytes(b"get \xff\xfe\n");
+    let refused = holder.next_line();
+    assert_eq!(refused, "error USAGE: line 1 is not UTF-8 text; it was skipped");
+    holder.send_line("get 0x00");
+    assert_eq!(holder.next_line(), hex_bytes(&EEPROM_SIGNATURE[..1]));
+}
+
+#[test]
+fn watch_and_hold_exit_3_with_a_line_when_the_service_dies() {
+    let mut service = Service::start();
+    let eeprom = address_arg(EEPROM_ADDRESS);
+    // hold arms its death watch before it prints the held line.
+    let mut holder = service.spawn_i2cctl_capturing_stderr(&["hold", "0", &eeprom], Stdio::piped());
+    assert!(holder.next_line().starts_with("held "));
+    let mut children = vec![("hold", holder)];
+    // watch prints nothing until an event; the status's listener count shows it registered
+    // (its death watch is armed before that). Status is for root and system only.
+    if is_root() {
+        let client = service.client();
+        let admin = client.admin().expect("admin");
+        let watcher = service.spawn_i2cctl_capturing_stderr(&["watch"], Stdio::null());
+        service.wait_until("i2cctl watch registered its listener", || {
+            admin.status().map(|status| status.listeners >= 1).unwrap_or(false)
+        });
+        children.push(("watch", watcher));
+    } else {
+        eprintln!("watch part skipped: telling that it registered needs status (root)");
+    }
+
+    service.signal(nix::sys::signal::Signal::SIGKILL);
+    service.wait_for_exit("the killed service");
+    for (name, child) in &mut children {
+        let (status, stderr) = child.wait_for_exit();
+        assert_eq!(status.code(), Some(3), "{name}: {status:?} {stderr:?}");
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(
+            lines,
+            ["i2cctl: SERVICE_DIED: the service died (its process ended or closed the connection)"],
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn status_shows_a_held_session_with_its_uid_and_generation_and_the_removal_latency() {
+    if !is_root() {
+        eprintln!("skipped: status is for root and system, and this test does not run as root");
+        return;
+    }
+    let service = Service::start();
+    let client = service.client();
+    let bus = client.list_buses().expect("listBuses")[0].clone();
+    let eeprom = address_arg(EEPROM_ADDRESS);
+    let mut holder = service.spawn_i2cctl(&["hold", "0", &eeprom, "--exclusive"], Stdio::piped());
+    assert!(holder.next_line().starts_with("held "));
+
+    let text = service.i2cctl(&["status"]);
+    let session =
+        format!("uid=0 pid={} bus=0 generation={} address={eeprom} ", holder.pid(), bus.generation);
+    let line = text.success().lines().find(|line| line.starts_with("session ")).expect("a session");
+    assert!(line.contains(&session), "{line}");
+    assert!(line.contains(" state=live") && line.contains("exclusive"), "{line}");
+
+    let json: Value = serde_json::from_str(service.i2cctl(&["--json", "status"]).success())
+        .expect("status --json is JSON");
+    let held = &json["sessions"][0];
+    assert_eq!((held["uid"].as_u64(), held["pid"].as_u64()), (Some(0), Some(holder.pid().into())));
+    assert_eq!(held["generation"].as_u64(), Some(bus.generation.0));
+    assert_eq!(held["stable_id"].as_str(), Some(bus.stable_id.as_str()));
+    assert_eq!(held["exclusive"], Value::Bool(true));
+
+    service.unplug(&client, EEPROM_MODULE);
+    assert!(holder.next_line().starts_with("lost reason=REMOVED"));
+    let json: Value = serde_json::from_str(service.i2cctl(&["--json", "status"]).success())
+        .expect("status --json is JSON");
+    let removal = &json["recent_removals"][0];
+    assert_eq!(removal["stable_id"].as_str(), Some(bus.stable_id.as_str()), "{json}");
+    assert_eq!(removal["sessions_lost"].as_u64(), Some(1), "{json}");
+    assert!(removal["latency_us"].is_u64(), "{json}");
+    assert_eq!(json["sessions"][0]["state"].as_str(), Some("dead"), "{json}");
 }

@@ -435,7 +435,7 @@ fn i2cctl_reaches_process_calls_and_names_the_refusals() {
     let too_long: Vec<String> = (0..33).map(|byte| byte.to_string()).collect();
     let mut args = vec!["block-call", &smbus2, &device, &reverse];
     args.extend(too_long.iter().map(String::as_str));
-    assert_one_line_failure(&service.i2cctl(&args), 2, "i2cctl: INVALID_ARGUMENT: ");
+    assert_one_line_failure(&service.i2cctl(&args), 2, "i2cctl: TOO_LARGE: ");
 }
 
 #[test]
@@ -464,7 +464,7 @@ fn i2cctl_reaches_the_ten_bit_device_with_t_and_names_the_refusals() {
     assert!(refused.stderr.contains("I2C_FUNC_10BIT_ADDR"), "{refused:?}");
     // Out of range, and a 10-bit address without -t: usage errors before any call.
     for args in [&["get", "-t", &ten, "0x400", "0"][..], &["get", &ten, "0x150", "0"]] {
-        assert_one_line_failure(&service.i2cctl(args), 2, "i2cctl: INVALID_ARGUMENT: ");
+        assert_one_line_failure(&service.i2cctl(args), 2, "i2cctl: USAGE: ");
     }
 
     // hold -t: the held line says so, and its loop reaches the device.
@@ -525,7 +525,7 @@ fn i2cctl_reads_and_writes_with_pec_and_reports_pec_error() {
     assert_one_line_failure(&refused, 1, "i2cctl: NOT_SUPPORTED: ");
     assert!(refused.stderr.contains("I2C_FUNC_SMBUS_PEC"), "{refused:?}");
     let usage = service.i2cctl(&["get", &smbus2, &device, "0", "ip"]);
-    assert_one_line_failure(&usage, 2, "i2cctl: INVALID_ARGUMENT: ");
+    assert_one_line_failure(&usage, 2, "i2cctl: USAGE: ");
 
     // hold --pec: every SMBus command of the session carries PEC.
     let mut holder = service.spawn_i2cctl(&["hold", "--pec", &smbus2, &device], Stdio::piped());

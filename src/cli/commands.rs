@@ -59,37 +59,42 @@ impl Target {
 
 impl Request {
     pub fn from_command(command: ServiceCommand) -> Result<Request, CliError> {
-        let usage = CliError::Usage;
         Ok(match command {
             ServiceCommand::Buses => Request::Buses,
             ServiceCommand::Detect { bus } => Request::Detect { bus },
             ServiceCommand::Get { bus, address, register, mode, length, addressing } => {
                 let target = Target::checked(address, addressing)?;
-                let plan = plan_get(register, mode.as_deref(), length.as_deref()).map_err(usage)?;
+                let plan = plan_get(register, mode.as_deref(), length.as_deref())?;
                 Request::Smbus { bus, target, plan, print: true }
             }
             ServiceCommand::Set { bus, address, register, values, addressing } => {
                 let target = Target::checked(address, addressing)?;
-                let plan = plan_set(register, &values).map_err(usage)?;
+                let plan = plan_set(register, &values)?;
                 Request::Smbus { bus, target, plan, print: false }
             }
             ServiceCommand::Call { bus, address, register, value, pec, addressing } => {
                 let target = Target::checked(address, addressing)?;
-                let plan = plan_call(register, &value, pec.as_deref()).map_err(usage)?;
+                let plan = plan_call(register, &value, pec.as_deref())?;
                 Request::Smbus { bus, target, plan, print: true }
             }
             ServiceCommand::BlockCall { bus, address, register, bytes, addressing } => {
                 let target = Target::checked(address, addressing)?;
-                let plan = plan_block_call(register, &bytes).map_err(usage)?;
+                let plan = plan_block_call(register, &bytes)?;
                 Request::Smbus { bus, target, plan, print: true }
             }
             ServiceCommand::Transfer { bus, messages, addressing } => {
-                let transfer =
-                    parse_transfer(&messages, None, addressing.ten_bit).map_err(usage)?;
+                let transfer = parse_transfer(&messages, None, addressing.ten_bit)?;
                 Request::Transfer { bus, ten_bit: addressing.ten_bit, transfer }
             }
             ServiceCommand::Hold { bus, address, exclusive, generation, pec, addressing } => {
                 let Target { address, ten_bit } = Target::checked(address, addressing)?;
+                // The contract's generation is an AIDL long: a larger one cannot be sent.
+                if let Some(generation) = generation.filter(|g| i64::try_from(*g).is_err()) {
+                    return Err(CliError::TooLarge(format!(
+                        "generation {generation} is more than {} (the largest the service takes)",
+                        i64::MAX
+                    )));
+                }
                 Request::Hold(HoldRequest { bus, address, exclusive, generation, ten_bit, pec })
             }
             ServiceCommand::Watch => Request::Watch,
@@ -196,8 +201,10 @@ fn run_transfer(
     Ok(())
 }
 
-/// Prints events until killed; the callback prints, this thread only keeps the Watch alive.
+/// Prints events until killed, or until the service dies (then ServiceDied: exit 3). The
+/// callback prints; this thread keeps the Watch alive and waits for the death notice.
 fn watch(client: &Client, json: bool) -> Result<(), CliError> {
+    let (_death_watch, died) = client.service_death_channel()?;
     let _watch = client.watch(Box::new(move |event| {
         if json {
             emit(event_json(&event));
@@ -205,9 +212,9 @@ fn watch(client: &Client, json: bool) -> Result<(), CliError> {
             emit(event_line(&event));
         }
     }))?;
-    loop {
-        std::thread::park();
-    }
+    // The sender lives in the armed death watch: recv returns only on the service's death.
+    let _ = died.recv();
+    Err(CliError::ServiceDied)
 }
 
 fn revoke(client: &Client, bus: &str, json: bool) -> Result<(), CliError> {

@@ -6,13 +6,14 @@ use super::format::{held_line, lost_json, lost_line, operation_names, session_js
 use super::mode::{plan_block_call, plan_call, plan_get, plan_set, SmbusPlan};
 use super::number::{format_value, parse_register, value_json};
 use super::transfer::{format_reads, parse_transfer};
-use super::{emit, CliError};
+use super::{emit, CliError, Refusal};
 use crate::core::request::{Message, OperationSet, SmbusOp, SmbusValue};
 use crate::core::{BusInfo, LossReason};
 use crate::ipc::client::{Client, OpenOptions, Session};
 use serde_json::{json, Value};
 use std::io::BufRead;
 use std::sync::mpsc::{self, Receiver};
+use std::sync::Arc;
 use std::thread;
 
 /// What `hold` was asked to open.
@@ -67,15 +68,15 @@ const COMMANDS: &str = "get REG [MODE [LENGTH]], set REG VALUE... [MODE], call R
 /// Parses one stdin line for the session `mode` describes; blank lines are no command. PEC is
 /// chosen when the session opens (`hold --pec`): in such a session every SMBus command carries
 /// it, with or without a `p`, and elsewhere a `p` is refused rather than quietly ignored.
-pub fn parse_hold_command(line: &str, mode: &SessionMode) -> Result<Option<HoldCommand>, String> {
+pub fn parse_hold_command(line: &str, mode: &SessionMode) -> Result<Option<HoldCommand>, Refusal> {
     let words: Vec<&str> = line.split_whitespace().collect();
     let Some((&verb, args)) = words.split_first() else {
         return Ok(None);
     };
-    let smbus = |name: &'static str, plan: Result<SmbusPlan, String>| {
+    let smbus = |name: &'static str, plan: Result<SmbusPlan, Refusal>| {
         let plan = plan?;
         if plan.pec && !mode.pec {
-            return Err("this session was opened without PEC (hold --pec)".to_string());
+            return Err(Refusal::from("this session was opened without PEC (hold --pec)"));
         }
         Ok(HoldCommand::Smbus { name, ops: plan.ops })
     };
@@ -87,7 +88,7 @@ pub fn parse_hold_command(line: &str, mode: &SessionMode) -> Result<Option<HoldC
         "get" => {
             const USAGE: &str = "get REG [MODE [LENGTH]]";
             if args.len() > 3 {
-                return Err(format!("usage: {USAGE}"));
+                return Err(format!("usage: {USAGE}").into());
             }
             let plan = plan_get(register(USAGE)?, args.get(1).copied(), args.get(2).copied());
             smbus("get", plan)?
@@ -95,7 +96,7 @@ pub fn parse_hold_command(line: &str, mode: &SessionMode) -> Result<Option<HoldC
         "set" => {
             const USAGE: &str = "set REG VALUE... [MODE]";
             if args.len() < 2 {
-                return Err(format!("usage: {USAGE}"));
+                return Err(format!("usage: {USAGE}").into());
             }
             smbus("set", plan_set(register(USAGE)?, &args[1..]))?
         }
@@ -104,14 +105,14 @@ pub fn parse_hold_command(line: &str, mode: &SessionMode) -> Result<Option<HoldC
             let (value, suffix) = match args {
                 [_, value] => (value, None),
                 [_, value, suffix] => (value, Some(*suffix)),
-                _ => return Err(format!("usage: {USAGE}")),
+                _ => return Err(format!("usage: {USAGE}").into()),
             };
             smbus("call", plan_call(register(USAGE)?, value, suffix))?
         }
         "block-call" => {
             const USAGE: &str = "block-call REG BYTE... [p]";
             if args.len() < 2 {
-                return Err(format!("usage: {USAGE}"));
+                return Err(format!("usage: {USAGE}").into());
             }
             smbus("block-call", plan_block_call(register(USAGE)?, &args[1..]))?
         }
@@ -121,16 +122,16 @@ pub fn parse_hold_command(line: &str, mode: &SessionMode) -> Result<Option<HoldC
         "info" => no_arguments(verb, args, HoldCommand::Info)?,
         "allowed" => no_arguments(verb, args, HoldCommand::Allowed)?,
         "close" => no_arguments(verb, args, HoldCommand::Close)?,
-        _ => return Err(format!("unknown command '{verb}' (commands: {COMMANDS})")),
+        _ => return Err(format!("unknown command '{verb}' (commands: {COMMANDS})").into()),
     };
     Ok(Some(command))
 }
 
-fn no_arguments(verb: &str, args: &[&str], command: HoldCommand) -> Result<HoldCommand, String> {
+fn no_arguments(verb: &str, args: &[&str], command: HoldCommand) -> Result<HoldCommand, Refusal> {
     if args.is_empty() {
         Ok(command)
     } else {
-        Err(format!("'{verb}' takes no arguments"))
+        Err(format!("'{verb}' takes no arguments").into())
     }
 }
 
@@ -207,7 +208,8 @@ pub fn error_json(error: &CliError) -> Value {
     json!({"event": "error", "code": error.code_name(), "message": error.message()})
 }
 
-/// Opens the session, then serves stdin; at EOF keeps the session until the process is killed.
+/// Opens the session, then serves stdin on a thread of its own; keeps the session (also after
+/// EOF) until the process is killed, or returns ServiceDied (exit 3) when the service dies.
 pub fn run(client: &Client, request: HoldRequest, json: bool) -> Result<(), CliError> {
     // The loss callback may fire before the held line is out; it only queues the loss, and a
     // printer started after the held line prints it, so `held` always comes first and the
@@ -222,7 +224,9 @@ pub fn run(client: &Client, request: HoldRequest, json: bool) -> Result<(), CliE
         ten_bit: request.ten_bit,
         pec: request.pec,
     };
-    let session = client.open_with(&request.bus, request.address, &options, on_lost)?;
+    let session = Arc::new(client.open_with(&request.bus, request.address, &options, on_lost)?);
+    // Armed before the held line: a script that sees `held` may kill the service at once.
+    let (_death_watch, died) = client.service_death_channel()?;
     let info = session.bus_info()?;
     let mode = request.mode();
     if json {
@@ -231,8 +235,12 @@ pub fn run(client: &Client, request: HoldRequest, json: bool) -> Result<(), CliE
         emit(held_line(&info, &mode));
     }
     thread::spawn(move || print_losses(lost_receiver, json));
-    serve_stdin(&session, &mode, json);
-    park_forever(session)
+    let stdin_session = session.clone();
+    thread::spawn(move || serve_stdin(std::io::stdin().lock(), &stdin_session, &mode, json));
+    // Holding is the point: only the service's death (or a signal) ends it. The sender lives
+    // in the armed watch, so recv returns only when the death notice came.
+    let _ = died.recv();
+    Err(CliError::ServiceDied)
 }
 
 fn print_losses(losses: Receiver<(LossReason, String)>, json: bool) {
@@ -245,12 +253,30 @@ fn print_losses(losses: Receiver<(LossReason, String)>, json: bool) {
     }
 }
 
-fn serve_stdin(session: &Session, mode: &SessionMode, json: bool) {
-    // A read error (say, bytes that are not UTF-8 followed by EIO) would repeat forever;
-    // stopping the command loop there still keeps the hold.
-    for line in std::io::stdin().lock().lines().map_while(Result::ok) {
-        let outcome = parse_hold_command(&line, mode)
-            .map_err(CliError::Usage)
+/// One line of stdin: a command, or why it is not one (bytes that are not UTF-8 included).
+pub fn read_command(
+    bytes: &[u8],
+    number: usize,
+    mode: &SessionMode,
+) -> Result<Option<HoldCommand>, Refusal> {
+    let line = std::str::from_utf8(bytes)
+        .map_err(|_| Refusal::Usage(format!("line {number} is not UTF-8 text; it was skipped")))?;
+    parse_hold_command(line, mode)
+}
+
+/// Runs each stdin line as a command and prints one line for it. A malformed line, even one
+/// that is not text, gets an error line and the loop carries on; only EOF or a read error
+/// ends it (the session stays held either way).
+fn serve_stdin(mut input: impl BufRead, session: &Session, mode: &SessionMode, json: bool) {
+    let mut bytes = Vec::new();
+    for number in 1.. {
+        bytes.clear();
+        match input.read_until(b'\n', &mut bytes) {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        let outcome = read_command(&bytes, number, mode)
+            .map_err(CliError::from)
             .and_then(|command| command.map(|command| execute(session, mode, command)).transpose());
         match (outcome, json) {
             (Ok(None), _) => {}
@@ -262,14 +288,6 @@ fn serve_stdin(session: &Session, mode: &SessionMode, json: bool) {
     }
 }
 
-/// Holding is the point: the session stays open (and its loss callback armed) until a signal.
-fn park_forever(session: Session) -> ! {
-    let _held = session;
-    loop {
-        std::thread::park();
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -278,12 +296,23 @@ mod tests {
     use crate::core::ErrorCode;
     use crate::ipc::client::ClientError;
 
-    fn parse(line: &str) -> Result<Option<HoldCommand>, String> {
+    fn parse(line: &str) -> Result<Option<HoldCommand>, Refusal> {
         parse_hold_command(line, &seven_bit(0x50))
     }
 
-    fn smbus(name: &'static str, ops: Vec<SmbusOp>) -> Result<Option<HoldCommand>, String> {
+    fn smbus(name: &'static str, ops: Vec<SmbusOp>) -> Result<Option<HoldCommand>, Refusal> {
         Ok(Some(HoldCommand::Smbus { name, ops }))
+    }
+
+    #[test]
+    fn a_line_that_is_not_utf8_is_refused_by_number() {
+        let refused = read_command(b"get \xff\xfe\n", 3, &seven_bit(0x50)).unwrap_err();
+        assert!(matches!(refused, Refusal::Usage(_)), "{refused:?}");
+        assert!(refused.contains("line 3 is not UTF-8"), "{refused}");
+        assert_eq!(
+            read_command(b"get 0x10\n", 4, &seven_bit(0x50)),
+            Ok(Some(HoldCommand::Smbus { name: "get", ops: vec![SmbusOp::ReadByteData(0x10)] }))
+        );
     }
 
     #[test]
@@ -420,7 +449,7 @@ mod tests {
             json!({"event": "error", "code": "SESSION_CLOSED", "message": "session was revoked"})
         );
         let usage = CliError::Usage("bad".into());
-        assert_eq!(error_line(&usage), "error INVALID_ARGUMENT: bad");
+        assert_eq!(error_line(&usage), "error USAGE: bad");
         let down = CliError::Client(ClientError::Transport("gone".into()));
         assert_eq!(error_line(&down), "error SERVICE_UNREACHABLE: gone");
     }

@@ -23,47 +23,115 @@ pub mod transfer;
 use crate::ipc::client::ClientError;
 use std::fmt;
 use std::io::Write;
+use std::ops::Deref;
+
+/// Why i2cctl refused a command (or a `hold` line) itself, without sending anything.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// Malformed: a bad number, mode, address, message syntax.
+    Usage(String),
+    /// Well-formed but beyond a limit of the contract (a block over 32 bytes, more than
+    /// MAX_MESSAGES messages, a generation over i64::MAX): the service would say TOO_LARGE,
+    /// and i2cctl uses the same name for it.
+    TooLarge(String),
+}
+
+impl Refusal {
+    pub fn message(&self) -> &str {
+        match self {
+            Refusal::Usage(message) | Refusal::TooLarge(message) => message,
+        }
+    }
+}
+
+impl From<String> for Refusal {
+    fn from(message: String) -> Refusal {
+        Refusal::Usage(message)
+    }
+}
+
+impl From<&str> for Refusal {
+    fn from(message: &str) -> Refusal {
+        Refusal::Usage(message.to_string())
+    }
+}
+
+/// The message, so that callers (and tests) read a refusal like the String it replaced.
+impl Deref for Refusal {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.message()
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())
+    }
+}
 
 /// Why i2cctl failed.
 #[derive(Debug)]
 pub enum CliError {
     /// The command line (or a `hold` command) is wrong; found by i2cctl itself.
     Usage(String),
+    /// A value too large to send (the contract's limits); found by i2cctl itself.
+    TooLarge(String),
     /// The service answered with an ErrorCode, or could not be reached.
     Client(ClientError),
-    /// The simulator's control socket refused or failed the request.
-    SimControl(String),
+    /// The simulator's control socket refused the request (unknown module, already plugged).
+    SimRefused(String),
+    /// The simulator's control socket could not be reached (no service with --sim there).
+    SimUnreachable(String),
+    /// The service died while i2cctl was using it (`watch`, `hold`).
+    ServiceDied,
 }
 
+/// The line `watch` and `hold` end with when the service dies under them.
+pub const SERVICE_DIED_MESSAGE: &str =
+    "the service died (its process ended or closed the connection)";
+
 impl CliError {
-    /// 1: the service refused (an ErrorCode); 2: usage; 3: service or simulator unreachable.
+    /// 0 is success; 1: the service refused (an ErrorCode); 2: i2cctl refused (usage, a value
+    /// too large to send, or the simulator's refusal); 3: the service (or simulator) is
+    /// unreachable or died.
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Client(ClientError::Service { .. } | ClientError::UnknownCode { .. }) => 1,
-            CliError::Usage(_) => 2,
-            CliError::Client(ClientError::Transport(_)) | CliError::SimControl(_) => 3,
+            CliError::Usage(_) | CliError::TooLarge(_) | CliError::SimRefused(_) => 2,
+            CliError::Client(ClientError::Transport(_))
+            | CliError::SimUnreachable(_)
+            | CliError::ServiceDied => 3,
         }
     }
 
-    /// The CODE of the stderr line: the ErrorCode's AIDL name, or one of i2cctl's own.
+    /// The CODE of the stderr line: the ErrorCode's AIDL name for the service's answers, and
+    /// names of i2cctl's own otherwise (USAGE is never the service's INVALID_ARGUMENT, so a
+    /// script can tell who refused).
     pub fn code_name(&self) -> &'static str {
         match self {
-            CliError::Usage(_) => "INVALID_ARGUMENT",
+            CliError::Usage(_) => "USAGE",
+            CliError::TooLarge(_) => "TOO_LARGE",
             CliError::Client(ClientError::Service { code, .. }) => code.name(),
             // A code from a newer service; Display adds its value.
             CliError::Client(ClientError::UnknownCode { .. }) => "UNKNOWN_ERROR",
             CliError::Client(ClientError::Transport(_)) => "SERVICE_UNREACHABLE",
-            CliError::SimControl(_) => "SIM_CONTROL_FAILED",
+            CliError::SimRefused(_) => "SIM_REFUSED",
+            CliError::SimUnreachable(_) => "SIM_UNREACHABLE",
+            CliError::ServiceDied => "SERVICE_DIED",
         }
     }
 
     pub fn message(&self) -> &str {
         match self {
             CliError::Usage(message)
-            | CliError::SimControl(message)
+            | CliError::TooLarge(message)
+            | CliError::SimRefused(message)
+            | CliError::SimUnreachable(message)
             | CliError::Client(ClientError::Service { message, .. })
             | CliError::Client(ClientError::UnknownCode { message, .. })
             | CliError::Client(ClientError::Transport(message)) => message,
+            CliError::ServiceDied => SERVICE_DIED_MESSAGE,
         }
     }
 }
@@ -84,6 +152,15 @@ impl std::error::Error for CliError {}
 impl From<ClientError> for CliError {
     fn from(error: ClientError) -> Self {
         CliError::Client(error)
+    }
+}
+
+impl From<Refusal> for CliError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::Usage(message) => CliError::Usage(message),
+            Refusal::TooLarge(message) => CliError::TooLarge(message),
+        }
     }
 }
 
@@ -118,7 +195,11 @@ mod tests {
 
         let usage = CliError::Usage("mixed addresses".into());
         assert_eq!(usage.exit_code(), 2);
-        assert_eq!(usage.to_string(), "INVALID_ARGUMENT: mixed addresses");
+        assert_eq!(usage.to_string(), "USAGE: mixed addresses");
+
+        let large = CliError::from(Refusal::TooLarge("33 bytes in a block".into()));
+        assert_eq!(large.exit_code(), 2);
+        assert_eq!(large.to_string(), "TOO_LARGE: 33 bytes in a block");
 
         let down = CliError::from(ClientError::Transport("connection refused".into()));
         assert_eq!(down.exit_code(), 3);
@@ -128,9 +209,15 @@ mod tests {
         assert_eq!(newer.exit_code(), 1, "a code from a newer service is still a refusal");
         assert_eq!(newer.to_string(), "UNKNOWN_ERROR(42): m");
 
-        let sim = CliError::SimControl("unknown module 'x'".into());
-        assert_eq!(sim.exit_code(), 3);
-        assert_eq!(sim.to_string(), "SIM_CONTROL_FAILED: unknown module 'x'");
+        let sim = CliError::SimRefused("unknown module 'x'".into());
+        assert_eq!(sim.exit_code(), 2, "the simulator refusing a request is a usage error");
+        assert_eq!(sim.to_string(), "SIM_REFUSED: unknown module 'x'");
+        let no_sim = CliError::SimUnreachable("no simulator at /tmp/x.sock.sim".into());
+        assert_eq!(no_sim.exit_code(), 3);
+
+        let died = CliError::ServiceDied;
+        assert_eq!(died.exit_code(), 3);
+        assert_eq!(died.to_string(), format!("SERVICE_DIED: {SERVICE_DIED_MESSAGE}"));
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! i2c-tools, except on `i`: an I2C block transfer is not an SMBus command and carries no PEC.
 
 use super::number::{parse_byte, parse_number};
+use super::Refusal;
 use crate::core::request::{SmbusOp, SMBUS_BLOCK_MAX};
 
 /// The SMBus form a MODE letter names.
@@ -73,10 +74,10 @@ pub fn plan_get(
     register: u8,
     mode: Option<&str>,
     length: Option<&str>,
-) -> Result<SmbusPlan, String> {
+) -> Result<SmbusPlan, Refusal> {
     let mode = mode.map(Mode::parse).transpose()?.unwrap_or_default();
     if length.is_some() && mode.form != Form::I2cBlock {
-        return Err("LENGTH is for mode i (I2C block) only".to_string());
+        return Err("LENGTH is for mode i (I2C block) only".into());
     }
     let ops = match mode.form {
         Form::Byte => vec![SmbusOp::ReadByteData(register)],
@@ -92,16 +93,17 @@ pub fn plan_get(
     Ok(SmbusPlan { ops, pec: mode.pec })
 }
 
-fn parse_block_length(text: &str) -> Result<usize, String> {
+fn parse_block_length(text: &str) -> Result<usize, Refusal> {
     match parse_number(text)? {
         length @ 1..=32 => Ok(length as usize),
-        _ => Err(format!("LENGTH {text} is not in 1..{SMBUS_BLOCK_MAX}")),
+        0 => Err(Refusal::Usage(format!("LENGTH {text} is not in 1..{SMBUS_BLOCK_MAX}"))),
+        _ => Err(Refusal::TooLarge(format!("LENGTH {text} is more than {SMBUS_BLOCK_MAX}"))),
     }
 }
 
 /// `set REG VALUE... [MODE]`: one VALUE for b and w, 1..32 bytes for s and i, none for c. As
 /// with i2cset, MODE comes last; a word that starts with a letter is the MODE.
-pub fn plan_set(register: u8, words: &[impl AsRef<str>]) -> Result<SmbusPlan, String> {
+pub fn plan_set(register: u8, words: &[impl AsRef<str>]) -> Result<SmbusPlan, Refusal> {
     let words: Vec<&str> = words.iter().map(AsRef::as_ref).collect();
     let (values, mode) = match words.split_last() {
         Some((last, values)) if last.starts_with(|c: char| c.is_ascii_alphabetic()) => {
@@ -116,23 +118,23 @@ pub fn plan_set(register: u8, words: &[impl AsRef<str>]) -> Result<SmbusPlan, St
         (Form::Block, values) => SmbusOp::WriteBlockData(register, block(values)?),
         (Form::I2cBlock, values) => SmbusOp::WriteI2cBlockData(register, block(values)?),
         (Form::Byte | Form::Word, _) => {
-            return Err(format!("mode {} takes exactly one VALUE", letter(mode.form)));
+            return Err(format!("mode {} takes exactly one VALUE", letter(mode.form)).into());
         }
         (Form::SendReceiveByte, _) => {
-            return Err("mode c takes no VALUE: REG is the byte written".to_string());
+            return Err("mode c takes no VALUE: REG is the byte written".into());
         }
     };
     Ok(SmbusPlan { ops: vec![op], pec: mode.pec })
 }
 
 /// `call REG VALUE [p]`: an SMBus process call, a word out and a word back.
-pub fn plan_call(register: u8, value: &str, suffix: Option<&str>) -> Result<SmbusPlan, String> {
+pub fn plan_call(register: u8, value: &str, suffix: Option<&str>) -> Result<SmbusPlan, Refusal> {
     let pec = pec_suffix(suffix)?;
     Ok(SmbusPlan { ops: vec![SmbusOp::ProcessCall(register, fit_word(value)?)], pec })
 }
 
 /// `block-call REG BYTE... [p]`: an SMBus block process call, 1..32 bytes out, a block back.
-pub fn plan_block_call(register: u8, words: &[impl AsRef<str>]) -> Result<SmbusPlan, String> {
+pub fn plan_block_call(register: u8, words: &[impl AsRef<str>]) -> Result<SmbusPlan, Refusal> {
     let words: Vec<&str> = words.iter().map(AsRef::as_ref).collect();
     let (bytes, pec) = match words.split_last() {
         Some((last, bytes)) if last.starts_with(|c: char| c.is_ascii_alphabetic()) => {
@@ -172,21 +174,24 @@ fn fit_word(text: &str) -> Result<u16, String> {
         .map_err(|_| format!("value {value:#x} does not fit a word (0x0000..0xffff)"))
 }
 
-fn block(values: &[&str]) -> Result<Vec<u8>, String> {
+fn block(values: &[&str]) -> Result<Vec<u8>, Refusal> {
     if values.is_empty() {
-        return Err("a block needs at least one byte".to_string());
+        return Err("a block needs at least one byte".into());
     }
     if values.len() > SMBUS_BLOCK_MAX {
-        return Err(format!("{} bytes in a block (at most {SMBUS_BLOCK_MAX})", values.len()));
+        let count = values.len();
+        return Err(Refusal::TooLarge(format!(
+            "{count} bytes in a block (at most {SMBUS_BLOCK_MAX})"
+        )));
     }
-    values.iter().map(|value| parse_byte(value)).collect()
+    Ok(values.iter().map(|value| parse_byte(value)).collect::<Result<_, _>>()?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn plan(ops: Vec<SmbusOp>, pec: bool) -> Result<SmbusPlan, String> {
+    fn plan(ops: Vec<SmbusOp>, pec: bool) -> Result<SmbusPlan, Refusal> {
         Ok(SmbusPlan { ops, pec })
     }
 
@@ -220,8 +225,11 @@ mod tests {
             plan_get(2, Some("i"), Some("4")),
             plan(vec![SmbusOp::ReadI2cBlockData(2, 4)], false)
         );
-        assert!(plan_get(2, Some("i"), Some("33")).unwrap_err().contains("1..32"));
-        assert!(plan_get(2, Some("i"), Some("0")).is_err());
+        let too_long = plan_get(2, Some("i"), Some("33")).unwrap_err();
+        assert!(matches!(too_long, Refusal::TooLarge(_)), "{too_long:?}");
+        assert!(too_long.contains("more than 32"), "{too_long}");
+        let empty = plan_get(2, Some("i"), Some("0")).unwrap_err();
+        assert!(matches!(empty, Refusal::Usage(_)), "{empty:?}");
         assert!(plan_get(2, Some("b"), Some("4")).unwrap_err().contains("mode i"));
     }
 

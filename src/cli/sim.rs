@@ -4,7 +4,7 @@
 use super::args::SimAction;
 use super::{emit, CliError};
 use crate::ipc::client::DEFAULT_SOCKET;
-use crate::platform::sim::control::{socket_path_for, SimControl};
+use crate::platform::sim::control::{socket_path_for, SimControl, SimError};
 use crate::platform::sim::{ModuleState, ModuleStatus};
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -21,16 +21,16 @@ pub fn run(action: SimAction, socket_arg: Option<PathBuf>, json: bool) -> Result
     let control = SimControl::new(socket_path_for(&service_socket(socket_arg)));
     match action {
         SimAction::Plug { module } => {
-            let bus = control.plug(&module).map_err(CliError::SimControl)?;
+            let bus = control.plug(&module).map_err(sim_error)?;
             emit(plugged_output(&module, bus, json));
         }
         SimAction::Unplug { module, timeout_ms } => {
             let timeout = Duration::from_millis(timeout_ms);
-            let took = control.unplug(&module, timeout).map_err(CliError::SimControl)?;
+            let took = control.unplug(&module, timeout).map_err(sim_error)?;
             emit(unplugged_output(&module, took, json));
         }
         SimAction::List => {
-            let modules = control.list().map_err(CliError::SimControl)?;
+            let modules = control.list().map_err(sim_error)?;
             if json {
                 emit(Value::Array(modules.iter().map(module_json).collect()));
             } else {
@@ -39,6 +39,13 @@ pub fn run(action: SimAction, socket_arg: Option<PathBuf>, json: bool) -> Result
         }
     }
     Ok(())
+}
+
+fn sim_error(error: SimError) -> CliError {
+    match error {
+        SimError::Refused(message) => CliError::SimRefused(message),
+        SimError::Unreachable(message) => CliError::SimUnreachable(message),
+    }
 }
 
 fn plugged_output(module: &str, bus: u32, json: bool) -> String {

@@ -6,6 +6,7 @@
 //! whole transfer is one call on that session (repeated starts between the messages).
 
 use super::number::{parse_address, parse_byte, parse_number};
+use super::Refusal;
 use crate::core::request::{Message, MAX_MESSAGES, MAX_MESSAGE_LEN};
 
 /// A parsed command line transfer: the address every message goes to, and the messages.
@@ -37,7 +38,7 @@ pub fn parse_transfer(
     words: &[impl AsRef<str>],
     session_address: Option<u16>,
     ten_bit: bool,
-) -> Result<ParsedTransfer, String> {
+) -> Result<ParsedTransfer, Refusal> {
     let mut address = session_address;
     let mut messages = Vec::new();
     let mut pending: Option<PendingWrite> = None;
@@ -71,19 +72,21 @@ pub fn parse_transfer(
             write.word,
             write.len,
             write.data.len()
-        ));
+        )
+        .into());
     }
     check_message_count(messages.len())?;
     let address = address.ok_or("a transfer needs at least one message")?;
     Ok(ParsedTransfer { address, messages })
 }
 
-fn check_message_count(count: usize) -> Result<(), String> {
+fn check_message_count(count: usize) -> Result<(), Refusal> {
     if count == 0 {
-        return Err("a transfer needs at least one message".to_string());
+        return Err("a transfer needs at least one message".into());
     }
     if count > MAX_MESSAGES {
-        return Err(format!("{count} messages in one transfer (at most {MAX_MESSAGES})"));
+        let message = format!("{count} messages in one transfer (at most {MAX_MESSAGES})");
+        return Err(Refusal::TooLarge(message));
     }
     Ok(())
 }
@@ -116,11 +119,11 @@ fn parse_descriptor(
     word: &str,
     last_write: Option<&str>,
     ten_bit: bool,
-) -> Result<Descriptor, String> {
+) -> Result<Descriptor, Refusal> {
     let read = match word.chars().next() {
         Some('r') => true,
         Some('w') => false,
-        _ => return Err(not_a_message(word, last_write)),
+        _ => return Err(not_a_message(word, last_write).into()),
     };
     let rest = &word[1..];
     let (length_text, address_text) = match rest.split_once('@') {
@@ -128,7 +131,8 @@ fn parse_descriptor(
         None => (rest, None),
     };
     if length_text == "?" {
-        return Err(format!("message '{word}': reads of device-given length are not supported"));
+        let message = format!("message '{word}': reads of device-given length are not supported");
+        return Err(message.into());
     }
     let len = parse_number(length_text)
         .map_err(|_| format!("message '{word}' has no valid length after '{}'", &word[..1]))?;
@@ -141,12 +145,13 @@ fn parse_descriptor(
     Ok(Descriptor { read, len: len as usize, address })
 }
 
-fn check_length(word: &str, len: u64) -> Result<(), String> {
+fn check_length(word: &str, len: u64) -> Result<(), Refusal> {
     if len == 0 {
-        return Err(format!("message '{word}' has length 0 (empty messages are not sent)"));
+        return Err(format!("message '{word}' has length 0 (empty messages are not sent)").into());
     }
     if len > MAX_MESSAGE_LEN as u64 {
-        return Err(format!("message '{word}' is {len} bytes long (at most {MAX_MESSAGE_LEN})"));
+        let message = format!("message '{word}' is {len} bytes long (at most {MAX_MESSAGE_LEN})");
+        return Err(Refusal::TooLarge(message));
     }
     Ok(())
 }
@@ -197,11 +202,11 @@ pub fn format_reads(reads: &[Vec<u8>]) -> Vec<String> {
 mod tests {
     use super::*;
 
-    fn parse(line: &str) -> Result<ParsedTransfer, String> {
+    fn parse(line: &str) -> Result<ParsedTransfer, Refusal> {
         parse_transfer(&line.split_whitespace().collect::<Vec<_>>(), None, false)
     }
 
-    fn parse_in_session(line: &str, address: u16) -> Result<ParsedTransfer, String> {
+    fn parse_in_session(line: &str, address: u16) -> Result<ParsedTransfer, Refusal> {
         parse_transfer(&line.split_whitespace().collect::<Vec<_>>(), Some(address), false)
     }
 

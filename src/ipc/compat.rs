@@ -12,7 +12,8 @@
 //! | `Status`, `Strong`, `Interface`, `FromIBinder` | same names                    | same names                                             |
 //! | `service_error(code, msg)`    | `Status::new_service_specific_error(i32, Option<String>)` | `Status::new_service_specific_error(i32, Option<&CStr>)` |
 //! | `service_specific(&status)`   | `exception_code() == ExceptionCode::ServiceSpecific`, `service_specific_error()`, `message()` | `exception_code() == ExceptionCode::SERVICE_SPECIFIC`, `service_specific_error()`, `get_description()` |
-//! | `describe(&status)`           | `Debug` of the status                          | `get_description()`                                    |
+//! | `describe(&status)`           | words for the status code (`failure_text`)     | `get_description()`                                    |
+//! | `is_dead(&status)`            | `transaction_error() == StatusCode::DeadObject` | `transaction_error() == StatusCode::DEAD_OBJECT`      |
 //! | `calling_identity()`          | `rsbinder::get_calling_uid/pid()` (SO_PEERCRED over RPC) | `ThreadState::get_calling_uid/pid()`         |
 //! | `watch_death(binder, f)` → `DeathWatch` | `impl DeathRecipient` + `link_to_death_arc(&Arc<R>)`; the guard unlinks on drop | `DeathRecipient::new(f)` + `link_to_death(&mut dr)`; dropping the recipient unlinks |
 //! | `binder_object!(BnX, obj)`    | `BnX::new_binder(obj)`                         | `BnX::new_binder(obj, BinderFeatures::default())`      |
@@ -85,8 +86,45 @@ mod host {
     }
 
     /// A readable account of a failure that is not service-specific (a transport failure).
+    /// People read it (i2cctl prints it), so it names no binder type.
     pub fn describe(status: &Status) -> String {
-        format!("{status:?}")
+        match status.exception_code() {
+            rsbinder::ExceptionCode::TransactionFailed => failure_text(status.transaction_error()),
+            _ => format!("the call failed: {status}"),
+        }
+    }
+
+    /// True when a call failed because the process behind the proxy is gone (or its RPC
+    /// connection ended): the one transport failure a client reacts to by reconnecting.
+    pub fn is_dead(status: &Status) -> bool {
+        status.exception_code() == rsbinder::ExceptionCode::TransactionFailed
+            && status.transaction_error() == rsbinder::StatusCode::DeadObject
+    }
+
+    /// Words for a binder status code, as `describe` needs them: the errno's own text for an
+    /// OS error (so "connection refused", not its number), a phrase for the codes a client
+    /// meets when the service is missing or dies, and the number for the rest.
+    pub fn failure_text(code: rsbinder::StatusCode) -> String {
+        use rsbinder::StatusCode;
+        match code {
+            StatusCode::DeadObject => {
+                "the service is gone (its process died or ended the connection)".to_string()
+            }
+            StatusCode::NameNotFound => "not found".to_string(),
+            StatusCode::PermissionDenied => "permission denied".to_string(),
+            StatusCode::TimedOut => "timed out".to_string(),
+            StatusCode::Errno(errno) => errno_text(errno.saturating_abs()),
+            other => format!("binder transport failure (status {})", i32::from(other)),
+        }
+    }
+
+    /// strerror's text without std's " (os error N)" suffix.
+    fn errno_text(errno: i32) -> String {
+        let text = io::Error::from_raw_os_error(errno).to_string();
+        match text.find(" (os error") {
+            Some(end) => text[..end].to_lowercase(),
+            None => text,
+        }
     }
 
     /// Who is calling on this binder thread.
@@ -181,7 +219,7 @@ mod host {
 
     /// Looks `name` up without waiting; Err says why it is not there.
     pub fn check_service<I: FromIBinder + ?Sized>(name: &str) -> Result<Strong<I>, String> {
-        rsbinder::hub::check_interface::<I>(name).map_err(|e| format!("{e:?}"))
+        rsbinder::hub::check_interface::<I>(name).map_err(failure_text)
     }
 
     /// The instance names the service manager declares for `interface` (`default` for
@@ -524,14 +562,14 @@ mod host {
             pub fn open(path: &Path) -> Result<Connection, String> {
                 let config = RpcClientConfig::unix(path, 2).incoming_connections(1);
                 let session = RpcSession::setup_client_android13plus_with_config(config)
-                    .map_err(|e| format!("{e:?}"))?;
+                    .map_err(super::failure_text)?;
                 Ok(Connection { session })
             }
 
             /// The service published under `name` (an instance name such as
             /// "vendor.i2c.II2cManager/default").
             pub fn service(&self, name: &str) -> Result<BinderRef, String> {
-                self.session.get_service(name).map_err(|e| format!("{e:?}"))
+                self.session.get_service(name).map_err(super::failure_text)
             }
         }
 
@@ -818,6 +856,11 @@ mod android {
     /// A readable account of a failure that is not service-specific (a transport failure).
     pub fn describe(status: &Status) -> String {
         status.get_description()
+    }
+
+    /// True when a call failed because the process behind the proxy is gone.
+    pub fn is_dead(status: &Status) -> bool {
+        status.transaction_error() == binder::StatusCode::DEAD_OBJECT
     }
 
     /// Who is calling on this binder thread.

@@ -454,6 +454,11 @@ impl Service {
         run_i2cctl_as(Some(&self.socket), args, Some(user))
     }
 
+    /// Like spawn_i2cctl, with its stderr captured for `BackgroundI2cctl::wait_for_exit`.
+    pub fn spawn_i2cctl_capturing_stderr(&self, args: &[&str], stdin: Stdio) -> BackgroundI2cctl {
+        BackgroundI2cctl::spawn_with_stderr(&self.socket, args, stdin, None, true)
+    }
+
     /// Starts `i2cctl --socket <this service> ARGS...` with piped stdin/stdout, in the background.
     pub fn spawn_i2cctl(&self, args: &[&str], stdin: Stdio) -> BackgroundI2cctl {
         BackgroundI2cctl::spawn(&self.socket, args, stdin, None)
@@ -599,6 +604,8 @@ pub struct BackgroundI2cctl {
     child: Child,
     stdin: Option<ChildStdin>,
     lines: Receiver<String>,
+    /// All of stderr once it ends, when the caller asked for it (else stderr is inherited).
+    stderr: Option<Receiver<String>>,
     seen: Vec<String>,
     description: String,
 }
@@ -610,6 +617,16 @@ impl BackgroundI2cctl {
         stdin: Stdio,
         user: Option<(u32, u32)>,
     ) -> BackgroundI2cctl {
+        Self::spawn_with_stderr(socket, args, stdin, user, false)
+    }
+
+    fn spawn_with_stderr(
+        socket: &Path,
+        args: &[&str],
+        stdin: Stdio,
+        user: Option<(u32, u32)>,
+        capture_stderr: bool,
+    ) -> BackgroundI2cctl {
         let mut command = Command::new(I2CCTL_BIN);
         run_as(&mut command, user);
         let mut child = command
@@ -619,15 +636,17 @@ impl BackgroundI2cctl {
             .env_remove("I2C_HAL_SOCKET")
             .stdin(stdin)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(if capture_stderr { Stdio::piped() } else { Stdio::inherit() })
             .spawn()
             .expect("spawn i2cctl");
         let lines = spawn_line_pump(child.stdout.take().expect("piped stdout"));
+        let stderr = child.stderr.take().map(spawn_text_pump);
         let stdin = child.stdin.take();
         BackgroundI2cctl {
             child,
             stdin,
             lines,
+            stderr,
             seen: Vec::new(),
             description: format!("i2cctl {}", args.join(" ")),
         }
@@ -635,6 +654,22 @@ impl BackgroundI2cctl {
 
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Writes raw bytes to its stdin (for input that is not text).
+    pub fn send_bytes(&mut self, bytes: &[u8]) {
+        let stdin = self.stdin.as_mut().expect("i2cctl was started with piped stdin");
+        stdin.write_all(bytes).and_then(|()| stdin.flush()).expect("write to i2cctl stdin");
+    }
+
+    /// Waits for it to exit on its own; returns its status and (if captured) all its stderr.
+    pub fn wait_for_exit(&mut self) -> (ExitStatus, String) {
+        let status = wait_for_exit(&mut self.child, &self.description, WAIT_TIMEOUT);
+        let stderr = match &self.stderr {
+            Some(text) => text.recv_timeout(WAIT_TIMEOUT).expect("the stderr of i2cctl"),
+            None => String::new(),
+        };
+        (status, stderr)
     }
 
     /// Writes one command line to its stdin.

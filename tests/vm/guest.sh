@@ -332,6 +332,13 @@ else
 fi
 echo "info" >&7
 poll 50 0.1 eval '[ "$(wc -l < "$W/hold0.log")" -ge 2 ]' && info "hold info: $(sed -n 2p "$W/hold0.log")"
+# i2cctl status over kernel binder names the held session's owner and generation.
+cmd i2cctl status
+if printf '%s\n' "$OUT" | grep -qE "^session id=[0-9]+ uid=0 pid=$HOLD0 bus=$I801 generation=[0-9]+ address=0x50 .*state=live"; then
+  pass "status shows the held session: $(printf '%s\n' "$OUT" | grep '^session ' | head -1)"
+else
+  fail "status (rc=$RC $ERR) lacks the held session of pid $HOLD0: $(printf '%s\n' "$OUT" | tr '\n' '|')"
+fi
 check "service holds /dev/i2c-$I801 while the session is open" poll 40 0.05 svc_holds "$I801"
 
 rm -f "$W/rm.result"

@@ -360,8 +360,23 @@ LAT=$(grep "^removal latency" "$W/usb-dump")
 check "[kernel binder] binder dump reports the removals: $LAT" \
   eval 'echo "$LAT" | grep -q "count=[1-9]"'
 
+# A running `i2cctl watch` learns of the service's death (a binder death notice) and exits 3
+# with one line. `status` counting a listener shows the watch is registered before the kill.
+i2cctl watch > "$W/watch-death.out" 2> "$W/watch-death.err" &
+WATCH=$!
+check "[kernel binder] i2cctl watch registered" \
+  poll 100 0.05 eval 'i2cctl status 2>/dev/null | grep -q "^service .* listeners=[1-9]"'
+
 # The same on RPC binder: a second service instance, on a socket.
 kill "$SVC"; poll 100 0.05 eval '! alive $SVC' || kill -9 "$SVC"
+poll 100 0.05 eval '! alive $WATCH' || kill -9 "$WATCH"
+wait "$WATCH"; WATCH_RC=$?
+if [ "$WATCH_RC" = 3 ] && [ "$(cat "$W/watch-death.err")" = \
+     "i2cctl: SERVICE_DIED: the service died (its process ended or closed the connection)" ]; then
+  pass "[kernel binder] watch exits 3 with one line when the service dies"
+else
+  fail "[kernel binder] watch after the service died: rc=$WATCH_RC err='$(cat "$W/watch-death.err")'"
+fi
 SVC_LOG=$W/usb-svc-rpc.log
 RUST_LOG=${VM_RUST_LOG:-debug} i2c-hal-service --socket "$W/rpc.sock" > "$SVC_LOG" 2>&1 &
 SVC=$!

@@ -23,9 +23,15 @@ pub(super) trait Chip: Send {
 
 pub(super) const EEPROM_SIZE: usize = 256;
 
-/// A 24C02-style 256-byte EEPROM. The first byte of every write sets the internal address
-/// pointer; reads continue from the pointer. The pointer wraps at 256 in both directions (the
-/// real part wraps writes within an 8-byte page; a flat wrap keeps the model predictable).
+/// Bytes per write page of a 24C02 (Microchip 24AA02/24LC02B data sheet, "Page Write").
+pub(super) const EEPROM_PAGE_SIZE: u8 = 8;
+
+/// A 24C02-style 256-byte EEPROM, as drivers such as eeprom24x expect it. The first byte of
+/// every write sets the internal address pointer ("byte write" is one data byte, "page write"
+/// several). As on the real part, data bytes of one write stay in the pointer's 8-byte page:
+/// the low three bits of the pointer roll over, so a write past the page end wraps to the
+/// page start. A read (a "random read" after a pointer write, or a "current address read"
+/// without one) continues from the pointer and wraps over the whole 256 bytes.
 pub(super) struct Eeprom24c02 {
     memory: [u8; EEPROM_SIZE],
     pointer: u8,
@@ -53,7 +59,8 @@ impl Chip for Eeprom24c02 {
             self.expecting_pointer = false;
         } else {
             self.memory[usize::from(self.pointer)] = byte;
-            self.pointer = self.pointer.wrapping_add(1);
+            let page = self.pointer & !(EEPROM_PAGE_SIZE - 1);
+            self.pointer = page | (self.pointer.wrapping_add(1) & (EEPROM_PAGE_SIZE - 1));
         }
     }
 
@@ -501,12 +508,25 @@ mod tests {
     }
 
     #[test]
-    fn eeprom_pointer_wraps_at_256_for_writes_and_reads() {
+    fn eeprom_writes_wrap_within_their_page_and_reads_over_the_whole_memory() {
         let mut eeprom = Eeprom24c02::new(EEPROM_SIGNATURE);
+        // Page 0xf8..0xff: 1 and 2 land at 0xfe and 0xff, 3 wraps to the page start 0xf8.
         write(&mut eeprom, &[0xfe, 1, 2, 3]);
+        write(&mut eeprom, &[0xf8]);
+        assert_eq!(read(&mut eeprom, 1), vec![3]);
+        // A read runs on past the page, and past the end to address 0.
         write(&mut eeprom, &[0xfe]);
-        assert_eq!(read(&mut eeprom, 4), vec![1, 2, 3, EEPROM_SIGNATURE[1]]);
+        assert_eq!(read(&mut eeprom, 4), vec![1, 2, EEPROM_SIGNATURE[0], EEPROM_SIGNATURE[1]]);
+        // A current address read continues where the last one stopped.
         assert_eq!(read(&mut eeprom, 2), EEPROM_SIGNATURE[2..4].to_vec());
+        // After a write, the pointer is the next byte of the page.
+        write(&mut eeprom, &[0x45, 0xaa]);
+        assert_eq!(read(&mut eeprom, 1), vec![EEPROM_ERASED]);
+        write(&mut eeprom, &[0x47, 0xbb]);
+        write(&mut eeprom, &[0x40]);
+        assert_eq!(read(&mut eeprom, 1), vec![EEPROM_ERASED]);
+        write(&mut eeprom, &[0x47]);
+        assert_eq!(read(&mut eeprom, 1), vec![0xbb]);
     }
 
     #[test]

@@ -139,6 +139,36 @@ fn parse_module_line(line: &str) -> Result<ModuleStatus, String> {
     })
 }
 
+/// Why a control request failed: the simulator said no (its message), or it could not be
+/// reached at all. i2cctl reports the first as a usage error and the second as unreachable.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SimError {
+    Refused(String),
+    Unreachable(String),
+}
+
+impl SimError {
+    pub fn message(&self) -> &str {
+        match self {
+            SimError::Refused(message) | SimError::Unreachable(message) => message,
+        }
+    }
+}
+
+/// The message, so that callers read a failure like the String it used to be.
+impl std::ops::Deref for SimError {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.message()
+    }
+}
+
+impl std::fmt::Display for SimError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
 /// The client side, used by i2cctl.
 pub struct SimControl {
     path: PathBuf,
@@ -149,13 +179,13 @@ impl SimControl {
         SimControl { path: path.into() }
     }
 
-    pub fn plug(&self, module: &str) -> Result<u32, String> {
+    pub fn plug(&self, module: &str) -> Result<u32, SimError> {
         let body = self.request(&format!("plug {module}"), CLIENT_REPLY_MARGIN)?;
         body.trim().parse().map_err(|_| self.garbled(&body))
     }
 
     /// Waits up to `timeout` for open handles to close; the error says if removal is blocked.
-    pub fn unplug(&self, module: &str, timeout: Duration) -> Result<Duration, String> {
+    pub fn unplug(&self, module: &str, timeout: Duration) -> Result<Duration, SimError> {
         let request = format!("unplug {module} {}", timeout.as_millis());
         let body = self.request(&request, timeout.saturating_add(CLIENT_REPLY_MARGIN))?;
         body.trim().parse().map(Duration::from_micros).map_err(|_| self.garbled(&body))
@@ -163,18 +193,21 @@ impl SimControl {
 
     /// Makes the service panic on its control thread (a test of the panic policy). The
     /// service is expected to die without answering, so an error here is the normal outcome.
-    pub fn request_panic(&self) -> Result<String, String> {
+    pub fn request_panic(&self) -> Result<String, SimError> {
         self.request("panic", CLIENT_REPLY_MARGIN)
     }
 
-    pub fn list(&self) -> Result<Vec<ModuleStatus>, String> {
+    pub fn list(&self) -> Result<Vec<ModuleStatus>, SimError> {
         let body = self.request("list", CLIENT_REPLY_MARGIN)?;
         let mut lines = body.lines();
         let count: usize = lines
             .next()
             .and_then(|first| first.trim().parse().ok())
             .ok_or_else(|| self.garbled(&body))?;
-        let modules = lines.map(parse_module_line).collect::<Result<Vec<_>, _>>()?;
+        let modules = lines
+            .map(parse_module_line)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(SimError::Unreachable)?;
         if modules.len() != count {
             return Err(self.garbled(&body));
         }
@@ -182,19 +215,28 @@ impl SimControl {
     }
 
     /// Sends one request and returns the reply after "ok ", or the server's error message.
-    fn request(&self, line: &str, reply_timeout: Duration) -> Result<String, String> {
+    /// A simulator that answers something other than "ok" or "err" (or nothing) counts as
+    /// unreachable: nothing a user typed can be blamed for it.
+    fn request(&self, line: &str, reply_timeout: Duration) -> Result<String, SimError> {
         if line.contains(['\n', '\r']) {
-            return Err(format!("invalid request {line:?}: line breaks are not allowed"));
+            let message = format!("invalid request {line:?}: line breaks are not allowed");
+            return Err(SimError::Refused(message));
         }
         let mut stream = UnixStream::connect(&self.path).map_err(|err| {
-            format!(
-                "cannot connect to simulator control socket {} ({err}): is the service running \
-                 with --sim?",
-                self.path.display()
-            )
+            SimError::Unreachable(format!(
+                "cannot connect to simulator control socket {}: {} (is the service running \
+                 with --sim?)",
+                self.path.display(),
+                err.kind()
+            ))
         })?;
-        let io_error =
-            |err: io::Error| format!("simulator control socket {}: {err}", self.path.display());
+        let io_error = |err: io::Error| {
+            SimError::Unreachable(format!(
+                "simulator control socket {}: {}",
+                self.path.display(),
+                err.kind()
+            ))
+        };
         stream.set_read_timeout(Some(reply_timeout)).map_err(io_error)?;
         stream.write_all(format!("{line}\n").as_bytes()).map_err(io_error)?;
         let mut reply = String::new();
@@ -203,18 +245,18 @@ impl SimControl {
         if let Some(body) = reply.strip_prefix("ok ") {
             Ok(body.to_string())
         } else if let Some(message) = reply.strip_prefix("err ") {
-            Err(message.to_string())
+            Err(SimError::Refused(message.to_string()))
         } else {
             Err(self.garbled(reply))
         }
     }
 
-    fn garbled(&self, reply: &str) -> String {
-        format!(
+    fn garbled(&self, reply: &str) -> SimError {
+        SimError::Unreachable(format!(
             "unexpected reply from simulator control socket {}: '{}'",
             self.path.display(),
             reply.chars().take(200).collect::<String>()
-        )
+        ))
     }
 }
 
@@ -268,7 +310,7 @@ mod tests {
         assert!(err.contains("unknown module 'toaster'"), "{err}");
         assert!(err.contains(&format!("{EEPROM_MODULE}, {SENSOR_MODULE}")), "{err}");
         let err = control.unplug(EEPROM_MODULE, Duration::from_millis(1)).unwrap_err();
-        assert_eq!(err, format!("module '{EEPROM_MODULE}' is not plugged"));
+        assert_eq!(err, SimError::Refused(format!("module '{EEPROM_MODULE}' is not plugged")));
         assert!(control.plug("bad\nline").unwrap_err().contains("line breaks"));
     }
 
@@ -299,11 +341,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.sock.sim");
         let err = SimControl::new(&path).list().unwrap_err();
+        assert!(matches!(err, SimError::Unreachable(_)), "{err:?}");
         assert!(err.starts_with(&format!(
             "cannot connect to simulator control socket {}",
             path.display()
         )));
-        assert!(err.ends_with("is the service running with --sim?"), "{err}");
+        assert!(err.ends_with("(is the service running with --sim?)"), "{err}");
     }
 
     #[test]
