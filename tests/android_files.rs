@@ -212,7 +212,7 @@ const AOSP_RUST_MODULES: [&str; 9] = [
     "libtoml",
 ];
 /// Not in AOSP: README.md, "Android integration", says how to import it.
-const VENDOR_IMPORTED: [&str; 1] = ["libi2cdev"];
+const VENDOR_IMPORTED: [&str; 2] = ["libi2cdev", "libembedded_hal"];
 
 #[test]
 fn android_bp_declares_the_modules_in_aosp_form() {

@@ -76,11 +76,12 @@ impl Action {
             #[cfg(all(feature = "sim", not(target_os = "android")))]
             Action::Sim { control, module, plug } => {
                 let sim = i2c_hal::platform::sim::control::SimControl::new(control.clone());
-                if *plug {
+                let done = if *plug {
                     sim.plug(module).map(|_| ())
                 } else {
                     sim.unplug(module, REMOVAL_TIMEOUT).map(|_| ())
-                }
+                };
+                done.map_err(|error| error.to_string())
             }
         }
     }

@@ -260,6 +260,17 @@ impl Client {
         on_lost: Box<dyn Fn(LossReason, String) + Send + Sync>,
     ) -> ClientResult<Session> {
         let callback = binder_object!(BnI2cSessionCallback, LossCallback { on_lost });
+        self.open_reporting_to(bus, address, options, callback)
+    }
+
+    /// The one openSession call every open flavour makes, with the callback it chose.
+    fn open_reporting_to(
+        &self,
+        bus: &str,
+        address: u16,
+        options: &OpenOptions,
+        callback: Strong<dyn II2cSessionCallback>,
+    ) -> ClientResult<Session> {
         let generation = generation_to_aidl(options.generation)?;
         let flags = open_flags_to_aidl(options.exclusive, options.ten_bit, options.pec);
         let session =
@@ -388,12 +399,7 @@ impl Client {
         options: &OpenOptions,
         callback: &SharedLossCallback,
     ) -> ClientResult<Session> {
-        let generation = generation_to_aidl(options.generation)?;
-        let flags = open_flags_to_aidl(options.exclusive, options.ten_bit, options.pec);
-        let callback = callback.0.clone();
-        let session =
-            call(self.manager.openSession(bus, generation, address.into(), flags, &callback))?;
-        Ok(Session { session, address, _callback: callback, _connection: self.connection.clone() })
+        self.open_reporting_to(bus, address, options, callback.0.clone())
     }
 
     /// Registers a bus listener; events stop when the returned Watch is dropped.
