@@ -56,6 +56,7 @@ pub fn use_every_entry_point() -> io::Result<()> {
     let service_error: fn(i32, &str) -> Status = compat::service_error;
     let service_specific: fn(&Status) -> Option<(i32, String)> = compat::service_specific;
     let describe: fn(&Status) -> String = compat::describe;
+    let is_dead: fn(&Status) -> bool = compat::is_dead;
     let calling_identity: fn() -> Caller = compat::calling_identity;
     let init_process: fn(&Path, u32) -> io::Result<()> = compat::init_process;
     let join_thread_pool: fn() -> io::Result<()> = compat::join_thread_pool;
@@ -68,6 +69,7 @@ pub fn use_every_entry_point() -> io::Result<()> {
     let status = service_error(7, "message");
     let _: Option<(i32, String)> = service_specific(&status);
     let _: String = describe(&status);
+    let _: bool = is_dead(&status);
     let failed: BinderResult<()> = Err(status);
     let _ = failed;
     let Caller { uid: _, pid: _ } = calling_identity();
