@@ -22,6 +22,14 @@ pub struct RemovalEvent {
     pub latency: Duration,
     pub sessions_lost: usize,
     pub at: Instant,
+    /// When the removal event reached the broker: what `latency` and `last_callback` count from.
+    pub started: Instant,
+    /// From the removal event to the last session-lost callback handed to the transport after
+    /// it; known for the newest removal only (set when a status is taken).
+    pub last_callback: Option<Duration>,
+    /// The event's CLOCK_MONOTONIC time as a status report carries it (None inside the
+    /// service, which has `started`): how a client on the same host lines its clock up.
+    pub event_clock_nanos: Option<u64>,
 }
 
 #[derive(Default)]
@@ -39,6 +47,8 @@ pub struct Stats {
     errors: Mutex<BTreeMap<ErrorCode, u64>>,
     removal: Mutex<RemovalLatency>,
     recent_removals: Mutex<VecDeque<RemovalEvent>>,
+    /// When the last session-lost callback was handed to the transport.
+    last_loss_callback: Mutex<Option<Instant>>,
 }
 
 /// Time from the removal event to the fds being closed.
@@ -79,9 +89,25 @@ impl Stats {
         recent.push_back(event);
     }
 
-    /// The last RECENT_REMOVALS removals, oldest first.
+    /// A session-lost callback was just handed to the transport.
+    pub fn loss_callback_dispatched(&self) {
+        let now = Instant::now();
+        let mut last = lock(&self.last_loss_callback);
+        // Delivery threads finish in any order; the latest moment is the one that counts.
+        if last.is_none_or(|t| t < now) {
+            *last = Some(now);
+        }
+    }
+
+    /// The last RECENT_REMOVALS removals, oldest first; the newest one with the time to the
+    /// last session-lost callback dispatched since it (older ones cannot tell theirs apart).
     pub fn recent_removals(&self) -> Vec<RemovalEvent> {
-        lock(&self.recent_removals).iter().cloned().collect()
+        let mut recent: Vec<RemovalEvent> = lock(&self.recent_removals).iter().cloned().collect();
+        let last_callback = *lock(&self.last_loss_callback);
+        if let (Some(newest), Some(at)) = (recent.last_mut(), last_callback) {
+            newest.last_callback = at.checked_duration_since(newest.started);
+        }
+        recent
     }
 
     /// Every counter by a stable name (errors as "errors.<CODE>"), for status reports.

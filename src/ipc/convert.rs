@@ -265,8 +265,23 @@ fn session_to_aidl(session: &SessionSnapshot) -> SessionStatus {
     }
 }
 
+fn latency_of(record: &RemovalRecord) -> Duration {
+    Duration::from_micros(or_zero(record.latencyMicros))
+}
+
+/// CLOCK_MONOTONIC now, in nanoseconds (0 if it cannot be read, which Linux never does).
+fn monotonic_nanos() -> i64 {
+    nix::time::clock_gettime(nix::time::ClockId::CLOCK_MONOTONIC)
+        .map(|t| t.tv_sec().saturating_mul(1_000_000_000).saturating_add(t.tv_nsec()))
+        .unwrap_or(0)
+}
+
 fn removal_to_aidl(removal: &RemovalEvent) -> RemovalRecord {
+    // `Instant` is CLOCK_MONOTONIC on Linux but does not expose it: step back from now.
+    let event_clock = monotonic_nanos().saturating_sub(micros(removal.started.elapsed()) * 1000);
     RemovalRecord {
+        lastCallbackMicros: removal.last_callback.map_or(-1, micros),
+        eventMonotonicNanos: event_clock.max(0),
         busNumber: saturate_i32(removal.bus_number),
         stableId: removal.stable_id.clone(),
         generation: saturate_i64(removal.generation.0),
@@ -295,6 +310,11 @@ pub fn status_from_aidl(status: &ServiceStatus) -> StatusSnapshot {
                 latency: Duration::from_micros(or_zero(r.latencyMicros)),
                 sessions_lost: or_zero(r.sessionsLost),
                 at: now.checked_sub(duration_from_millis(r.ageMillis)).unwrap_or(now),
+                started: now
+                    .checked_sub(duration_from_millis(r.ageMillis) + latency_of(r))
+                    .unwrap_or(now),
+                last_callback: u64::try_from(r.lastCallbackMicros).ok().map(Duration::from_micros),
+                event_clock_nanos: u64::try_from(r.eventMonotonicNanos).ok().filter(|&n| n > 0),
             })
             .collect(),
     }
