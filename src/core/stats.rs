@@ -47,7 +47,7 @@ pub struct Stats {
     errors: Mutex<BTreeMap<ErrorCode, u64>>,
     removal: Mutex<RemovalLatency>,
     recent_removals: Mutex<VecDeque<RemovalEvent>>,
-    /// When the last session-lost callback was handed to the transport.
+    /// When the last session-lost callback began to be handed to the transport.
     last_loss_callback: Mutex<Option<Instant>>,
 }
 
@@ -89,7 +89,7 @@ impl Stats {
         recent.push_back(event);
     }
 
-    /// A session-lost callback was just handed to the transport.
+    /// A session-lost callback is being handed to the transport now.
     pub fn loss_callback_dispatched(&self) {
         let now = Instant::now();
         let mut last = lock(&self.last_loss_callback);
@@ -178,5 +178,44 @@ impl Stats {
             "errors: {}",
             if listed.is_empty() { "none".into() } else { listed.join(" ") }
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn removal(started: Instant) -> RemovalEvent {
+        RemovalEvent {
+            bus_number: 0,
+            stable_id: "x".into(),
+            generation: Generation(1),
+            latency: Duration::from_micros(5),
+            sessions_lost: 1,
+            at: started,
+            started,
+            last_callback: None,
+            event_clock_nanos: None,
+        }
+    }
+
+    #[test]
+    fn only_the_newest_removal_gets_the_last_callback_time_and_only_one_after_it() {
+        let stats = Stats::default();
+        stats.record_removal(removal(Instant::now()));
+        stats.loss_callback_dispatched();
+        let dispatched_before_second = *lock(&stats.last_loss_callback);
+        stats.record_removal(removal(Instant::now()));
+        let recent = stats.recent_removals();
+        assert_eq!(recent[0].last_callback, None, "an older removal cannot tell its own");
+        // The only dispatch came before the second removal: it is not the second's.
+        assert!(dispatched_before_second.unwrap() <= recent[1].started);
+        assert_eq!(recent[1].last_callback.filter(|d| !d.is_zero()), None);
+
+        stats.loss_callback_dispatched();
+        let recent = stats.recent_removals();
+        let at = lock(&stats.last_loss_callback).unwrap();
+        assert_eq!(recent[1].last_callback, Some(at - recent[1].started));
+        assert_eq!(recent[0].last_callback, None);
     }
 }

@@ -76,13 +76,13 @@ impl SessionObserver for CallbackObserver {
         let message = message.to_string();
         let broker = self.broker.clone();
         self.notifier.post(self.client, move || {
-            match callback.onSessionLost(loss_reason_to_aidl(reason), &message) {
-                Ok(()) => {
-                    if let Some(broker) = broker.upgrade() {
-                        broker.stats().loss_callback_dispatched();
-                    }
-                }
-                Err(e) => warn!("session-lost callback not delivered: {e:?}"),
+            // Stamped as the call starts, so that a client holding the callback always finds
+            // its dispatch in the status (a stamp after the call could still be pending).
+            if let Some(broker) = broker.upgrade() {
+                broker.stats().loss_callback_dispatched();
+            }
+            if let Err(e) = callback.onSessionLost(loss_reason_to_aidl(reason), &message) {
+                warn!("session-lost callback not delivered: {e:?}");
             }
         });
     }

@@ -28,8 +28,8 @@ parcelable RemovalRecord {
     /** How long ago it happened. */
     long ageMillis;
     /**
-     * From the removal event to the last session-lost callback the service handed to the
-     * binder transport after it (oneway: not its receipt); -1 when none was, and on every
+     * From the removal event to the last session-lost callback the service began to hand to
+     * the binder transport after it (oneway: not its receipt); -1 when none was, and on every
      * record but the newest (a later removal's callbacks would be counted in).
      */
     long lastCallbackMicros = -1;

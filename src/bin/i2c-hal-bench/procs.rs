@@ -52,7 +52,7 @@ impl Server {
             .arg("--socket")
             .arg(&socket)
             .args(["--max-connections", "1024", "--max-connections-per-uid", "512"])
-            .args(["--max-sessions-per-uid", "100000", "--log-level", "warn"]);
+            .args(["--max-sessions-per-uid", "100000", "--log-level", "error"]);
         Server::start(command, socket)
     }
 

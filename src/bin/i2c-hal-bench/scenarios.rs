@@ -462,6 +462,19 @@ fn removal(args: &RunArgs, service: &Server) -> Result<Removal, String> {
         let stopped = round % 2 == 1;
         if !plugged {
             control.plug(EEPROM_MODULE)?;
+            // The plug returns once its uevent is sent; the service adds the bus after that.
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while !admin_client
+                .list_buses()
+                .map_err(|e| e.to_string())?
+                .iter()
+                .any(|b| b.stable_id == EEPROM_ID)
+            {
+                if Instant::now() > deadline {
+                    return Err(format!("{EEPROM_MODULE} plugged but never listed"));
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
         }
         holders.iter_mut().for_each(|h| h.send("open"));
         for h in &mut holders {
