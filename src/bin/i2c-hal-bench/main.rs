@@ -11,6 +11,7 @@ mod procs;
 mod report;
 mod scenarios;
 mod stats;
+mod vmread;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -84,6 +85,17 @@ enum Cmd {
         #[arg(long)]
         sessions: usize,
     },
+    /// The QEMU part: direct i2cdev register reads against the service's (tests/vm/bench.sh).
+    VmRead {
+        #[arg(long)]
+        bus: u32,
+        #[arg(long, value_parser = parse_address)]
+        address: u16,
+        #[arg(long, default_value_t = 5_000)]
+        calls: usize,
+        #[arg(long, default_value_t = 100)]
+        block: usize,
+    },
 }
 
 fn parse_address(text: &str) -> Result<u16, String> {
@@ -117,6 +129,12 @@ fn main() {
         }
         Cmd::Holder { socket, bus, address, sessions } => {
             holder::run(socket, bus, address, sessions)
+        }
+        Cmd::VmRead { bus, address, calls, block } => {
+            if let Err(e) = vmread::run(bus, address, calls, block) {
+                eprintln!("vm-read: {e}");
+                std::process::exit(1);
+            }
         }
     }
 }
