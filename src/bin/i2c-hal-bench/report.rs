@@ -279,9 +279,16 @@ impl Report {
     pub fn vm(&mut self, text: Option<String>) {
         match vm_json(text) {
             Some(vm) => {
-                let ratio = vm.get("ratio").and_then(Value::as_f64).unwrap_or(f64::NAN);
+                let figure = |path: &[&str]| {
+                    path.iter().try_fold(&vm, |v, k| v.get(k)).and_then(Value::as_f64)
+                };
                 self.line(format!(
-                    "QEMU (kernel binder, i2c-stub): service read / direct i2cdev read {ratio:.2}x"
+                    "QEMU (real kernel, kernel binder, i2c-stub): register read median direct \
+                     {:.1} us, through the service {:.1} us: {:.1}x (service getAddress {:.1} us)",
+                    figure(&["direct_i2cdev", "p50_us"]).unwrap_or(f64::NAN),
+                    figure(&["service", "p50_us"]).unwrap_or(f64::NAN),
+                    figure(&["ratio"]).unwrap_or(f64::NAN),
+                    figure(&["service_get_address", "p50_us"]).unwrap_or(f64::NAN),
                 ));
                 self.json.insert("vm".into(), vm);
             }
