@@ -176,9 +176,13 @@ pub struct Throughput {
     pub null_per_s: f64,
 }
 
+/// Rounds per thread count: the servers take turns round by round (which goes first
+/// alternates), so that load from elsewhere on the machine falls on both alike.
+const THROUGHPUT_ROUNDS: usize = 4;
+
 /// `calls` register reads shared among N client threads, each with its own connection and a
-/// session on bus `i % 2`; calls per second from the start barrier to the last thread's end.
-fn rate(server: &Server, threads: usize, calls: usize) -> f64 {
+/// session on bus `i % 2`: the time from the start barrier to the last thread's end.
+fn timed_round(server: &Server, threads: usize, calls: usize) -> (usize, Duration) {
     let per_thread = (calls / threads).max(1);
     let barrier = Arc::new(Barrier::new(threads + 1));
     let handles: Vec<_> = (0..threads)
@@ -203,24 +207,27 @@ fn rate(server: &Server, threads: usize, calls: usize) -> f64 {
     barrier.wait();
     let start = Instant::now();
     let end = handles.into_iter().map(|h| h.join().expect("client thread")).max().unwrap_or(start);
-    (per_thread * threads) as f64 / end.duration_since(start).as_secs_f64()
+    (per_thread * threads, end.duration_since(start))
 }
 
 fn throughput(args: &RunArgs, service: &Server, null: &Server) -> Vec<Throughput> {
     args.threads
         .iter()
-        .enumerate()
-        .map(|(i, &threads)| {
+        .map(|&threads| {
             let threads = threads.max(1);
-            // Whichever goes first alternates from one thread count to the next.
-            let (service_per_s, null_per_s) = if i % 2 == 0 {
-                let s = rate(service, threads, args.calls);
-                (s, rate(null, threads, args.calls))
-            } else {
-                let n = rate(null, threads, args.calls);
-                (rate(service, threads, args.calls), n)
-            };
-            Throughput { threads, service_per_s, null_per_s }
+            let per_round = (args.calls / THROUGHPUT_ROUNDS).max(threads);
+            let mut totals = [(0usize, Duration::ZERO); 2];
+            for round in 0..THROUGHPUT_ROUNDS {
+                let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+                for which in order {
+                    let server = if which == 0 { service } else { null };
+                    let (calls, took) = timed_round(server, threads, per_round);
+                    totals[which].0 += calls;
+                    totals[which].1 += took;
+                }
+            }
+            let rate = |(calls, took): (usize, Duration)| calls as f64 / took.as_secs_f64();
+            Throughput { threads, service_per_s: rate(totals[0]), null_per_s: rate(totals[1]) }
         })
         .collect()
 }
