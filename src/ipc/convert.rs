@@ -528,6 +528,49 @@ mod tests {
     }
 
     #[test]
+    fn a_removal_carries_its_event_on_the_monotonic_clock_and_its_last_callback() {
+        // An event 50 ms ago: its clock reading must be 50 ms before the readings around it.
+        const AGO: i64 = 50_000_000;
+        let before = monotonic_nanos();
+        let started = Instant::now() - Duration::from_nanos(AGO as u64);
+        let around = monotonic_nanos();
+        let newest = RemovalEvent {
+            bus_number: 1,
+            stable_id: "x".into(),
+            generation: Generation(2),
+            latency: Duration::from_micros(80),
+            sessions_lost: 3,
+            at: started,
+            started,
+            last_callback: Some(Duration::from_micros(1500)),
+            event_clock_nanos: None,
+        };
+        let older = RemovalEvent { last_callback: None, ..newest.clone() };
+        let status = StatusSnapshot {
+            uptime: Duration::from_millis(1),
+            buses: vec![],
+            sessions: vec![],
+            listeners: 0,
+            counters: vec![],
+            recent_removals: vec![older, newest],
+        };
+        let wire = status_to_aidl(&status);
+        // Truncating the elapsed time to microseconds errs later, never earlier; the 10 ms of
+        // slack is for a pause between reading the elapsed time and reading the clock.
+        let event = wire.recentRemovals[1].eventMonotonicNanos;
+        let (low, high) = (before - AGO, around - AGO + 10_000_000);
+        assert!(low <= event && event <= high, "{low} <= {event} <= {high}");
+        assert_eq!(wire.recentRemovals[1].lastCallbackMicros, 1500);
+        assert_eq!(wire.recentRemovals[0].lastCallbackMicros, -1, "unknown is -1 on the wire");
+
+        let read = status_from_aidl(&wire);
+        assert_eq!(read.recent_removals[1].last_callback, Some(Duration::from_micros(1500)));
+        assert_eq!(read.recent_removals[1].event_clock_nanos, Some(event as u64));
+        assert_eq!(read.recent_removals[0].last_callback, None);
+        assert_eq!(read.recent_removals[1].latency, Duration::from_micros(80));
+    }
+
+    #[test]
     fn transfer_results_round_trip_and_a_broken_count_reads_as_none() {
         let done = Transferred { completed: 3, reads: vec![vec![1, 2, 3], vec![0xff]] };
         let wire = transferred_to_aidl(done.clone());
