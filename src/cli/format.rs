@@ -392,6 +392,9 @@ pub(crate) mod tests {
                 latency: Duration::from_micros(250),
                 sessions_lost: 2,
                 at: Instant::now(),
+                started: Instant::now(),
+                last_callback: None,
+                event_clock_nanos: None,
             }],
         };
         let lines = status_lines(&status);

@@ -366,6 +366,9 @@ impl Broker {
             latency,
             sessions_lost: victims.len(),
             at: Instant::now(),
+            started,
+            last_callback: None,
+            event_clock_nanos: None,
         });
         Stats::bump(&self.stats.adapters_removed);
         info!(

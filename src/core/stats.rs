@@ -22,6 +22,14 @@ pub struct RemovalEvent {
     pub latency: Duration,
     pub sessions_lost: usize,
     pub at: Instant,
+    /// When the removal event reached the broker: what `latency` and `last_callback` count from.
+    pub started: Instant,
+    /// From the removal event to the last session-lost callback handed to the transport after
+    /// it; known for the newest removal only (set when a status is taken).
+    pub last_callback: Option<Duration>,
+    /// The event's CLOCK_MONOTONIC time as a status report carries it (None inside the
+    /// service, which has `started`): how a client on the same host lines its clock up.
+    pub event_clock_nanos: Option<u64>,
 }
 
 #[derive(Default)]
@@ -39,6 +47,8 @@ pub struct Stats {
     errors: Mutex<BTreeMap<ErrorCode, u64>>,
     removal: Mutex<RemovalLatency>,
     recent_removals: Mutex<VecDeque<RemovalEvent>>,
+    /// When the last session-lost callback began to be handed to the transport.
+    last_loss_callback: Mutex<Option<Instant>>,
 }
 
 /// Time from the removal event to the fds being closed.
@@ -79,9 +89,25 @@ impl Stats {
         recent.push_back(event);
     }
 
-    /// The last RECENT_REMOVALS removals, oldest first.
+    /// A session-lost callback is being handed to the transport now.
+    pub fn loss_callback_dispatched(&self) {
+        let now = Instant::now();
+        let mut last = lock(&self.last_loss_callback);
+        // Delivery threads finish in any order; the latest moment is the one that counts.
+        if last.is_none_or(|t| t < now) {
+            *last = Some(now);
+        }
+    }
+
+    /// The last RECENT_REMOVALS removals, oldest first; the newest one with the time to the
+    /// last session-lost callback dispatched since it (older ones cannot tell theirs apart).
     pub fn recent_removals(&self) -> Vec<RemovalEvent> {
-        lock(&self.recent_removals).iter().cloned().collect()
+        let mut recent: Vec<RemovalEvent> = lock(&self.recent_removals).iter().cloned().collect();
+        let last_callback = *lock(&self.last_loss_callback);
+        if let (Some(newest), Some(at)) = (recent.last_mut(), last_callback) {
+            newest.last_callback = at.checked_duration_since(newest.started);
+        }
+        recent
     }
 
     /// Every counter by a stable name (errors as "errors.<CODE>"), for status reports.
@@ -152,5 +178,44 @@ impl Stats {
             "errors: {}",
             if listed.is_empty() { "none".into() } else { listed.join(" ") }
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn removal(started: Instant) -> RemovalEvent {
+        RemovalEvent {
+            bus_number: 0,
+            stable_id: "x".into(),
+            generation: Generation(1),
+            latency: Duration::from_micros(5),
+            sessions_lost: 1,
+            at: started,
+            started,
+            last_callback: None,
+            event_clock_nanos: None,
+        }
+    }
+
+    #[test]
+    fn only_the_newest_removal_gets_the_last_callback_time_and_only_one_after_it() {
+        let stats = Stats::default();
+        stats.record_removal(removal(Instant::now()));
+        stats.loss_callback_dispatched();
+        let dispatched_before_second = *lock(&stats.last_loss_callback);
+        stats.record_removal(removal(Instant::now()));
+        let recent = stats.recent_removals();
+        assert_eq!(recent[0].last_callback, None, "an older removal cannot tell its own");
+        // The only dispatch came before the second removal: it is not the second's.
+        assert!(dispatched_before_second.unwrap() <= recent[1].started);
+        assert_eq!(recent[1].last_callback.filter(|d| !d.is_zero()), None);
+
+        stats.loss_callback_dispatched();
+        let recent = stats.recent_removals();
+        let at = lock(&stats.last_loss_callback).unwrap();
+        assert_eq!(recent[1].last_callback, Some(at - recent[1].started));
+        assert_eq!(recent[0].last_callback, None);
     }
 }

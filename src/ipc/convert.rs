@@ -265,8 +265,23 @@ fn session_to_aidl(session: &SessionSnapshot) -> SessionStatus {
     }
 }
 
+fn latency_of(record: &RemovalRecord) -> Duration {
+    Duration::from_micros(or_zero(record.latencyMicros))
+}
+
+/// CLOCK_MONOTONIC now, in nanoseconds (0 if it cannot be read, which Linux never does).
+fn monotonic_nanos() -> i64 {
+    nix::time::clock_gettime(nix::time::ClockId::CLOCK_MONOTONIC)
+        .map(|t| t.tv_sec().saturating_mul(1_000_000_000).saturating_add(t.tv_nsec()))
+        .unwrap_or(0)
+}
+
 fn removal_to_aidl(removal: &RemovalEvent) -> RemovalRecord {
+    // `Instant` is CLOCK_MONOTONIC on Linux but does not expose it: step back from now.
+    let event_clock = monotonic_nanos().saturating_sub(micros(removal.started.elapsed()) * 1000);
     RemovalRecord {
+        lastCallbackMicros: removal.last_callback.map_or(-1, micros),
+        eventMonotonicNanos: event_clock.max(0),
         busNumber: saturate_i32(removal.bus_number),
         stableId: removal.stable_id.clone(),
         generation: saturate_i64(removal.generation.0),
@@ -295,6 +310,11 @@ pub fn status_from_aidl(status: &ServiceStatus) -> StatusSnapshot {
                 latency: Duration::from_micros(or_zero(r.latencyMicros)),
                 sessions_lost: or_zero(r.sessionsLost),
                 at: now.checked_sub(duration_from_millis(r.ageMillis)).unwrap_or(now),
+                started: now
+                    .checked_sub(duration_from_millis(r.ageMillis) + latency_of(r))
+                    .unwrap_or(now),
+                last_callback: u64::try_from(r.lastCallbackMicros).ok().map(Duration::from_micros),
+                event_clock_nanos: u64::try_from(r.eventMonotonicNanos).ok().filter(|&n| n > 0),
             })
             .collect(),
     }
@@ -505,6 +525,49 @@ mod tests {
         assert_eq!(wire.sessions[0].flags, FLAG_TEN_BIT | FLAG_EXCLUSIVE);
         assert_eq!(wire.sessions[1].state, STATE_DEAD);
         assert_eq!(wire.sessions[1].lossReason, AidlLossReason::REVOKED);
+    }
+
+    #[test]
+    fn a_removal_carries_its_event_on_the_monotonic_clock_and_its_last_callback() {
+        // An event 50 ms ago: its clock reading must be 50 ms before the readings around it.
+        const AGO: i64 = 50_000_000;
+        let before = monotonic_nanos();
+        let started = Instant::now() - Duration::from_nanos(AGO as u64);
+        let around = monotonic_nanos();
+        let newest = RemovalEvent {
+            bus_number: 1,
+            stable_id: "x".into(),
+            generation: Generation(2),
+            latency: Duration::from_micros(80),
+            sessions_lost: 3,
+            at: started,
+            started,
+            last_callback: Some(Duration::from_micros(1500)),
+            event_clock_nanos: None,
+        };
+        let older = RemovalEvent { last_callback: None, ..newest.clone() };
+        let status = StatusSnapshot {
+            uptime: Duration::from_millis(1),
+            buses: vec![],
+            sessions: vec![],
+            listeners: 0,
+            counters: vec![],
+            recent_removals: vec![older, newest],
+        };
+        let wire = status_to_aidl(&status);
+        // Truncating the elapsed time to microseconds errs later, never earlier; the 10 ms of
+        // slack is for a pause between reading the elapsed time and reading the clock.
+        let event = wire.recentRemovals[1].eventMonotonicNanos;
+        let (low, high) = (before - AGO, around - AGO + 10_000_000);
+        assert!(low <= event && event <= high, "{low} <= {event} <= {high}");
+        assert_eq!(wire.recentRemovals[1].lastCallbackMicros, 1500);
+        assert_eq!(wire.recentRemovals[0].lastCallbackMicros, -1, "unknown is -1 on the wire");
+
+        let read = status_from_aidl(&wire);
+        assert_eq!(read.recent_removals[1].last_callback, Some(Duration::from_micros(1500)));
+        assert_eq!(read.recent_removals[1].event_clock_nanos, Some(event as u64));
+        assert_eq!(read.recent_removals[0].last_callback, None);
+        assert_eq!(read.recent_removals[1].latency, Duration::from_micros(80));
     }
 
     #[test]

@@ -17,5 +17,8 @@ pub mod convert;
 pub mod endpoint;
 pub mod frames;
 pub mod notifier;
+// The benchmark's null server (hosts only: it serves over the RPC socket).
+#[cfg(all(feature = "bench", not(target_os = "android")))]
+pub mod null;
 pub mod server;
 pub mod service;

@@ -65,13 +65,22 @@ struct CallbackObserver {
     callback: Strong<dyn II2cSessionCallback>,
     client: ClientKey,
     notifier: Arc<Notifier>,
+    /// Where the moment of each dispatch is recorded (the status's last-callback time); weak,
+    /// as the broker owns this observer.
+    broker: Weak<Broker>,
 }
 
 impl SessionObserver for CallbackObserver {
     fn session_lost(&self, reason: LossReason, message: &str) {
         let callback = self.callback.clone();
         let message = message.to_string();
+        let broker = self.broker.clone();
         self.notifier.post(self.client, move || {
+            // Stamped as the call starts, so that a client holding the callback always finds
+            // its dispatch in the status (a stamp after the call could still be pending).
+            if let Some(broker) = broker.upgrade() {
+                broker.stats().loss_callback_dispatched();
+            }
             if let Err(e) = callback.onSessionLost(loss_reason_to_aidl(reason), &message) {
                 warn!("session-lost callback not delivered: {e:?}");
             }
@@ -209,6 +218,7 @@ impl II2cManager for ManagerService {
             callback: callback.clone(),
             client: client_key(&caller),
             notifier: self.notifier.clone(),
+            broker: Arc::downgrade(&self.broker),
         });
         let (id, _) = answered(self.broker.open_session(caller, &request, observer))?;
         let on_death = reap_session_on_death(Arc::downgrade(&self.broker), id);

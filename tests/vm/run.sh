@@ -27,6 +27,7 @@
 #   QVM_KPKG   kernel package to use (default: what linux-image-amd64 depends on)
 #   QVM_CMDLINE extra kernel command line
 #   RUST_LOG   passed to i2c-hal-service inside the guest (default: debug)
+#   QVM_EXTRA_BINS more of this crate's binaries to build and install (tests/vm/bench.sh)
 #
 # Needs: a Debian 12 x86-64 host, root (for apt-get update/download only),
 # cargo with the x86_64-unknown-linux-gnu target. Installs nothing into the
@@ -202,11 +203,11 @@ if [ "$BUILD" = 1 ]; then
   if ! (cd "$REPO" &&
         CARGO_TARGET_DIR=$REPO/target/vm RUSTFLAGS="-C target-feature=+crt-static" \
           cargo build --release --target "$TARGET" --bin i2c-hal-service --bin i2cctl \
-            --bin usb-i2c-module); then
+            --bin usb-i2c-module ${QVM_EXTRA_BINS:+$(printf -- ' --bin %s' $QVM_EXTRA_BINS)}); then
     die "cargo build of i2c-hal-service/i2cctl/usb-i2c-module failed (see the compiler output above)"
   fi
   BINDIR=$REPO/target/vm/$TARGET/release
-  for b in i2c-hal-service i2cctl usb-i2c-module; do
+  for b in i2c-hal-service i2cctl usb-i2c-module ${QVM_EXTRA_BINS:-}; do
     [ -x "$BINDIR/$b" ] || die "cargo build produced no $b"
   done
   # The VTS suite (vts/, tests/vm/vts.sh): a test binary, found by its artifact line.
@@ -250,6 +251,7 @@ if [ -n "$BINDIR" ]; then
   install_bin "$BINDIR/i2c-hal-service"; install_bin "$BINDIR/i2cctl"
   install_bin "$BINDIR/usb-i2c-module"
   cp -L "$VTS_BIN" "$STAGE/bin/i2c-hal-vts"
+  for b in ${QVM_EXTRA_BINS:-}; do install_bin "$BINDIR/$b"; done
 fi
 # Default deny: the service on the real kernel reads /etc/i2c-hal/policy.toml (root only).
 mkdir -p "$STAGE/etc/i2c-hal"

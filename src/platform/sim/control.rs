@@ -163,6 +163,13 @@ impl std::ops::Deref for SimError {
     }
 }
 
+/// Callers that only report the failure (tests, the benchmark) keep a plain message.
+impl From<SimError> for String {
+    fn from(error: SimError) -> String {
+        error.message().to_string()
+    }
+}
+
 impl std::fmt::Display for SimError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.message())

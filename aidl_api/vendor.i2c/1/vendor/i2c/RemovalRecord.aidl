@@ -40,4 +40,6 @@ parcelable RemovalRecord {
   long latencyMicros;
   int sessionsLost;
   long ageMillis;
+  long lastCallbackMicros = -1;
+  long eventMonotonicNanos;
 }

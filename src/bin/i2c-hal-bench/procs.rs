@@ -1,0 +1,142 @@
+//! The processes under measurement: the service, the null server and the holder clients, and
+//! what /proc says about them.
+
+use i2c_hal::ipc::client::{Client, Endpoint};
+use nix::sched::{sched_setaffinity, CpuSet};
+use nix::unistd::Pid;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const READY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The CPU the servers run on and the one clients run on: apart where there are two, so that
+/// a client's spinning never takes the server's CPU (the "client and server pinned").
+pub fn cpus() -> (usize, usize) {
+    let n = std::thread::available_parallelism().map_or(1, |n| n.get());
+    (n.saturating_sub(1), 0)
+}
+
+/// Pins `pid` (0: the calling thread) to `cpu`. A failure (a CPU set the container forbids)
+/// is reported once and the run goes on unpinned: the figures stay valid, only noisier.
+pub fn pin(pid: i32, cpu: usize) {
+    let mut set = CpuSet::new();
+    if set.set(cpu).is_err() {
+        return;
+    }
+    if let Err(e) = sched_setaffinity(Pid::from_raw(pid), &set) {
+        eprintln!("bench: cannot pin {pid} to CPU {cpu} ({e}); running unpinned");
+    }
+}
+
+/// A server process, killed on drop.
+pub struct Server {
+    child: Child,
+    pub socket: PathBuf,
+}
+
+impl Server {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The service under test with the simulated modules; caps raised so that the benchmark's
+    /// 100 holders and 10,000 sessions are admitted (the defaults guard a device, not a bench).
+    pub fn service(binary: &Path, dir: &Path, name: &str) -> Server {
+        let socket = dir.join(format!("{name}.sock"));
+        let mut command = Command::new(binary);
+        command
+            .arg("--sim")
+            .arg("--sim-root")
+            .arg(dir.join(format!("{name}-sim")))
+            .arg("--socket")
+            .arg(&socket)
+            .args(["--max-connections", "1024", "--max-connections-per-uid", "512"])
+            .args(["--max-sessions-per-uid", "100000", "--log-level", "error"]);
+        Server::start(command, socket)
+    }
+
+    /// The null server: this binary's `null-server` subcommand.
+    pub fn null(dir: &Path) -> Server {
+        let socket = dir.join("null.sock");
+        let mut command = Command::new(std::env::current_exe().expect("own path"));
+        command.arg("null-server").arg("--socket").arg(&socket);
+        Server::start(command, socket)
+    }
+
+    fn start(mut command: Command, socket: PathBuf) -> Server {
+        let child = command
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {command:?}: {e}"));
+        let server = Server { child, socket };
+        pin(server.pid() as i32, cpus().0);
+        let deadline = Instant::now() + READY_TIMEOUT;
+        loop {
+            if server.connect().ok().is_some_and(|c| c.list_buses().is_ok()) {
+                return server;
+            }
+            assert!(Instant::now() < deadline, "{command:?} never answered");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn connect(&self) -> Result<Client, String> {
+        Client::connect(&Endpoint::Socket(self.socket.clone())).map_err(|e| e.to_string())
+    }
+
+    /// VmRSS in bytes.
+    pub fn rss(&self) -> u64 {
+        status_field(self.pid(), "VmRSS:").map_or(0, |kb| kb * 1024)
+    }
+
+    pub fn threads(&self) -> u64 {
+        status_field(self.pid(), "Threads:").unwrap_or(0)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A number field of /proc/PID/status (kB for the memory ones).
+fn status_field(pid: u32, field: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = text.lines().find(|l| l.starts_with(field))?;
+    line[field.len()..].split_whitespace().next()?.parse().ok()
+}
+
+/// CLOCK_MONOTONIC now in nanoseconds: the clock the service stamps removal events with.
+pub fn monotonic_nanos() -> u64 {
+    nix::time::clock_gettime(nix::time::ClockId::CLOCK_MONOTONIC)
+        .map(|t| (t.tv_sec() as u64) * 1_000_000_000 + t.tv_nsec() as u64)
+        .unwrap_or(0)
+}
+
+/// A private directory for the servers' sockets and simulator trees, removed on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new() -> Result<TempDir, String> {
+        let template = std::env::temp_dir().join("i2c-hal-bench.XXXXXX");
+        nix::unistd::mkdtemp(&template)
+            .map(TempDir)
+            .map_err(|e| format!("mkdtemp {}: {e}", template.display()))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

@@ -1,0 +1,174 @@
+//! The benchmark's floor: a server with the service's own interfaces (`II2cManager`,
+//! `II2cSession`, `II2cAdmin`) whose methods do nothing, served through the same RPC transport
+//! (`server::serve_rpc`: the same socket doors, admission and frame checks). A call to it costs
+//! what binder costs and nothing of the service, so a ratio against it isolates the service.
+//!
+//! Bodies are empty but replies keep the service's shape (a read of N bytes answers N zero
+//! bytes, a transfer answers one read result per read message), so that both sides move the
+//! same bytes over the wire and the ratio does not credit the service with a shorter reply.
+//! Nothing is checked: the floor is what binder costs for a well-formed call.
+
+use super::compat::aidl::{
+    BusInfo::BusInfo,
+    I2cMessage::I2cMessage,
+    I2cReadResult::I2cReadResult,
+    IBusListener::IBusListener,
+    II2cAdmin::{BnI2cAdmin, II2cAdmin},
+    II2cManager::{BnI2cManager, II2cManager},
+    II2cSession::{BnI2cSession, II2cSession},
+    II2cSessionCallback::II2cSessionCallback,
+    ServiceStatus::ServiceStatus,
+    TransferResult::TransferResult,
+};
+use super::compat::{binder_object, BinderResult, Interface, Strong};
+use super::server::{self, Instances, RpcOptions};
+use std::io;
+use std::path::Path;
+
+/// The address every null session reports (the simulated EEPROM's, as the benchmark opens).
+const NULL_ADDRESS: i32 = 0x50;
+
+struct NullManager;
+struct NullSession;
+struct NullAdmin;
+
+impl Interface for NullManager {}
+impl Interface for NullSession {}
+impl Interface for NullAdmin {}
+
+/// `length` zero bytes; a negative length (never sent by the benchmark) answers none.
+fn zeros(length: i32) -> Vec<u8> {
+    vec![0; usize::try_from(length).unwrap_or(0)]
+}
+
+impl II2cManager for NullManager {
+    fn listBuses(&self) -> BinderResult<Vec<BusInfo>> {
+        Ok(vec![BusInfo::default()])
+    }
+
+    fn openSession(
+        &self,
+        _bus: &str,
+        _generation: i64,
+        _address: i32,
+        _flags: i32,
+        _callback: &Strong<dyn II2cSessionCallback>,
+    ) -> BinderResult<Strong<dyn II2cSession>> {
+        Ok(binder_object!(BnI2cSession, NullSession))
+    }
+
+    fn registerBusListener(&self, _listener: &Strong<dyn IBusListener>) -> BinderResult<()> {
+        Ok(())
+    }
+
+    fn unregisterBusListener(&self, _listener: &Strong<dyn IBusListener>) -> BinderResult<()> {
+        Ok(())
+    }
+}
+
+impl II2cSession for NullSession {
+    fn transfer(&self, messages: &[I2cMessage]) -> BinderResult<TransferResult> {
+        let reads = messages
+            .iter()
+            .filter(|m| m.read)
+            .map(|m| I2cReadResult { data: zeros(m.readLength) })
+            .collect();
+        Ok(TransferResult { messagesCompleted: messages.len() as i32, reads })
+    }
+
+    fn writeRead(&self, _write_data: &[u8], read_length: i32) -> BinderResult<Vec<u8>> {
+        Ok(zeros(read_length))
+    }
+
+    fn smbusQuick(&self, _read_bit: bool) -> BinderResult<()> {
+        Ok(())
+    }
+
+    fn smbusReadByte(&self) -> BinderResult<i32> {
+        Ok(0)
+    }
+
+    fn smbusWriteByte(&self, _value: i32) -> BinderResult<()> {
+        Ok(())
+    }
+
+    fn smbusReadByteData(&self, _command: i32) -> BinderResult<i32> {
+        Ok(0)
+    }
+
+    fn smbusWriteByteData(&self, _command: i32, _value: i32) -> BinderResult<()> {
+        Ok(())
+    }
+
+    fn smbusReadWordData(&self, _command: i32) -> BinderResult<i32> {
+        Ok(0)
+    }
+
+    fn smbusWriteWordData(&self, _command: i32, _value: i32) -> BinderResult<()> {
+        Ok(())
+    }
+
+    fn smbusProcessCall(&self, _command: i32, _value: i32) -> BinderResult<i32> {
+        Ok(0)
+    }
+
+    fn smbusBlockProcessCall(&self, _command: i32, data: &[u8]) -> BinderResult<Vec<u8>> {
+        Ok(vec![0; data.len()])
+    }
+
+    fn smbusReadBlockData(&self, _command: i32) -> BinderResult<Vec<u8>> {
+        Ok(Vec::new())
+    }
+
+    fn smbusWriteBlockData(&self, _command: i32, _data: &[u8]) -> BinderResult<()> {
+        Ok(())
+    }
+
+    fn smbusReadI2cBlockData(&self, _command: i32, length: i32) -> BinderResult<Vec<u8>> {
+        Ok(zeros(length))
+    }
+
+    fn smbusWriteI2cBlockData(&self, _command: i32, _data: &[u8]) -> BinderResult<()> {
+        Ok(())
+    }
+
+    fn getBusInfo(&self) -> BinderResult<BusInfo> {
+        Ok(BusInfo::default())
+    }
+
+    fn getAddress(&self) -> BinderResult<i32> {
+        Ok(NULL_ADDRESS)
+    }
+
+    fn getAllowedOperations(&self) -> BinderResult<i32> {
+        Ok(0)
+    }
+
+    fn close(&self) -> BinderResult<()> {
+        Ok(())
+    }
+}
+
+impl II2cAdmin for NullAdmin {
+    fn revokeBus(&self, _bus: &str) -> BinderResult<i32> {
+        Ok(0)
+    }
+
+    fn reloadPolicy(&self) -> BinderResult<i32> {
+        Ok(0)
+    }
+
+    fn getStatus(&self) -> BinderResult<ServiceStatus> {
+        Ok(ServiceStatus::default())
+    }
+}
+
+/// Serves the null interfaces on the RPC socket at `path` until the process ends, through the
+/// service's own `serve_rpc` and `options`.
+pub fn serve(path: &Path, options: &RpcOptions) -> io::Result<()> {
+    let instances = Instances {
+        manager: binder_object!(BnI2cManager, NullManager),
+        admin: binder_object!(BnI2cAdmin, NullAdmin),
+    };
+    server::serve_rpc(instances, path, options)
+}
