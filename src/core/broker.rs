@@ -22,7 +22,8 @@ use super::request::{
 use super::stats::{RemovalEvent, Stats};
 use super::sync::lock;
 use log::{debug, info, warn};
-use std::collections::{BTreeMap, HashMap};
+use sessions::Sessions;
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -177,7 +178,7 @@ struct State {
     next_listener: u64,
     /// Live adapters by generation (unique for all time).
     adapters: BTreeMap<Generation, Arc<Adapter>>,
-    sessions: HashMap<SessionId, SessionEntry>,
+    sessions: Sessions,
     listeners: BTreeMap<ListenerId, ListenerEntry>,
     /// Set once by shutdown(): from then on no adapter is added and no session opened, so
     /// every session that exists is one shutdown() tells.
@@ -193,12 +194,8 @@ impl State {
         self.adapters.values().find(|a| a.descriptor.bus_number == bus_number).cloned()
     }
 
-    fn sessions_of_uid(&self, uid: u32) -> usize {
-        self.sessions.values().filter(|s| s.caller.uid == uid).count()
-    }
-
     fn has_device_holders(&self, generation: Generation) -> bool {
-        self.sessions.values().any(|s| s.adapter.generation == generation && s.holds_device())
+        self.sessions.has_device_holders(generation)
     }
 
     /// Marks every session of an adapter dead; returns whom to tell. A session still opening
@@ -209,14 +206,12 @@ impl State {
         reason: LossReason,
     ) -> Vec<Arc<dyn SessionObserver>> {
         let mut victims = Vec::new();
-        for session in self.sessions.values_mut() {
-            if session.adapter.generation != generation || !session.holds_device() {
-                continue;
+        for id in self.sessions.ids_on(generation) {
+            if self.sessions.kill(&id, reason) == Some(SessionState::Live) {
+                if let Some(session) = self.sessions.get(&id) {
+                    victims.push(session.observer.clone());
+                }
             }
-            if session.state == SessionState::Live {
-                victims.push(session.observer.clone());
-            }
-            session.state = SessionState::Dead(reason);
         }
         victims
     }
@@ -485,7 +480,7 @@ impl Broker {
             }
         }
         self.policy.check_open(&caller, &adapter.identity, target, request.exclusive)?;
-        if state.sessions_of_uid(caller.uid) >= self.limits.max_sessions_per_uid {
+        if state.sessions.of_uid(caller.uid) >= self.limits.max_sessions_per_uid {
             return Err(Error::new(
                 ErrorCode::QuotaExceeded,
                 format!(
@@ -494,14 +489,9 @@ impl Broker {
                 ),
             ));
         }
-        let conflict = state.sessions.values().any(|s| {
-            s.adapter.generation == adapter.generation
-                && s.target.address == target.address
-                && s.target.ten_bit == target.ten_bit
-                && s.holds_device()
-                && (s.exclusive || request.exclusive)
-        });
-        if conflict {
+        let holders = state.sessions.holders_at(adapter.generation, target);
+        let conflict = if request.exclusive { holders.all } else { holders.exclusive };
+        if conflict > 0 {
             return Err(Error::new(
                 ErrorCode::AddressBusy,
                 format!(
@@ -561,13 +551,10 @@ impl Broker {
                 _ => Error::from(fault),
             })?;
         }
-        let mut state = self.lock_state();
-        match state.sessions.get_mut(&id) {
-            Some(entry) if entry.state == SessionState::Opening => {
-                entry.state = SessionState::Live;
-                Ok(())
-            }
-            _ => Err(bus_gone(adapter)),
+        if self.lock_state().sessions.make_live(&id) {
+            Ok(())
+        } else {
+            Err(bus_gone(adapter))
         }
     }
 
@@ -831,23 +818,31 @@ impl Broker {
             let mut state = self.lock_state();
             let mut victims = Vec::new();
             let mut adapters: Vec<Arc<Adapter>> = Vec::new();
-            for entry in state.sessions.values_mut() {
-                if !entry.holds_device() {
-                    continue;
-                }
-                let allowed = self.policy.check_open(
-                    &entry.caller,
-                    &entry.adapter.identity,
-                    entry.target,
-                    entry.exclusive,
-                );
-                if allowed.is_ok() {
-                    continue;
-                }
-                if entry.state == SessionState::Live {
+            // Every session is asked (a policy can change anything), but only the ones it ends
+            // change the indexes.
+            let disallowed: Vec<SessionId> = state
+                .sessions
+                .iter()
+                .filter(|(_, entry)| {
+                    entry.holds_device()
+                        && self
+                            .policy
+                            .check_open(
+                                &entry.caller,
+                                &entry.adapter.identity,
+                                entry.target,
+                                entry.exclusive,
+                            )
+                            .is_err()
+                })
+                .map(|(id, _)| *id)
+                .collect();
+            for id in disallowed {
+                let was = state.sessions.kill(&id, LossReason::PolicyChanged);
+                let Some(entry) = state.sessions.get(&id) else { continue };
+                if was == Some(SessionState::Live) {
                     victims.push(entry.observer.clone());
                 }
-                entry.state = SessionState::Dead(LossReason::PolicyChanged);
                 if !adapters.iter().any(|a| a.generation == entry.adapter.generation) {
                     adapters.push(entry.adapter.clone());
                 }
@@ -915,6 +910,7 @@ impl Broker {
     }
 }
 
+mod sessions;
 #[cfg(test)]
 mod tests;
 
@@ -926,13 +922,8 @@ fn check_exclusive_limits(
     caller: Caller,
     adapter: &Adapter,
 ) -> Result<()> {
-    let exclusive = state.sessions.values().filter(|s| s.exclusive && s.holds_device());
-    let (mine, on_bus) = exclusive.fold((0, 0), |(mine, on_bus), s| {
-        (
-            mine + usize::from(s.caller.uid == caller.uid),
-            on_bus + usize::from(s.adapter.generation == adapter.generation),
-        )
-    });
+    let mine = state.sessions.exclusive_of_uid(caller.uid);
+    let on_bus = state.sessions.exclusive_on(adapter.generation);
     if mine >= limits.per_caller {
         return Err(Error::new(
             ErrorCode::QuotaExceeded,

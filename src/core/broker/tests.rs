@@ -843,3 +843,165 @@ fn dump_shows_buses_sessions_and_counters() {
     assert!(dump.contains("transfers=2"), "{dump}");
     assert!(dump.contains("INVALID_ARGUMENT=1"), "{dump}");
 }
+
+/// A policy that admits exactly the uids in its set, which a test changes and then "reloads".
+struct UidPolicy {
+    allowed: Mutex<Vec<u32>>,
+}
+
+impl Policy for UidPolicy {
+    fn check_open(&self, caller: &Caller, _: &BusInfo, _: Target, _: bool) -> Result<()> {
+        if self.allowed.lock().unwrap().contains(&caller.uid) {
+            Ok(())
+        } else {
+            Err(Error::new(ErrorCode::PermissionDenied, "not in the test's set"))
+        }
+    }
+
+    fn check_operation(&self, _: &Caller, _: &BusInfo, _: Target, _: OperationClass) -> Result<()> {
+        Ok(())
+    }
+
+    fn allowed_operations(&self, _: &Caller, _: &BusInfo, _: Target) -> OperationSet {
+        OperationClass::ALL.into_iter().fold(OperationSet::default(), OperationSet::with)
+    }
+
+    fn reload(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// xorshift64: a fixed seed gives the same sequence on every run and every machine.
+struct Xorshift(u64);
+
+impl Xorshift {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+/// What an open must answer, by a plain scan over a status snapshot: the decision the indexes
+/// make in a few lookups.
+fn predicted_open(
+    broker: &Broker,
+    allowed: &[u32],
+    caller: Caller,
+    req: &OpenRequest,
+) -> std::result::Result<(), ErrorCode> {
+    let status = broker.snapshot();
+    let BusSelector::Number(number) = req.bus else { unreachable!("tests ask by number") };
+    let Some(bus) = status.buses.iter().find(|b| b.bus_number == number) else {
+        return Err(ErrorCode::NoSuchBus);
+    };
+    if !allowed.contains(&caller.uid) {
+        return Err(ErrorCode::PermissionDenied);
+    }
+    let mine = status.sessions.iter().filter(|s| s.caller.uid == caller.uid).count();
+    if mine >= broker.limits.max_sessions_per_uid {
+        return Err(ErrorCode::QuotaExceeded);
+    }
+    let holding: Vec<&SessionSnapshot> =
+        status.sessions.iter().filter(|s| !matches!(s.state, SessionPhase::Dead(_))).collect();
+    let busy = holding.iter().any(|s| {
+        s.bus.generation == bus.generation
+            && s.target.address == req.address as u16
+            && s.target.ten_bit == req.ten_bit
+            && (s.exclusive || req.exclusive)
+    });
+    if busy {
+        return Err(ErrorCode::AddressBusy);
+    }
+    if req.exclusive {
+        let limits = broker.policy.exclusive_limits();
+        let exclusive = holding.iter().filter(|s| s.exclusive);
+        if exclusive.clone().filter(|s| s.caller.uid == caller.uid).count() >= limits.per_caller
+            || exclusive.filter(|s| s.bus.generation == bus.generation).count() >= limits.per_bus
+        {
+            return Err(ErrorCode::QuotaExceeded);
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn the_session_indexes_agree_with_a_scan_after_random_operations() {
+    let uids = [10_001, 10_002, 10_003, 10_004];
+    let policy = Arc::new(UidPolicy { allowed: Mutex::new(uids.to_vec()) });
+    let limits = Limits { max_sessions_per_uid: 6, max_listeners_per_uid: 1 };
+    let f = fixture_with_policy(FULL_I2C | func::I2C_FUNC_10BIT_ADDR, limits, policy.clone());
+    let mut rng = Xorshift(0x1d2c_4a1e_5eed_0001);
+    let mut ids: Vec<SessionId> = Vec::new();
+    let mut plugs = 0;
+    let mut outcomes = std::collections::HashMap::<String, usize>::new();
+    for step in 0..4000 {
+        let bus = rng.below(3) as u32;
+        let what = match rng.below(100) {
+            0..=54 => {
+                let caller = Caller { uid: uids[rng.below(4) as usize], pid: 1 };
+                let req = OpenRequest {
+                    exclusive: rng.below(4) == 0,
+                    ten_bit: rng.below(5) == 0,
+                    ..request(&bus.to_string(), 0x50 + rng.below(4) as i64)
+                };
+                let allowed = policy.allowed.lock().unwrap().clone();
+                let expected = predicted_open(&f.broker, &allowed, caller, &req);
+                let got = f.open(caller, &req).map(|(id, _)| id);
+                assert_eq!(got.as_ref().map(|_| ()).map_err(|e| e.code), expected, "step {step}");
+                if let Ok(id) = got {
+                    ids.push(id);
+                }
+                format!("open {expected:?}")
+            }
+            55..=74 if !ids.is_empty() => {
+                let id = ids.swap_remove(rng.below(ids.len() as u64) as usize);
+                f.broker.close_session(id);
+                "close".into()
+            }
+            75..=82 => {
+                plugs += 1;
+                f.broker.adapter_added(module(bus, &format!("slot-{}", plugs % 2)));
+                "add".into()
+            }
+            83..=89 => {
+                f.broker.adapter_removed(bus, "");
+                "remove".into()
+            }
+            90..=94 => {
+                let _ = f.broker.revoke(ROOT, &BusSelector::Number(bus));
+                "revoke".into()
+            }
+            _ => {
+                let keep = rng.below(4) as usize;
+                *policy.allowed.lock().unwrap() =
+                    uids.iter().copied().filter(|u| *u != uids[keep]).collect();
+                f.broker.reload_policy(ROOT).unwrap();
+                "reload".into()
+            }
+        };
+        *outcomes.entry(what).or_default() += 1;
+        let state = f.broker.lock_state();
+        state.sessions.verify();
+        // The fd is open exactly when some session of a live adapter holds the device.
+        let holding = state.adapters.keys().filter(|g| state.sessions.has_device_holders(**g));
+        assert_eq!(f.journal.open_handles(), holding.count(), "step {step}");
+    }
+    // The sequence reached every decision the indexes make, not just the easy ones.
+    for outcome in [
+        "open Ok(())",
+        "open Err(AddressBusy)",
+        "open Err(QuotaExceeded)",
+        "open Err(PermissionDenied)",
+        "open Err(NoSuchBus)",
+        "remove",
+        "revoke",
+        "reload",
+    ] {
+        assert!(outcomes.get(outcome).copied().unwrap_or(0) > 0, "{outcome}: {outcomes:?}");
+    }
+    f.broker.shutdown();
+    f.broker.lock_state().sessions.verify();
+    assert_eq!(f.journal.open_handles(), 0);
+}
