@@ -4,7 +4,11 @@
 //! Locking (the rule that keeps a slow device or client from stalling anyone else):
 //! - `state` is held only for short bookkeeping; never across device I/O or client callbacks.
 //! - each adapter's `device` mutex serialises its I/O (as the kernel does per adapter). It may be
-//!   held while briefly taking `state`; `state` is never held while taking a device mutex.
+//!   held while briefly taking `state`; `state` is never held while taking a device mutex. It
+//!   is a `FairMutex`: callers get the bus in the order they asked for it, so a client calling
+//!   in a loop delays another client's call by at most the calls queued ahead of it.
+//! - lock order, outermost first: `device` (of one adapter; never two at once), then `state`.
+//!   The `Sessions` indexes live inside `state` and change only under it.
 //! - observers (client callbacks) are called with no lock held; the IPC layer queues them.
 //!
 //! Removal: mark the sessions dead under `state` (no new work is admitted from then on), take the
@@ -14,6 +18,7 @@
 use super::bus::{AdapterDescriptor, BusInfo, BusSelector, Generation, LossReason};
 use super::device::{BusDevice, DeviceFault, DeviceOpener, FaultKind, Target, Transferred};
 use super::error::{Error, ErrorCode, Result};
+use super::fair::{FairGuard, FairMutex};
 use super::policy::{Caller, Limits, Policy};
 use super::request::{
     func, require_functionality, validate_address, validate_transfer, Message, OperationClass,
@@ -108,7 +113,8 @@ struct Adapter {
     identity: BusInfo,
     /// May be learned late (the node can appear after the uevent on Android's ueventd).
     functionality: AtomicU64,
-    device: Mutex<Slot>,
+    /// FIFO-fair (see `fair`): a client calling in a loop cannot keep others off the bus.
+    device: FairMutex<Slot>,
 }
 
 impl Adapter {
@@ -125,7 +131,7 @@ impl Adapter {
             descriptor,
             generation,
             identity,
-            device: Mutex::new(Slot::Idle),
+            device: FairMutex::new(Slot::Idle),
         }
     }
 
@@ -137,8 +143,8 @@ impl Adapter {
         self.functionality.load(Ordering::Relaxed)
     }
 
-    fn lock_device(&self) -> MutexGuard<'_, Slot> {
-        lock(&self.device)
+    fn lock_device(&self) -> FairGuard<'_, Slot> {
+        self.device.lock()
     }
 }
 
@@ -634,6 +640,12 @@ impl Broker {
         self.counted(result)
     }
 
+    /// The session's address alone (getAddress): no bus strings are copied for it.
+    pub fn session_target(&self, id: SessionId) -> Result<Target> {
+        let result = self.live_session(id).map(|(_, _, target)| target);
+        self.counted(result)
+    }
+
     /// The operation classes a session may use: what its adapter can do, narrowed by policy.
     pub fn allowed_operations(&self, id: SessionId) -> Result<OperationSet> {
         let result = self.live_session(id).map(|(caller, adapter, target)| {
@@ -875,10 +887,10 @@ impl Broker {
             for adapter in state.adapters.values() {
                 let info = adapter.info();
                 let fd = match adapter.device.try_lock().as_deref() {
-                    Ok(Slot::Open(_)) => "open",
-                    Ok(Slot::Idle) => "closed",
-                    Ok(Slot::Retired) => "retired",
-                    Err(_) => "busy",
+                    Some(Slot::Open(_)) => "open",
+                    Some(Slot::Idle) => "closed",
+                    Some(Slot::Retired) => "retired",
+                    None => "busy",
                 };
                 let _ = writeln!(
                     out,

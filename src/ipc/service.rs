@@ -481,8 +481,7 @@ impl II2cSession for SessionService {
 
     fn getAddress(&self) -> BinderResult<i32> {
         self.owned()?;
-        let (_, target) = answered(self.broker.session_info(self.id))?;
-        Ok(target.address.into())
+        Ok(answered(self.broker.session_target(self.id))?.address.into())
     }
 
     fn getAllowedOperations(&self) -> BinderResult<i32> {
