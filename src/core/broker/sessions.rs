@@ -12,6 +12,7 @@ use crate::core::bus::{Generation, LossReason};
 use crate::core::device::Target;
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// One address on one adapter: 7-bit 0x50 and 10-bit 0x050 are different devices.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -34,34 +35,76 @@ pub(super) struct Holders {
     pub exclusive: usize,
 }
 
+/// The sessions of one adapter.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct OnAdapter {
+    /// All of them, dead ones too: what removal and revoke visit.
+    ids: FastSet<SessionId>,
+    /// Device holders (whether the fd is still needed) and the exclusive ones among them.
+    holders: Holders,
+}
+
+/// The sessions of one uid.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct OfUid {
+    /// All of them, dead ones too: a zombie still counts against its uid's quota.
+    sessions: usize,
+    /// Exclusive device holders (the per-caller exclusive limit).
+    exclusive: usize,
+}
+
+/// FxHash (rustc's own hasher): a multiply and a rotate per word. The keys here are ids the
+/// service makes (session ids, generations), uids the kernel reports and bus addresses, none
+/// chosen freely by a client, so SipHash's defence against crafted collisions buys nothing; it
+/// cost more than half the instructions of an open.
+#[derive(Clone, Copy, Default)]
+pub(super) struct FxHasher(u64);
+
+const FX_SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl FxHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(FX_SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        bytes.iter().for_each(|b| self.add(u64::from(*b)));
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.add(n.into());
+    }
+
+    fn write_u16(&mut self, n: u16) {
+        self.add(n.into());
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.add(n.into());
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.add(n);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type Fx = BuildHasherDefault<FxHasher>;
+type FastMap<K, V> = HashMap<K, V, Fx>;
+type FastSet<K> = HashSet<K, Fx>;
+
 #[derive(Default)]
 pub(super) struct Sessions {
-    entries: HashMap<SessionId, SessionEntry>,
-    /// Every session (dead ones too) of each adapter: what removal and revoke visit.
-    by_adapter: HashMap<Generation, HashSet<SessionId>>,
-    /// Every session (dead ones too: a zombie still counts against its uid's quota) per uid.
-    per_uid: HashMap<u32, usize>,
+    entries: FastMap<SessionId, SessionEntry>,
+    adapters: FastMap<Generation, OnAdapter>,
+    uids: FastMap<u32, OfUid>,
     /// Device holders per address.
-    at_address: HashMap<AddressKey, Holders>,
-    /// Device holders per adapter (whether the fd is still needed).
-    holders_on_adapter: HashMap<Generation, usize>,
-    /// Exclusive device holders per uid and per adapter (the exclusive limits).
-    exclusive_per_uid: HashMap<u32, usize>,
-    exclusive_on_adapter: HashMap<Generation, usize>,
-}
-
-fn increment<K: std::hash::Hash + Eq>(map: &mut HashMap<K, usize>, key: K) {
-    *map.entry(key).or_default() += 1;
-}
-
-/// Removes the key at zero, so that uids and adapters long gone leave nothing behind.
-fn decrement<K: std::hash::Hash + Eq>(map: &mut HashMap<K, usize>, key: K) {
-    if let Entry::Occupied(mut count) = map.entry(key) {
-        *count.get_mut() -= 1;
-        if *count.get() == 0 {
-            count.remove();
-        }
-    }
+    at_address: FastMap<AddressKey, Holders>,
 }
 
 impl Sessions {
@@ -74,7 +117,7 @@ impl Sessions {
     }
 
     pub fn of_uid(&self, uid: u32) -> usize {
-        self.per_uid.get(&uid).copied().unwrap_or(0)
+        self.uids.get(&uid).map_or(0, |u| u.sessions)
     }
 
     pub fn holders_at(&self, generation: Generation, target: Target) -> Holders {
@@ -82,40 +125,52 @@ impl Sessions {
     }
 
     pub fn has_device_holders(&self, generation: Generation) -> bool {
-        self.holders_on_adapter.contains_key(&generation)
+        self.adapters.get(&generation).is_some_and(|a| a.holders.all > 0)
     }
 
     pub fn exclusive_of_uid(&self, uid: u32) -> usize {
-        self.exclusive_per_uid.get(&uid).copied().unwrap_or(0)
+        self.uids.get(&uid).map_or(0, |u| u.exclusive)
     }
 
     pub fn exclusive_on(&self, generation: Generation) -> usize {
-        self.exclusive_on_adapter.get(&generation).copied().unwrap_or(0)
+        self.adapters.get(&generation).map_or(0, |a| a.holders.exclusive)
     }
 
     /// The sessions of one adapter, in no particular order.
     pub fn ids_on(&self, generation: Generation) -> Vec<SessionId> {
-        self.by_adapter
-            .get(&generation)
-            .map(|ids| ids.iter().copied().collect())
-            .unwrap_or_default()
+        self.adapters.get(&generation).map(|a| a.ids.iter().copied().collect()).unwrap_or_default()
     }
 
     pub fn insert(&mut self, id: SessionId, entry: SessionEntry) {
         // Ids are never reused; were one to be, the old entry's counts must not linger.
         self.remove(&id);
-        let generation = entry.adapter.generation;
-        self.by_adapter.entry(generation).or_default().insert(id);
-        increment(&mut self.per_uid, entry.caller.uid);
+        self.adapters.entry(entry.adapter.generation).or_default().ids.insert(id);
+        self.uids.entry(entry.caller.uid).or_default().sessions += 1;
         if entry.holds_device() {
-            self.count_holder(&entry, true);
+            self.count_holder(&entry, Count::Up);
         }
         self.entries.insert(id, entry);
     }
 
     pub fn remove(&mut self, id: &SessionId) -> Option<SessionEntry> {
         let entry = self.entries.remove(id)?;
-        self.uncount(*id, &entry);
+        if entry.holds_device() {
+            self.count_holder(&entry, Count::Down);
+        }
+        let generation = entry.adapter.generation;
+        if let Entry::Occupied(mut adapter) = self.adapters.entry(generation) {
+            adapter.get_mut().ids.remove(id);
+            // Nothing is left behind for an adapter or uid once its last session is gone.
+            if adapter.get().ids.is_empty() {
+                adapter.remove();
+            }
+        }
+        if let Entry::Occupied(mut uid) = self.uids.entry(entry.caller.uid) {
+            uid.get_mut().sessions -= 1;
+            if uid.get().sessions == 0 {
+                uid.remove();
+            }
+        }
         Some(entry)
     }
 
@@ -140,68 +195,34 @@ impl Sessions {
         }
         let was = entry.state;
         entry.state = SessionState::Dead(reason);
-        let (uid, generation, target, exclusive) =
-            (entry.caller.uid, entry.adapter.generation, entry.target, entry.exclusive);
-        self.count_holder_parts(uid, generation, target, exclusive, false);
+        let holder = Holder::of(entry);
+        self.count(holder, Count::Down);
         Some(was)
     }
 
-    fn uncount(&mut self, id: SessionId, entry: &SessionEntry) {
-        let generation = entry.adapter.generation;
-        if let Entry::Occupied(mut ids) = self.by_adapter.entry(generation) {
-            ids.get_mut().remove(&id);
-            if ids.get().is_empty() {
-                ids.remove();
-            }
-        }
-        decrement(&mut self.per_uid, entry.caller.uid);
-        if entry.holds_device() {
-            self.count_holder(entry, false);
-        }
+    fn count_holder(&mut self, entry: &SessionEntry, step: Count) {
+        self.count(Holder::of(entry), step);
     }
 
-    fn count_holder(&mut self, entry: &SessionEntry, add: bool) {
-        self.count_holder_parts(
-            entry.caller.uid,
-            entry.adapter.generation,
-            entry.target,
-            entry.exclusive,
-            add,
-        );
-    }
-
-    fn count_holder_parts(
-        &mut self,
-        uid: u32,
-        generation: Generation,
-        target: Target,
-        exclusive: bool,
-        add: bool,
-    ) {
-        let key = AddressKey::of(generation, target);
-        if add {
-            let holders = self.at_address.entry(key).or_default();
-            holders.all += 1;
-            holders.exclusive += usize::from(exclusive);
-            increment(&mut self.holders_on_adapter, generation);
-            if exclusive {
-                increment(&mut self.exclusive_per_uid, uid);
-                increment(&mut self.exclusive_on_adapter, generation);
-            }
-            return;
+    /// Adds or takes away one device holder. The uid and adapter entries exist: their session
+    /// is in the table.
+    fn count(&mut self, holder: Holder, step: Count) {
+        let apply = |n: &mut usize, by: bool| match step {
+            Count::Up => *n += usize::from(by),
+            Count::Down => *n -= usize::from(by),
+        };
+        let key = AddressKey::of(holder.generation, holder.target);
+        let at = self.at_address.entry(key).or_default();
+        apply(&mut at.all, true);
+        apply(&mut at.exclusive, holder.exclusive);
+        if at.all == 0 {
+            self.at_address.remove(&key);
         }
-        if let Entry::Occupied(mut holders) = self.at_address.entry(key) {
-            let counts = holders.get_mut();
-            counts.all -= 1;
-            counts.exclusive -= usize::from(exclusive);
-            if counts.all == 0 {
-                holders.remove();
-            }
-        }
-        decrement(&mut self.holders_on_adapter, generation);
-        if exclusive {
-            decrement(&mut self.exclusive_per_uid, uid);
-            decrement(&mut self.exclusive_on_adapter, generation);
+        let adapter = &mut self.adapters.entry(holder.generation).or_default().holders;
+        apply(&mut adapter.all, true);
+        apply(&mut adapter.exclusive, holder.exclusive);
+        if holder.exclusive {
+            apply(&mut self.uids.entry(holder.uid).or_default().exclusive, true);
         }
     }
 
@@ -209,20 +230,29 @@ impl Sessions {
     /// exactly what a scan says.
     #[cfg(test)]
     pub fn verify(&self) {
-        let mut sessions = Sessions::default();
+        let mut adapters = FastMap::<Generation, OnAdapter>::default();
+        let mut uids = FastMap::<u32, OfUid>::default();
+        let mut at_address = FastMap::<AddressKey, Holders>::default();
         for (id, entry) in &self.entries {
-            sessions.by_adapter.entry(entry.adapter.generation).or_default().insert(*id);
-            increment(&mut sessions.per_uid, entry.caller.uid);
+            let adapter = adapters.entry(entry.adapter.generation).or_default();
+            adapter.ids.insert(*id);
+            let uid = uids.entry(entry.caller.uid).or_default();
+            uid.sessions += 1;
             if entry.holds_device() {
-                sessions.count_holder(entry, true);
+                let exclusive = usize::from(entry.exclusive);
+                adapter.holders.all += 1;
+                adapter.holders.exclusive += exclusive;
+                uid.exclusive += exclusive;
+                let at = at_address
+                    .entry(AddressKey::of(entry.adapter.generation, entry.target))
+                    .or_default();
+                at.all += 1;
+                at.exclusive += exclusive;
             }
         }
-        assert_eq!(self.by_adapter, sessions.by_adapter, "sessions by adapter");
-        assert_eq!(self.per_uid, sessions.per_uid, "sessions per uid");
-        assert_eq!(self.at_address, sessions.at_address, "holders per address");
-        assert_eq!(self.holders_on_adapter, sessions.holders_on_adapter, "holders per adapter");
-        assert_eq!(self.exclusive_per_uid, sessions.exclusive_per_uid, "exclusive per uid");
-        assert_eq!(self.exclusive_on_adapter, sessions.exclusive_on_adapter, "exclusive per bus");
+        assert_eq!(self.adapters, adapters, "sessions per adapter");
+        assert_eq!(self.uids, uids, "sessions per uid");
+        assert_eq!(self.at_address, at_address, "holders per address");
         // And every query agrees with a plain scan over the entries.
         for entry in self.entries.values() {
             let generation = entry.adapter.generation;
@@ -251,6 +281,32 @@ impl Sessions {
                 self.exclusive_on(generation),
                 scan(&|s| exclusive(s) && s.adapter.generation == generation)
             );
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Count {
+    Up,
+    Down,
+}
+
+/// What the indexes know of a device holder.
+#[derive(Clone, Copy)]
+struct Holder {
+    uid: u32,
+    generation: Generation,
+    target: Target,
+    exclusive: bool,
+}
+
+impl Holder {
+    fn of(entry: &SessionEntry) -> Holder {
+        Holder {
+            uid: entry.caller.uid,
+            generation: entry.adapter.generation,
+            target: entry.target,
+            exclusive: entry.exclusive,
         }
     }
 }
