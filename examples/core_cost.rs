@@ -18,7 +18,7 @@
 use i2c_hal::core::broker::{Broker, OpenRequest, SessionId, SessionObserver};
 use i2c_hal::core::device::{BusDevice, DeviceFault, DeviceOpener, Target, Transferred};
 use i2c_hal::core::policy::{Caller, Limits, OpenPolicy};
-use i2c_hal::core::request::{func, Message, SmbusOp, SmbusValue};
+use i2c_hal::core::request::{func, MessageRef, SmbusOp, SmbusValue};
 use i2c_hal::core::{AdapterDescriptor, BusSelector, LossReason};
 use std::hint::black_box;
 use std::sync::Arc;
@@ -31,12 +31,16 @@ impl BusDevice for NullDevice {
         Ok(())
     }
 
-    fn transfer(&mut self, _: Target, messages: &[Message]) -> Result<Transferred, DeviceFault> {
+    fn transfer(
+        &mut self,
+        _: Target,
+        messages: &[MessageRef<'_>],
+    ) -> Result<Transferred, DeviceFault> {
         let reads = messages
             .iter()
             .filter_map(|m| match m {
-                Message::Read(len) => Some(vec![0; *len]),
-                Message::Write(_) => None,
+                MessageRef::Read(len) => Some(vec![0; *len]),
+                MessageRef::Write(_) => None,
             })
             .collect();
         Ok(Transferred { completed: messages.len(), reads })
@@ -111,8 +115,10 @@ fn measured(
     session: SessionId,
     calls: usize,
 ) {
-    let messages: Vec<Message> =
-        (0..21).flat_map(|i| [Message::Write(vec![i as u8]), Message::Read(1)]).collect();
+    // As the service passes them: borrowed from the request.
+    let data: Vec<u8> = (0..21).collect();
+    let messages: Vec<MessageRef<'_>> =
+        data.chunks(1).flat_map(|byte| [MessageRef::Write(byte), MessageRef::Read(1)]).collect();
     for _ in 0..calls {
         match form {
             "open" => {

@@ -278,11 +278,15 @@ impl AccessPolicy {
     }
 
     /// The operation classes granted (what a session reports it may use).
+    /// Asked on every call (check_operation): a union over the matching rules' grants, with
+    /// no list of grants built, sorted or deduplicated on the way.
     pub fn operations(&self, caller: &Caller, bus: &BusInfo, target: Target) -> OperationSet {
-        self.grants(caller, bus, target.address)
-            .into_iter()
+        self.rules
+            .iter()
+            .filter(|rule| rule.matches(caller, bus, target.address))
+            .flat_map(|rule| rule.grants.iter())
             .filter_map(|g| match g {
-                Grant::Operation(class) => Some(class),
+                Grant::Operation(class) => Some(*class),
                 _ => None,
             })
             .fold(OperationSet::default(), OperationSet::with)

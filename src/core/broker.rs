@@ -21,7 +21,7 @@ use super::error::{Error, ErrorCode, Result};
 use super::fair::{FairGuard, FairMutex};
 use super::policy::{Caller, Limits, Policy};
 use super::request::{
-    func, require_functionality, validate_address, validate_transfer, Message, OperationClass,
+    func, require_functionality, validate_address, validate_transfer, AsMessage, OperationClass,
     OperationSet, SmbusOp, SmbusValue,
 };
 use super::stats::{RemovalEvent, Stats};
@@ -676,11 +676,13 @@ impl Broker {
         }
     }
 
-    pub fn transfer(&self, id: SessionId, messages: &[Message]) -> Result<Transferred> {
+    /// One combined transfer. The service passes borrowed messages (`MessageRef`), which reach
+    /// the device as they are; owned ones are viewed once, without copying their data.
+    pub fn transfer<M: AsMessage>(&self, id: SessionId, messages: &[M]) -> Result<Transferred> {
         let class = OperationClass::of_transfer(messages);
         let result = validate_transfer(messages).and_then(|()| {
             self.with_device(id, class, func::I2C_FUNC_I2C, |dev, target| {
-                dev.transfer(target, messages)
+                dev.transfer(target, &M::views(messages))
             })
         });
         if let Ok(done) = &result {
@@ -688,6 +690,7 @@ impl Broker {
             Stats::add(&self.stats.bytes_read, done.reads.iter().map(|r| r.len() as u64).sum());
             let written = messages[..done.completed.min(messages.len())]
                 .iter()
+                .map(AsMessage::view)
                 .filter(|m| !m.is_read())
                 .map(|m| m.len() as u64);
             Stats::add(&self.stats.bytes_written, written.sum());

@@ -3,6 +3,7 @@
 use super::*;
 use crate::core::device::{DeviceFault, FaultKind, Target, Transferred};
 use crate::core::policy::OpenPolicy;
+use crate::core::request::{Message, MessageRef};
 use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::mpsc;
 use std::sync::Condvar;
@@ -139,7 +140,7 @@ impl BusDevice for FakeDevice {
     fn transfer(
         &mut self,
         target: Target,
-        messages: &[Message],
+        messages: &[MessageRef<'_>],
     ) -> std::result::Result<Transferred, DeviceFault> {
         let address = target.address;
         self.journal.log("transfer start");
@@ -157,14 +158,14 @@ impl BusDevice for FakeDevice {
         let mut reads = Vec::new();
         for message in messages {
             match message {
-                Message::Write(data) => {
+                MessageRef::Write(data) => {
                     self.pointer = data[0];
                     for byte in &data[1..] {
                         self.memory[self.pointer as usize] = *byte;
                         self.pointer = self.pointer.wrapping_add(1);
                     }
                 }
-                Message::Read(len) => {
+                MessageRef::Read(len) => {
                     let bytes = (0..*len)
                         .map(|_| {
                             let b = self.memory[self.pointer as usize];
@@ -836,7 +837,7 @@ fn dump_shows_buses_sessions_and_counters() {
     f.broker.adapter_added(module(3, "slot-a"));
     let (id, _) = f.open(APP, &request("3", 0x50)).unwrap();
     f.write_read(id, 0, &[1]).unwrap();
-    let _ = f.broker.transfer(id, &[]);
+    let _ = f.broker.transfer::<Message>(id, &[]);
     let dump = f.broker.dump();
     assert!(dump.contains("i2c-3 generation=1 fd=open"), "{dump}");
     assert!(dump.contains("uid=10001 pid=4242 bus=3 generation=1 address=0x50 Live"), "{dump}");
