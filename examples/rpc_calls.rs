@@ -10,14 +10,15 @@
 //!
 //! Kinds: `address` (getAddress), `register` (smbusReadByteData), `transfer42` (21 one-byte
 //! writes and 21 one-byte reads in one transfer), `open` (openSession and close, with
-//! `--hold K` sessions held meanwhile). The session is on the simulated EEPROM (bus 0, 0x50).
+//! `--hold K` sessions held meanwhile), `hold` (holds the `--hold K` sessions until stdin
+//! closes). The session is on the simulated EEPROM (bus 0, 0x50).
 
 use i2c_hal::core::request::{Message, SmbusOp};
 use i2c_hal::ipc::client::{Client, Endpoint};
 use std::path::PathBuf;
 
 fn usage() -> ! {
-    eprintln!("usage: rpc_calls SOCKET address|register|transfer42|open CALLS [--hold K]");
+    eprintln!("usage: rpc_calls SOCKET address|register|transfer42|open|hold CALLS [--hold K]");
     std::process::exit(2)
 }
 
@@ -48,8 +49,14 @@ fn main() {
                 session.transfer(&messages).expect("transfer");
             }
             "open" => open().close().expect("close"),
+            "hold" => {}
             _ => usage(),
         }
+    }
+    if kind == "hold" {
+        // Keeps the sessions until stdin closes, so the service's memory can be read meanwhile.
+        println!("holding {} sessions", held.len() + 1);
+        std::io::copy(&mut std::io::stdin(), &mut std::io::sink()).expect("stdin");
     }
     drop(held);
 }

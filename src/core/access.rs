@@ -65,6 +65,11 @@ impl Grant {
     pub fn name(self) -> &'static str {
         Self::NAMES.iter().find(|(_, g)| *g == self).map(|(n, _)| *n).unwrap_or("?")
     }
+
+    /// A bit of its own for each grant (its place in NAMES), for sets of grants.
+    fn bit(self) -> u8 {
+        1 << Self::NAMES.iter().position(|(_, g)| *g == self).unwrap_or(0)
+    }
 }
 
 /// Ceilings from the policy file. (Sessions and listeners per uid are the service's own
@@ -301,19 +306,25 @@ impl AccessPolicy {
         target: Target,
         exclusive: bool,
     ) -> Result<()> {
-        let grants = self.grants(caller, bus, target.address);
+        // A bit per grant, folded over the matching rules: no list is built on the way to yes.
+        let granted = self
+            .rules
+            .iter()
+            .filter(|rule| rule.matches(caller, bus, target.address))
+            .flat_map(|rule| rule.grants.iter())
+            .fold(0u8, |bits, grant| bits | grant.bit());
         let wanted = [
             (exclusive, Grant::Exclusive),
             (target.ten_bit, Grant::TenBit),
             (target.pec, Grant::Pec),
         ];
-        let missing: Vec<&str> = wanted
-            .iter()
-            .filter(|(asked, grant)| *asked && !grants.contains(grant))
-            .map(|(_, grant)| grant.name())
-            .collect();
-        let any_operation = grants.iter().any(|g| matches!(g, Grant::Operation(_)));
-        if !any_operation || !missing.is_empty() {
+        let lacking = |(asked, grant): &(bool, Grant)| *asked && granted & grant.bit() == 0;
+        let any_operation = OperationClass::ALL
+            .into_iter()
+            .any(|class| granted & Grant::Operation(class).bit() != 0);
+        if !any_operation || wanted.iter().any(lacking) {
+            let missing: Vec<&str> =
+                wanted.iter().filter(|w| lacking(w)).map(|(_, grant)| grant.name()).collect();
             let what = if any_operation {
                 format!("a session with {}", missing.join(", "))
             } else {

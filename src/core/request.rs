@@ -391,20 +391,21 @@ fn check_block_len(len: usize) -> Result<()> {
 
 /// Checks an address: 7-bit and not reserved, or 10-bit (0x000..0x3ff) where `ten_bit`.
 pub fn validate_address(address: i64, ten_bit: bool) -> Result<u16> {
-    let (range, what) = if ten_bit {
-        (0..=LAST_TEN_BIT_ADDRESS as i64, "10-bit".to_string())
+    let range = if ten_bit {
+        0..=LAST_TEN_BIT_ADDRESS as i64
     } else {
-        (
-            FIRST_ADDRESS as i64..=LAST_ADDRESS as i64,
+        FIRST_ADDRESS as i64..=LAST_ADDRESS as i64
+    };
+    if !range.contains(&address) {
+        // Built only for a refusal: every session open passes through here.
+        let limits = if ten_bit {
+            format!("0x000..0x{LAST_TEN_BIT_ADDRESS:03x} (10-bit)")
+        } else {
             format!(
                 "0x{FIRST_ADDRESS:02x}..0x{LAST_ADDRESS:02x} (7-bit, reserved addresses \
                  excluded; 10-bit addresses need the ten-bit flag)"
-            ),
-        )
-    };
-    if !range.contains(&address) {
-        let limits =
-            if ten_bit { format!("0x000..0x{LAST_TEN_BIT_ADDRESS:03x} ({what})") } else { what };
+            )
+        };
         return Err(Error::new(
             ErrorCode::InvalidArgument,
             format!("address {address:#04x} is outside {limits}"),
