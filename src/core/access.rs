@@ -31,6 +31,7 @@ use serde::Deserialize;
 use std::collections::HashMap;
 use std::fmt;
 use std::ops::RangeInclusive;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -453,6 +454,8 @@ struct RateBucket {
 /// The policy in force, reloadable, with its audit log and call-rate buckets.
 pub struct PolicyEngine {
     current: RwLock<Arc<AccessPolicy>>,
+    /// Grows after every successful reload (Policy::epoch).
+    reloads: AtomicU64,
     loader: Option<PolicyLoader>,
     /// Where the policy came from, for log lines.
     origin: String,
@@ -476,6 +479,7 @@ impl PolicyEngine {
     fn with_loader(policy: AccessPolicy, origin: &str, loader: Option<PolicyLoader>) -> Self {
         PolicyEngine {
             current: RwLock::new(Arc::new(policy)),
+            reloads: AtomicU64::new(0),
             loader,
             origin: origin.to_string(),
             audit: Mutex::default(),
@@ -551,6 +555,10 @@ impl Policy for PolicyEngine {
         self.current().operations(caller, bus, target)
     }
 
+    fn epoch(&self) -> u64 {
+        self.reloads.load(Ordering::SeqCst)
+    }
+
     fn exclusive_limits(&self) -> ExclusiveLimits {
         let limits = self.current().limits;
         ExclusiveLimits {
@@ -597,6 +605,8 @@ impl Policy for PolicyEngine {
             Ok(policy) => {
                 info!("policy reloaded from {}: {} rule(s)", self.origin, policy.rules.len());
                 *write(&self.current) = Arc::new(policy);
+                // After the swap: an epoch read before it still names the old policy.
+                self.reloads.fetch_add(1, Ordering::SeqCst);
                 Ok(())
             }
             Err(e) => {

@@ -1006,3 +1006,38 @@ fn the_session_indexes_agree_with_a_scan_after_random_operations() {
     f.broker.lock_state().sessions.verify();
     assert_eq!(f.journal.open_handles(), 0);
 }
+
+#[test]
+fn a_reload_that_narrows_a_session_refuses_what_it_took_away_at_the_next_call() {
+    use crate::core::access::{PolicyEngine, PolicyLoader};
+    // The broker keeps each session's allowed operations from its open; a reload that keeps
+    // the session but takes a class away must be felt at once, not when the cache expires.
+    let rule = |allow: &str| {
+        format!(
+            "[[rule]]\nname = \"r\"\nuids = [10001]\nbuses = [\"platform/sim/*\"]\n\
+             addresses = [\"0x50\"]\nallow = [{allow}]\n"
+        )
+    };
+    let file = Arc::new(Mutex::new(rule("\"raw\", \"read\", \"write\"")));
+    let reader = file.clone();
+    let loader: PolicyLoader = Box::new(move || Ok(reader.lock().unwrap().clone()));
+    let engine = Arc::new(PolicyEngine::load("policy.toml", loader).unwrap());
+    let f = fixture_with_policy(FULL_I2C, Limits::default(), engine);
+    f.broker.adapter_added(module(0, "slot-a"));
+    let (id, losses) = f.open(APP, &request("0", 0x50)).unwrap();
+    let raw = [Message::Write(vec![0]), Message::Read(1)];
+    assert!(f.broker.transfer(id, &raw).is_ok());
+    assert!(f.broker.transfer(id, &raw).is_ok(), "and again, from the session's grant");
+
+    *file.lock().unwrap() = rule("\"read\", \"write\"");
+    assert_eq!(f.broker.reload_policy(ROOT), Ok(0), "the session is still allowed to exist");
+    let refused = f.broker.transfer(id, &raw).unwrap_err();
+    assert_eq!(refused.code, ErrorCode::PermissionDenied, "{}", refused.message);
+    assert!(f.broker.transfer(id, &[Message::Read(1)]).is_ok(), "what it kept still works");
+    assert!(losses.losses().is_empty());
+
+    // Given back by another reload, it works again.
+    *file.lock().unwrap() = rule("\"raw\", \"read\"");
+    f.broker.reload_policy(ROOT).unwrap();
+    assert!(f.broker.transfer(id, &raw).is_ok());
+}
