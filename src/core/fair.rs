@@ -7,13 +7,16 @@
 //! waits for many of its calls instead of at most the ones queued ahead of it. With tickets,
 //! a call waits for exactly the calls that asked before it.
 //!
-//! The cost: each unlock wakes every waiter of that lock to compare tickets (a bus has as many
-//! waiters as calls queued on it, a handful), and the lock is taken in two steps. Neither shows
-//! next to a transfer.
+//! The cost: the lock is taken in two steps, and a contended unlock hands the lock to the next
+//! waiter (woken alone, by `Thread::unpark`) even when the unlocking thread could have gone on
+//! at once: under contention that costs a context switch per hand-over, which is the price of
+//! the order.
 
 use super::sync::lock;
+use std::collections::VecDeque;
 use std::ops::{Deref, DerefMut};
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard};
+use std::thread::{self, Thread};
 
 #[derive(Default)]
 struct Tickets {
@@ -21,12 +24,14 @@ struct Tickets {
     next: u64,
     /// The ticket whose holder may have the value now.
     serving: u64,
+    /// Who waits, in ticket order (a ticket is drawn and queued under the same lock): each
+    /// unlock wakes exactly the next one, not every waiter to compare tickets.
+    waiting: VecDeque<(u64, Thread)>,
 }
 
 #[derive(Default)]
 pub struct FairMutex<T> {
     tickets: Mutex<Tickets>,
-    turn: Condvar,
     /// Taken only by the holder of the serving ticket, so it is never contended: it is here
     /// to hand out `&mut T` without unsafe code.
     value: Mutex<T>,
@@ -40,7 +45,7 @@ pub struct FairGuard<'a, T> {
 
 impl<T> FairMutex<T> {
     pub fn new(value: T) -> FairMutex<T> {
-        FairMutex { tickets: Mutex::default(), turn: Condvar::new(), value: Mutex::new(value) }
+        FairMutex { tickets: Mutex::default(), value: Mutex::new(value) }
     }
 
     /// Waits for every caller that asked before this one, then for nobody else. Poisoning is
@@ -49,10 +54,20 @@ impl<T> FairMutex<T> {
         let mut tickets = lock(&self.tickets);
         let mine = tickets.next;
         tickets.next += 1;
-        while tickets.serving != mine {
-            tickets = self.turn.wait(tickets).unwrap_or_else(PoisonError::into_inner);
+        if tickets.serving != mine {
+            tickets.waiting.push_back((mine, thread::current()));
+            drop(tickets);
+            // A wake-up may be spurious (park allows it) or meant for an earlier park of this
+            // thread elsewhere: only the serving ticket counts.
+            loop {
+                thread::park();
+                if lock(&self.tickets).serving == mine {
+                    break;
+                }
+            }
+        } else {
+            drop(tickets);
         }
-        drop(tickets);
         FairGuard { owner: self, value: Some(lock(&self.value)) }
     }
 
@@ -95,10 +110,14 @@ impl<T> Drop for FairGuard<'_, T> {
         drop(self.value.take());
         let mut tickets = lock(&self.owner.tickets);
         tickets.serving += 1;
-        let waiting = tickets.next != tickets.serving;
+        let serving = tickets.serving;
+        let next = match tickets.waiting.front() {
+            Some((ticket, _)) if *ticket == serving => tickets.waiting.pop_front(),
+            _ => None,
+        };
         drop(tickets);
-        if waiting {
-            self.owner.turn.notify_all();
+        if let Some((_, waiter)) = next {
+            waiter.unpark();
         }
     }
 }
