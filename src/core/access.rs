@@ -31,6 +31,7 @@ use serde::Deserialize;
 use std::collections::HashMap;
 use std::fmt;
 use std::ops::RangeInclusive;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -64,6 +65,11 @@ impl Grant {
 
     pub fn name(self) -> &'static str {
         Self::NAMES.iter().find(|(_, g)| *g == self).map(|(n, _)| *n).unwrap_or("?")
+    }
+
+    /// A bit of its own for each grant (its place in NAMES), for sets of grants.
+    fn bit(self) -> u8 {
+        1 << Self::NAMES.iter().position(|(_, g)| *g == self).unwrap_or(0)
     }
 }
 
@@ -278,11 +284,15 @@ impl AccessPolicy {
     }
 
     /// The operation classes granted (what a session reports it may use).
+    /// Asked on every call (check_operation): a union over the matching rules' grants, with
+    /// no list of grants built, sorted or deduplicated on the way.
     pub fn operations(&self, caller: &Caller, bus: &BusInfo, target: Target) -> OperationSet {
-        self.grants(caller, bus, target.address)
-            .into_iter()
+        self.rules
+            .iter()
+            .filter(|rule| rule.matches(caller, bus, target.address))
+            .flat_map(|rule| rule.grants.iter())
             .filter_map(|g| match g {
-                Grant::Operation(class) => Some(class),
+                Grant::Operation(class) => Some(*class),
                 _ => None,
             })
             .fold(OperationSet::default(), OperationSet::with)
@@ -297,19 +307,25 @@ impl AccessPolicy {
         target: Target,
         exclusive: bool,
     ) -> Result<()> {
-        let grants = self.grants(caller, bus, target.address);
+        // A bit per grant, folded over the matching rules: no list is built on the way to yes.
+        let granted = self
+            .rules
+            .iter()
+            .filter(|rule| rule.matches(caller, bus, target.address))
+            .flat_map(|rule| rule.grants.iter())
+            .fold(0u8, |bits, grant| bits | grant.bit());
         let wanted = [
             (exclusive, Grant::Exclusive),
             (target.ten_bit, Grant::TenBit),
             (target.pec, Grant::Pec),
         ];
-        let missing: Vec<&str> = wanted
-            .iter()
-            .filter(|(asked, grant)| *asked && !grants.contains(grant))
-            .map(|(_, grant)| grant.name())
-            .collect();
-        let any_operation = grants.iter().any(|g| matches!(g, Grant::Operation(_)));
-        if !any_operation || !missing.is_empty() {
+        let lacking = |(asked, grant): &(bool, Grant)| *asked && granted & grant.bit() == 0;
+        let any_operation = OperationClass::ALL
+            .into_iter()
+            .any(|class| granted & Grant::Operation(class).bit() != 0);
+        if !any_operation || wanted.iter().any(lacking) {
+            let missing: Vec<&str> =
+                wanted.iter().filter(|w| lacking(w)).map(|(_, grant)| grant.name()).collect();
             let what = if any_operation {
                 format!("a session with {}", missing.join(", "))
             } else {
@@ -438,6 +454,8 @@ struct RateBucket {
 /// The policy in force, reloadable, with its audit log and call-rate buckets.
 pub struct PolicyEngine {
     current: RwLock<Arc<AccessPolicy>>,
+    /// Grows after every successful reload (Policy::epoch).
+    reloads: AtomicU64,
     loader: Option<PolicyLoader>,
     /// Where the policy came from, for log lines.
     origin: String,
@@ -461,6 +479,7 @@ impl PolicyEngine {
     fn with_loader(policy: AccessPolicy, origin: &str, loader: Option<PolicyLoader>) -> Self {
         PolicyEngine {
             current: RwLock::new(Arc::new(policy)),
+            reloads: AtomicU64::new(0),
             loader,
             origin: origin.to_string(),
             audit: Mutex::default(),
@@ -536,6 +555,10 @@ impl Policy for PolicyEngine {
         self.current().operations(caller, bus, target)
     }
 
+    fn epoch(&self) -> u64 {
+        self.reloads.load(Ordering::SeqCst)
+    }
+
     fn exclusive_limits(&self) -> ExclusiveLimits {
         let limits = self.current().limits;
         ExclusiveLimits {
@@ -582,6 +605,8 @@ impl Policy for PolicyEngine {
             Ok(policy) => {
                 info!("policy reloaded from {}: {} rule(s)", self.origin, policy.rules.len());
                 *write(&self.current) = Arc::new(policy);
+                // After the swap: an epoch read before it still names the old policy.
+                self.reloads.fetch_add(1, Ordering::SeqCst);
                 Ok(())
             }
             Err(e) => {

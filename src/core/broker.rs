@@ -4,7 +4,11 @@
 //! Locking (the rule that keeps a slow device or client from stalling anyone else):
 //! - `state` is held only for short bookkeeping; never across device I/O or client callbacks.
 //! - each adapter's `device` mutex serialises its I/O (as the kernel does per adapter). It may be
-//!   held while briefly taking `state`; `state` is never held while taking a device mutex.
+//!   held while briefly taking `state`; `state` is never held while taking a device mutex. It
+//!   is a `FairMutex`: callers get the bus in the order they asked for it, so a client calling
+//!   in a loop delays another client's call by at most the calls queued ahead of it.
+//! - lock order, outermost first: `device` (of one adapter; never two at once), then `state`.
+//!   The `Sessions` indexes live inside `state` and change only under it.
 //! - observers (client callbacks) are called with no lock held; the IPC layer queues them.
 //!
 //! Removal: mark the sessions dead under `state` (no new work is admitted from then on), take the
@@ -14,15 +18,17 @@
 use super::bus::{AdapterDescriptor, BusInfo, BusSelector, Generation, LossReason};
 use super::device::{BusDevice, DeviceFault, DeviceOpener, FaultKind, Target, Transferred};
 use super::error::{Error, ErrorCode, Result};
+use super::fair::{FairGuard, FairMutex};
 use super::policy::{Caller, Limits, Policy};
 use super::request::{
-    func, require_functionality, validate_address, validate_transfer, Message, OperationClass,
+    func, require_functionality, validate_address, validate_transfer, AsMessage, OperationClass,
     OperationSet, SmbusOp, SmbusValue,
 };
 use super::stats::{RemovalEvent, Stats};
 use super::sync::lock;
 use log::{debug, info, warn};
-use std::collections::{BTreeMap, HashMap};
+use sessions::Sessions;
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -107,7 +113,8 @@ struct Adapter {
     identity: BusInfo,
     /// May be learned late (the node can appear after the uevent on Android's ueventd).
     functionality: AtomicU64,
-    device: Mutex<Slot>,
+    /// FIFO-fair (see `fair`): a client calling in a loop cannot keep others off the bus.
+    device: FairMutex<Slot>,
 }
 
 impl Adapter {
@@ -124,7 +131,7 @@ impl Adapter {
             descriptor,
             generation,
             identity,
-            device: Mutex::new(Slot::Idle),
+            device: FairMutex::new(Slot::Idle),
         }
     }
 
@@ -136,8 +143,8 @@ impl Adapter {
         self.functionality.load(Ordering::Relaxed)
     }
 
-    fn lock_device(&self) -> MutexGuard<'_, Slot> {
-        lock(&self.device)
+    fn lock_device(&self) -> FairGuard<'_, Slot> {
+        self.device.lock()
     }
 }
 
@@ -149,10 +156,20 @@ enum SessionState {
     Dead(LossReason),
 }
 
+/// A session's operation classes as the policy answered at open, and the policy epoch read
+/// before asking: while the epoch stands, an operation of a class in the set needs no policy
+/// evaluation (on a register read that evaluation was a third of the service's instructions).
+#[derive(Clone, Copy, Debug)]
+struct Granted {
+    epoch: u64,
+    operations: OperationSet,
+}
+
 struct SessionEntry {
     caller: Caller,
     adapter: Arc<Adapter>,
     target: Target,
+    granted: Granted,
     exclusive: bool,
     opened_at: Instant,
     state: SessionState,
@@ -177,7 +194,7 @@ struct State {
     next_listener: u64,
     /// Live adapters by generation (unique for all time).
     adapters: BTreeMap<Generation, Arc<Adapter>>,
-    sessions: HashMap<SessionId, SessionEntry>,
+    sessions: Sessions,
     listeners: BTreeMap<ListenerId, ListenerEntry>,
     /// Set once by shutdown(): from then on no adapter is added and no session opened, so
     /// every session that exists is one shutdown() tells.
@@ -193,12 +210,8 @@ impl State {
         self.adapters.values().find(|a| a.descriptor.bus_number == bus_number).cloned()
     }
 
-    fn sessions_of_uid(&self, uid: u32) -> usize {
-        self.sessions.values().filter(|s| s.caller.uid == uid).count()
-    }
-
     fn has_device_holders(&self, generation: Generation) -> bool {
-        self.sessions.values().any(|s| s.adapter.generation == generation && s.holds_device())
+        self.sessions.has_device_holders(generation)
     }
 
     /// Marks every session of an adapter dead; returns whom to tell. A session still opening
@@ -209,14 +222,12 @@ impl State {
         reason: LossReason,
     ) -> Vec<Arc<dyn SessionObserver>> {
         let mut victims = Vec::new();
-        for session in self.sessions.values_mut() {
-            if session.adapter.generation != generation || !session.holds_device() {
-                continue;
+        for id in self.sessions.ids_on(generation) {
+            if self.sessions.kill(&id, reason) == Some(SessionState::Live) {
+                if let Some(session) = self.sessions.get(&id) {
+                    victims.push(session.observer.clone());
+                }
             }
-            if session.state == SessionState::Live {
-                victims.push(session.observer.clone());
-            }
-            session.state = SessionState::Dead(reason);
         }
         victims
     }
@@ -488,7 +499,7 @@ impl Broker {
             }
         }
         self.policy.check_open(&caller, &adapter.identity, target, request.exclusive)?;
-        if state.sessions_of_uid(caller.uid) >= self.limits.max_sessions_per_uid {
+        if state.sessions.of_uid(caller.uid) >= self.limits.max_sessions_per_uid {
             return Err(Error::new(
                 ErrorCode::QuotaExceeded,
                 format!(
@@ -497,14 +508,9 @@ impl Broker {
                 ),
             ));
         }
-        let conflict = state.sessions.values().any(|s| {
-            s.adapter.generation == adapter.generation
-                && s.target.address == target.address
-                && s.target.ten_bit == target.ten_bit
-                && s.holds_device()
-                && (s.exclusive || request.exclusive)
-        });
-        if conflict {
+        let holders = state.sessions.holders_at(adapter.generation, target);
+        let conflict = if request.exclusive { holders.all } else { holders.exclusive };
+        if conflict > 0 {
             return Err(Error::new(
                 ErrorCode::AddressBusy,
                 format!(
@@ -516,6 +522,9 @@ impl Broker {
         if request.exclusive {
             check_exclusive_limits(&state, self.policy.exclusive_limits(), caller, &adapter)?;
         }
+        // The epoch first: a reload between the two leaves an epoch that no longer matches.
+        let epoch = self.policy.epoch();
+        let operations = self.policy.allowed_operations(&caller, &adapter.identity, target);
         let id = SessionId(state.next_session);
         state.next_session += 1;
         state.sessions.insert(
@@ -524,6 +533,7 @@ impl Broker {
                 caller,
                 adapter: adapter.clone(),
                 target,
+                granted: Granted { epoch, operations },
                 exclusive: request.exclusive,
                 opened_at: Instant::now(),
                 state: SessionState::Opening,
@@ -564,13 +574,10 @@ impl Broker {
                 _ => Error::from(fault),
             })?;
         }
-        let mut state = self.lock_state();
-        match state.sessions.get_mut(&id) {
-            Some(entry) if entry.state == SessionState::Opening => {
-                entry.state = SessionState::Live;
-                Ok(())
-            }
-            _ => Err(bus_gone(adapter)),
+        if self.lock_state().sessions.make_live(&id) {
+            Ok(())
+        } else {
+            Err(bus_gone(adapter))
         }
     }
 
@@ -646,13 +653,19 @@ impl Broker {
     // ------------------------------------------------------------------- session calls ----
 
     pub fn session_info(&self, id: SessionId) -> Result<(BusInfo, Target)> {
-        let result = self.live_session(id).map(|(_, adapter, target)| (adapter.info(), target));
+        let result = self.live_session(id).map(|(_, adapter, target, _)| (adapter.info(), target));
+        self.counted(result)
+    }
+
+    /// The session's address alone (getAddress): no bus strings are copied for it.
+    pub fn session_target(&self, id: SessionId) -> Result<Target> {
+        let result = self.live_session(id).map(|(_, _, target, _)| target);
         self.counted(result)
     }
 
     /// The operation classes a session may use: what its adapter can do, narrowed by policy.
     pub fn allowed_operations(&self, id: SessionId) -> Result<OperationSet> {
-        let result = self.live_session(id).map(|(caller, adapter, target)| {
+        let result = self.live_session(id).map(|(caller, adapter, target, _)| {
             let supported = OperationSet::supported_by(adapter.functionality());
             let granted = self.policy.allowed_operations(&caller, &adapter.identity, target);
             supported.intersection(granted)
@@ -661,14 +674,14 @@ impl Broker {
     }
 
     /// Looks up a session that may still do work.
-    fn live_session(&self, id: SessionId) -> Result<(Caller, Arc<Adapter>, Target)> {
+    fn live_session(&self, id: SessionId) -> Result<(Caller, Arc<Adapter>, Target, Granted)> {
         let state = self.lock_state();
         let entry = state.sessions.get(&id).ok_or_else(|| {
             Error::new(ErrorCode::SessionClosed, "the session was closed; open a new one")
         })?;
         match entry.state {
             SessionState::Live | SessionState::Opening => {
-                Ok((entry.caller, entry.adapter.clone(), entry.target))
+                Ok((entry.caller, entry.adapter.clone(), entry.target, entry.granted))
             }
             SessionState::Dead(reason) => Err(Error::new(
                 ErrorCode::BusGone,
@@ -680,11 +693,13 @@ impl Broker {
         }
     }
 
-    pub fn transfer(&self, id: SessionId, messages: &[Message]) -> Result<Transferred> {
+    /// One combined transfer. The service passes borrowed messages (`MessageRef`), which reach
+    /// the device as they are; owned ones are viewed once, without copying their data.
+    pub fn transfer<M: AsMessage>(&self, id: SessionId, messages: &[M]) -> Result<Transferred> {
         let class = OperationClass::of_transfer(messages);
         let result = validate_transfer(messages).and_then(|()| {
             self.with_device(id, class, func::I2C_FUNC_I2C, |dev, target| {
-                dev.transfer(target, messages)
+                dev.transfer(target, &M::views(messages))
             })
         });
         if let Ok(done) = &result {
@@ -692,6 +707,7 @@ impl Broker {
             Stats::add(&self.stats.bytes_read, done.reads.iter().map(|r| r.len() as u64).sum());
             let written = messages[..done.completed.min(messages.len())]
                 .iter()
+                .map(AsMessage::view)
                 .filter(|m| !m.is_read())
                 .map(|m| m.len() as u64);
             Stats::add(&self.stats.bytes_written, written.sum());
@@ -721,9 +737,13 @@ impl Broker {
         required: u64,
         operation: impl FnOnce(&mut dyn BusDevice, Target) -> std::result::Result<T, DeviceFault>,
     ) -> Result<T> {
-        let (caller, adapter, target) = self.live_session(id)?;
+        let (caller, adapter, target, granted) = self.live_session(id)?;
         self.policy.check_rate(&caller)?;
-        self.policy.check_operation(&caller, &adapter.identity, target, class)?;
+        let cached = granted.epoch == self.policy.epoch() && granted.operations.contains(class);
+        if !cached {
+            // The policy decides (and audits a refusal) whenever the cache cannot say yes.
+            self.policy.check_operation(&caller, &adapter.identity, target, class)?;
+        }
         require_functionality(adapter.functionality(), required)
             .map_err(|e| adapter_cannot(&adapter, e))?;
         let mut slot = adapter.lock_device();
@@ -834,23 +854,31 @@ impl Broker {
             let mut state = self.lock_state();
             let mut victims = Vec::new();
             let mut adapters: Vec<Arc<Adapter>> = Vec::new();
-            for entry in state.sessions.values_mut() {
-                if !entry.holds_device() {
-                    continue;
-                }
-                let allowed = self.policy.check_open(
-                    &entry.caller,
-                    &entry.adapter.identity,
-                    entry.target,
-                    entry.exclusive,
-                );
-                if allowed.is_ok() {
-                    continue;
-                }
-                if entry.state == SessionState::Live {
+            // Every session is asked (a policy can change anything), but only the ones it ends
+            // change the indexes.
+            let disallowed: Vec<SessionId> = state
+                .sessions
+                .iter()
+                .filter(|(_, entry)| {
+                    entry.holds_device()
+                        && self
+                            .policy
+                            .check_open(
+                                &entry.caller,
+                                &entry.adapter.identity,
+                                entry.target,
+                                entry.exclusive,
+                            )
+                            .is_err()
+                })
+                .map(|(id, _)| *id)
+                .collect();
+            for id in disallowed {
+                let was = state.sessions.kill(&id, LossReason::PolicyChanged);
+                let Some(entry) = state.sessions.get(&id) else { continue };
+                if was == Some(SessionState::Live) {
                     victims.push(entry.observer.clone());
                 }
-                entry.state = SessionState::Dead(LossReason::PolicyChanged);
                 if !adapters.iter().any(|a| a.generation == entry.adapter.generation) {
                     adapters.push(entry.adapter.clone());
                 }
@@ -883,10 +911,10 @@ impl Broker {
             for adapter in state.adapters.values() {
                 let info = adapter.info();
                 let fd = match adapter.device.try_lock().as_deref() {
-                    Ok(Slot::Open(_)) => "open",
-                    Ok(Slot::Idle) => "closed",
-                    Ok(Slot::Retired) => "retired",
-                    Err(_) => "busy",
+                    Some(Slot::Open(_)) => "open",
+                    Some(Slot::Idle) => "closed",
+                    Some(Slot::Retired) => "retired",
+                    None => "busy",
                 };
                 let _ = writeln!(
                     out,
@@ -918,6 +946,7 @@ impl Broker {
     }
 }
 
+mod sessions;
 #[cfg(test)]
 mod tests;
 
@@ -929,13 +958,8 @@ fn check_exclusive_limits(
     caller: Caller,
     adapter: &Adapter,
 ) -> Result<()> {
-    let exclusive = state.sessions.values().filter(|s| s.exclusive && s.holds_device());
-    let (mine, on_bus) = exclusive.fold((0, 0), |(mine, on_bus), s| {
-        (
-            mine + usize::from(s.caller.uid == caller.uid),
-            on_bus + usize::from(s.adapter.generation == adapter.generation),
-        )
-    });
+    let mine = state.sessions.exclusive_of_uid(caller.uid);
+    let on_bus = state.sessions.exclusive_on(adapter.generation);
     if mine >= limits.per_caller {
         return Err(Error::new(
             ErrorCode::QuotaExceeded,

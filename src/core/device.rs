@@ -4,7 +4,7 @@
 //! what lets the kernel's `i2c_del_adapter()` finish.
 
 use super::error::{Error, ErrorCode};
-use super::request::{Message, SmbusOp, SmbusValue};
+use super::request::{MessageRef, SmbusOp, SmbusValue};
 use std::fmt;
 
 /// What went wrong on a device, as far as the core cares: each kind is one thing a client can
@@ -174,7 +174,7 @@ pub trait BusDevice: Send {
     fn transfer(
         &mut self,
         target: Target,
-        messages: &[Message],
+        messages: &[MessageRef<'_>],
     ) -> Result<Transferred, DeviceFault>;
     /// One SMBus operation (I2C_SMBUS).
     fn smbus(&mut self, target: Target, op: &SmbusOp) -> Result<SmbusValue, DeviceFault>;

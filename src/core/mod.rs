@@ -8,6 +8,7 @@ pub mod broker;
 pub mod bus;
 pub mod device;
 pub mod error;
+pub mod fair;
 pub mod policy;
 pub mod request;
 pub mod stats;

@@ -48,6 +48,13 @@ pub trait Policy: Send + Sync {
     fn check_rate(&self, _caller: &Caller) -> Result<()> {
         Ok(())
     }
+    /// Changes whenever what `check_operation` and `allowed_operations` answer may change (a
+    /// reload), and must change after the new answers are in force. The broker keeps each
+    /// session's `allowed_operations` under the epoch it read before asking, and asks
+    /// `check_operation` again only when the epoch moved or the class is not in the set.
+    fn epoch(&self) -> u64 {
+        0
+    }
     /// Re-reads the policy from where it came from; on any error the policy in force stays.
     fn reload(&self) -> Result<()> {
         Err(Error::new(

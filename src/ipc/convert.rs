@@ -23,7 +23,7 @@ use crate::core::broker::{OpenRequest, SessionId, SessionPhase, SessionSnapshot,
 use crate::core::device::Target;
 use crate::core::device::Transferred;
 use crate::core::policy::Caller;
-use crate::core::request::{Message, OperationClass, OperationSet};
+use crate::core::request::{Message, MessageRef, OperationClass, OperationSet};
 use crate::core::stats::RemovalEvent;
 use crate::core::{BusInfo, BusSelector, Error, ErrorCode, Generation, LossReason, Result};
 use std::time::{Duration, Instant};
@@ -117,17 +117,18 @@ pub fn open_flags_to_aidl(exclusive: bool, ten_bit: bool, pec: bool) -> i32 {
 
 // ---------------------------------------------------------------------------- messages ----
 
-pub fn message_from_aidl(index: usize, message: &I2cMessage) -> Result<Message> {
+/// Borrows the write data from the parcel: nothing is copied on the way to the device.
+pub fn message_from_aidl(index: usize, message: &I2cMessage) -> Result<MessageRef<'_>> {
     if !message.read {
-        return Ok(Message::Write(message.writeData.clone()));
+        return Ok(MessageRef::Write(&message.writeData));
     }
     if !message.writeData.is_empty() {
         return Err(invalid(format!("message {index} is a read but carries write data")));
     }
-    length_from_aidl("readLength of message", message.readLength).map(Message::Read)
+    length_from_aidl("readLength of message", message.readLength).map(MessageRef::Read)
 }
 
-pub fn messages_from_aidl(messages: &[I2cMessage]) -> Result<Vec<Message>> {
+pub fn messages_from_aidl(messages: &[I2cMessage]) -> Result<Vec<MessageRef<'_>>> {
     messages.iter().enumerate().map(|(i, m)| message_from_aidl(i, m)).collect()
 }
 
@@ -465,9 +466,10 @@ mod tests {
 
     #[test]
     fn messages_round_trip_and_malformed_ones_are_invalid() {
+        use crate::core::request::AsMessage as _;
         for message in [Message::Write(vec![0x00, 0x10]), Message::Read(8)] {
             let wire = message_to_aidl(&message);
-            assert_eq!(message_from_aidl(0, &wire), Ok(message));
+            assert_eq!(message_from_aidl(0, &wire), Ok(message.view()));
         }
         let read_with_data = I2cMessage { read: true, readLength: 2, writeData: vec![1] };
         let err = message_from_aidl(3, &read_with_data).unwrap_err();

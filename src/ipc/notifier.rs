@@ -450,4 +450,128 @@ mod tests {
             let _ = release.send(());
         }
     }
+
+    /// A removal with 1,000 sessions of 100 clients, one of which stopped reading: the fd is
+    /// closed before any callback runs, and the other 99 clients get every callback while the
+    /// stopped one is still stuck (with the default pool, no stall has to be detected first).
+    #[test]
+    fn a_removal_closes_the_fd_first_and_a_stopped_client_holds_up_no_other_client() {
+        use crate::core::broker::{Broker, OpenRequest, SessionObserver};
+        use crate::core::device::{BusDevice, DeviceFault, DeviceOpener, Target, Transferred};
+        use crate::core::policy::{Caller, Limits, OpenPolicy};
+        use crate::core::request::{func, MessageRef, SmbusOp, SmbusValue};
+        use crate::core::{AdapterDescriptor, BusSelector, LossReason};
+        use std::sync::atomic::AtomicBool;
+
+        /// Its drop is the fd's close.
+        struct Device(Arc<AtomicBool>);
+        impl Drop for Device {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::SeqCst);
+            }
+        }
+        impl BusDevice for Device {
+            fn claim(&mut self, _: Target) -> Result<(), DeviceFault> {
+                Ok(())
+            }
+            fn transfer(
+                &mut self,
+                _: Target,
+                _: &[MessageRef<'_>],
+            ) -> Result<Transferred, DeviceFault> {
+                Ok(Transferred::default())
+            }
+            fn smbus(&mut self, _: Target, _: &SmbusOp) -> Result<SmbusValue, DeviceFault> {
+                Ok(SmbusValue::None)
+            }
+            fn functionality(&self) -> u64 {
+                func::I2C_FUNC_I2C
+            }
+        }
+        struct Opener(Arc<AtomicBool>);
+        impl DeviceOpener for Opener {
+            fn open(&self, _: u32) -> Result<Box<dyn BusDevice>, DeviceFault> {
+                Ok(Box::new(Device(self.0.clone())))
+            }
+            fn functionality(&self, _: u32) -> Result<u64, DeviceFault> {
+                Ok(func::I2C_FUNC_I2C)
+            }
+        }
+        /// What the service's CallbackObserver does, with a channel for the client: a delivery
+        /// records whether the fd was already closed when it ran.
+        struct Observer {
+            client: ClientKey,
+            notifier: Arc<Notifier>,
+            closed: Arc<AtomicBool>,
+            delivered: mpsc::Sender<(i32, bool)>,
+            stopped: Option<Arc<Mutex<mpsc::Receiver<()>>>>,
+        }
+        impl SessionObserver for Observer {
+            fn session_lost(&self, _: LossReason, _: &str) {
+                let (closed, delivered) = (self.closed.clone(), self.delivered.clone());
+                let (pid, stopped) = (self.client.pid, self.stopped.clone());
+                self.notifier.post(self.client, move || {
+                    if let Some(stopped) = stopped {
+                        let _ = stopped.lock().unwrap().recv(); // a client that never reads
+                    }
+                    let _ = delivered.send((pid, closed.load(Ordering::SeqCst)));
+                });
+            }
+        }
+
+        let closed = Arc::new(AtomicBool::new(false));
+        let limits = Limits { max_sessions_per_uid: 1_000, ..Limits::default() };
+        let broker = Broker::new(Arc::new(Opener(closed.clone())), Arc::new(OpenPolicy), limits);
+        broker.adapter_added(AdapterDescriptor {
+            bus_number: 4,
+            devpath: "/devices/test/i2c-4".into(),
+            name: "test".into(),
+            stable_id: "test/i2c-4".into(),
+            functionality: 0,
+        });
+        let notifier = Notifier::start().unwrap();
+        let (release, stuck) = mpsc::channel::<()>();
+        let stuck = Arc::new(Mutex::new(stuck));
+        let (delivered, deliveries) = mpsc::channel();
+        for n in 0..1_000 {
+            let client = ClientKey { uid: 10_000, pid: n / 10 };
+            let observer = Arc::new(Observer {
+                client,
+                notifier: notifier.clone(),
+                closed: closed.clone(),
+                delivered: delivered.clone(),
+                stopped: (client.pid == 0).then(|| stuck.clone()),
+            });
+            let request = OpenRequest {
+                bus: BusSelector::Number(4),
+                generation: None,
+                address: 0x08 + i64::from(n % 0x70),
+                exclusive: false,
+                ten_bit: false,
+                pec: false,
+            };
+            broker
+                .open_session(Caller { uid: 10_000, pid: client.pid }, &request, observer)
+                .unwrap();
+        }
+        broker.adapter_removed(4, "/devices/test/i2c-4");
+        assert!(closed.load(Ordering::SeqCst), "the fd is closed when the removal returns");
+        let mut per_client = HashMap::new();
+        for _ in 0..990 {
+            let (pid, fd_was_closed) =
+                deliveries.recv_timeout(Duration::from_secs(30)).expect("a callback");
+            assert!(fd_was_closed, "no callback runs before the fd is closed");
+            *per_client.entry(pid).or_insert(0) += 1;
+        }
+        assert_eq!(per_client.len(), 99, "every client but the stopped one: {per_client:?}");
+        assert!(per_client.values().all(|n| *n == 10), "{per_client:?}");
+        assert!(deliveries.try_recv().is_err(), "the stopped client got nothing yet");
+        // Once it reads again its ten arrive too.
+        for _ in 0..10 {
+            release.send(()).unwrap();
+        }
+        for _ in 0..10 {
+            assert_eq!(deliveries.recv_timeout(Duration::from_secs(30)).unwrap().0, 0);
+        }
+    }
 }

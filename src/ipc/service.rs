@@ -26,7 +26,7 @@ use super::notifier::{ClientKey, Notifier};
 use crate::core::broker::{Broker, BusObserver, ListenerId, SessionId, SessionObserver};
 use crate::core::device::Transferred;
 use crate::core::policy::Caller;
-use crate::core::request::{Message, SmbusOp, SmbusValue};
+use crate::core::request::{MessageRef, SmbusOp, SmbusValue};
 use crate::core::{BusInfo, BusSelector, Error, ErrorCode, LossReason};
 use log::{info, warn};
 use std::sync::{Arc, Mutex, Weak};
@@ -361,7 +361,7 @@ impl SessionService {
         self.arg(byte_from_aidl(what, value))
     }
 
-    fn run_transfer(&self, messages: &[Message]) -> BinderResult<Transferred> {
+    fn run_transfer(&self, messages: &[MessageRef<'_>]) -> BinderResult<Transferred> {
         self.owned()?;
         answered(self.broker.transfer(self.id, messages))
     }
@@ -410,10 +410,10 @@ impl II2cSession for SessionService {
         let read_length = self.arg(length_from_aidl("readLength", read_length))?;
         let mut messages = Vec::with_capacity(2);
         if !write_data.is_empty() {
-            messages.push(Message::Write(write_data.to_vec()));
+            messages.push(MessageRef::Write(write_data));
         }
         if read_length > 0 {
-            messages.push(Message::Read(read_length));
+            messages.push(MessageRef::Read(read_length));
         }
         let wanted = messages.len();
         let done = self.run_transfer(&messages)?;
@@ -491,8 +491,7 @@ impl II2cSession for SessionService {
 
     fn getAddress(&self) -> BinderResult<i32> {
         self.owned()?;
-        let (_, target) = answered(self.broker.session_info(self.id))?;
-        Ok(target.address.into())
+        Ok(answered(self.broker.session_target(self.id))?.address.into())
     }
 
     fn getAllowedOperations(&self) -> BinderResult<i32> {

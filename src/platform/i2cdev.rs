@@ -18,7 +18,7 @@
 //! below on that same fd.
 
 use crate::core::device::{BusDevice, DeviceFault, DeviceOpener, FaultKind, Target, Transferred};
-use crate::core::request::{validate_transfer, Message, SmbusOp, SmbusValue};
+use crate::core::request::{validate_transfer, MessageRef, SmbusOp, SmbusValue};
 use i2cdev::core::{I2CMessage, I2CTransfer};
 use i2cdev::linux::{I2CMessageFlags, LinuxI2CBus, LinuxI2CError, LinuxI2CMessage};
 use std::os::fd::{AsRawFd, RawFd};
@@ -296,7 +296,7 @@ impl BusDevice for I2cDevDevice {
     fn transfer(
         &mut self,
         target: Target,
-        messages: &[Message],
+        messages: &[MessageRef<'_>],
     ) -> Result<Transferred, DeviceFault> {
         // The broker has validated already; checked again here because each length is cut to
         // the u16 of struct i2c_msg (include/uapi/linux/i2c.h) on its way to the kernel, and a
@@ -316,8 +316,8 @@ impl BusDevice for I2cDevDevice {
         let mut read_buffers: Vec<Vec<u8>> = messages
             .iter()
             .filter_map(|m| match m {
-                Message::Read(len) => Some(vec![0; *len]),
-                Message::Write(_) => None,
+                MessageRef::Read(len) => Some(vec![0; *len]),
+                MessageRef::Write(_) => None,
             })
             .collect();
         let mut next_read_buffer = read_buffers.iter_mut();
@@ -325,7 +325,7 @@ impl BusDevice for I2cDevDevice {
         for message in messages {
             // Only READ and TEN (from the session's open flags) are ever used.
             let (kernel_message, flags) = match message {
-                Message::Read(_) => match next_read_buffer.next() {
+                MessageRef::Read(_) => match next_read_buffer.next() {
                     Some(buffer) => (
                         LinuxI2CMessage::read(buffer.as_mut_slice()),
                         I2CMessageFlags::READ.bits() | address_bits,
@@ -334,7 +334,7 @@ impl BusDevice for I2cDevDevice {
                         return Err(self.error(libc::EINVAL, "I2C_RDWR: read buffers out of step"))
                     }
                 },
-                Message::Write(bytes) => (LinuxI2CMessage::write(bytes), address_bits),
+                MessageRef::Write(bytes) => (LinuxI2CMessage::write(bytes), address_bits),
             };
             let flags = I2CMessageFlags::from_bits_truncate(flags);
             kernel_messages.push(kernel_message.with_address(target.address).with_flags(flags));
@@ -569,7 +569,7 @@ mod tests {
         assert_eq!(err.errno, Some(libc::ENOTTY));
 
         // A transfer re-checks the address first, so it fails there before I2C_RDWR.
-        let err = device.transfer(Target::seven_bit(0x50), &[Message::Read(1)]).unwrap_err();
+        let err = device.transfer(Target::seven_bit(0x50), &[MessageRef::Read(1)]).unwrap_err();
         assert_eq!(err.errno, Some(libc::ENOTTY));
         assert!(err.context.contains(&path) && err.context.contains("I2C_SLAVE 0x50"), "{err}");
     }
@@ -579,16 +579,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut device = device_over_regular_file(dir.path(), I2C_FUNC_I2C);
         // Any ioctl on the regular file fails with ENOTTY: a fault without errno issued none.
-        let mut refused = |messages: &[Message]| {
+        let mut refused = |messages: &[MessageRef<'_>]| {
             let fault = device.transfer(Target::seven_bit(0x50), messages).unwrap_err();
             assert_eq!(fault.errno, None, "refused before any ioctl: {fault}");
             fault.kind
         };
         assert_eq!(refused(&[]), FaultKind::InvalidArgument);
-        assert_eq!(refused(&[Message::Read(0)]), FaultKind::InvalidArgument);
-        assert_eq!(refused(&[Message::Read(70_000)]), FaultKind::TooLarge);
-        assert_eq!(refused(&vec![Message::Read(1); 43]), FaultKind::TooLarge);
-        let at_the_cap = [Message::Write(vec![1]), Message::Read(MAX_TRANSFER_BYTES - 1)];
+        assert_eq!(refused(&[MessageRef::Read(0)]), FaultKind::InvalidArgument);
+        assert_eq!(refused(&[MessageRef::Read(70_000)]), FaultKind::TooLarge);
+        assert_eq!(refused(&vec![MessageRef::Read(1); 43]), FaultKind::TooLarge);
+        let at_the_cap = [MessageRef::Write(&[1]), MessageRef::Read(MAX_TRANSFER_BYTES - 1)];
         let accepted = device.transfer(Target::seven_bit(0x50), &at_the_cap);
         assert_eq!(accepted.unwrap_err().errno, Some(libc::ENOTTY), "on to I2C_SLAVE");
     }

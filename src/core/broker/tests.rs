@@ -3,6 +3,7 @@
 use super::*;
 use crate::core::device::{DeviceFault, FaultKind, Target, Transferred};
 use crate::core::policy::OpenPolicy;
+use crate::core::request::{Message, MessageRef};
 use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::mpsc;
 use std::sync::Condvar;
@@ -139,7 +140,7 @@ impl BusDevice for FakeDevice {
     fn transfer(
         &mut self,
         target: Target,
-        messages: &[Message],
+        messages: &[MessageRef<'_>],
     ) -> std::result::Result<Transferred, DeviceFault> {
         let address = target.address;
         self.journal.log("transfer start");
@@ -157,14 +158,14 @@ impl BusDevice for FakeDevice {
         let mut reads = Vec::new();
         for message in messages {
             match message {
-                Message::Write(data) => {
+                MessageRef::Write(data) => {
                     self.pointer = data[0];
                     for byte in &data[1..] {
                         self.memory[self.pointer as usize] = *byte;
                         self.pointer = self.pointer.wrapping_add(1);
                     }
                 }
-                Message::Read(len) => {
+                MessageRef::Read(len) => {
                     let bytes = (0..*len)
                         .map(|_| {
                             let b = self.memory[self.pointer as usize];
@@ -836,10 +837,207 @@ fn dump_shows_buses_sessions_and_counters() {
     f.broker.adapter_added(module(3, "slot-a"));
     let (id, _) = f.open(APP, &request("3", 0x50)).unwrap();
     f.write_read(id, 0, &[1]).unwrap();
-    let _ = f.broker.transfer(id, &[]);
+    let _ = f.broker.transfer::<Message>(id, &[]);
     let dump = f.broker.dump();
     assert!(dump.contains("i2c-3 generation=1 fd=open"), "{dump}");
     assert!(dump.contains("uid=10001 pid=4242 bus=3 generation=1 address=0x50 Live"), "{dump}");
     assert!(dump.contains("transfers=2"), "{dump}");
     assert!(dump.contains("INVALID_ARGUMENT=1"), "{dump}");
+}
+
+/// A policy that admits exactly the uids in its set, which a test changes and then "reloads".
+struct UidPolicy {
+    allowed: Mutex<Vec<u32>>,
+}
+
+impl Policy for UidPolicy {
+    fn check_open(&self, caller: &Caller, _: &BusInfo, _: Target, _: bool) -> Result<()> {
+        if self.allowed.lock().unwrap().contains(&caller.uid) {
+            Ok(())
+        } else {
+            Err(Error::new(ErrorCode::PermissionDenied, "not in the test's set"))
+        }
+    }
+
+    fn check_operation(&self, _: &Caller, _: &BusInfo, _: Target, _: OperationClass) -> Result<()> {
+        Ok(())
+    }
+
+    fn allowed_operations(&self, _: &Caller, _: &BusInfo, _: Target) -> OperationSet {
+        OperationClass::ALL.into_iter().fold(OperationSet::default(), OperationSet::with)
+    }
+
+    fn reload(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// xorshift64: a fixed seed gives the same sequence on every run and every machine.
+struct Xorshift(u64);
+
+impl Xorshift {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+/// What an open must answer, by a plain scan over a status snapshot: the decision the indexes
+/// make in a few lookups.
+fn predicted_open(
+    broker: &Broker,
+    allowed: &[u32],
+    caller: Caller,
+    req: &OpenRequest,
+) -> std::result::Result<(), ErrorCode> {
+    let status = broker.snapshot();
+    let BusSelector::Number(number) = req.bus else { unreachable!("tests ask by number") };
+    let Some(bus) = status.buses.iter().find(|b| b.bus_number == number) else {
+        return Err(ErrorCode::NoSuchBus);
+    };
+    if !allowed.contains(&caller.uid) {
+        return Err(ErrorCode::PermissionDenied);
+    }
+    let mine = status.sessions.iter().filter(|s| s.caller.uid == caller.uid).count();
+    if mine >= broker.limits.max_sessions_per_uid {
+        return Err(ErrorCode::QuotaExceeded);
+    }
+    let holding: Vec<&SessionSnapshot> =
+        status.sessions.iter().filter(|s| !matches!(s.state, SessionPhase::Dead(_))).collect();
+    let busy = holding.iter().any(|s| {
+        s.bus.generation == bus.generation
+            && s.target.address == req.address as u16
+            && s.target.ten_bit == req.ten_bit
+            && (s.exclusive || req.exclusive)
+    });
+    if busy {
+        return Err(ErrorCode::AddressBusy);
+    }
+    if req.exclusive {
+        let limits = broker.policy.exclusive_limits();
+        let exclusive = holding.iter().filter(|s| s.exclusive);
+        if exclusive.clone().filter(|s| s.caller.uid == caller.uid).count() >= limits.per_caller
+            || exclusive.filter(|s| s.bus.generation == bus.generation).count() >= limits.per_bus
+        {
+            return Err(ErrorCode::QuotaExceeded);
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn the_session_indexes_agree_with_a_scan_after_random_operations() {
+    let uids = [10_001, 10_002, 10_003, 10_004];
+    let policy = Arc::new(UidPolicy { allowed: Mutex::new(uids.to_vec()) });
+    let limits = Limits { max_sessions_per_uid: 6, max_listeners_per_uid: 1 };
+    let f = fixture_with_policy(FULL_I2C | func::I2C_FUNC_10BIT_ADDR, limits, policy.clone());
+    let mut rng = Xorshift(0x1d2c_4a1e_5eed_0001);
+    let mut ids: Vec<SessionId> = Vec::new();
+    let mut plugs = 0;
+    let mut outcomes = std::collections::HashMap::<String, usize>::new();
+    for step in 0..4000 {
+        let bus = rng.below(3) as u32;
+        let what = match rng.below(100) {
+            0..=54 => {
+                let caller = Caller { uid: uids[rng.below(4) as usize], pid: 1 };
+                let req = OpenRequest {
+                    exclusive: rng.below(4) == 0,
+                    ten_bit: rng.below(5) == 0,
+                    ..request(&bus.to_string(), 0x50 + rng.below(4) as i64)
+                };
+                let allowed = policy.allowed.lock().unwrap().clone();
+                let expected = predicted_open(&f.broker, &allowed, caller, &req);
+                let got = f.open(caller, &req).map(|(id, _)| id);
+                assert_eq!(got.as_ref().map(|_| ()).map_err(|e| e.code), expected, "step {step}");
+                if let Ok(id) = got {
+                    ids.push(id);
+                }
+                format!("open {expected:?}")
+            }
+            55..=74 if !ids.is_empty() => {
+                let id = ids.swap_remove(rng.below(ids.len() as u64) as usize);
+                f.broker.close_session(id);
+                "close".into()
+            }
+            75..=82 => {
+                plugs += 1;
+                f.broker.adapter_added(module(bus, &format!("slot-{}", plugs % 2)));
+                "add".into()
+            }
+            83..=89 => {
+                f.broker.adapter_removed(bus, "");
+                "remove".into()
+            }
+            90..=94 => {
+                let _ = f.broker.revoke(ROOT, &BusSelector::Number(bus));
+                "revoke".into()
+            }
+            _ => {
+                let keep = rng.below(4) as usize;
+                *policy.allowed.lock().unwrap() =
+                    uids.iter().copied().filter(|u| *u != uids[keep]).collect();
+                f.broker.reload_policy(ROOT).unwrap();
+                "reload".into()
+            }
+        };
+        *outcomes.entry(what).or_default() += 1;
+        let state = f.broker.lock_state();
+        state.sessions.verify();
+        // The fd is open exactly when some session of a live adapter holds the device.
+        let holding = state.adapters.keys().filter(|g| state.sessions.has_device_holders(**g));
+        assert_eq!(f.journal.open_handles(), holding.count(), "step {step}");
+    }
+    // The sequence reached every decision the indexes make, not just the easy ones.
+    for outcome in [
+        "open Ok(())",
+        "open Err(AddressBusy)",
+        "open Err(QuotaExceeded)",
+        "open Err(PermissionDenied)",
+        "open Err(NoSuchBus)",
+        "remove",
+        "revoke",
+        "reload",
+    ] {
+        assert!(outcomes.get(outcome).copied().unwrap_or(0) > 0, "{outcome}: {outcomes:?}");
+    }
+    f.broker.shutdown();
+    f.broker.lock_state().sessions.verify();
+    assert_eq!(f.journal.open_handles(), 0);
+}
+
+#[test]
+fn a_reload_that_narrows_a_session_refuses_what_it_took_away_at_the_next_call() {
+    use crate::core::access::{PolicyEngine, PolicyLoader};
+    // The broker keeps each session's allowed operations from its open; a reload that keeps
+    // the session but takes a class away must be felt at once, not when the cache expires.
+    let rule = |allow: &str| {
+        format!(
+            "[[rule]]\nname = \"r\"\nuids = [10001]\nbuses = [\"platform/sim/*\"]\n\
+             addresses = [\"0x50\"]\nallow = [{allow}]\n"
+        )
+    };
+    let file = Arc::new(Mutex::new(rule("\"raw\", \"read\", \"write\"")));
+    let reader = file.clone();
+    let loader: PolicyLoader = Box::new(move || Ok(reader.lock().unwrap().clone()));
+    let engine = Arc::new(PolicyEngine::load("policy.toml", loader).unwrap());
+    let f = fixture_with_policy(FULL_I2C, Limits::default(), engine);
+    f.broker.adapter_added(module(0, "slot-a"));
+    let (id, losses) = f.open(APP, &request("0", 0x50)).unwrap();
+    let raw = [Message::Write(vec![0]), Message::Read(1)];
+    assert!(f.broker.transfer(id, &raw).is_ok());
+    assert!(f.broker.transfer(id, &raw).is_ok(), "and again, from the session's grant");
+
+    *file.lock().unwrap() = rule("\"read\", \"write\"");
+    assert_eq!(f.broker.reload_policy(ROOT), Ok(0), "the session is still allowed to exist");
+    let refused = f.broker.transfer(id, &raw).unwrap_err();
+    assert_eq!(refused.code, ErrorCode::PermissionDenied, "{}", refused.message);
+    assert!(f.broker.transfer(id, &[Message::Read(1)]).is_ok(), "what it kept still works");
+    assert!(losses.losses().is_empty());
+
+    // Given back by another reload, it works again.
+    *file.lock().unwrap() = rule("\"raw\", \"read\"");
+    f.broker.reload_policy(ROOT).unwrap();
+    assert!(f.broker.transfer(id, &raw).is_ok());
 }

@@ -6,7 +6,7 @@ use super::chips::{Chip, Eeprom24c02, Lm75, Smbus2Device};
 use super::pec::{address_byte, pec};
 use crate::core::device::{DeviceFault, Target, Transferred};
 use crate::core::request::func::*;
-use crate::core::request::{validate_transfer, Message, SmbusOp, SmbusValue, SMBUS_BLOCK_MAX};
+use crate::core::request::{validate_transfer, MessageRef, SmbusOp, SmbusValue, SMBUS_BLOCK_MAX};
 use crate::platform::i2cdev::operation_fault;
 use std::collections::BTreeMap;
 
@@ -114,7 +114,7 @@ impl SimAdapter {
     pub(super) fn transfer(
         &mut self,
         target: Target,
-        messages: &[Message],
+        messages: &[MessageRef<'_>],
     ) -> Result<Transferred, DeviceFault> {
         // An SMBus controller's driver has no master_xfer, which __i2c_transfer() answers with
         // EOPNOTSUPP (drivers/i2c/i2c-core-base.c).
@@ -127,11 +127,11 @@ impl SimAdapter {
         validate_transfer(messages).map_err(DeviceFault::refused)?;
         self.check_target(target)?;
         let mut wire = self.begin(target, false)?;
-        let mut reads = Vec::new();
+        let mut reads = Vec::with_capacity(messages.iter().filter(|m| m.is_read()).count());
         for message in messages {
             match message {
-                Message::Write(bytes) => wire.write(bytes),
-                Message::Read(len) => reads.push(wire.read(*len)),
+                MessageRef::Write(bytes) => wire.write(bytes),
+                MessageRef::Read(len) => reads.push(wire.read(*len)),
             }
         }
         Ok(Transferred { completed: messages.len(), reads })
@@ -425,17 +425,17 @@ mod tests {
         let reads = adapter
             .transfer(
                 Target::seven_bit(EEPROM_ADDRESS),
-                &[Message::Write(vec![0]), Message::Read(EEPROM_SIGNATURE.len())],
+                &[MessageRef::Write(&[0]), MessageRef::Read(EEPROM_SIGNATURE.len())],
             )
             .unwrap();
         assert_eq!(reads.reads, vec![EEPROM_SIGNATURE.to_vec()]);
         adapter
-            .transfer(Target::seven_bit(EEPROM_ADDRESS), &[Message::Write(vec![0x80, 1, 2, 3])])
+            .transfer(Target::seven_bit(EEPROM_ADDRESS), &[MessageRef::Write(&[0x80, 1, 2, 3])])
             .unwrap();
         let reads = adapter
             .transfer(
                 Target::seven_bit(EEPROM_ADDRESS),
-                &[Message::Write(vec![0x7f]), Message::Read(5)],
+                &[MessageRef::Write(&[0x7f]), MessageRef::Read(5)],
             )
             .unwrap();
         assert_eq!(reads.reads, vec![vec![EEPROM_ERASED, 1, 2, 3, EEPROM_ERASED]]);
@@ -532,7 +532,7 @@ mod tests {
                 );
             }
             let lacks_i2c = functionality & I2C_FUNC_I2C == 0;
-            let transfer = adapter.transfer(target, &[Message::Read(1)]).map(|_| ());
+            let transfer = adapter.transfer(target, &[MessageRef::Read(1)]).map(|_| ());
             assert_eq!(refused(transfer), lacks_i2c, "transfer on {}", spec.name);
             // The modes a session may ask for, refused where the functionality lacks them.
             for (mode, bit) in [
@@ -573,7 +573,7 @@ mod tests {
         let signature = TEN_BIT_EEPROM_SIGNATURE;
         assert_eq!(adapter.claim(ten_bit), Ok(()));
         let done = adapter
-            .transfer(ten_bit, &[Message::Write(vec![0]), Message::Read(signature.len())])
+            .transfer(ten_bit, &[MessageRef::Write(&[0]), MessageRef::Read(signature.len())])
             .unwrap();
         assert_eq!(done.reads, vec![signature.to_vec()]);
         assert_eq!(
@@ -588,7 +588,7 @@ mod tests {
         {
             assert_eq!(adapter.claim(elsewhere), Ok(()), "{elsewhere}");
             assert_eq!(
-                errno(adapter.transfer(elsewhere, &[Message::Read(1)])),
+                errno(adapter.transfer(elsewhere, &[MessageRef::Read(1)])),
                 libc::ENXIO,
                 "{elsewhere}"
             );
@@ -603,7 +603,7 @@ mod tests {
         // Elsewhere a 10-bit target is refused outright: those controllers cannot address it.
         let mut eeprom = SimAdapter::new(&EEPROM);
         assert_eq!(errno(eeprom.claim(ten_bit)), libc::EOPNOTSUPP);
-        assert_eq!(errno(eeprom.transfer(ten_bit, &[Message::Read(1)])), libc::EOPNOTSUPP);
+        assert_eq!(errno(eeprom.transfer(ten_bit, &[MessageRef::Read(1)])), libc::EOPNOTSUPP);
     }
 
     fn pec_target() -> Target {
@@ -738,7 +738,7 @@ mod tests {
         assert_eq!(
             errno(adapter.transfer(
                 Target::seven_bit(LM75_ADDRESS),
-                &[Message::Write(vec![0]), Message::Read(2)]
+                &[MessageRef::Write(&[0]), MessageRef::Read(2)]
             )),
             libc::EOPNOTSUPP
         );
@@ -766,11 +766,11 @@ mod tests {
         let mut sensor = SimAdapter::new(&SENSOR);
         assert_eq!(eeprom.claim(Target::seven_bit(0x51)), Ok(()));
         assert_eq!(
-            errno(eeprom.transfer(Target::seven_bit(0x51), &[Message::Read(1)])),
+            errno(eeprom.transfer(Target::seven_bit(0x51), &[MessageRef::Read(1)])),
             libc::ENXIO
         );
         assert_eq!(
-            errno(eeprom.transfer(Target::seven_bit(0x51), &[Message::Write(vec![0])])),
+            errno(eeprom.transfer(Target::seven_bit(0x51), &[MessageRef::Write(&[0])])),
             libc::ENXIO
         );
         for op in [
@@ -814,7 +814,7 @@ mod tests {
             kind(adapter.transfer(Target::seven_bit(EEPROM_ADDRESS), &[])),
             FaultKind::InvalidArgument
         );
-        let too_many = vec![Message::Read(1); MAX_MESSAGES + 1];
+        let too_many = vec![MessageRef::Read(1); MAX_MESSAGES + 1];
         assert_eq!(
             kind(adapter.transfer(Target::seven_bit(EEPROM_ADDRESS), &too_many)),
             FaultKind::TooLarge
@@ -822,16 +822,16 @@ mod tests {
         assert_eq!(
             kind(adapter.transfer(
                 Target::seven_bit(EEPROM_ADDRESS),
-                &[Message::Read(MAX_MESSAGE_LEN + 1)]
+                &[MessageRef::Read(MAX_MESSAGE_LEN + 1)]
             )),
             FaultKind::TooLarge
         );
         let largest = adapter
-            .transfer(Target::seven_bit(EEPROM_ADDRESS), &[Message::Read(MAX_TRANSFER_BYTES)]);
+            .transfer(Target::seven_bit(EEPROM_ADDRESS), &[MessageRef::Read(MAX_TRANSFER_BYTES)]);
         assert_eq!(largest.unwrap().reads[0].len(), MAX_TRANSFER_BYTES);
         assert_eq!(errno(adapter.claim(Target::seven_bit(0x80))), libc::EINVAL);
         assert_eq!(
-            errno(adapter.transfer(Target::seven_bit(0x3ff), &[Message::Read(1)])),
+            errno(adapter.transfer(Target::seven_bit(0x3ff), &[MessageRef::Read(1)])),
             libc::EINVAL
         );
         assert_eq!(

@@ -5,7 +5,7 @@
 use super::adapter::SimAdapter;
 use super::kernel::SimKernel;
 use crate::core::device::{BusDevice, DeviceFault, Target, Transferred};
-use crate::core::request::{Message, SmbusOp, SmbusValue};
+use crate::core::request::{MessageRef, SmbusOp, SmbusValue};
 use crate::core::sync::lock;
 use crate::platform::i2cdev::{io_errno, open_fault};
 use std::fs::{File, OpenOptions};
@@ -66,7 +66,7 @@ impl BusDevice for SimHandle {
     fn transfer(
         &mut self,
         target: Target,
-        messages: &[Message],
+        messages: &[MessageRef<'_>],
     ) -> Result<Transferred, DeviceFault> {
         self.with_hardware(|hardware| hardware.transfer(target, messages))
     }

@@ -4,7 +4,7 @@
 use super::catalog::*;
 use super::*;
 use crate::core::device::{BusDevice, FaultKind, Target};
-use crate::core::request::{func, Message, SmbusOp, SmbusValue};
+use crate::core::request::{func, MessageRef, SmbusOp, SmbusValue};
 use crate::platform::uevent::{classify, parse, I2cEvent};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -169,7 +169,10 @@ fn unplug_blocks_until_another_thread_drops_the_handle() {
     assert_eq!(state_of(&f.kernel, EEPROM_MODULE), ModuleState::Removing { bus_number: 0 });
     // The held fd keeps working while removal waits, as in the kernel.
     let reads = handle
-        .transfer(Target::seven_bit(EEPROM_ADDRESS), &[Message::Write(vec![0]), Message::Read(3)])
+        .transfer(
+            Target::seven_bit(EEPROM_ADDRESS),
+            &[MessageRef::Write(&[0]), MessageRef::Read(3)],
+        )
         .unwrap();
     assert_eq!(reads.reads, vec![EEPROM_SIGNATURE[..3].to_vec()]);
     assert!(done_rx.try_recv().is_err(), "unplug returned while a handle was open");
@@ -275,7 +278,7 @@ fn devices_answer_through_the_opener() {
     assert_eq!(eeprom.functionality(), opener.functionality(0).unwrap(), "I2C_FUNCS on the fd");
     eeprom.claim(Target::seven_bit(EEPROM_ADDRESS)).unwrap();
     eeprom
-        .transfer(Target::seven_bit(EEPROM_ADDRESS), &[Message::Write(vec![0x10, 0xde, 0xad])])
+        .transfer(Target::seven_bit(EEPROM_ADDRESS), &[MessageRef::Write(&[0x10, 0xde, 0xad])])
         .unwrap();
     assert_eq!(
         eeprom.smbus(Target::seven_bit(EEPROM_ADDRESS), &SmbusOp::ReadWordData(0x10)),
@@ -302,7 +305,7 @@ fn devices_answer_through_the_opener() {
     );
     assert_eq!(sensor.claim(Target::seven_bit(0x4a)), Ok(()));
     assert_eq!(
-        sensor.transfer(Target::seven_bit(LM75_ADDRESS), &[Message::Read(2)]).unwrap_err().errno,
+        sensor.transfer(Target::seven_bit(LM75_ADDRESS), &[MessageRef::Read(2)]).unwrap_err().errno,
         Some(libc::EOPNOTSUPP)
     );
     assert_eq!(
