@@ -214,6 +214,8 @@ if [ "$BUILD" = 1 ]; then
   VTS_BIN=$(cd "$REPO" &&
     CARGO_TARGET_DIR=$REPO/target/vm RUSTFLAGS="-C target-feature=+crt-static" \
       cargo test --release --target "$TARGET" --test vts --no-run --message-format=json |
+      # The test's own artifact: the package's binaries are built (and listed) for it too.
+      grep '"kind":\["test"\],[^}]*"name":"vts"' |
       sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1) || true
   [ -n "$VTS_BIN" ] && [ -x "$VTS_BIN" ] || die "cargo test --test vts --no-run produced no binary"
 fi

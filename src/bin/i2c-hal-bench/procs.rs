@@ -99,7 +99,18 @@ impl Server {
 }
 
 impl Drop for Server {
+    /// SIGTERM first, so the server takes its own shutdown path (and a profiler wrapping it,
+    /// such as callgrind, writes its output); SIGKILL if it has not exited within 10 s.
     fn drop(&mut self) {
+        let pid = Pid::from_raw(self.child.id() as i32);
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            match self.child.try_wait() {
+                Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+                _ => return,
+            }
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
