@@ -119,19 +119,16 @@ pub enum Message {
 
 impl Message {
     pub fn is_read(&self) -> bool {
-        matches!(self, Message::Read(_))
+        self.view().is_read()
     }
 
     /// Bytes on the wire: read for a read, written for a write.
     pub fn len(&self) -> usize {
-        match self {
-            Message::Read(len) => *len,
-            Message::Write(data) => data.len(),
-        }
+        self.view().len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.view().is_empty()
     }
 }
 
