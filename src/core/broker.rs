@@ -697,7 +697,9 @@ impl Broker {
     /// the device as they are; owned ones are viewed once, without copying their data.
     pub fn transfer<M: AsMessage>(&self, id: SessionId, messages: &[M]) -> Result<Transferred> {
         let class = OperationClass::of_transfer(messages);
-        let result = validate_transfer(messages).and_then(|()| {
+        let mut written_in_full = 0;
+        let result = validate_transfer(messages).and_then(|shape| {
+            written_in_full = shape.written;
             self.with_device(id, class, func::I2C_FUNC_I2C, |dev, target| {
                 dev.transfer(target, &M::views(messages))
             })
@@ -705,12 +707,18 @@ impl Broker {
         if let Ok(done) = &result {
             Stats::bump(&self.stats.transfers);
             Stats::add(&self.stats.bytes_read, done.reads.iter().map(|r| r.len() as u64).sum());
-            let written = messages[..done.completed.min(messages.len())]
-                .iter()
-                .map(AsMessage::view)
-                .filter(|m| !m.is_read())
-                .map(|m| m.len() as u64);
-            Stats::add(&self.stats.bytes_written, written.sum());
+            // Validation counted the bytes of every write; a short transfer counts its own.
+            let written = if done.completed >= messages.len() {
+                written_in_full as u64
+            } else {
+                messages[..done.completed]
+                    .iter()
+                    .map(AsMessage::view)
+                    .filter(|m| !m.is_read())
+                    .map(|m| m.len() as u64)
+                    .sum()
+            };
+            Stats::add(&self.stats.bytes_written, written);
         }
         self.counted(result)
     }

@@ -94,7 +94,12 @@ pub fn missing_functionality(available: u64, required: u64) -> Option<String> {
 
 /// Refuses, with NOT_SUPPORTED, an operation needing `required` on an adapter whose I2C_FUNCS
 /// is `available`. The one functionality check: backends do not repeat it.
+#[inline]
 pub fn require_functionality(available: u64, required: u64) -> Result<()> {
+    // Checked inline: only a refusal needs the names of what is missing.
+    if required & !available == 0 {
+        return Ok(());
+    }
     let Some(missing) = missing_functionality(available, required) else {
         return Ok(());
     };
@@ -411,9 +416,20 @@ pub fn validate_address(address: i64, ten_bit: bool) -> Result<u16> {
     Ok(address as u16)
 }
 
+/// What a valid combined transfer is made of, as `validate_transfer` found it on its one pass:
+/// what a device sizes its replies by and the broker counts, without another pass.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TransferShape {
+    /// Read messages (the replies a device hands back).
+    pub reads: usize,
+    /// Bytes the write messages carry.
+    pub written: usize,
+}
+
 /// Checks a combined transfer against the limits of I2C_RDWR. The one home of that rule: the
 /// broker applies it to every transfer, and the backends call it again rather than keep a copy.
-pub fn validate_transfer(messages: &[impl AsMessage]) -> Result<()> {
+/// One pass over the messages; the slow path that names an empty message runs only on refusal.
+pub fn validate_transfer(messages: &[impl AsMessage]) -> Result<TransferShape> {
     if messages.is_empty() {
         return Err(Error::new(
             ErrorCode::InvalidArgument,
@@ -426,18 +442,28 @@ pub fn validate_transfer(messages: &[impl AsMessage]) -> Result<()> {
             format!("{} messages in one transfer (at most {MAX_MESSAGES})", messages.len()),
         ));
     }
-    let mut total: usize = 0;
-    for (index, message) in messages.iter().enumerate() {
-        let len = message.view().len();
-        if len == 0 {
-            return Err(Error::new(
-                ErrorCode::InvalidArgument,
-                format!("message {index} has length 0"),
-            ));
-        }
-        total = total.saturating_add(len);
+    let mut shape = TransferShape::default();
+    let mut read: usize = 0;
+    let mut any_empty = false;
+    for message in messages {
+        let len = match message.view() {
+            MessageRef::Read(len) => {
+                shape.reads += 1;
+                read = read.saturating_add(len);
+                len
+            }
+            MessageRef::Write(data) => {
+                shape.written = shape.written.saturating_add(data.len());
+                data.len()
+            }
+        };
+        any_empty |= len == 0;
+    }
+    if any_empty {
+        return Err(empty_message(messages));
     }
     // The per-call total subsumes i2c-dev's own 8192 bytes per message (MAX_MESSAGE_LEN).
+    let total = read.saturating_add(shape.written);
     if total > MAX_TRANSFER_BYTES {
         return Err(Error::new(
             ErrorCode::TooLarge,
@@ -447,7 +473,14 @@ pub fn validate_transfer(messages: &[impl AsMessage]) -> Result<()> {
             ),
         ));
     }
-    Ok(())
+    Ok(shape)
+}
+
+/// The refusal of a transfer with an empty message, naming the first one.
+#[cold]
+fn empty_message(messages: &[impl AsMessage]) -> Error {
+    let index = messages.iter().position(|m| m.view().is_empty()).unwrap_or_default();
+    Error::new(ErrorCode::InvalidArgument, format!("message {index} has length 0"))
 }
 
 #[cfg(test)]
@@ -479,7 +512,21 @@ mod tests {
 
     #[test]
     fn transfers_are_checked_against_i2c_rdwr_limits() {
-        assert!(validate_transfer(&[Message::Write(vec![0]), Message::Read(4)]).is_ok());
+        assert_eq!(
+            validate_transfer(&[Message::Write(vec![0, 1]), Message::Read(4), Message::Read(1)]),
+            Ok(TransferShape { reads: 2, written: 2 })
+        );
+        let err = validate_transfer(&[Message::Read(1), Message::Write(vec![]), Message::Read(0)])
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidArgument);
+        assert!(err.message.contains("message 1 "), "{}", err.message);
+        // An empty message is refused as such even when the total is also too large.
+        let err = validate_transfer(&[Message::Read(usize::MAX), Message::Read(0)]).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidArgument);
+        assert!(err.message.contains("message 1 "), "{}", err.message);
+        let err =
+            validate_transfer(&[Message::Read(usize::MAX), Message::Read(usize::MAX)]).unwrap_err();
+        assert_eq!(err.code, ErrorCode::TooLarge);
         assert_eq!(
             validate_transfer(&[] as &[Message]).unwrap_err().code,
             ErrorCode::InvalidArgument

@@ -23,7 +23,7 @@ use crate::core::broker::{OpenRequest, SessionId, SessionPhase, SessionSnapshot,
 use crate::core::device::Target;
 use crate::core::device::Transferred;
 use crate::core::policy::Caller;
-use crate::core::request::{Message, MessageRef, OperationClass, OperationSet};
+use crate::core::request::{Message, MessageRef, OperationClass, OperationSet, MAX_MESSAGES};
 use crate::core::stats::RemovalEvent;
 use crate::core::{BusInfo, BusSelector, Error, ErrorCode, Generation, LossReason, Result};
 use std::time::{Duration, Instant};
@@ -128,8 +128,46 @@ pub fn message_from_aidl(index: usize, message: &I2cMessage) -> Result<MessageRe
     length_from_aidl("readLength of message", message.readLength).map(MessageRef::Read)
 }
 
-pub fn messages_from_aidl(messages: &[I2cMessage]) -> Result<Vec<MessageRef<'_>>> {
-    messages.iter().enumerate().map(|(i, m)| message_from_aidl(i, m)).collect()
+/// What a well-formed message is to the core, checked inline: the caller takes the slow path
+/// (`message_from_aidl`, which says what is wrong) only for a malformed one.
+#[inline(always)]
+fn view_from_aidl(message: &I2cMessage) -> Option<MessageRef<'_>> {
+    if !message.read {
+        return Some(MessageRef::Write(&message.writeData));
+    }
+    let len = usize::try_from(message.readLength).ok()?;
+    message.writeData.is_empty().then_some(MessageRef::Read(len))
+}
+
+/// Runs `run` on the messages of one transfer as the core takes them, borrowed from the parcel.
+/// Any transfer the core can run (at most MAX_MESSAGES messages) is viewed in place on the
+/// stack, so a call allocates nothing for its messages; a longer one, which the broker refuses
+/// as TOO_LARGE, is viewed on the heap so that the refusal (and its count) stays the broker's.
+/// The first malformed message is refused before `run`.
+pub fn with_messages_from_aidl<'a, R>(
+    messages: &'a [I2cMessage],
+    run: impl FnOnce(&[MessageRef<'a>]) -> R,
+) -> Result<R> {
+    if messages.len() > MAX_MESSAGES {
+        let views = messages.iter().enumerate().map(|(i, m)| message_from_aidl(i, m));
+        return views.collect::<Result<Vec<_>>>().map(|views| run(&views));
+    }
+    let mut views = [MessageRef::Read(0); MAX_MESSAGES];
+    for (index, (message, view)) in messages.iter().zip(&mut views).enumerate() {
+        match view_from_aidl(message) {
+            Some(viewed) => *view = viewed,
+            None => return Err(malformed(index, message)),
+        }
+    }
+    Ok(run(&views[..messages.len()]))
+}
+
+#[cold]
+fn malformed(index: usize, message: &I2cMessage) -> Error {
+    match message_from_aidl(index, message) {
+        Err(err) => err,
+        Ok(view) => unreachable!("message {index} ({view:?}) is well formed"),
+    }
 }
 
 /// A read longer than the wire can say is sent as i32::MAX, which the service refuses as
@@ -479,7 +517,38 @@ mod tests {
         assert_eq!(message_from_aidl(0, &negative).unwrap_err().code, ErrorCode::InvalidArgument);
         assert_eq!(message_to_aidl(&Message::Read(usize::MAX)).readLength, i32::MAX);
         let all = [message_to_aidl(&Message::Write(vec![1])), negative];
-        assert_eq!(messages_from_aidl(&all).unwrap_err().code, ErrorCode::InvalidArgument);
+        let err = with_messages_from_aidl(&all, |_| ()).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidArgument);
+    }
+
+    #[test]
+    fn messages_are_viewed_in_place_up_to_the_cap_and_on_the_heap_beyond() {
+        let write = || message_to_aidl(&Message::Write(vec![7]));
+        let read = || message_to_aidl(&Message::Read(3));
+        let expected = |n: usize| -> Vec<MessageRef<'static>> {
+            (0..n)
+                .map(|i| if i % 2 == 0 { MessageRef::Write(&[7]) } else { MessageRef::Read(3) })
+                .collect()
+        };
+        for n in [0, 1, 2, MAX_MESSAGES, MAX_MESSAGES + 1, 3 * MAX_MESSAGES] {
+            let wire: Vec<I2cMessage> =
+                (0..n).map(|i| if i % 2 == 0 { write() } else { read() }).collect();
+            let seen = with_messages_from_aidl(&wire, |views| views == expected(n)).unwrap();
+            assert!(seen, "{n}");
+        }
+        // The first malformed message is the one reported, wherever it is, and nothing runs.
+        for n in [1, 2, MAX_MESSAGES, MAX_MESSAGES + 5] {
+            let mut wire: Vec<I2cMessage> = (0..n).map(|_| write()).collect();
+            wire[n - 1] = I2cMessage { read: true, readLength: 1, writeData: vec![1] };
+            let err = with_messages_from_aidl(&wire, |_| panic!("ran")).unwrap_err();
+            assert!(err.message.contains(&format!("message {}", n - 1)), "{}", err.message);
+            if n > 1 {
+                wire[n - 2] = I2cMessage { read: true, readLength: -1, writeData: vec![] };
+                let err = with_messages_from_aidl(&wire, |_| panic!("ran")).unwrap_err();
+                assert_eq!(err.code, ErrorCode::InvalidArgument);
+                assert!(err.message.contains("is negative"), "{}", err.message);
+            }
+        }
     }
 
     #[test]

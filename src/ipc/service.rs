@@ -19,8 +19,8 @@ use super::compat::{
 };
 use super::convert::{
     bus_to_aidl, byte_from_aidl, error_code_to_aidl, length_from_aidl, loss_reason_to_aidl,
-    messages_from_aidl, open_request_from_aidl, operations_to_aidl, status_to_aidl,
-    transferred_to_aidl, word_from_aidl,
+    open_request_from_aidl, operations_to_aidl, status_to_aidl, transferred_to_aidl,
+    with_messages_from_aidl, word_from_aidl,
 };
 use super::notifier::{ClientKey, Notifier};
 use crate::core::broker::{Broker, BusObserver, ListenerId, SessionId, SessionObserver};
@@ -402,8 +402,8 @@ impl SessionService {
 
 impl II2cSession for SessionService {
     fn transfer(&self, messages: &[I2cMessage]) -> BinderResult<TransferResult> {
-        let messages = self.arg(messages_from_aidl(messages))?;
-        Ok(transferred_to_aidl(self.run_transfer(&messages)?))
+        let done = self.arg(with_messages_from_aidl(messages, |views| self.run_transfer(views)))?;
+        Ok(transferred_to_aidl(done?))
     }
 
     fn writeRead(&self, write_data: &[u8], read_length: i32) -> BinderResult<Vec<u8>> {

@@ -124,10 +124,10 @@ impl SimAdapter {
         // The service's I2C_RDWR limits, from their one home. Behind the broker they never
         // trigger (it applied them first); they keep a direct caller from sizing read buffers
         // from lengths no transfer may have.
-        validate_transfer(messages).map_err(DeviceFault::refused)?;
+        let shape = validate_transfer(messages).map_err(DeviceFault::refused)?;
         self.check_target(target)?;
         let mut wire = self.begin(target, false)?;
-        let mut reads = Vec::with_capacity(messages.iter().filter(|m| m.is_read()).count());
+        let mut reads = Vec::with_capacity(shape.reads);
         for message in messages {
             match message {
                 MessageRef::Write(bytes) => wire.write(bytes),
