@@ -146,15 +146,22 @@ impl Report {
         self.json.insert("throughput".into(), Value::Array(rows));
     }
 
-    pub fn fairness(&mut self, mut f: Fairness) {
+    /// `floor` is the same scenario on the null server: the victim's p99 there moves only with
+    /// the machine (the hammer's client and server share the CPUs with the victim's), so the
+    /// service's own effect is the difference between the two ratios.
+    pub fn fairness(&mut self, mut f: Fairness, mut floor: Fairness) {
         let ratio = f.hammered.p99_us() / f.solo.p99_us();
-        self.line(format!(
-            "fairness: victim p99 {:.2} us solo, {:.2} us while hammered ({:.2}x; {} hammer transfers)",
-            f.solo.p99_us(),
-            f.hammered.p99_us(),
-            ratio,
-            f.hammer_calls
-        ));
+        let floor_ratio = floor.hammered.p99_us() / floor.solo.p99_us();
+        for (who, f, ratio) in [("", &mut f, ratio), (" (null server)", &mut floor, floor_ratio)] {
+            self.line(format!(
+                "fairness{who}: victim p99 {:.2} us solo, {:.2} us while hammered ({:.2}x; {} \
+                 hammer transfers)",
+                f.solo.p99_us(),
+                f.hammered.p99_us(),
+                ratio,
+                f.hammer_calls
+            ));
+        }
         self.json.insert(
             "fairness".into(),
             json!({
@@ -162,6 +169,12 @@ impl Report {
                 "victim_hammered": summary(&mut f.hammered),
                 "hammer_transfers": f.hammer_calls,
                 "p99_ratio": num(ratio),
+                "null_server": {
+                    "victim_solo": summary(&mut floor.solo),
+                    "victim_hammered": summary(&mut floor.hammered),
+                    "hammer_transfers": floor.hammer_calls,
+                    "p99_ratio": num(floor_ratio),
+                },
             }),
         );
         self.target("victim p99 hammered / solo".into(), ratio, "x", 2.0);

@@ -107,7 +107,8 @@ pub fn run(args: &RunArgs) -> Result<(), String> {
     report.throughput(throughput(args, &service, &null));
 
     eprintln!("bench: fairness (a victim's register reads while another client hammers)");
-    report.fairness(fairness(args, &service));
+    // The same on the null server: what the machine's scheduling alone does to the victim.
+    report.fairness(fairness(args, &service), fairness(args, &null));
 
     eprintln!("bench: session open cost at {:?} open sessions", args.open_levels);
     report.opens(opens(args, &service));
