@@ -43,6 +43,11 @@ rows.append((f"per client connection ({cn['count']})", f"{cn['rss_bytes_per_conn
 fa = d["fairness"]
 rows.append(("victim p99 alone / hammered", f"{fa['victim_solo']['p99_us']:.0f} / {fa['victim_hammered']['p99_us']:.0f} µs",
              "", f"{fa['p99_ratio']:.2f}x", verdict("victim p99 hammered / solo")))
+floor = fa.get("null_server")
+if floor:
+    rows.append(("the same on the null server (the machine's floor)", "",
+                 f"{floor['victim_solo']['p99_us']:.0f} / {floor['victim_hammered']['p99_us']:.0f} µs",
+                 f"{floor['p99_ratio']:.2f}x", ""))
 for variant, label, tname in [("all_clients_running", "all running", "removal all running"),
                               ("one_client_stopped", "one stopped", "removal one client stopped")]:
     r = d["removal"][variant]
