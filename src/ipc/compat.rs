@@ -104,7 +104,7 @@ mod host {
     /// Words for a binder status code, as `describe` needs them: the errno's own text for an
     /// OS error (so "connection refused", not its number), a phrase for the codes a client
     /// meets when the service is missing or dies, and the number for the rest.
-    pub fn failure_text(code: rsbinder::StatusCode) -> String {
+    fn failure_text(code: rsbinder::StatusCode) -> String {
         use rsbinder::StatusCode;
         match code {
             StatusCode::DeadObject => {

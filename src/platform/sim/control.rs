@@ -155,14 +155,6 @@ impl SimError {
     }
 }
 
-/// The message, so that callers read a failure like the String it used to be.
-impl std::ops::Deref for SimError {
-    type Target = str;
-    fn deref(&self) -> &str {
-        self.message()
-    }
-}
-
 /// Callers that only report the failure (tests, the benchmark) keep a plain message.
 impl From<SimError> for String {
     fn from(error: SimError) -> String {
@@ -300,7 +292,10 @@ mod tests {
 
         let handle = kernel.opener().open(0).unwrap();
         let err = control.unplug(SENSOR_MODULE, Duration::from_millis(20)).unwrap_err();
-        assert!(err.contains("blocked") && err.contains("1 open handle"), "{err}");
+        assert!(
+            err.message().contains("blocked") && err.message().contains("1 open handle"),
+            "{err}"
+        );
         let listed = control.list().unwrap();
         assert_eq!(listed[1].state, ModuleState::Removing { bus_number: 0 });
         assert_eq!(listed[1].open_handles, 1);
@@ -314,11 +309,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (_kernel, control, _rx) = serve_in(dir.path());
         let err = control.plug("toaster").unwrap_err();
-        assert!(err.contains("unknown module 'toaster'"), "{err}");
-        assert!(err.contains(&format!("{EEPROM_MODULE}, {SENSOR_MODULE}")), "{err}");
+        assert!(err.message().contains("unknown module 'toaster'"), "{err}");
+        assert!(err.message().contains(&format!("{EEPROM_MODULE}, {SENSOR_MODULE}")), "{err}");
         let err = control.unplug(EEPROM_MODULE, Duration::from_millis(1)).unwrap_err();
         assert_eq!(err, SimError::Refused(format!("module '{EEPROM_MODULE}' is not plugged")));
-        assert!(control.plug("bad\nline").unwrap_err().contains("line breaks"));
+        assert!(control.plug("bad\nline").unwrap_err().message().contains("line breaks"));
     }
 
     #[test]
@@ -349,11 +344,11 @@ mod tests {
         let path = dir.path().join("x.sock.sim");
         let err = SimControl::new(&path).list().unwrap_err();
         assert!(matches!(err, SimError::Unreachable(_)), "{err:?}");
-        assert!(err.starts_with(&format!(
+        assert!(err.message().starts_with(&format!(
             "cannot connect to simulator control socket {}",
             path.display()
         )));
-        assert!(err.ends_with("(is the service running with --sim?)"), "{err}");
+        assert!(err.message().ends_with("(is the service running with --sim?)"), "{err}");
     }
 
     #[test]
