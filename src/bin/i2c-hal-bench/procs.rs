@@ -2,19 +2,34 @@
 //! what /proc says about them.
 
 use i2c_hal::ipc::client::{Client, Endpoint};
-use nix::sched::{sched_setaffinity, CpuSet};
+use nix::sched::{sched_getaffinity, sched_setaffinity, CpuSet};
 use nix::unistd::Pid;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The CPU the servers run on and the one clients run on: apart where there are two, so that
 /// a client's spinning never takes the server's CPU (the "client and server pinned").
+///
+/// Read once, from the CPUs this process was allowed at its first call (`run` calls it before
+/// pinning anything): asked again after the main thread pinned itself to the client CPU, the
+/// calling thread's mask held one CPU, and servers and clients ended up sharing it.
 pub fn cpus() -> (usize, usize) {
-    let n = std::thread::available_parallelism().map_or(1, |n| n.get());
-    (n.saturating_sub(1), 0)
+    static CPUS: OnceLock<(usize, usize)> = OnceLock::new();
+    *CPUS.get_or_init(|| {
+        let allowed: Vec<usize> = sched_getaffinity(Pid::from_raw(0))
+            .map(|set| {
+                (0..CpuSet::count()).filter(|&cpu| set.is_set(cpu).unwrap_or(false)).collect()
+            })
+            .unwrap_or_default();
+        match (allowed.first(), allowed.last()) {
+            (Some(&first), Some(&last)) => (last, first),
+            _ => (0, 0),
+        }
+    })
 }
 
 /// Pins `pid` (0: the calling thread) to `cpu`. A failure (a CPU set the container forbids)
@@ -26,6 +41,28 @@ pub fn pin(pid: i32, cpu: usize) {
     }
     if let Err(e) = sched_setaffinity(Pid::from_raw(pid), &set) {
         eprintln!("bench: cannot pin {pid} to CPU {cpu} ({e}); running unpinned");
+    }
+}
+
+/// Makes `command`'s process start on `cpu` alone, so that every thread it ever creates is
+/// pinned too: pinning a running process by pid moves its main thread only, and the threads
+/// it had already started (a server's binder and callback threads) stayed free to run on the
+/// clients' CPU, which is what the figures were meant to keep apart.
+pub fn pinned(command: &mut Command, cpu: usize) -> &mut Command {
+    use std::os::unix::process::CommandExt;
+    let mut set = CpuSet::new();
+    if set.set(cpu).is_err() {
+        return command;
+    }
+    // SAFETY: the hook runs in the forked child before exec, where only async-signal-safe
+    // work is allowed; it makes one sched_setaffinity(2) syscall on a set built beforehand,
+    // allocates nothing and takes no lock. A failure is ignored (the run goes unpinned, as
+    // `pin` does).
+    unsafe {
+        command.pre_exec(move || {
+            let _ = sched_setaffinity(Pid::from_raw(0), &set);
+            Ok(())
+        })
     }
 }
 
@@ -65,7 +102,7 @@ impl Server {
     }
 
     fn start(mut command: Command, socket: PathBuf) -> Server {
-        let child = command
+        let child = pinned(&mut command, cpus().0)
             .env_remove("RUST_LOG")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -73,7 +110,6 @@ impl Server {
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {command:?}: {e}"));
         let server = Server { child, socket };
-        pin(server.pid() as i32, cpus().0);
         let deadline = Instant::now() + READY_TIMEOUT;
         loop {
             if server.connect().ok().is_some_and(|c| c.list_buses().is_ok()) {

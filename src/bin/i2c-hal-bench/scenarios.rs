@@ -1,7 +1,7 @@
 //! The measurements, in the order `run` makes them. Each returns its raw figures; `report`
 //! turns them into the table, the JSON and the targets.
 
-use super::procs::{cpus, monotonic_nanos, pin, Server, TempDir};
+use super::procs::{cpus, monotonic_nanos, pin, pinned, Server, TempDir};
 use super::report::{self, Report};
 use super::stats::Samples;
 use super::RunArgs;
@@ -394,7 +394,8 @@ struct Holder {
 
 impl Holder {
     fn start(server: &Server, sessions: usize) -> Holder {
-        let mut child = Command::new(std::env::current_exe().expect("own path"))
+        let mut command = Command::new(std::env::current_exe().expect("own path"));
+        let mut child = pinned(&mut command, cpus().1)
             .arg("holder")
             .arg("--socket")
             .arg(&server.socket)
@@ -405,7 +406,6 @@ impl Holder {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("start a holder");
-        pin(child.id() as i32, cpus().1);
         let stdin = child.stdin.take().expect("stdin");
         let stdout = BufReader::new(child.stdout.take().expect("stdout"));
         Holder { child, stdin, stdout }
