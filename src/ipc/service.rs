@@ -28,7 +28,7 @@ use crate::core::device::Transferred;
 use crate::core::policy::Caller;
 use crate::core::request::{MessageRef, SmbusOp, SmbusValue};
 use crate::core::{BusInfo, BusSelector, Error, ErrorCode, LossReason};
-use log::{info, warn};
+use log::warn;
 use std::sync::{Arc, Mutex, Weak};
 
 /// The status a client gets for a failed call.
@@ -165,16 +165,6 @@ impl DumpText for ManagerService {
 
 impl_dump!(ManagerService);
 
-/// Reclaims a session when the process behind its callback dies (crash, SIGKILL).
-fn reap_session_on_death(broker: Weak<Broker>, id: SessionId) -> impl Fn() + Send + Sync {
-    move || {
-        if let Some(broker) = broker.upgrade() {
-            info!("client of session {} died: reclaiming it", id.0);
-            broker.close_session(id);
-        }
-    }
-}
-
 /// Unregisters a listener whose process died.
 fn reap_listener_on_death(
     broker: Weak<Broker>,
@@ -221,18 +211,10 @@ impl II2cManager for ManagerService {
             broker: Arc::downgrade(&self.broker),
         });
         let (id, _) = answered(self.broker.open_session(caller, &request, observer))?;
-        let on_death = reap_session_on_death(Arc::downgrade(&self.broker), id);
-        let death = match watch_death(&callback.as_binder(), on_death) {
-            Ok(death) => death,
-            Err(e) => {
-                // Its process is already gone (or the binder is local): nobody to serve.
-                warn!("cannot watch the callback of session {} ({e}); closing it", id.0);
-                self.broker.close_session(id);
-                return Err(self.invalid("the session callback is not a live remote binder"));
-            }
-        };
-        let session =
-            SessionService { broker: self.broker.clone(), id, owner: caller, _death: death };
+        // No death watch: the session object's last reference reclaims it (`Drop`), and the
+        // binder driver (or the RPC session's end) drops every reference a dying process held.
+        // A watch per session cost 160 bytes of the 1 KiB a session may take.
+        let session = SessionService { broker: self.broker.clone(), id, owner: caller };
         Ok(binder_object!(BnI2cSession, session))
     }
 
@@ -340,8 +322,6 @@ struct SessionService {
     /// Who opened it. Over kernel binder a session object can be handed to another process;
     /// the grants it carries are its owner's, so only the owner's uid may use it.
     owner: Caller,
-    /// Reclaims the session if the client's process dies; dropping it disarms that.
-    _death: DeathWatch,
 }
 
 impl Drop for SessionService {

@@ -51,8 +51,8 @@ interface II2cManager {
      * or the generation the caller saw in BusInfo; a different one fails with NO_SUCH_BUS, so a
      * caller never lands on a different adapter that reused the number. address: 7-bit
      * (0x08..0x77, reserved addresses excluded), or 10-bit (0x000..0x3ff) with FLAG_TEN_BIT.
-     * flags: FLAG_* bits. callback: told once if the session dies; the session is also
-     * reclaimed if the callback's process dies.
+     * flags: FLAG_* bits. callback: told once if the session dies. The session is reclaimed
+     * once no process holds it any more: closed, released, or its holder's process died.
      *
      * Errors: NO_SUCH_BUS (no such bus, or not at that generation); BUS_GONE (the bus went
      * away while the session was being opened, or the service is shutting down);
