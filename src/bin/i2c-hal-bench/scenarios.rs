@@ -111,7 +111,7 @@ pub fn run(args: &RunArgs) -> Result<(), String> {
     report.fairness(fairness(args, &service), fairness(args, &null));
 
     eprintln!("bench: session open cost at {:?} open sessions", args.open_levels);
-    report.opens(opens(args, &service));
+    report.opens(opens(args, dir.path()));
     report.connections(connections(args, &service));
     drop(service);
     drop(null);
@@ -302,32 +302,59 @@ pub struct OpenLevel {
     pub rss: u64,
 }
 
-/// At each level, enough sessions are held (one client) and then `open_calls` more are opened
-/// and closed one at a time, timing the open. RSS at each level gives the per-session memory.
-fn opens(args: &RunArgs, service: &Server) -> Vec<OpenLevel> {
-    let client = service.connect().expect("connect");
-    let mut held: Vec<Session> = Vec::new();
+/// One service per level, each holding that many sessions (one client), pinned like every
+/// server. Then `open_calls` more are opened and closed one at a time on each, timing the open,
+/// the services taking turns in blocks (the first to go rotates), so that the drift of a
+/// shared VM's cross-CPU wake-ups, which is most of an open's wall time, hits every level
+/// alike: measured one level after the other, the same build's ratio moved from 0.8x to 1.5x
+/// between runs. RSS of each service gives the per-session memory.
+fn opens(args: &RunArgs, dir: &std::path::Path) -> Vec<OpenLevel> {
     let mut levels = args.open_levels.clone();
     levels.sort_unstable();
+    let servers: Vec<Server> = levels
+        .iter()
+        .map(|level| Server::service(&args.service, dir, &format!("open-{level}")))
+        .collect();
+    let clients: Vec<Client> = servers.iter().map(|s| s.connect().expect("connect")).collect();
+    let _held: Vec<Vec<Session>> = levels
+        .iter()
+        .zip(&clients)
+        .map(|(&level, client)| (0..level).map(|_| open(client, "0", EEPROM)).collect())
+        .collect();
+    let open_once = |client: &Client| {
+        let t = Instant::now();
+        let session = open(client, "0", EEPROM);
+        let took = t.elapsed();
+        let _ = session.close();
+        took
+    };
+    for client in &clients {
+        for _ in 0..args.open_calls / 10 {
+            open_once(client);
+        }
+    }
+    let mut samples: Vec<Samples> = levels.iter().map(|_| Samples::default()).collect();
+    let block = args.block.max(1);
+    let mut left = args.open_calls;
+    let mut turn = 0;
+    while left > 0 {
+        let n = left.min(block);
+        for k in 0..clients.len() {
+            let which = (turn + k) % clients.len();
+            (0..n).for_each(|_| samples[which].push(open_once(&clients[which])));
+        }
+        left -= n;
+        turn += 1;
+    }
+    settle();
     levels
         .into_iter()
-        .map(|level| {
-            while held.len() < level {
-                held.push(open(&client, "0", EEPROM));
-            }
-            let mut samples = Samples::default();
-            for i in 0..args.open_calls + args.open_calls / 10 {
-                let t = Instant::now();
-                let session = open(&client, "0", EEPROM);
-                let took = t.elapsed();
-                // The first tenth warms up.
-                if i >= args.open_calls / 10 {
-                    samples.push(took);
-                }
-                let _ = session.close();
-            }
-            settle();
-            OpenLevel { open_sessions: level, samples, rss: service.rss() }
+        .zip(samples)
+        .zip(&servers)
+        .map(|((open_sessions, samples), server)| OpenLevel {
+            open_sessions,
+            samples,
+            rss: server.rss(),
         })
         .collect()
 }
