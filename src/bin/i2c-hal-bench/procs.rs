@@ -32,15 +32,18 @@ pub fn cpus() -> (usize, usize) {
     })
 }
 
-/// Pins `pid` (0: the calling thread) to `cpu`. A failure (a CPU set the container forbids)
-/// is reported once and the run goes on unpinned: the figures stay valid, only noisier.
-pub fn pin(pid: i32, cpu: usize) {
+/// The set holding `cpu` alone, or None for a CPU number past what a set can hold.
+fn only(cpu: usize) -> Option<CpuSet> {
     let mut set = CpuSet::new();
-    if set.set(cpu).is_err() {
-        return;
-    }
-    if let Err(e) = sched_setaffinity(Pid::from_raw(pid), &set) {
-        eprintln!("bench: cannot pin {pid} to CPU {cpu} ({e}); running unpinned");
+    set.set(cpu).ok().map(|()| set)
+}
+
+/// Pins the calling thread to `cpu`. A failure (a CPU set the container forbids) is reported
+/// and the run goes on unpinned: the figures stay valid, only noisier.
+pub fn pin_this_thread(cpu: usize) {
+    let Some(set) = only(cpu) else { return };
+    if let Err(e) = sched_setaffinity(Pid::from_raw(0), &set) {
+        eprintln!("bench: cannot pin a thread to CPU {cpu} ({e}); running unpinned");
     }
 }
 
@@ -50,14 +53,11 @@ pub fn pin(pid: i32, cpu: usize) {
 /// clients' CPU, which is what the figures were meant to keep apart.
 pub fn pinned(command: &mut Command, cpu: usize) -> &mut Command {
     use std::os::unix::process::CommandExt;
-    let mut set = CpuSet::new();
-    if set.set(cpu).is_err() {
-        return command;
-    }
+    let Some(set) = only(cpu) else { return command };
     // SAFETY: the hook runs in the forked child before exec, where only async-signal-safe
     // work is allowed; it makes one sched_setaffinity(2) syscall on a set built beforehand,
     // allocates nothing and takes no lock. A failure is ignored (the run goes unpinned, as
-    // `pin` does).
+    // `pin_this_thread` does).
     unsafe {
         command.pre_exec(move || {
             let _ = sched_setaffinity(Pid::from_raw(0), &set);

@@ -1,7 +1,7 @@
 //! The measurements, in the order `run` makes them. Each returns its raw figures; `report`
 //! turns them into the table, the JSON and the targets.
 
-use super::procs::{cpus, monotonic_nanos, pin, pinned, Server, TempDir};
+use super::procs::{cpus, monotonic_nanos, pin_this_thread, pinned, Server, TempDir};
 use super::report::{self, Report};
 use super::stats::Samples;
 use super::RunArgs;
@@ -91,7 +91,7 @@ pub fn run(args: &RunArgs) -> Result<(), String> {
     std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
     let dir = TempDir::new()?;
     let (server_cpu, client_cpu) = cpus();
-    pin(0, client_cpu);
+    pin_this_thread(client_cpu);
     let mut report = Report::new(args, server_cpu, client_cpu);
 
     eprintln!("bench: memory (idle service)");
@@ -130,6 +130,20 @@ pub fn run(args: &RunArgs) -> Result<(), String> {
     report.finish(started.elapsed(), &args.out)
 }
 
+// ---------------------------------------------------------------------------------- turns ----
+
+/// `total` calls cut into blocks of at most `block`: (turn number, calls in that block).
+fn blocks(total: usize, block: usize) -> impl Iterator<Item = (usize, usize)> {
+    let block = block.max(1);
+    (0..total.div_ceil(block)).map(move |turn| (turn, block.min(total - turn * block)))
+}
+
+/// The order in which `parties` servers go in `turn`: the first to go rotates, so that drift
+/// on the machine falls on every one of them alike.
+fn in_turn(turn: usize, parties: usize) -> impl Iterator<Item = usize> {
+    (0..parties).map(move |k| (turn + k) % parties)
+}
+
 // ---------------------------------------------------------------------------------- calls ----
 
 /// Each call kind against both servers, in blocks, the servers taking turns (the first to go
@@ -147,14 +161,9 @@ fn calls(args: &RunArgs, service: &Server, null: &Server) -> Vec<(Call, Samples,
             }
         }
     }
-    let block = args.block.max(1);
-    let mut left = args.calls;
-    let mut turn = 0;
-    while left > 0 {
-        let n = left.min(block);
+    for (turn, n) in blocks(args.calls, args.block) {
         for (call, on_service, on_null) in &mut results {
-            let order = if turn % 2 == 0 { [0, 1] } else { [1, 0] };
-            for which in order {
+            for which in in_turn(turn, 2) {
                 let samples = if which == 0 { &mut *on_service } else { &mut *on_null };
                 for _ in 0..n {
                     let t = Instant::now();
@@ -163,8 +172,6 @@ fn calls(args: &RunArgs, service: &Server, null: &Server) -> Vec<(Call, Samples,
                 }
             }
         }
-        left -= n;
-        turn += 1;
     }
     results
 }
@@ -191,7 +198,7 @@ fn timed_round(server: &Server, threads: usize, calls: usize) -> (usize, Duratio
             let client = server.connect().expect("connect");
             let barrier = barrier.clone();
             std::thread::spawn(move || {
-                pin(0, cpus().1);
+                pin_this_thread(cpus().1);
                 let (bus, address) = if i % 2 == 0 { ("0", EEPROM) } else { ("1", SENSOR) };
                 let session = open(&client, bus, address);
                 for _ in 0..per_thread / 10 {
@@ -219,8 +226,7 @@ fn throughput(args: &RunArgs, service: &Server, null: &Server) -> Vec<Throughput
             let per_round = (args.calls / THROUGHPUT_ROUNDS).max(threads);
             let mut totals = [(0usize, Duration::ZERO); 2];
             for round in 0..THROUGHPUT_ROUNDS {
-                let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
-                for which in order {
+                for which in in_turn(round, 2) {
                     let server = if which == 0 { service } else { null };
                     let (calls, took) = timed_round(server, threads, per_round);
                     totals[which].0 += calls;
@@ -252,7 +258,7 @@ fn fairness(args: &RunArgs, service: &Server) -> Fairness {
         let client = service.connect().expect("connect");
         let (hammering, stop) = (hammering.clone(), stop.clone());
         std::thread::spawn(move || {
-            pin(0, cpus().1);
+            pin_this_thread(cpus().1);
             let session = open(&client, "0", EEPROM);
             let messages = transfer_messages();
             let mut calls = 0u64;
@@ -334,17 +340,10 @@ fn opens(args: &RunArgs, dir: &std::path::Path) -> Vec<OpenLevel> {
         }
     }
     let mut samples: Vec<Samples> = levels.iter().map(|_| Samples::default()).collect();
-    let block = args.block.max(1);
-    let mut left = args.open_calls;
-    let mut turn = 0;
-    while left > 0 {
-        let n = left.min(block);
-        for k in 0..clients.len() {
-            let which = (turn + k) % clients.len();
+    for (turn, n) in blocks(args.open_calls, args.block) {
+        for which in in_turn(turn, clients.len()) {
             (0..n).for_each(|_| samples[which].push(open_once(&clients[which])));
         }
-        left -= n;
-        turn += 1;
     }
     settle();
     levels
@@ -596,4 +595,26 @@ pub fn config_json(args: &RunArgs, server_cpu: usize, client_cpu: usize) -> Valu
         "transport": "RPC binder over a Unix socket (rsbinder, android13+ wire profile)",
         "report_version": report::VERSION,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{blocks, in_turn};
+
+    #[test]
+    fn blocks_cover_the_total_once_with_a_short_last_block() {
+        assert_eq!(blocks(1_250, 500).collect::<Vec<_>>(), [(0, 500), (1, 500), (2, 250)]);
+        assert_eq!(blocks(3, 0).collect::<Vec<_>>(), [(0, 1), (1, 1), (2, 1)], "block 0 means 1");
+        assert_eq!(blocks(0, 500).count(), 0);
+    }
+
+    #[test]
+    fn the_first_to_go_rotates_and_everyone_goes_each_turn() {
+        let order = |turn| in_turn(turn, 3).collect::<Vec<_>>();
+        assert_eq!(
+            [order(0), order(1), order(2), order(3)],
+            [vec![0, 1, 2], vec![1, 2, 0], vec![2, 0, 1], vec![0, 1, 2]]
+        );
+        assert_eq!(in_turn(1, 2).collect::<Vec<_>>(), [1, 0], "two servers alternate");
+    }
 }
