@@ -8,6 +8,7 @@
 //! `empty_address_is_address_nack: 0@0x30: quick write: expected ADDRESS_NACK, got IO_ERROR: ...`.
 
 #[cfg(all(feature = "sim", not(target_os = "android")))]
+mod poll;
 mod simulator;
 mod spec;
 mod target;
@@ -387,7 +388,7 @@ fn exclusive_session_keeps_others_off_the_address() {
     // A session an earlier check dropped without close() ends when the service hears of the
     // release, which binder delivers asynchronously: allow it that long.
     let mut last = None;
-    let opened = target::poll_until(REMOVAL_TIMEOUT, || {
+    let opened = poll::poll_until(REMOVAL_TIMEOUT, || {
         match client.open_with(&device.bus, device.address, &exclusive, quiet()) {
             Ok(session) => last = Some(Ok(session)),
             Err(e) => last = Some(Err(e)),

@@ -2,8 +2,9 @@
 //! socket of its own, configured from the simulator's catalog (src/platform/sim/catalog.rs),
 //! so that a plain `cargo test` runs every check, removal included.
 
+use crate::poll::poll_until;
+use crate::spec;
 use crate::target::{Action, Removal, Target, DEVICES_ENV, TARGET_ENV};
-use crate::{spec, target};
 use i2c_hal::ipc::client::{Client, Endpoint};
 use i2c_hal::platform::sim::catalog::{self, smbus2};
 use i2c_hal::platform::sim::control::socket_path_for;
@@ -74,7 +75,7 @@ extern "C" fn stop_at_exit() {
         let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
         // The service exits within its 2 s drain; waiting keeps its files from being
         // removed under it.
-        target::poll_until(Duration::from_secs(5), || {
+        poll_until(Duration::from_secs(5), || {
             matches!(
                 nix::sys::wait::waitpid(pid, Some(nix::sys::wait::WaitPidFlag::WNOHANG)),
                 Ok(nix::sys::wait::WaitStatus::Exited(..)
@@ -142,7 +143,7 @@ pub fn start() -> Result<Target, String> {
     }
     let endpoint = Endpoint::Socket(socket.clone());
     let mut last = String::from("no answer yet");
-    let ready = target::poll_until(READY_TIMEOUT, || {
+    let ready = poll_until(READY_TIMEOUT, || {
         match Client::connect(&endpoint).and_then(|c| c.list_buses()) {
             Ok(buses) => {
                 last = format!("{} bus(es)", buses.len());

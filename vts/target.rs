@@ -19,7 +19,7 @@ use i2c_hal::ipc::client::{Client, Endpoint};
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::{OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub const TARGET_ENV: &str = "I2C_HAL_VTS_TARGET";
 pub const DEVICES_ENV: &str = "I2C_HAL_VTS_DEVICES";
@@ -235,20 +235,6 @@ pub fn shared() -> RwLockReadGuard<'static, ()> {
 /// Held by a check that revokes or unplugs a bus.
 pub fn exclusive() -> RwLockWriteGuard<'static, ()> {
     DISRUPTION.write().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// Polls `condition` every 10 ms until it holds or `timeout` passes; returns whether it held.
-pub fn poll_until(timeout: Duration, mut condition: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if condition() {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
 }
 
 /// Lists the buses, failing the check with `what` if the service cannot.

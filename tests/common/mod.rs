@@ -30,7 +30,6 @@ pub const READY_TIMEOUT: Duration = Duration::from_secs(20);
 pub const WAIT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a simulated unplug may wait for the service to close its fd before failing.
 pub const UNPLUG_TIMEOUT: Duration = Duration::from_secs(10);
-const POLL_INTERVAL: Duration = Duration::from_millis(10);
 
 /// What the simulated modules hold, from the catalog the simulator builds them from.
 #[allow(unused_imports)] // Each test crate uses its own subset, as with dead_code above.
@@ -49,19 +48,9 @@ pub fn can_switch_users() -> bool {
     unsafe { libc::geteuid() == 0 }
 }
 
-/// Polls `condition` until it holds or `timeout` passes; returns whether it held.
-pub fn poll_until(timeout: Duration, mut condition: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if condition() {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        thread::sleep(POLL_INTERVAL);
-    }
-}
+#[path = "../../vts/poll.rs"]
+mod poll;
+pub use poll::poll_until;
 
 /// Polls `condition` for up to WAIT_TIMEOUT; panics naming `what` if it never holds.
 pub fn wait_until(what: &str, condition: impl FnMut() -> bool) {
