@@ -243,6 +243,8 @@ pub fn run(config: Config) -> io::Result<()> {
     let policy = access_policy(&config.policy)?;
     let broker = Arc::new(Broker::new(parts.opener, policy, config.limits));
     let notifier = Notifier::start()?;
+    // A removal's callbacks are queued whole before the delivery threads wake for them.
+    broker.set_fan_out(notifier.clone());
     Monitor::new(parts.sysfs, broker.clone()).start(parts.source)?;
 
     let instances = Instances {

@@ -4,6 +4,7 @@
 pub mod i2cdev;
 pub mod monitor;
 pub mod netlink;
+pub mod sched;
 #[cfg(feature = "sim")]
 pub mod sim;
 pub mod source;

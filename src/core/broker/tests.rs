@@ -662,6 +662,61 @@ fn quotas_bound_what_one_uid_may_hold() {
     assert_eq!(err.code, ErrorCode::QuotaExceeded);
 }
 
+/// Writes where each fan-out begins and ends into the journal its observers write to.
+struct JournalBracket(Arc<Journal>);
+
+impl FanOut for JournalBracket {
+    fn fan_out(&self, post_all: &mut dyn FnMut()) {
+        self.0.log("fan-out begins");
+        post_all();
+        self.0.log("fan-out ends");
+    }
+}
+
+/// A bus listener that writes into the journal.
+struct JournalListener(Arc<Journal>);
+
+impl BusObserver for JournalListener {
+    fn bus_added(&self, _bus: &BusInfo) {}
+    fn bus_removed(&self, bus: &BusInfo) {
+        self.0.log(format!("bus {} removed", bus.bus_number));
+    }
+}
+
+#[test]
+fn a_removal_or_revoke_tells_everyone_inside_one_fan_out_after_the_fd_is_closed() {
+    let f = fixture();
+    assert!(f.broker.set_fan_out(Arc::new(JournalBracket(f.journal.clone()))));
+    assert!(
+        !f.broker.set_fan_out(Arc::new(JournalBracket(f.journal.clone()))),
+        "a second bracket is refused"
+    );
+    f.broker.add_listener(APP, Arc::new(JournalListener(f.journal.clone()))).unwrap();
+    let open_journaled = |bus: &str| {
+        let recorder =
+            Arc::new(Recorder { journal: Some(f.journal.clone()), ..Recorder::default() });
+        f.broker.open_session(APP, &request(bus, 0x50), recorder).unwrap();
+    };
+    let told_after = |milestone: &str| {
+        let events = f.journal.events();
+        let at = events.iter().rposition(|e| e == milestone).expect(milestone);
+        events[at + 1..].to_vec()
+    };
+
+    f.broker.adapter_added(module(5, "slot-a"));
+    (0..3).for_each(|_| open_journaled("5"));
+    f.broker.adapter_removed(5, "/devices/platform/sim/slot-a/i2c-5").unwrap();
+    assert_eq!(
+        told_after("close 5"),
+        ["fan-out begins", "notified", "notified", "notified", "bus 5 removed", "fan-out ends"],
+    );
+
+    f.broker.adapter_added(module(6, "slot-b"));
+    (0..2).for_each(|_| open_journaled("6"));
+    assert_eq!(f.broker.revoke(ROOT, &BusSelector::Number(6)), Ok(2));
+    assert_eq!(told_after("close 6"), ["fan-out begins", "notified", "notified", "fan-out ends"]);
+}
+
 #[test]
 fn revoke_is_admin_only_kills_sessions_and_releases_the_fd() {
     let f = fixture();
