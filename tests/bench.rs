@@ -73,6 +73,13 @@ fn a_tiny_run_writes_every_figure_and_the_targets_list() {
             assert_eq!(removal[milestone]["count"], 2, "{variant} {milestone}: {removal}");
         }
     }
+    // The transport's floor for the same fan-out: the null server's plain loop, as often.
+    let floor = &json["removal"]["floor"];
+    assert_eq!(floor["failures"], Value::Array(vec![]), "floor: {floor}");
+    for milestone in ["last_callback_dispatched", "last_callback_received"] {
+        assert_eq!(floor[milestone]["count"], 2, "floor {milestone}: {floor}");
+    }
+    assert!(floor["service_dispatched_p99_ratio"].as_f64().is_some_and(|r| r > 0.0), "{floor}");
     assert_eq!(json["throughput"].as_array().map(Vec::len), Some(2));
     assert_eq!(json["session_open"]["levels"].as_array().map(Vec::len), Some(2));
     assert!(json["memory_idle"]["rss_bytes"].as_u64().is_some_and(|b| b > 0));

@@ -60,6 +60,14 @@ for variant, label, tname in [("all_clients_running", "all running", "removal al
         rows.append((f"removal, {label}: {what} p50 / p99", f"{f['p50_us'] / div:.{0 if div == 1 else 1}f} / "
                      f"{f['p99_us'] / div:.{0 if div == 1 else 1}f} {unit}", "", "",
                      verdict(target) if target else ""))
+fl = d["removal"].get("floor")
+if fl:
+    fd, fr = fl["last_callback_dispatched"], fl["last_callback_received"]
+    rows.append(("removal floor (null server, a plain loop): last callback dispatched p50 / p99", "",
+                 f"{fd['p50_us'] / 1000:.1f} / {fd['p99_us'] / 1000:.1f} ms",
+                 f"{fl['service_dispatched_p99_ratio']:.2f}x (service all running, p99)", ""))
+    rows.append(("removal floor: last callback received p50 / p99", "",
+                 f"{fr['p50_us'] / 1000:.1f} / {fr['p99_us'] / 1000:.1f} ms", "", ""))
 vm = d.get("vm")
 if vm:
     rows.append(("QEMU (kernel binder), i2c-stub register read median: service (its `getAddress`)",

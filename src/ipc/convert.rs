@@ -309,7 +309,7 @@ fn latency_of(record: &RemovalRecord) -> Duration {
 }
 
 /// CLOCK_MONOTONIC now, in nanoseconds (0 if it cannot be read, which Linux never does).
-fn monotonic_nanos() -> i64 {
+pub(crate) fn monotonic_nanos() -> i64 {
     nix::time::clock_gettime(nix::time::ClockId::CLOCK_MONOTONIC)
         .map(|t| t.tv_sec().saturating_mul(1_000_000_000).saturating_add(t.tv_nsec()))
         .unwrap_or(0)

@@ -17,20 +17,70 @@ use super::compat::aidl::{
     II2cManager::{BnI2cManager, II2cManager},
     II2cSession::{BnI2cSession, II2cSession},
     II2cSessionCallback::II2cSessionCallback,
+    LossReason::LossReason,
+    RemovalRecord::RemovalRecord,
     ServiceStatus::ServiceStatus,
     TransferResult::TransferResult,
 };
 use super::compat::{binder_object, BinderResult, Interface, Strong};
+use super::convert::monotonic_nanos;
+use super::notifier::CALLBACK_NICE;
 use super::server::{self, Instances, RpcOptions};
+use crate::core::sync::lock;
+use crate::platform::sched::{set_this_thread_nice, this_thread_nice};
 use std::io;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// The address every null session reports (the simulated EEPROM's, as the benchmark opens).
 const NULL_ADDRESS: i32 = 0x50;
 
-struct NullManager;
+/// What the floor of a removal needs: the callbacks of every open null session, and the
+/// record of the last fan-out.
+#[derive(Default)]
+struct Callbacks {
+    held: Mutex<Vec<Strong<dyn II2cSessionCallback>>>,
+    last_fan_out: Mutex<Option<FanOut>>,
+}
+
+/// This thread at the service's delivery threads' priority while it lives, so that the floor
+/// and the service compete alike with the clients' reactions; back to where it was after.
+struct Favoured(Option<i32>);
+
+impl Favoured {
+    fn like_callback_threads() -> Favoured {
+        let before = this_thread_nice().ok();
+        let _ = set_this_thread_nice(CALLBACK_NICE);
+        Favoured(before)
+    }
+}
+
+impl Drop for Favoured {
+    fn drop(&mut self) {
+        // Back to a higher (or the same) nice value: always allowed.
+        if let Some(before) = self.0 {
+            let _ = set_this_thread_nice(before);
+        }
+    }
+}
+
+/// One revoke's fan-out, as the status reports it.
+#[derive(Clone, Copy)]
+struct FanOut {
+    callbacks: usize,
+    /// From the revoke to the start of its last callback, as the service measures a removal.
+    to_last_callback: Duration,
+    event_clock_nanos: i64,
+}
+
+struct NullManager {
+    callbacks: Arc<Callbacks>,
+}
 struct NullSession;
-struct NullAdmin;
+struct NullAdmin {
+    callbacks: Arc<Callbacks>,
+}
 
 impl Interface for NullManager {}
 impl Interface for NullSession {}
@@ -52,8 +102,9 @@ impl II2cManager for NullManager {
         _generation: i64,
         _address: i32,
         _flags: i32,
-        _callback: &Strong<dyn II2cSessionCallback>,
+        callback: &Strong<dyn II2cSessionCallback>,
     ) -> BinderResult<Strong<dyn II2cSession>> {
+        lock(&self.callbacks.held).push(callback.clone());
         Ok(binder_object!(BnI2cSession, NullSession))
     }
 
@@ -150,7 +201,25 @@ impl II2cSession for NullSession {
 }
 
 impl II2cAdmin for NullAdmin {
-    fn revokeBus(&self, _bus: &str) -> BinderResult<i32> {
+    /// The floor of a removal's callbacks: every held callback told in a plain loop on this
+    /// thread, with nothing of the service's (no queues, no per-client order, no protection
+    /// from a client that stopped reading).
+    fn revokeBus(&self, bus: &str) -> BinderResult<i32> {
+        let held = std::mem::take(&mut *lock(&self.callbacks.held));
+        let _favoured = Favoured::like_callback_threads();
+        let started = Instant::now();
+        let event_clock = monotonic_nanos();
+        let message = format!("bus {bus}: revoked by an administrator");
+        let mut last_started = started;
+        for callback in &held {
+            last_started = Instant::now();
+            let _ = callback.onSessionLost(LossReason::REVOKED, &message);
+        }
+        *lock(&self.callbacks.last_fan_out) = Some(FanOut {
+            callbacks: held.len(),
+            to_last_callback: last_started - started,
+            event_clock_nanos: event_clock,
+        });
         Ok(0)
     }
 
@@ -159,16 +228,28 @@ impl II2cAdmin for NullAdmin {
     }
 
     fn getStatus(&self) -> BinderResult<ServiceStatus> {
-        Ok(ServiceStatus::default())
+        let fan_out = *lock(&self.callbacks.last_fan_out);
+        let recent_removals = fan_out
+            .map(|f| RemovalRecord {
+                sessionsLost: i32::try_from(f.callbacks).unwrap_or(i32::MAX),
+                lastCallbackMicros: i64::try_from(f.to_last_callback.as_micros())
+                    .unwrap_or(i64::MAX),
+                eventMonotonicNanos: f.event_clock_nanos,
+                ..Default::default()
+            })
+            .into_iter()
+            .collect();
+        Ok(ServiceStatus { recentRemovals: recent_removals, ..Default::default() })
     }
 }
 
 /// Serves the null interfaces on the RPC socket at `path` until the process ends, through the
 /// service's own `serve_rpc` and `options`.
 pub fn serve(path: &Path, options: &RpcOptions) -> io::Result<()> {
+    let callbacks = Arc::new(Callbacks::default());
     let instances = Instances {
-        manager: binder_object!(BnI2cManager, NullManager),
-        admin: binder_object!(BnI2cAdmin, NullAdmin),
+        manager: binder_object!(BnI2cManager, NullManager { callbacks: callbacks.clone() }),
+        admin: binder_object!(BnI2cAdmin, NullAdmin { callbacks }),
     };
     server::serve_rpc(instances, path, options)
 }

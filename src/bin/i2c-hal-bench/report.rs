@@ -283,10 +283,37 @@ impl Report {
         let all = self.removal_runs("all clients running", "all running", &mut removal.all_running);
         let stopped =
             self.removal_runs("one client stopped", "one client stopped", &mut removal.one_stopped);
+        let floor = self.removal_floor(&mut removal);
         self.json.insert(
             "removal".into(),
-            json!({"all_clients_running": all, "one_client_stopped": stopped}),
+            json!({"all_clients_running": all, "one_client_stopped": stopped, "floor": floor}),
         );
+    }
+
+    /// The null server's plain loop over as many callbacks: what the transport alone takes to
+    /// hand them out, beside the service's figure (the same milestone, measured the same way).
+    fn removal_floor(&mut self, removal: &mut Removal) -> Value {
+        let floor = &mut removal.floor;
+        let ratio = removal.all_running.dispatched.p99_us() / floor.dispatched.p99_us();
+        self.line(format!(
+            "removal floor (null server, one thread telling each callback in turn): last callback \
+             dispatched {:.0}/{:.0} us; received {:.0}/{:.0} us ({} removals); service p99 {:.2}x it",
+            floor.dispatched.median_us(),
+            floor.dispatched.p99_us(),
+            floor.received.median_us(),
+            floor.received.p99_us(),
+            floor.dispatched.len(),
+            ratio,
+        ));
+        for failure in &floor.failures {
+            self.table.push(format!("  floor: {failure}"));
+        }
+        json!({
+            "last_callback_dispatched": summary(&mut floor.dispatched),
+            "last_callback_received": summary(&mut floor.received),
+            "service_dispatched_p99_ratio": num(ratio),
+            "failures": floor.failures,
+        })
     }
 
     pub fn vm(&mut self, text: Option<String>) {

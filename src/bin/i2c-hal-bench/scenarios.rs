@@ -123,8 +123,10 @@ pub fn run(args: &RunArgs) -> Result<(), String> {
         args.removals
     );
     let removal_service = Server::service(&args.service, dir.path(), "removal");
-    report.removal(removal(args, &removal_service)?);
+    let removal_null = Server::null(dir.path());
+    report.removal(removal(args, &removal_service, &removal_null)?);
     drop(removal_service);
+    drop(removal_null);
 
     report.vm(std::fs::read_to_string(&args.vm_results).ok());
     report.finish(started.elapsed(), &args.out)
@@ -479,26 +481,40 @@ pub struct RemovalRuns {
 pub struct Removal {
     pub all_running: RemovalRuns,
     pub one_stopped: RemovalRuns,
+    /// The null server telling as many held callbacks in a plain loop: the transport's floor.
+    pub floor: RemovalRuns,
 }
 
-fn removal(args: &RunArgs, service: &Server) -> Result<Removal, String> {
-    let control = SimControl::new(socket_path_for(&service.socket));
-    let admin_client = service.connect()?;
-    let admin = admin_client.admin().map_err(|e| e.to_string())?;
-    let mut holders: Vec<Holder> = (0..args.holders.max(1))
-        .map(|_| Holder::start(service, args.sessions_per_holder))
-        .collect();
-    let mut result =
-        Removal { all_running: RemovalRuns::default(), one_stopped: RemovalRuns::default() };
-    let mut plugged = true;
-    // The variants alternate removal by removal, so that drift hits both alike.
-    for round in 0..args.removals * 2 {
-        let stopped = round % 2 == 1;
-        if !plugged {
-            control.plug(EEPROM_MODULE)?;
+/// A server whose holders lose their sessions, round after round.
+struct Rig {
+    holders: Vec<Holder>,
+    admin: i2c_hal::ipc::client::Admin,
+    /// The service loses its bus by a module's unplug; the null server has no modules and
+    /// tells its held callbacks when revoked instead.
+    modules: Option<SimControl>,
+    plugged: bool,
+    client: Client,
+}
+
+impl Rig {
+    fn new(args: &RunArgs, server: &Server, modules: Option<SimControl>) -> Result<Rig, String> {
+        let client = server.connect()?;
+        let admin = client.admin().map_err(|e| e.to_string())?;
+        let holders = (0..args.holders.max(1))
+            .map(|_| Holder::start(server, args.sessions_per_holder))
+            .collect();
+        Ok(Rig { holders, admin, modules, plugged: true, client })
+    }
+
+    /// The bus back (after the previous round's unplug) and every holder's sessions open.
+    fn open_sessions(&mut self) -> Result<(), String> {
+        if let (Some(modules), false) = (&self.modules, self.plugged) {
+            modules.plug(EEPROM_MODULE)?;
+            self.plugged = true;
             // The plug returns once its uevent is sent; the service adds the bus after that.
             let deadline = Instant::now() + Duration::from_secs(10);
-            while !admin_client
+            while !self
+                .client
                 .list_buses()
                 .map_err(|e| e.to_string())?
                 .iter()
@@ -510,24 +526,44 @@ fn removal(args: &RunArgs, service: &Server) -> Result<Removal, String> {
                 std::thread::sleep(Duration::from_millis(1));
             }
         }
-        holders.iter_mut().for_each(|h| h.send("open"));
-        for h in &mut holders {
+        self.holders.iter_mut().for_each(|h| h.send("open"));
+        for h in &mut self.holders {
             let ready = h.answer();
             if ready != "ready" {
                 return Err(format!("a holder answered {ready:?} to open"));
             }
         }
-        if stopped {
-            holders[0].signal(Signal::SIGSTOP);
+        Ok(())
+    }
+
+    fn remove_bus(&mut self) -> Result<(), String> {
+        match &self.modules {
+            Some(modules) => {
+                self.plugged = false;
+                modules.unplug(EEPROM_MODULE, Duration::from_secs(10))?;
+                Ok(())
+            }
+            None => self.admin.revoke(EEPROM_ID).map(drop).map_err(|e| e.to_string()),
+        }
+    }
+
+    /// One removal with every holder's sessions on the bus; with `stop_one`, the first holder
+    /// is stopped (SIGSTOP) through it, and the others must not wait for it.
+    fn round(
+        &mut self,
+        round: usize,
+        stop_one: bool,
+        runs: &mut RemovalRuns,
+    ) -> Result<(), String> {
+        self.open_sessions()?;
+        if stop_one {
+            self.holders[0].signal(Signal::SIGSTOP);
         }
         let before = monotonic_nanos();
-        control.unplug(EEPROM_MODULE, Duration::from_secs(10))?;
-        plugged = false;
-        let runs = if stopped { &mut result.one_stopped } else { &mut result.all_running };
-        let skip = usize::from(stopped);
+        self.remove_bus()?;
         let mut latest = None;
         let mut missing = 0;
-        for h in holders.iter_mut().skip(skip) {
+        for h in self.holders.iter_mut().skip(usize::from(stop_one)) {
             match h.lost() {
                 Some(at) => latest = latest.max(Some(at)),
                 None => missing += 1,
@@ -535,11 +571,11 @@ fn removal(args: &RunArgs, service: &Server) -> Result<Removal, String> {
         }
         // Admin only (root or system): without it the service-side figures stay unmeasured
         // and "received" counts from the unplug request instead of the event.
-        let status = admin.status();
-        if stopped {
-            holders[0].signal(Signal::SIGCONT);
+        let status = self.admin.status();
+        if stop_one {
+            self.holders[0].signal(Signal::SIGCONT);
             // Its callbacks arrive now; what matters is that the others did not wait for them.
-            holders[0].lost();
+            self.holders[0].lost();
         }
         let event = match &status {
             Ok(status) => status.recent_removals.last().filter(|r| r.sessions_lost > 0).cloned(),
@@ -555,10 +591,12 @@ fn removal(args: &RunArgs, service: &Server) -> Result<Removal, String> {
             if let (0, Some(at)) = (missing, latest) {
                 runs.received.push(Duration::from_nanos(at.saturating_sub(before)));
             }
-            continue;
+            return Ok(());
         };
         let event_clock = event.event_clock_nanos.unwrap_or(before);
-        runs.fd_closed.push(event.latency);
+        if self.modules.is_some() {
+            runs.fd_closed.push(event.latency);
+        }
         match event.last_callback {
             Some(d) => runs.dispatched.push(d),
             None => runs.failures.push(format!("removal {round}: no callback dispatch time")),
@@ -568,6 +606,25 @@ fn removal(args: &RunArgs, service: &Server) -> Result<Removal, String> {
         } else if let Some(at) = latest {
             runs.received.push(Duration::from_nanos(at.saturating_sub(event_clock)));
         }
+        Ok(())
+    }
+}
+
+/// The service's removals, both variants taking turns with the null server's fan-out, so that
+/// drift hits all three alike.
+fn removal(args: &RunArgs, service: &Server, null: &Server) -> Result<Removal, String> {
+    let modules = SimControl::new(socket_path_for(&service.socket));
+    let mut through_service = Rig::new(args, service, Some(modules))?;
+    let mut floor = Rig::new(args, null, None)?;
+    let mut result = Removal {
+        all_running: RemovalRuns::default(),
+        one_stopped: RemovalRuns::default(),
+        floor: RemovalRuns::default(),
+    };
+    for round in 0..args.removals {
+        through_service.round(round, false, &mut result.all_running)?;
+        floor.round(round, false, &mut result.floor)?;
+        through_service.round(round, true, &mut result.one_stopped)?;
     }
     Ok(result)
 }
