@@ -70,7 +70,7 @@ impl DeviceOpener for NullOpener {
 struct Ignore;
 
 impl SessionObserver for Ignore {
-    fn session_lost(&self, _: LossReason, _: &str) {}
+    fn session_lost(self: Arc<Self>, _: LossReason, _: &str) {}
 }
 
 /// Sessions held per uid while the table is filled (well under the per-uid quota).

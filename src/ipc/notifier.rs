@@ -734,7 +734,7 @@ mod tests {
             stopped: Option<Arc<Mutex<mpsc::Receiver<()>>>>,
         }
         impl SessionObserver for Observer {
-            fn session_lost(&self, _: LossReason, _: &str) {
+            fn session_lost(self: Arc<Self>, _: LossReason, _: &str) {
                 let (closed, delivered) = (self.closed.clone(), self.delivered.clone());
                 let (pid, stopped) = (self.client.pid, self.stopped.clone());
                 self.notifier.post(self.client, move || {

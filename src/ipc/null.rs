@@ -26,10 +26,13 @@ use super::compat::{binder_object, BinderResult, Interface, Strong};
 use super::convert::monotonic_nanos;
 use super::notifier::CALLBACK_NICE;
 use super::server::{self, Instances, RpcOptions};
+use crate::core::broker::loss_message;
 use crate::core::sync::lock;
+use crate::core::Generation;
 use crate::platform::sched::{set_this_thread_nice, this_thread_nice};
 use std::io;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -41,7 +44,8 @@ const NULL_ADDRESS: i32 = 0x50;
 #[derive(Default)]
 struct Callbacks {
     held: Mutex<Vec<Strong<dyn II2cSessionCallback>>>,
-    last_fan_out: Mutex<Option<FanOut>>,
+    last_fan_out: Mutex<Option<FanOutRecord>>,
+    fan_outs: AtomicU64,
 }
 
 /// This thread at the service's delivery threads' priority while it lives, so that the floor
@@ -67,7 +71,7 @@ impl Drop for Favoured {
 
 /// One revoke's fan-out, as the status reports it.
 #[derive(Clone, Copy)]
-struct FanOut {
+struct FanOutRecord {
     callbacks: usize,
     /// From the revoke to the start of its last callback, as the service measures a removal.
     to_last_callback: Duration,
@@ -209,13 +213,16 @@ impl II2cAdmin for NullAdmin {
         let _favoured = Favoured::like_callback_threads();
         let started = Instant::now();
         let event_clock = monotonic_nanos();
-        let message = format!("bus {bus}: revoked by an administrator");
+        // The service's own text for a removal (same length, same cost to marshal), with a
+        // generation that grows as the service's does.
+        let fan_outs = self.callbacks.fan_outs.fetch_add(1, Ordering::Relaxed) + 1;
+        let message = loss_message(bus.parse().unwrap_or(0), Generation(fan_outs), "removed");
         let mut last_started = started;
         for callback in &held {
             last_started = Instant::now();
             let _ = callback.onSessionLost(LossReason::REVOKED, &message);
         }
-        *lock(&self.callbacks.last_fan_out) = Some(FanOut {
+        *lock(&self.callbacks.last_fan_out) = Some(FanOutRecord {
             callbacks: held.len(),
             to_last_callback: last_started - started,
             event_clock_nanos: event_clock,

@@ -64,24 +64,31 @@ fn client_key(caller: &crate::core::policy::Caller) -> ClientKey {
 struct CallbackObserver {
     callback: Strong<dyn II2cSessionCallback>,
     client: ClientKey,
-    notifier: Arc<Notifier>,
+    /// Weak: a queued delivery holds this observer, and the notifier's queues must not hold
+    /// the notifier. The manager keeps it for as long as sessions can be told anything.
+    notifier: Weak<Notifier>,
     /// Where the moment of each dispatch is recorded (the status's last-callback time); weak,
     /// as the broker owns this observer.
     broker: Weak<Broker>,
 }
 
 impl SessionObserver for CallbackObserver {
-    fn session_lost(&self, reason: LossReason, message: &str) {
-        let callback = self.callback.clone();
+    fn session_lost(self: Arc<Self>, reason: LossReason, message: &str) {
         let message = message.to_string();
-        let broker = self.broker.clone();
-        self.notifier.post(self.client, move || {
+        // The delivery holds this observer, not a copy of its callback: cloning an rsbinder
+        // `Strong` builds a new proxy (a descriptor string and all), about 1,000
+        // instructions per session of a removal, before the first callback could go out.
+        let Some(notifier) = self.notifier.upgrade() else {
+            return; // the service is going away with its notifier
+        };
+        let client = self.client;
+        notifier.post(client, move || {
             // Stamped as the call starts, so that a client holding the callback always finds
             // its dispatch in the status (a stamp after the call could still be pending).
-            if let Some(broker) = broker.upgrade() {
+            if let Some(broker) = self.broker.upgrade() {
                 broker.stats().loss_callback_dispatched();
             }
-            if let Err(e) = callback.onSessionLost(loss_reason_to_aidl(reason), &message) {
+            if let Err(e) = self.callback.onSessionLost(loss_reason_to_aidl(reason), &message) {
                 warn!("session-lost callback not delivered: {e:?}");
             }
         });
@@ -207,7 +214,7 @@ impl II2cManager for ManagerService {
         let observer = Arc::new(CallbackObserver {
             callback: callback.clone(),
             client: client_key(&caller),
-            notifier: self.notifier.clone(),
+            notifier: Arc::downgrade(&self.notifier),
             broker: Arc::downgrade(&self.broker),
         });
         let (id, _) = answered(self.broker.open_session(caller, &request, observer))?;

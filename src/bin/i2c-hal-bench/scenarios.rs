@@ -543,7 +543,8 @@ impl Rig {
                 modules.unplug(EEPROM_MODULE, Duration::from_secs(10))?;
                 Ok(())
             }
-            None => self.admin.revoke(EEPROM_ID).map(drop).map_err(|e| e.to_string()),
+            // Bus 0, as the EEPROM's on the service: the callbacks say the same.
+            None => self.admin.revoke("0").map(drop).map_err(|e| e.to_string()),
         }
     }
 

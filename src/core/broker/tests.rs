@@ -209,7 +209,7 @@ struct Recorder {
 }
 
 impl SessionObserver for Recorder {
-    fn session_lost(&self, reason: LossReason, message: &str) {
+    fn session_lost(self: Arc<Self>, reason: LossReason, message: &str) {
         if let Some(journal) = &self.journal {
             journal.log("notified");
         }
