@@ -431,6 +431,13 @@ fn the_init_rc_starts_the_service_least_privileged_with_both_instances() {
     assert_eq!(service.option("user"), [&vec![aid.clone()]], "its own uid, not root or system");
     assert_eq!(service.option("group"), [&vec![aid]], "no supplementary groups");
     assert!(service.option("capabilities").is_empty(), "no capabilities");
+    // Instead, a resource limit lets the callback threads take notifier::CALLBACK_NICE:
+    // RLIMIT_NICE counts 20 - nice (kernel/sys.c, nice_to_rlimit()).
+    let nice_limit = (20 - i2c_hal::ipc::notifier::CALLBACK_NICE).to_string();
+    assert_eq!(
+        service.option("rlimit"),
+        [&vec!["nice".to_string(), nice_limit.clone(), nice_limit]]
+    );
 }
 
 #[test]
