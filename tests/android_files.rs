@@ -432,7 +432,8 @@ fn the_init_rc_starts_the_service_least_privileged_with_both_instances() {
     assert_eq!(service.option("group"), [&vec![aid]], "no supplementary groups");
     assert!(service.option("capabilities").is_empty(), "no capabilities");
     // Instead, a resource limit lets the callback threads take notifier::CALLBACK_NICE:
-    // RLIMIT_NICE counts 20 - nice (kernel/sys.c, nice_to_rlimit()).
+    // RLIMIT_NICE counts 20 - nice (can_nice() in kernel/sched, through nice_to_rlimit() in
+    // include/linux/sched/prio.h).
     let nice_limit = (20 - i2c_hal::ipc::notifier::CALLBACK_NICE).to_string();
     assert_eq!(
         service.option("rlimit"),

@@ -65,7 +65,8 @@ if fl:
     fd, fr = fl["last_callback_dispatched"], fl["last_callback_received"]
     rows.append(("removal floor (null server, a plain loop): last callback dispatched p50 / p99", "",
                  f"{fd['p50_us'] / 1000:.1f} / {fd['p99_us'] / 1000:.1f} ms",
-                 f"{fl['service_dispatched_p99_ratio']:.2f}x (service all running, p99)", ""))
+                 "" if fl["service_dispatched_p99_ratio"] is None
+                 else f"{fl['service_dispatched_p99_ratio']:.2f}x (service all running, p99)", ""))
     rows.append(("removal floor: last callback received p50 / p99", "",
                  f"{fr['p50_us'] / 1000:.1f} / {fr['p99_us'] / 1000:.1f} ms", "", ""))
 vm = d.get("vm")

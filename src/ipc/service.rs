@@ -79,7 +79,9 @@ impl SessionObserver for CallbackObserver {
         // `Strong` builds a new proxy (a descriptor string and all), about 1,000
         // instructions per session of a removal, before the first callback could go out.
         let Some(notifier) = self.notifier.upgrade() else {
-            return; // the service is going away with its notifier
+            // Only while the service goes away: the manager holds the notifier until then.
+            warn!("session-lost callback not queued: the callback threads are gone");
+            return;
         };
         let client = self.client;
         notifier.post(client, move || {

@@ -718,6 +718,27 @@ fn a_removal_or_revoke_tells_everyone_inside_one_fan_out_after_the_fd_is_closed(
 }
 
 #[test]
+fn a_policy_reload_tells_the_sessions_it_ends_inside_one_fan_out() {
+    let policy = Arc::new(UidPolicy { allowed: Mutex::new(vec![APP.uid, OTHER_APP.uid]) });
+    let f = fixture_with_policy(FULL_I2C, Limits::default(), policy.clone());
+    assert!(f.broker.set_fan_out(Arc::new(JournalBracket(f.journal.clone()))));
+    f.broker.adapter_added(module(7, "slot-a"));
+    for (caller, address) in [(APP, 0x50), (OTHER_APP, 0x51), (OTHER_APP, 0x52)] {
+        let recorder =
+            Arc::new(Recorder { journal: Some(f.journal.clone()), ..Recorder::default() });
+        f.broker.open_session(caller, &request("7", address), recorder).unwrap();
+    }
+    policy.allowed.lock().unwrap().retain(|uid| *uid == APP.uid);
+    assert_eq!(f.broker.reload_policy(ROOT), Ok(2));
+    let events = f.journal.events();
+    assert_eq!(
+        events[events.len() - 4..],
+        ["fan-out begins", "notified", "notified", "fan-out ends"],
+        "{events:?}"
+    );
+}
+
+#[test]
 fn revoke_is_admin_only_kills_sessions_and_releases_the_fd() {
     let f = fixture();
     f.broker.adapter_added(module(2, "slot-a"));
