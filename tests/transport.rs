@@ -215,7 +215,12 @@ fn idle_connections_of_one_uid_starve_no_other_uid_and_bound_the_threads() {
     // Counted before the deadline could have closed any admitted one.
     let closed = count_closed(&idle);
     assert!(started.elapsed() < HANDSHAKE_DEADLINE, "refusals came only with the deadline");
-    assert_eq!(closed, IDLE - PER_UID, "exactly the cap is admitted");
+    assert_eq!(
+        closed,
+        IDLE - PER_UID,
+        "exactly the cap is admitted; stderr:\n{}",
+        service.stderr()
+    );
     // An admitted connection awaiting its handshake holds a thread and its deadline's thread.
     let held = threads(&service);
     assert!(held <= baseline + 2 * PER_UID as u64 + 4, "{held} threads (baseline {baseline})");
