@@ -58,8 +58,9 @@ const BURST: usize = 32;
 /// the service's CPU. At the default priority the deliveries got about a third of that CPU,
 /// and on a one-CPU service the last of 1,000 callbacks went out 1.2-1.45x later than the
 /// null server's plain loop over as many (`i2c-hal-bench`, removal floor); at -10, at par
-/// with it; at -20, ahead of it. A delivery is one oneway write, bounded by the queues, so
-/// favouring them holds the other threads back by milliseconds at most.
+/// with it; at -20, ahead of it. A delivery is one oneway write, 3-5 µs on that machine, so
+/// on a CPU of its own the workers hold the other threads back by about 4 ms per 1,000
+/// callbacks; with more CPUs than busy workers, not at all.
 pub const CALLBACK_NICE: i32 = -20;
 
 /// Who a delivery is for: callbacks of one client process share one queue, in order.
