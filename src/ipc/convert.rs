@@ -309,13 +309,13 @@ fn latency_of(record: &RemovalRecord) -> Duration {
 }
 
 /// CLOCK_MONOTONIC now, in nanoseconds (0 if it cannot be read, which Linux never does).
-pub(crate) fn monotonic_nanos() -> i64 {
+fn monotonic_nanos() -> i64 {
     nix::time::clock_gettime(nix::time::ClockId::CLOCK_MONOTONIC)
         .map(|t| t.tv_sec().saturating_mul(1_000_000_000).saturating_add(t.tv_nsec()))
         .unwrap_or(0)
 }
 
-fn removal_to_aidl(removal: &RemovalEvent) -> RemovalRecord {
+pub(crate) fn removal_to_aidl(removal: &RemovalEvent) -> RemovalRecord {
     // `Instant` is CLOCK_MONOTONIC on Linux but does not expose it: step back from now.
     let event_clock = monotonic_nanos().saturating_sub(micros(removal.started.elapsed()) * 1000);
     RemovalRecord {

@@ -18,15 +18,15 @@ use super::compat::aidl::{
     II2cSession::{BnI2cSession, II2cSession},
     II2cSessionCallback::II2cSessionCallback,
     LossReason::LossReason,
-    RemovalRecord::RemovalRecord,
     ServiceStatus::ServiceStatus,
     TransferResult::TransferResult,
 };
 use super::compat::{binder_object, BinderResult, Interface, Strong};
-use super::convert::monotonic_nanos;
+use super::convert::removal_to_aidl;
 use super::notifier::CALLBACK_NICE;
 use super::server::{self, Instances, RpcOptions};
 use crate::core::broker::loss_message;
+use crate::core::stats::RemovalEvent;
 use crate::core::sync::lock;
 use crate::core::Generation;
 use crate::platform::sched::{set_this_thread_nice, this_thread_nice};
@@ -40,11 +40,11 @@ use std::time::{Duration, Instant};
 const NULL_ADDRESS: i32 = 0x50;
 
 /// What the floor of a removal needs: the callbacks of every open null session, and the
-/// record of the last fan-out.
+/// last fan-out, recorded as the service records a removal (and reported the same way).
 #[derive(Default)]
 struct Callbacks {
     held: Mutex<Vec<Strong<dyn II2cSessionCallback>>>,
-    last_fan_out: Mutex<Option<FanOutRecord>>,
+    last_fan_out: Mutex<Option<RemovalEvent>>,
     fan_outs: AtomicU64,
 }
 
@@ -70,15 +70,6 @@ impl Drop for Favoured {
             let _ = set_this_thread_nice(before);
         }
     }
-}
-
-/// One revoke's fan-out, as the status reports it.
-#[derive(Clone, Copy)]
-struct FanOutRecord {
-    callbacks: usize,
-    /// From the revoke to the start of its last callback, as the service measures a removal.
-    to_last_callback: Duration,
-    event_clock_nanos: i64,
 }
 
 struct NullManager {
@@ -217,20 +208,27 @@ impl II2cAdmin for NullAdmin {
         let held = std::mem::take(&mut *lock(&self.callbacks.held));
         let _favoured = Favoured::like_callback_threads();
         let started = Instant::now();
-        let event_clock = monotonic_nanos();
         // The service's own text for a removal (same length, same cost to marshal), with a
         // generation that grows as the service's does.
-        let fan_outs = self.callbacks.fan_outs.fetch_add(1, Ordering::Relaxed) + 1;
-        let message = loss_message(bus.parse().unwrap_or(0), Generation(fan_outs), "removed");
+        let generation = Generation(self.callbacks.fan_outs.fetch_add(1, Ordering::Relaxed) + 1);
+        let bus_number = bus.parse().unwrap_or(0);
+        let message = loss_message(bus_number, generation, "removed");
         let mut last_started = started;
         for callback in &held {
             last_started = Instant::now();
             let _ = callback.onSessionLost(LossReason::REVOKED, &message);
         }
-        *lock(&self.callbacks.last_fan_out) = Some(FanOutRecord {
-            callbacks: held.len(),
-            to_last_callback: last_started - started,
-            event_clock_nanos: event_clock,
+        // From the revoke to the start of its last callback, as the service measures a removal.
+        *lock(&self.callbacks.last_fan_out) = Some(RemovalEvent {
+            bus_number,
+            stable_id: String::new(),
+            generation,
+            latency: Duration::ZERO,
+            sessions_lost: held.len(),
+            at: Instant::now(),
+            started,
+            last_callback: Some(last_started - started),
+            event_clock_nanos: None,
         });
         Ok(i32::try_from(held.len()).unwrap_or(i32::MAX))
     }
@@ -240,17 +238,8 @@ impl II2cAdmin for NullAdmin {
     }
 
     fn getStatus(&self) -> BinderResult<ServiceStatus> {
-        let fan_out = *lock(&self.callbacks.last_fan_out);
-        let recent_removals = fan_out
-            .map(|f| RemovalRecord {
-                sessionsLost: i32::try_from(f.callbacks).unwrap_or(i32::MAX),
-                lastCallbackMicros: i64::try_from(f.to_last_callback.as_micros())
-                    .unwrap_or(i64::MAX),
-                eventMonotonicNanos: f.event_clock_nanos,
-                ..Default::default()
-            })
-            .into_iter()
-            .collect();
+        let recent_removals =
+            lock(&self.callbacks.last_fan_out).iter().map(removal_to_aidl).collect();
         Ok(ServiceStatus { recentRemovals: recent_removals, ..Default::default() })
     }
 }
