@@ -15,3 +15,19 @@ pub mod core;
 pub mod daemon;
 pub mod ipc;
 pub mod platform;
+
+/// The one bounded poll every test waits with, the VTS suite's and the host harness's too.
+#[cfg(test)]
+#[path = "../vts/poll.rs"]
+mod poll;
+
+/// Polls `condition` (a state other threads reach on their own) for up to 10 s; panics naming
+/// `what` if it never holds.
+#[cfg(test)]
+pub(crate) fn wait_until(what: &str, condition: impl FnMut() -> bool) {
+    let timeout = std::time::Duration::from_secs(10);
+    assert!(
+        poll::poll_until(timeout, condition),
+        "timed out after {timeout:?} waiting until {what}"
+    );
+}

@@ -1,6 +1,6 @@
-//! The one bounded poll both the VTS suite and the host test harness wait with
-//! (tests/common includes this file): a condition another process or thread reaches on its
-//! own, checked every 10 ms until it holds or the time is up.
+//! The one bounded poll the VTS suite, the host test harness and the crate's unit tests wait
+//! with (tests/common and src/lib.rs include this file): a condition another process or thread
+//! reaches on its own, checked every 10 ms until it holds or the time is up.
 
 use std::time::{Duration, Instant};
 

@@ -458,6 +458,7 @@ fn supervise(shared: &Arc<Shared>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wait_until;
     use std::sync::mpsc;
 
     const A: ClientKey = ClientKey { uid: 10_001, pid: 100 };
@@ -473,28 +474,19 @@ mod tests {
         }
     }
 
-    /// Polls `condition` (a state the threads reach on their own) for up to 10 s.
-    fn eventually(what: &str, condition: impl Fn() -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !condition() {
-            assert!(Instant::now() < deadline, "never: {what}");
-            std::thread::yield_now();
-        }
-    }
-
     #[test]
     fn an_idle_supervisor_sleeps_until_work_arrives_and_deliveries_wake_nobody_else() {
         let notifier = Notifier::with_config(fast_config()).unwrap();
         let shared = &notifier.shared;
-        eventually("the supervisor parks while idle", || shared.lock().supervisor_parked);
+        wait_until("the supervisor parks while idle", || shared.lock().supervisor_parked);
         let rounds = shared.supervisor_rounds.load(Ordering::Relaxed);
         let (sent, delivered) = mpsc::channel();
         notifier.post(A, move || sent.send(()).unwrap());
         delivered.recv_timeout(Duration::from_secs(10)).expect("delivered");
-        eventually("a post wakes the parked supervisor", || {
+        wait_until("a post wakes the parked supervisor", || {
             shared.supervisor_rounds.load(Ordering::Relaxed) > rounds
         });
-        eventually("it parks again once the queue is empty", || shared.lock().supervisor_parked);
+        wait_until("it parks again once the queue is empty", || shared.lock().supervisor_parked);
         assert_eq!(shared.lock().drain_waiters, 0, "no drain waits, so no progress signal");
         assert!(notifier.drain(Duration::from_secs(10)));
         assert_eq!(shared.lock().drain_waiters, 0, "a drain leaves no waiter behind");

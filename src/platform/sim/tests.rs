@@ -6,12 +6,13 @@ use super::*;
 use crate::core::device::{BusDevice, FaultKind, Target};
 use crate::core::request::{func, MessageRef, SmbusOp, SmbusValue};
 use crate::platform::uevent::{classify, parse, I2cEvent};
+use crate::wait_until;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver};
 use std::sync::Arc;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const LONG: Duration = Duration::from_secs(10);
 
@@ -36,15 +37,6 @@ fn state_of(kernel: &SimKernel, module: &str) -> ModuleState {
 
 fn handles_of(kernel: &SimKernel, module: &str) -> usize {
     kernel.modules().into_iter().find(|m| m.name == module).unwrap().open_handles
-}
-
-/// Polls for a condition another thread brings about, failing loudly if it never happens.
-fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + LONG;
-    while !condition() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        thread::yield_now();
-    }
 }
 
 /// Where a sysfs devpath lives below the simulator's ROOT.
