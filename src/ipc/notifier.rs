@@ -180,6 +180,14 @@ impl Shared {
         self.work_wakeups.fetch_add(1, Ordering::Relaxed);
         self.work.notify_one();
     }
+
+    /// A parked supervisor resumes its rounds once something is queued or running.
+    fn unpark_supervisor(&self, state: &mut State) {
+        if state.supervisor_parked && !state.clients.is_empty() {
+            state.supervisor_parked = false;
+            self.supervisor.notify_one();
+        }
+    }
 }
 
 /// Ends a fan-out (on every path out of it): the wake-ups it held back happen now, all at
@@ -198,10 +206,7 @@ impl Drop for FanOutEnd<'_> {
             shared.work_wakeups.fetch_add(1, Ordering::Relaxed);
             shared.work.notify_all();
         }
-        if state.supervisor_parked && !state.clients.is_empty() {
-            state.supervisor_parked = false;
-            shared.supervisor.notify_one();
-        }
+        shared.unpark_supervisor(&mut state);
     }
 }
 
@@ -270,9 +275,8 @@ impl Notifier {
                 shared.wake_a_worker();
             }
         }
-        if state.supervisor_parked && state.fan_outs == 0 {
-            state.supervisor_parked = false;
-            shared.supervisor.notify_one();
+        if state.fan_outs == 0 {
+            shared.unpark_supervisor(&mut state);
         }
     }
 
