@@ -7,8 +7,8 @@
 //! Every failure names the check, the device and what was expected against what came back, e.g.
 //! `empty_address_is_address_nack: 0@0x30: quick write: expected ADDRESS_NACK, got IO_ERROR: ...`.
 
-#[cfg(all(feature = "sim", not(target_os = "android")))]
 mod poll;
+#[cfg(all(feature = "sim", not(target_os = "android")))]
 mod simulator;
 mod spec;
 mod target;
