@@ -8,6 +8,7 @@ use crate::core::access::{AccessPolicy, PolicyEngine, PolicyLoader, MAX_POLICY_B
 use crate::core::broker::Broker;
 use crate::core::device::DeviceOpener;
 use crate::core::policy::{Caller, Limits, Policy, AID_ROOT};
+use crate::ipc::admission::Admission;
 use crate::ipc::endpoint::Endpoint;
 #[cfg(feature = "sim")]
 use crate::ipc::endpoint::DEFAULT_SOCKET;
@@ -247,17 +248,22 @@ pub fn run(config: Config) -> io::Result<()> {
     broker.set_fan_out(notifier.clone());
     Monitor::new(parts.sysfs, broker.clone()).start(parts.source)?;
 
+    let admission = Admission::new(config.rpc.limits);
+    let admin = match &config.endpoint {
+        Endpoint::Socket(_) => AdminService::new(broker.clone()).with_transport(admission.clone()),
+        Endpoint::KernelBinder(_) => AdminService::new(broker.clone()),
+    };
     let instances = Instances {
         manager: ManagerService::new(broker.clone(), notifier.clone()).into_binder(),
-        admin: AdminService::new(broker.clone()).into_binder(),
+        admin: admin.into_binder(),
     };
     let endpoint = config.endpoint.clone();
-    let rpc = config.rpc;
+    let access = config.rpc.access;
     let transport_failure = Arc::new(Mutex::new(None));
     let failure_slot = transport_failure.clone();
     std::thread::Builder::new().name("binder-server".into()).spawn(move || {
         let result = match &endpoint {
-            Endpoint::Socket(path) => serve_rpc(instances, path, &rpc),
+            Endpoint::Socket(path) => serve_rpc(instances, path, access, admission),
             Endpoint::KernelBinder(device) => serve_kernel(instances, device),
         };
         if let Err(e) = result {

@@ -11,7 +11,8 @@ mod common;
 
 use common::*;
 use i2c_hal::core::request::{Message, MAX_MESSAGES, MAX_MESSAGE_LEN};
-use i2c_hal::ipc::client::Client;
+use i2c_hal::ipc::admission::{OPEN_COUNTER, REFUSED_COUNTER};
+use i2c_hal::ipc::client::{Admin, Client};
 use i2c_hal::ipc::compat::rpc::HANDSHAKE_DEADLINE;
 use i2c_hal::ipc::frames::{MAX_MESSAGE_BODY, MESSAGE_DEADLINE};
 use std::fs;
@@ -199,33 +200,68 @@ fn the_socket_group_lets_its_members_in_and_nobody_else() {
     assert!(outsider.stderr.contains("cannot connect"), "{outsider:?}");
 }
 
+/// One of the service's own counters (getStatus).
+fn counter(admin: &Admin, name: &str) -> u64 {
+    let status = admin.status().expect("getStatus");
+    let found = status.counters.iter().find(|(counter, _)| counter == name);
+    found.map(|(_, value)| *value).unwrap_or_else(|| panic!("getStatus has no {name} counter"))
+}
+
+/// The RPC connections the service holds open now.
+fn open_connections(admin: &Admin) -> u64 {
+    counter(admin, OPEN_COUNTER)
+}
+
+/// A client of this uid, returned once its own connections are the only ones the service
+/// holds. Whatever connected before (the harness's readiness check) closed its end already,
+/// but the service counts a connection until it has read that end, which it does in its own
+/// time; a count of places under a cap is exact only from here on.
+fn sole_client(service: &Service) -> (Client, Admin) {
+    let client = service.client();
+    let admin = client.admin().expect("the admin instance");
+    service.wait_until("this test's client holds the only open connections", || {
+        open_connections(&admin) == CLIENT_CONNECTIONS
+    });
+    (client, admin)
+}
+
+/// A client process holds two connections: one it calls over, one it is called back over.
+const CLIENT_CONNECTIONS: u64 = 2;
+
 #[test]
 fn idle_connections_of_one_uid_starve_no_other_uid_and_bound_the_threads() {
     const IDLE: usize = 100;
-    // The default caps: 32 per uid.
+    // The default caps: 32 per uid, of which this test's own client holds two.
     const PER_UID: usize = 32;
+    if skip_without_root("exact connection counts need the admin status, which root has") {
+        return;
+    }
     let service = start_reachable_by_other_uid(&[]);
+    let (_client, admin) = sole_client(&service);
+    let admitted = PER_UID - CLIENT_CONNECTIONS as usize;
     let baseline = threads(&service);
 
     let started = Instant::now();
     let idle: Vec<UnixStream> = (0..IDLE).map(|_| raw_connection(&service)).collect();
     service.wait_until("the connections over this uid's cap are closed", || {
-        count_closed(&idle) >= IDLE - PER_UID
+        count_closed(&idle) >= IDLE - admitted
     });
     // Counted before the deadline could have closed any admitted one.
     let closed = count_closed(&idle);
     assert!(started.elapsed() < HANDSHAKE_DEADLINE, "refusals came only with the deadline");
     assert_eq!(
         closed,
-        IDLE - PER_UID,
+        IDLE - admitted,
         "exactly the cap is admitted; stderr:\n{}",
         service.stderr()
     );
+    assert_eq!(open_connections(&admin), PER_UID as u64, "the service's own count");
+    assert_eq!(counter(&admin, REFUSED_COUNTER), (IDLE - admitted) as u64, "refused, counted");
     // An admitted connection awaiting its handshake holds a thread and its deadline's thread.
     let held = threads(&service);
-    assert!(held <= baseline + 2 * PER_UID as u64 + 4, "{held} threads (baseline {baseline})");
+    assert!(held <= baseline + 2 * admitted as u64 + 4, "{held} threads (baseline {baseline})");
 
-    if !skip_without_root("another uid is served while this uid holds its cap") {
+    {
         let asked = Instant::now();
         let other = buses_as_other_uid(&service);
         assert_eq!(other.stdout_lines().len(), 2, "{other:?}");
@@ -264,6 +300,11 @@ fn a_uid_at_its_cap_is_refused_at_once_until_it_has_room_again() {
         format!("uid {uid} is below its RPC connection limit again"),
     );
     let spells = |what: &str| service.stderr().matches(what).count();
+    // A spell's end is logged after its place is given back, so its line may come after the
+    // admission it made room for.
+    service.wait_until("every spell of refusals so far has its end logged", || {
+        spells(&spell_start) == spells(&spell_end)
+    });
     let (started, ended) = (spells(&spell_start), spells(&spell_end));
 
     // Over the cap, a connection is closed at once, whatever it would have sent.

@@ -18,6 +18,11 @@ use log::{info, warn};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+/// The counter of connections open now, in II2cAdmin.getStatus.
+pub const OPEN_COUNTER: &str = "rpc.connections.open";
+/// The counter of connections refused since the service started.
+pub const REFUSED_COUNTER: &str = "rpc.connections.refused";
+
 /// The caps, as the service's `--max-connections` and `--max-connections-per-uid` set them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ConnectionLimits {
@@ -61,6 +66,8 @@ struct State {
     uid_spells: HashMap<u32, u64>,
     /// Refusals since the total was last below the global cap; None outside such a spell.
     total_spell: Option<u64>,
+    /// Every refusal since the service started, for the administrators' counters.
+    refused: u64,
 }
 
 /// The open connections of one socket, by uid.
@@ -107,9 +114,24 @@ impl Admission {
         }
     }
 
+    /// The caps in force (each at least 1).
+    pub fn limits(&self) -> ConnectionLimits {
+        self.limits
+    }
+
     /// Connections open now.
     pub fn open_connections(&self) -> usize {
         self.state().total
+    }
+
+    /// What II2cAdmin.getStatus adds to the broker's counters for this socket: the connections
+    /// open now (a client process holds two) and those refused since the service started.
+    pub fn counters(&self) -> Vec<(String, u64)> {
+        let state = self.state();
+        vec![
+            (OPEN_COUNTER.to_string(), state.total as u64),
+            (REFUSED_COUNTER.to_string(), state.refused),
+        ]
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -120,21 +142,25 @@ impl Admission {
     fn enter(&self, uid: u32) -> Result<(), (Refusal, bool)> {
         let mut state = self.state();
         let held = state.per_uid.get(&uid).copied().unwrap_or(0);
-        if held >= self.limits.max_per_uid {
-            let refused = state.uid_spells.entry(uid).or_insert(0);
-            *refused += 1;
-            let refusal = Refusal::Uid { uid, max: self.limits.max_per_uid };
-            return Err((refusal, *refused == 1));
-        }
-        if state.total >= self.limits.max_connections {
-            let refused = state.total_spell.get_or_insert(0);
-            *refused += 1;
-            let refusal = Refusal::Total { max: self.limits.max_connections };
-            return Err((refusal, *refused == 1));
-        }
-        state.total += 1;
-        *state.per_uid.entry(uid).or_insert(0) += 1;
-        Ok(())
+        let (refusal, spell) = if held >= self.limits.max_per_uid {
+            (
+                Refusal::Uid { uid, max: self.limits.max_per_uid },
+                state.uid_spells.entry(uid).or_insert(0),
+            )
+        } else if state.total >= self.limits.max_connections {
+            (
+                Refusal::Total { max: self.limits.max_connections },
+                state.total_spell.get_or_insert(0),
+            )
+        } else {
+            state.total += 1;
+            *state.per_uid.entry(uid).or_insert(0) += 1;
+            return Ok(());
+        };
+        *spell += 1;
+        let first_of_spell = *spell == 1;
+        state.refused += 1;
+        Err((refusal, first_of_spell))
     }
 
     /// Gives `uid`'s place back; returns the spells this ends.

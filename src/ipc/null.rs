@@ -8,6 +8,7 @@
 //! same bytes over the wire and the ratio does not credit the service with a shorter reply.
 //! Nothing is checked: the floor is what binder costs for a well-formed call.
 
+use super::admission::Admission;
 use super::compat::aidl::{
     BusInfo::BusInfo,
     I2cMessage::I2cMessage,
@@ -252,5 +253,5 @@ pub fn serve(path: &Path, options: &RpcOptions) -> io::Result<()> {
         manager: binder_object!(BnI2cManager, NullManager { callbacks: callbacks.clone() }),
         admin: binder_object!(BnI2cAdmin, NullAdmin { callbacks }),
     };
-    server::serve_rpc(instances, path, options)
+    server::serve_rpc(instances, path, options.access, Admission::new(options.limits))
 }

@@ -3,13 +3,18 @@
 
 use super::admission::{Admission, ConnectionLimits};
 use super::compat::aidl::{II2cAdmin::II2cAdmin, II2cManager::II2cManager};
-use super::compat::{self, BinderRef, Interface, Strong};
+// rsbinder's `as_binder` is a method of its `Interface` trait; libbinder_rs's `Strong` has its
+// own, and the import would be unused (a warning, which Soong denies) on Android.
+#[cfg(not(target_os = "android"))]
+use super::compat::Interface;
+use super::compat::{self, BinderRef, Strong};
 use super::endpoint::{ADMIN_SERVICE_NAME, SERVICE_NAME};
 use super::frames::FrameLimits;
 use crate::platform::unix_socket::{self, SocketAccess};
 use log::info;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Binder devices in the order Android and the Linux test bed provide them.
 pub const BINDER_DEVICES: [&str; 2] = ["/dev/binderfs/binder", "/dev/binder"];
@@ -44,23 +49,28 @@ pub struct RpcOptions {
 
 /// Serves RPC binder on `path` until the process ends (hosts only: on Android every client
 /// reaches the service through servicemanager). Both instances are published under their names
-/// on the one socket, as servicemanager would list them. The socket appears with `options.access`
-/// already applied; each connection is then admitted by its peer's uid and read under the
-/// frame limits (`ipc::frames`). On Android compat refuses it (servicemanager only).
-pub fn serve_rpc(instances: Instances, path: &Path, options: &RpcOptions) -> io::Result<()> {
+/// on the one socket, as servicemanager would list them. The socket appears with `access`
+/// already applied; each connection is then admitted by its peer's uid (`admission`, which the
+/// admin instance may also report) and read under the frame limits (`ipc::frames`). On Android
+/// compat refuses it (servicemanager only).
+pub fn serve_rpc(
+    instances: Instances,
+    path: &Path,
+    access: SocketAccess,
+    admission: Arc<Admission>,
+) -> io::Result<()> {
     unix_socket::claim(path)?;
-    let listener = unix_socket::bind_listener(path, options.access)?;
-    let limits = options.limits;
+    let listener = unix_socket::bind_listener(path, access)?;
+    let limits = admission.limits();
     info!(
         "serving {SERVICE_NAME} and {ADMIN_SERVICE_NAME} over RPC binder on {} (mode {:04o}, group {}; at most {} \
          connections, {} per uid)",
         path.display(),
-        options.access.mode,
-        options.access.gid,
+        access.mode,
+        access.gid,
         limits.max_connections,
         limits.max_per_uid
     );
-    let admission = Admission::new(limits);
     // A refused connection is closed by compat at once; its ticket, when admitted, is held by
     // the connection's transport until the socket closes.
     let admit = move |uid| admission.admit(uid).ok();

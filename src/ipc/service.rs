@@ -2,6 +2,7 @@
 //! They translate between AIDL types and the core, and tie session lifetime to binder lifetime:
 //! a session ends when the client closes it, drops its last reference, or dies.
 
+use super::admission::Admission;
 use super::compat::aidl::{
     BusInfo::BusInfo as AidlBusInfo,
     I2cMessage::I2cMessage,
@@ -291,11 +292,19 @@ fn check_owner(owner: Caller, caller: Caller) -> crate::core::Result<()> {
 /// apart from the app-facing manager; the broker's policy refuses non-system callers.
 pub struct AdminService {
     broker: Arc<Broker>,
+    /// The RPC socket's connection counts, reported beside the broker's counters; None over
+    /// kernel binder, where the driver and servicemanager keep the connections.
+    transport: Option<Arc<Admission>>,
 }
 
 impl AdminService {
     pub fn new(broker: Arc<Broker>) -> AdminService {
-        AdminService { broker }
+        AdminService { broker, transport: None }
+    }
+
+    /// Reports `admission`'s counters in getStatus too.
+    pub fn with_transport(self, admission: Arc<Admission>) -> AdminService {
+        AdminService { transport: Some(admission), ..self }
     }
 
     pub fn into_binder(self) -> Strong<dyn II2cAdmin> {
@@ -317,7 +326,11 @@ impl II2cAdmin for AdminService {
     }
 
     fn getStatus(&self) -> BinderResult<ServiceStatus> {
-        Ok(status_to_aidl(&answered(self.broker.status(calling_identity()))?))
+        let mut status = answered(self.broker.status(calling_identity()))?;
+        if let Some(admission) = &self.transport {
+            status.counters.extend(admission.counters());
+        }
+        Ok(status_to_aidl(&status))
     }
 }
 
