@@ -18,7 +18,8 @@ mod wrong_service;
 use i2c_hal::core::request::{Message, SmbusOp, SmbusValue};
 use i2c_hal::core::{BusInfo, ErrorCode, LossReason};
 use i2c_hal::ipc::client::{
-    BusEvent, Client, ClientResult, OpenOptions, OperationClass, Session, SharedLossCallback,
+    Admin, BusEvent, Client, ClientResult, OpenOptions, OperationClass, Session, SessionSnapshot,
+    SharedLossCallback,
 };
 use spec::{DeviceSpec, Expectation, Presence};
 use std::collections::HashSet;
@@ -774,7 +775,9 @@ fn admin_instance_refuses_a_non_system_caller() {
         return;
     }
     let check = ADMIN_CHECK;
-    let _shared = shared();
+    // The child calls revokeBus: were the refusal ever missing, it would end other checks'
+    // sessions, so this check runs alone.
+    let _exclusive = exclusive();
     if !nix::unistd::geteuid().is_root() {
         skip(check, "the suite does not run as root, so it cannot call from another uid");
         return;
@@ -836,6 +839,7 @@ fn revoke_ends_every_session_on_the_bus_once() {
     let device = &devices[0];
     let what = format!("{check}: {}", device.name());
     let bus = listed_bus(&client, device, check);
+    wait_until_no_session_on(&admin, &bus, &what);
     let (callback, losses) = loss_channel();
     let sessions: Vec<Session> = (0..2)
         .map(|_| {
@@ -859,6 +863,29 @@ fn revoke_ends_every_session_on_the_bus_once() {
     expect_ok(fresh.bus_info(), &format!("{what}: a new session after the revoke"));
     expect_ok(fresh.close(), &format!("{what}: close"));
     assert!(losses.try_recv().is_err(), "{what}: a third onSessionLost for two sessions");
+}
+
+/// Waits until the service holds no session on `bus`, so that what a revoke counts is only
+/// what the check opened next. Sessions that earlier checks dropped without closing are ended
+/// by the release of their binder reference, which reaches the service in its own time.
+fn wait_until_no_session_on(admin: &Admin, bus: &BusInfo, what: &str) {
+    let on_bus = |s: &SessionSnapshot| {
+        s.bus.stable_id == bus.stable_id && s.bus.generation == bus.generation
+    };
+    let mut held = Vec::new();
+    let idle = poll::poll_until(CALLBACK_TIMEOUT, || {
+        let status = expect_ok(admin.status(), &format!("{what}: getStatus"));
+        held = status.sessions.into_iter().filter(on_bus).collect();
+        held.is_empty()
+    });
+    let owners: Vec<String> =
+        held.iter().map(|s| format!("uid {} pid {}", s.caller.uid, s.caller.pid)).collect();
+    assert!(
+        idle,
+        "{what}: bus {} still has sessions {CALLBACK_TIMEOUT:?} after the check began, held by \
+         {owners:?}: a revoke would count them too",
+        bus.bus_number
+    );
 }
 
 fn wait_event(
@@ -1008,6 +1035,9 @@ fn the_suite_fails_against_a_service_with_a_wrong_code() {
         skip(check, "runs only where the suite starts its own simulator (a plain cargo test)");
         return;
     }
+    // The control run below checks the simulator's buses from another process, which this
+    // process's guard alone keeps apart from the checks that revoke or unplug them.
+    let _shared = shared();
     let dir = std::env::temp_dir().join(format!("i2c-hal-vts-wrong-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("a directory for the wrong-code service");
     let socket = dir.join("wrong.sock");
