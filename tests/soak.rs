@@ -130,7 +130,10 @@ fn client_loop(client: Client, target: Target, stop: Arc<AtomicBool>, tally: Arc
         tally.sessions_opened.fetch_add(1, Ordering::Relaxed);
         let died = loop {
             if stop.load(Ordering::Relaxed) {
-                break false;
+                // The last unplug may have ended this session after its last operation, and
+                // only the service knows. Nothing is unplugged once `stop` is set, so its
+                // answer is final.
+                break session.bus_info().is_err_and(|e| e.code() == Some(ErrorCode::BusGone));
             }
             match target.operate(&session) {
                 Ok(()) => tally.operations_ok.fetch_add(1, Ordering::Relaxed),
