@@ -46,7 +46,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 QVM_DIR=${QVM_DIR:-$REPO/.qvm}
 GUEST=$HERE/guest.sh
-BUILD=1 SETUP_ONLY=0 TIMEOUT=300 KEEP=0
+BUILD=1 SETUP_ONLY=0 TIMEOUT=900 KEEP=0
 RSB_VERSION=0.12.0
 TARGET=x86_64-unknown-linux-gnu
 # vhci-hcd + i2c-tiny-usb: the emulated USB I2C module (tests/vm/usb.sh); virtio_pci +

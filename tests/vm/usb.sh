@@ -213,12 +213,14 @@ usb_with_service() {
   check "[$M] service holds /dev/i2c-$A for the session" poll 40 0.05 svc_holds "$A"
   MARK=$(uevent_lines)
   mod_pull 0
-  if poll 100 0.02 usbdev_gone "$UA"; then
+  # Judged: the disconnect completes with a session held (one blocked in i2c_del_adapter()
+  # never does). Reported: how long it took (the guest's speed follows the host's load).
+  if poll 1500 0.02 usbdev_gone "$UA"; then
     _ms=$(( $(now_ms) - PULL_T0 ))
-    check "[$M] cable pull with a session held: detach returned in ${PULL_MS} ms (rc=$PULL_RC), USB disconnect of $UA complete after $_ms ms (< 1000 ms)" \
-      [ "$_ms" -lt 1000 ]
+    check "[$M] cable pull with a session held: detach returned (rc=$PULL_RC, ${PULL_MS} ms), USB disconnect of $UA complete after $_ms ms" \
+      [ "$PULL_RC" = 0 ]
   else
-    fail "[$M] USB device $UA still present 2 s after the pull; D tasks: $(d_tasks | tr '\n' '|')"
+    fail "[$M] USB device $UA still present 30 s after the pull; D tasks: $(d_tasks | tr '\n' '|')"
   fi
   INFO_LAT=$(svc_latency "$A"); info "[$M] service: uevent to fd closed took $INFO_LAT"
   checkw "[$M] held session reports the removal" "$W/hold-usb-A0.log" "^lost reason=REMOVED"
@@ -400,11 +402,13 @@ if mod_plug 0 MOD-A "$EE_A"; then
   sleep 100000 < "/dev/i2c-$A" &
   HOLDER=$!; HOLD_PIDS="${HOLD_PIDS:-} $HOLDER"
   mod_pull 0
-  check "detach returns at once even so (${PULL_MS} ms, rc=$PULL_RC): the disconnect runs in the hub's worker" \
-    [ "$PULL_MS" -lt 1000 ]
+  # The write returning at all, while the fd stays open, shows that it did not wait for it.
+  check "detach returns even so (rc=$PULL_RC, ${PULL_MS} ms): the disconnect runs in the hub's worker" \
+    [ "$PULL_RC" = 0 ]
   check "the adapter's uevents went out: /dev/i2c-$A is gone" poll 100 0.02 eval '! test -e /dev/i2c-$A'
-  sleep 2
-  check "2 s later USB device $UA is still there: the disconnect cannot complete while the fd is open" \
+  # The hub's worker reaches i2c_del_adapter() and waits there for the last fd.
+  poll 300 0.1 eval 'd_tasks | grep -q i2c_del_adapter' || true
+  check "USB device $UA is still there: the disconnect cannot complete while the fd is open" \
     test -e "/sys/bus/usb/devices/$UA"
   timeout 1 cat "/sys/bus/usb/devices/$UA/serial" > /dev/null 2>&1; RCS=$?
   check "reading $UA's serial attribute blocks too (timeout 1 cat: rc=$RCS): the disconnect holds the device lock" \
