@@ -4,7 +4,9 @@
 
 #![forbid(unsafe_code)]
 
-use crate::core::access::{AccessPolicy, PolicyEngine, PolicyLoader, MAX_POLICY_BYTES};
+#[cfg(feature = "sim")]
+use crate::core::access::AccessPolicy;
+use crate::core::access::{PolicyEngine, PolicyLoader, MAX_POLICY_BYTES};
 use crate::core::broker::Broker;
 use crate::core::device::DeviceOpener;
 use crate::core::policy::{Caller, Limits, Policy, AID_ROOT};
@@ -77,23 +79,33 @@ pub enum PolicySetting {
     /// A policy file, read at start (an invalid one stops the service) and at every reload.
     File(PathBuf),
     /// The built-in development policy (policy/development.toml): the simulator's default.
+    #[cfg(feature = "sim")]
     Development,
 }
 
-/// Where Android.bp's `vendor.i2c-policy.toml` installs the policy (tests/android_files.rs
-/// checks that they agree).
-pub const ANDROID_POLICY_PATH: &str = "/vendor/etc/i2c-hal/policy.toml";
+/// Where Android.bp's `vendor.i2c-policy` installs the policy: the JSON form Soong makes of
+/// android/policy.toml (tests/android_files.rs checks that they agree).
+pub const ANDROID_POLICY_PATH: &str = "/vendor/etc/i2c-hal/policy.json";
 
-/// The policy file of a device when none is named: /vendor/etc on Android, /etc on hosts.
-pub const DEFAULT_POLICY_PATH: &str =
-    if cfg!(target_os = "android") { ANDROID_POLICY_PATH } else { "/etc/i2c-hal/policy.toml" };
+/// The policy file of a device when none is named: /vendor/etc on Android, /etc on hosts; in
+/// TOML where the build reads it (feature `toml`), JSON otherwise.
+pub const DEFAULT_POLICY_PATH: &str = if cfg!(target_os = "android") {
+    ANDROID_POLICY_PATH
+} else if cfg!(feature = "toml") {
+    "/etc/i2c-hal/policy.toml"
+} else {
+    "/etc/i2c-hal/policy.json"
+};
 
-/// policy/development.toml, built in so that `--sim` needs no file.
+/// policy/development.toml, built in so that `--sim` needs no file (and left out of the vendor
+/// build, which has no simulator).
+#[cfg(feature = "sim")]
 const DEVELOPMENT_POLICY: &str = include_str!("../policy/development.toml");
 
 /// Builds the access policy the broker consults.
 fn access_policy(setting: &PolicySetting) -> io::Result<Arc<dyn Policy>> {
     match setting {
+        #[cfg(feature = "sim")]
         PolicySetting::Development => {
             let policy = AccessPolicy::parse(DEVELOPMENT_POLICY)
                 .map_err(|e| io::Error::other(format!("built-in development policy: {e}")))?;
@@ -329,17 +341,23 @@ fn block_termination_signals() -> io::Result<SigSet> {
 mod tests {
     use super::*;
 
+    /// Every policy in the tree parses, and its JSON form (what Soong installs on a device)
+    /// is the same policy.
+    #[cfg(all(feature = "sim", feature = "toml"))]
     #[test]
     fn the_policies_in_the_tree_parse() {
         let development = AccessPolicy::parse(DEVELOPMENT_POLICY).unwrap();
         assert!(development.rules.iter().all(|r| r.name.contains("DEVELOPMENT ONLY")));
         for text in [
+            DEVELOPMENT_POLICY,
             include_str!("../policy/example.toml"),
             include_str!("../tests/vm/policy.toml"),
             include_str!("../android/policy.toml"),
         ] {
             let policy = AccessPolicy::parse(text).unwrap();
             assert!(!policy.rules.is_empty());
+            let json = AccessPolicy::to_json(text).unwrap();
+            assert_eq!(AccessPolicy::parse(&json).unwrap(), policy, "{json}");
         }
     }
 
@@ -349,8 +367,8 @@ mod tests {
         let missing = PolicySetting::File(dir.path().join("none.toml"));
         let err = access_policy(&missing).err().expect("missing file refused");
         assert!(err.to_string().contains("none.toml"), "{err}");
-        let invalid = dir.path().join("bad.toml");
-        std::fs::write(&invalid, "\n[[rule]]\nname = 3\n").unwrap();
+        let invalid = dir.path().join("bad.json");
+        std::fs::write(&invalid, "{\n  \"rule\": [\n    { \"name\": 3 }\n  ]\n}\n").unwrap();
         let err = access_policy(&PolicySetting::File(invalid)).err().expect("invalid refused");
         assert!(err.to_string().contains("line 3"), "{err}");
         let huge = dir.path().join("huge.toml");

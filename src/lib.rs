@@ -9,6 +9,10 @@
 //!
 //! The vendor build is `--no-default-features`: neither the simulator nor the client is in it.
 
+/// The version `--version` prints. A literal, since Soong sets no `CARGO_PKG_VERSION`;
+/// tests/android_files.rs checks that it is Cargo.toml's.
+pub const VERSION: &str = "0.1.0";
+
 #[cfg(feature = "client")]
 pub mod cli;
 pub mod core;

@@ -204,11 +204,13 @@ pub fn target() -> &'static Target {
 }
 
 /// Whether the suite started the service itself (a plain `cargo test` on a host).
+#[cfg(not(target_os = "android"))]
 pub fn is_self_started() -> bool {
     target();
     SELF_STARTED.get().is_some()
 }
 
+#[cfg(not(target_os = "android"))]
 static SELF_STARTED: OnceLock<()> = OnceLock::new();
 
 #[cfg(not(all(feature = "sim", not(target_os = "android"))))]

@@ -10,12 +10,21 @@ use i2c_hal::platform::sim::SimKernel;
 use i2c_hal::platform::unix_socket::{self, SocketAccess};
 use std::path::PathBuf;
 
-/// I2C HAL service: brokers access to hot-pluggable I2C buses over binder.
+/// The variable `--policy` falls back to.
+const POLICY_ENV: &str = "I2C_HAL_POLICY";
+
+// Soong sets no CARGO_PKG_* variables and AOSP's clap has no `env` feature: the texts are
+// literals and the environment is read by hand (README, "Android integration").
 #[derive(Parser, Debug)]
-#[command(version, about, long_about = None)]
+#[command(
+    name = "i2c-hal-service",
+    version = i2c_hal::VERSION,
+    about = "I2C HAL service: brokers access to hot-pluggable I2C buses over binder"
+)]
 struct Args {
-    /// Serve RPC binder on this Unix socket (default without a binder device: /tmp/i2c-hal.sock)
-    #[arg(long, env = "I2C_HAL_SOCKET", value_name = "PATH")]
+    /// Serve RPC binder on this Unix socket [env: I2C_HAL_SOCKET] (default without a binder
+    /// device: /tmp/i2c-hal.sock)
+    #[arg(long, value_name = "PATH")]
     socket: Option<PathBuf>,
     /// Mode of the RPC socket file, octal; o+w is refused (connecting needs write permission)
     #[arg(long, value_name = "OCTAL", default_value = "0660", value_parser = unix_socket::parse_mode)]
@@ -51,9 +60,19 @@ struct Args {
     /// Directory holding the i2c-N device nodes (real platform)
     #[arg(long, value_name = "DIR", default_value = "/dev")]
     dev_root: PathBuf,
-    /// The access policy file (default with --sim: the built-in development policy; otherwise
-    /// /etc/i2c-hal/policy.toml, /vendor/etc/i2c-hal/policy.toml on Android). SIGHUP re-reads it
-    #[arg(long, env = "I2C_HAL_POLICY", value_name = "PATH")]
+    #[cfg_attr(
+        feature = "sim",
+        arg(help = "The access policy file [env: I2C_HAL_POLICY] (default with --sim: the \
+                    built-in development policy; otherwise /etc/i2c-hal/policy.toml, \
+                    /vendor/etc/i2c-hal/policy.json on Android). SIGHUP re-reads it")
+    )]
+    #[cfg_attr(
+        not(feature = "sim"),
+        arg(help = "The access policy file [env: I2C_HAL_POLICY] (default: \
+                    /etc/i2c-hal/policy.json, /vendor/etc/i2c-hal/policy.json on Android). \
+                    SIGHUP re-reads it")
+    )]
+    #[arg(long, value_name = "PATH")]
     policy: Option<PathBuf>,
     /// Sessions one uid may hold at once
     #[arg(long, value_name = "N", default_value_t = Limits::default().max_sessions_per_uid)]
@@ -87,6 +106,11 @@ fn simulated(_: &Args) -> Option<Platform> {
     None
 }
 
+/// An environment variable's value, unless unset or empty.
+fn non_empty_var(name: &str) -> Option<std::ffi::OsString> {
+    std::env::var_os(name).filter(|value| !value.is_empty())
+}
+
 fn main() {
     let args = Args::parse();
     // stderr on hosts, logcat on Android (compat decides); panics go to the same log.
@@ -103,7 +127,8 @@ fn main() {
             max_per_uid: args.max_connections_per_uid,
         },
     };
-    let policy = match (args.policy, &platform) {
+    let policy_arg = args.policy.or_else(|| non_empty_var(POLICY_ENV).map(PathBuf::from));
+    let policy = match (policy_arg, &platform) {
         (Some(path), _) => PolicySetting::File(path),
         #[cfg(feature = "sim")]
         (None, Platform::Simulated { .. }) => PolicySetting::Development,

@@ -3,16 +3,18 @@
 
 use super::number::{parse_number, parse_register};
 use super::CliError;
-use crate::ipc::client::SOCKET_ENV;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 /// Talk to the i2c-hal service the way i2c-tools talk to /dev/i2c-N.
+// A literal version and no `env` attributes: Soong sets no CARGO_PKG_* variables and AOSP's
+// clap has no `env` feature; `Endpoint::resolve` reads $I2C_HAL_SOCKET.
 #[derive(Debug, Parser)]
-#[command(name = "i2cctl", version)]
+#[command(name = "i2cctl", version = crate::VERSION)]
 pub struct Cli {
-    /// RPC binder socket of the service (default: kernel binder if present, else /tmp/i2c-hal.sock).
-    #[arg(long, global = true, env = SOCKET_ENV, value_name = "PATH")]
+    /// RPC binder socket of the service [env: I2C_HAL_SOCKET] (default: kernel binder if
+    /// present, else /tmp/i2c-hal.sock).
+    #[arg(long, global = true, value_name = "PATH")]
     pub socket: Option<PathBuf>,
 
     /// Print JSON instead of text.

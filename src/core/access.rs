@@ -1,5 +1,9 @@
-//! The access-control policy: who may do what on which bus, read from a TOML file (on Android
-//! `/vendor/etc/i2c-hal/policy.toml`). Default deny: a request is allowed only where a rule
+//! The access-control policy: who may do what on which bus. People write it in TOML; a device
+//! reads it as JSON (`/vendor/etc/i2c-hal/policy.json`), since AOSP builds its `toml` crate for
+//! hosts only: Soong runs `i2c-hal-policy json` on the TOML at build time, so a bad policy
+//! fails the build with its line number. Both forms hold the same fields and go through the
+//! same checks; a text whose first non-blank character is `{` is JSON. Builds without the
+//! `toml` feature (the vendor build) read JSON only. Default deny: a request is allowed only where a rule
 //! matches the caller, the bus and the address, and grants the operation class. The parser and
 //! the evaluator are pure (no file access), so the policy is unit-tested and fuzzed as text.
 //!
@@ -27,7 +31,7 @@ use super::policy::{Caller, ExclusiveLimits, Policy};
 use super::request::{OperationClass, OperationSet};
 use super::sync::{lock, read, write};
 use log::{info, warn};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fmt;
 use std::ops::RangeInclusive;
@@ -191,36 +195,104 @@ impl fmt::Display for PolicyError {
 
 impl std::error::Error for PolicyError {}
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct FileLimits {
+    #[serde(skip_serializing_if = "Option::is_none")]
     max_exclusive_per_caller: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     max_exclusive_per_bus: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     max_calls_per_second: Option<u32>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct FileRule {
     name: String,
     /// Every caller; meant for development policies only.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_false")]
     any_caller: bool,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     uids: Vec<u32>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     app_ids: Vec<u32>,
     buses: Vec<String>,
     addresses: Vec<String>,
     allow: Vec<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct PolicyFile {
+    #[serde(skip_serializing_if = "Option::is_none")]
     limits: Option<FileLimits>,
     #[serde(default)]
     rule: Vec<FileRule>,
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
+}
+
+/// The two forms of a policy file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PolicyFormat {
+    Toml,
+    Json,
+}
+
+impl PolicyFormat {
+    /// JSON when the first non-blank character opens an object (a TOML file cannot start so).
+    pub fn of(text: &str) -> PolicyFormat {
+        match text.trim_start().starts_with('{') {
+            true => PolicyFormat::Json,
+            false => PolicyFormat::Toml,
+        }
+    }
+}
+
+impl PolicyFile {
+    fn read(text: &str) -> std::result::Result<PolicyFile, PolicyError> {
+        match PolicyFormat::of(text) {
+            PolicyFormat::Json => PolicyFile::from_json(text),
+            PolicyFormat::Toml => PolicyFile::from_toml(text),
+        }
+    }
+
+    fn from_json(text: &str) -> std::result::Result<PolicyFile, PolicyError> {
+        serde_json::from_str(text).map_err(|e| {
+            // serde_json's Display adds the position, which PolicyError carries on its own.
+            let position = format!(" at line {} column {}", e.line(), e.column());
+            let message = e.to_string();
+            PolicyError {
+                line: (e.line() > 0).then_some(e.line()),
+                message: message.strip_suffix(&position).unwrap_or(&message).to_string(),
+            }
+        })
+    }
+
+    #[cfg(feature = "toml")]
+    fn from_toml(text: &str) -> std::result::Result<PolicyFile, PolicyError> {
+        toml::from_str(text).map_err(|e| PolicyError {
+            line: e.span().map(|span| line_of(text, span.start)),
+            // The toml crate leaves some syntax errors without a message (found by fuzzing).
+            message: match e.message().trim() {
+                "" => "not valid TOML".to_string(),
+                message => message.to_string(),
+            },
+        })
+    }
+
+    #[cfg(not(feature = "toml"))]
+    fn from_toml(_: &str) -> std::result::Result<PolicyFile, PolicyError> {
+        Err(PolicyError {
+            line: Some(1),
+            message: "not a JSON policy: this build reads JSON policies only (convert a TOML \
+                      one with `i2c-hal-policy json FILE`)"
+                .to_string(),
+        })
+    }
 }
 
 /// The largest policy file read: far more rules than any device needs, and a bound on what a
@@ -236,14 +308,7 @@ impl AccessPolicy {
                 message: format!("{} bytes (at most {MAX_POLICY_BYTES})", text.len()),
             });
         }
-        let file: PolicyFile = toml::from_str(text).map_err(|e| PolicyError {
-            line: e.span().map(|span| line_of(text, span.start)),
-            // The toml crate leaves some syntax errors without a message (found by fuzzing).
-            message: match e.message().trim() {
-                "" => "not valid TOML".to_string(),
-                message => message.to_string(),
-            },
-        })?;
+        let file = PolicyFile::read(text)?;
         let defaults = PolicyLimits::default();
         let limits = match file.limits {
             None => defaults,
@@ -268,6 +333,17 @@ impl AccessPolicy {
             })
             .collect::<std::result::Result<Vec<_>, _>>()?;
         Ok(AccessPolicy { limits, rules })
+    }
+
+    /// The JSON form of a policy file's text (TOML or JSON), once the text has passed every
+    /// check `parse` makes: what Soong installs on a device. One field per line, so that a
+    /// refusal's line number still points at the rule.
+    pub fn to_json(text: &str) -> std::result::Result<String, PolicyError> {
+        AccessPolicy::parse(text)?;
+        let file = PolicyFile::read(text)?;
+        serde_json::to_string_pretty(&file)
+            .map(|json| json + "\n")
+            .map_err(|e| PolicyError { line: None, message: e.to_string() })
     }
 
     /// What this policy grants `caller` on `address` of `bus`, all rules together.
@@ -498,7 +574,7 @@ impl PolicyEngine {
         let now = Instant::now();
         let mut windows = lock(&self.audit);
         let window = windows.entry(caller.uid).or_default();
-        if window.started.is_none_or(|started| now.duration_since(started) >= AUDIT_WINDOW) {
+        if !window.started.is_some_and(|started| now.duration_since(started) < AUDIT_WINDOW) {
             if window.suppressed > 0 {
                 warn!(
                     "audit: {} more denial(s) of uid {} were not logged",
@@ -618,15 +694,21 @@ impl Policy for PolicyEngine {
 }
 
 /// The 1-based line of a byte offset.
+#[cfg(feature = "toml")]
 fn line_of(text: &str, offset: usize) -> usize {
     text.as_bytes()[..offset.min(text.len())].iter().filter(|b| **b == b'\n').count() + 1
 }
 
-/// The line that names a rule, so a semantic refusal points at it.
+/// The line that names a rule, so a semantic refusal points at it: `name = "..."` in TOML,
+/// `"name": "..."` in JSON.
 fn rule_line(text: &str, name: &str) -> Option<usize> {
     let quoted = format!("\"{name}\"");
     text.lines()
-        .position(|l| l.trim_start().starts_with("name") && l.contains(&quoted))
+        .position(|l| {
+            let key = l.trim_start();
+            let key = key.strip_prefix('"').unwrap_or(key);
+            key.starts_with("name") && l.contains(&quoted)
+        })
         .map(|i| i + 1)
 }
 
@@ -649,7 +731,30 @@ mod tests {
         }
     }
 
-    const SENSOR_POLICY: &str = r#"
+    // In JSON, the form every build reads (a device's has no TOML), so that these tests run on
+    // a device too; `the_toml_and_json_forms_are_one_policy` ties it to its TOML form.
+    const SENSOR_POLICY: &str = r#"{
+  "limits": { "max_exclusive_per_caller": 1 },
+  "rule": [
+    {
+      "name": "thermal app reads the board sensor",
+      "app_ids": [10057],
+      "buses": ["pci0000:00/0000:00:1f.3"],
+      "addresses": ["0x48"],
+      "allow": ["read", "register"]
+    },
+    {
+      "name": "factory tool on any USB module",
+      "uids": [2000],
+      "buses": ["usb*"],
+      "addresses": ["0x08-0x77", "0x150"],
+      "allow": ["raw", "read", "write", "register", "exclusive", "ten_bit"]
+    }
+  ]
+}"#;
+
+    #[cfg(feature = "toml")]
+    const SENSOR_POLICY_TOML: &str = r#"
 [limits]
 max_exclusive_per_caller = 1
 
@@ -667,6 +772,31 @@ buses = ["usb*"]
 addresses = ["0x08-0x77", "0x150"]
 allow = ["raw", "read", "write", "register", "exclusive", "ten_bit"]
 "#;
+
+    /// The empty policy, in the form every build reads.
+    const EMPTY_POLICY: &str = "{}";
+
+    #[cfg(feature = "toml")]
+    #[test]
+    fn the_toml_and_json_forms_are_one_policy() {
+        let from_toml = AccessPolicy::parse(SENSOR_POLICY_TOML).unwrap();
+        assert_eq!(from_toml, AccessPolicy::parse(SENSOR_POLICY).unwrap());
+        let json = AccessPolicy::to_json(SENSOR_POLICY_TOML).unwrap();
+        assert_eq!(PolicyFormat::of(&json), PolicyFormat::Json);
+        assert_eq!(AccessPolicy::parse(&json).unwrap(), from_toml, "{json}");
+        assert_eq!(AccessPolicy::parse("").unwrap(), AccessPolicy::parse(EMPTY_POLICY).unwrap());
+        // What fails the check fails the conversion, with the line in the TOML.
+        let toml = "\n[[rule]]\nname = \"b\"\nuids = [1]\nbuses = [\"x\"]\naddresses = [\"0x50\"]\nallow = [\"fly\"]\n";
+        let err = AccessPolicy::to_json(toml).unwrap_err();
+        assert_eq!(err.line, Some(3), "{err}");
+    }
+
+    #[cfg(not(feature = "toml"))]
+    #[test]
+    fn a_build_without_toml_says_how_to_convert_a_toml_policy() {
+        let err = AccessPolicy::parse("[[rule]]\nname = \"a\"\n").unwrap_err();
+        assert!(err.message.contains("i2c-hal-policy json"), "{err}");
+    }
 
     #[test]
     fn rules_grant_by_app_id_stable_id_and_address_and_deny_everything_else() {
@@ -705,7 +835,7 @@ allow = ["raw", "read", "write", "register", "exclusive", "ten_bit"]
 
     #[test]
     fn an_empty_policy_denies_everyone() {
-        let policy = AccessPolicy::parse("").unwrap();
+        let policy = AccessPolicy::parse(EMPTY_POLICY).unwrap();
         let err = policy.check_open(&APP, &bus("x"), Target::seven_bit(0x50), false).unwrap_err();
         assert_eq!(err.code, ErrorCode::PermissionDenied);
         assert_eq!(
@@ -714,6 +844,62 @@ allow = ["raw", "read", "write", "register", "exclusive", "ten_bit"]
         );
     }
 
+    /// A one-rule JSON policy whose rule has `fields` (besides its name), the rule's name on
+    /// line 3.
+    fn json_rule(name: &str, fields: &str) -> String {
+        format!("{{\n  \"rule\": [{{\n    \"name\": \"{name}\",\n    {fields}\n  }}]\n}}\n")
+    }
+
+    #[test]
+    fn invalid_json_files_are_refused_with_the_line() {
+        let cases: [(String, usize, &str); 6] = [
+            (
+                json_rule(
+                    "a",
+                    r#""uids": [1], "buses": ["3"], "addresses": ["0x50"], "allow": ["read"]"#,
+                ),
+                3,
+                "bus number",
+            ),
+            (
+                json_rule(
+                    "b",
+                    r#""uids": [1], "buses": ["x"], "addresses": ["0x50"], "allow": ["fly"]"#,
+                ),
+                3,
+                "unknown grant",
+            ),
+            (
+                json_rule(
+                    "c",
+                    r#""uids": [1], "buses": ["x"], "addresses": ["0x57-0x50"], "allow": ["read"]"#,
+                ),
+                3,
+                "backwards",
+            ),
+            (
+                json_rule("d", r#""buses": ["x"], "addresses": ["0x50"], "allow": ["read"]"#),
+                3,
+                "names no caller",
+            ),
+            ("{\n\n  \"limits\": { \"max_sesions\": 3 }\n}".to_string(), 3, "unknown field"),
+            (
+                "{\n  \"rule\": [\n    {\"name\": \"e\",,}\n  ]\n}".to_string(),
+                3,
+                "key must be a string",
+            ),
+        ];
+        for (text, line, what) in cases {
+            let err = AccessPolicy::parse(&text).unwrap_err();
+            assert_eq!(err.line, Some(line), "{err} for {text}");
+            assert!(err.to_string().contains(what), "{err} should say {what}");
+            assert!(!err.message.contains(" column "), "the position is the line's job: {err}");
+        }
+        let huge = format!("{{{}}}", " ".repeat(MAX_POLICY_BYTES));
+        assert!(AccessPolicy::parse(&huge).unwrap_err().to_string().contains("at most"));
+    }
+
+    #[cfg(feature = "toml")]
     #[test]
     fn invalid_files_are_refused_with_the_line() {
         let cases: [(&str, usize, &str); 6] = [
@@ -733,6 +919,7 @@ allow = ["raw", "read", "write", "register", "exclusive", "ten_bit"]
         assert!(AccessPolicy::parse(&huge).unwrap_err().to_string().contains("at most"));
     }
 
+    #[cfg(feature = "toml")]
     #[test]
     fn a_syntax_error_the_toml_crate_leaves_unexplained_still_gets_a_message() {
         // Found by the policy fuzz target: an unterminated array with a comment in it.
@@ -759,21 +946,21 @@ addresses = [#0x mod, "read", &"write", "regregister", "exclusive", "ten_bst", "
     #[test]
     fn a_reload_takes_a_valid_file_and_keeps_the_old_policy_on_an_invalid_one() {
         let (contents, loader) = file(SENSOR_POLICY);
-        let engine = PolicyEngine::load("test.toml", loader).unwrap();
+        let engine = PolicyEngine::load("test.json", loader).unwrap();
         let board = bus("pci0000:00/0000:00:1f.3");
         let sensor = Target::seven_bit(0x48);
         assert!(engine.check_open(&APP, &board, sensor, false).is_ok());
 
-        *contents.lock().unwrap() = "[[rule]]\nname = \"broken\"\nallow = [\"fly\"]\n".into();
+        *contents.lock().unwrap() = json_rule("broken", r#""allow": ["fly"]"#);
         let refused = engine.reload().unwrap_err();
         assert_eq!(refused.code, ErrorCode::InvalidArgument);
         assert!(
-            refused.message.contains("test.toml") && refused.message.contains("line"),
+            refused.message.contains("test.json") && refused.message.contains("line"),
             "{refused}"
         );
         assert!(engine.check_open(&APP, &board, sensor, false).is_ok(), "the old policy stays");
 
-        *contents.lock().unwrap() = String::new();
+        *contents.lock().unwrap() = EMPTY_POLICY.to_string();
         engine.reload().unwrap();
         let denied = engine.check_open(&APP, &board, sensor, false).unwrap_err();
         assert_eq!(denied.code, ErrorCode::PermissionDenied, "the new, empty policy denies");
@@ -800,7 +987,7 @@ addresses = [#0x mod, "read", &"write", "regregister", "exclusive", "ten_bst", "
 
     #[test]
     fn calls_past_the_rate_get_quota_exceeded() {
-        let text = "[limits]\nmax_calls_per_second = 1\n";
+        let text = r#"{ "limits": { "max_calls_per_second": 1 } }"#;
         let engine = PolicyEngine::fixed(AccessPolicy::parse(text).unwrap(), "test");
         assert!(engine.check_rate(&APP).is_ok());
         // A bucket of one call a second: the next call within that second is refused...
@@ -808,16 +995,18 @@ addresses = [#0x mod, "read", &"write", "regregister", "exclusive", "ten_bst", "
         assert_eq!(refused.code, ErrorCode::QuotaExceeded);
         // ...for this uid only.
         assert!(engine.check_rate(&OTHER).is_ok());
-        let unlimited = "[limits]\nmax_calls_per_second = 0\n";
+        let unlimited = r#"{ "limits": { "max_calls_per_second": 0 } }"#;
         let engine = PolicyEngine::fixed(AccessPolicy::parse(unlimited).unwrap(), "test");
         assert!((0..1000).all(|_| engine.check_rate(&APP).is_ok()));
     }
 
     #[test]
     fn any_caller_rules_match_everyone() {
-        let text = "[[rule]]\nname = \"dev\"\nany_caller = true\nbuses = [\"*\"]\n\
-                    addresses = [\"0x00-0x3ff\"]\nallow = [\"read\"]\n";
-        let policy = AccessPolicy::parse(text).unwrap();
+        let text = json_rule(
+            "dev",
+            r#""any_caller": true, "buses": ["*"], "addresses": ["0x00-0x3ff"], "allow": ["read"]"#,
+        );
+        let policy = AccessPolicy::parse(&text).unwrap();
         for caller in [APP, OTHER, Caller { uid: 0, pid: 1 }] {
             assert!(policy.check_open(&caller, &bus("x"), Target::seven_bit(0x50), false).is_ok());
         }

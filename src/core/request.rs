@@ -560,7 +560,8 @@ mod tests {
         let err = validate_transfer(&[Message::Read(MAX_TRANSFER_BYTES + 1)]).unwrap_err();
         assert_eq!(err.code, ErrorCode::TooLarge);
         // The kernel's per-message limit is above the cap: the cap is the rule that bites.
-        const { assert!(MAX_TRANSFER_BYTES < MAX_MESSAGE_LEN) };
+        // (An item, not an inline `const {}` block: those need Rust 1.79, Android 15 has 1.78.)
+        const _: () = assert!(MAX_TRANSFER_BYTES < MAX_MESSAGE_LEN);
         // 4096 bytes and 42 address bytes, 9 clocks each at 100 kHz, stay under 500 ms.
         let wire_micros = (MAX_TRANSFER_BYTES + MAX_MESSAGES) * 9 * 10;
         assert!(wire_micros < 500_000, "{wire_micros} us");

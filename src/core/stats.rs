@@ -94,7 +94,7 @@ impl Stats {
         let now = Instant::now();
         let mut last = lock(&self.last_loss_callback);
         // Delivery threads finish in any order; the latest moment is the one that counts.
-        if last.is_none_or(|t| t < now) {
+        if !last.is_some_and(|t| t >= now) {
             *last = Some(now);
         }
     }

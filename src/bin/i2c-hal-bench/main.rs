@@ -17,7 +17,12 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(name = "i2c-hal-bench", about = "Benchmark i2c-hal-service against a null server")]
+// A later flag overrides an earlier one: run-bench passes BENCH_* variables as flags first.
+#[command(
+    name = "i2c-hal-bench",
+    about = "Benchmark i2c-hal-service against a null server",
+    args_override_self = true
+)]
 struct Cli {
     #[command(subcommand)]
     command: Cmd,
@@ -33,32 +38,32 @@ pub struct RunArgs {
     #[arg(long, default_value = "docs/bench")]
     pub out: PathBuf,
     /// Timed calls per figure (each call kind, each server).
-    #[arg(long, env = "BENCH_CALLS", default_value_t = 20_000)]
+    #[arg(long, default_value_t = 20_000)]
     pub calls: usize,
     /// Calls per block; the servers take turns block by block so that drift hits both.
-    #[arg(long, env = "BENCH_BLOCK", default_value_t = 500)]
+    #[arg(long, default_value_t = 500)]
     pub block: usize,
     /// Open sessions at which the cost of one more open is measured (the highest also gives
     /// the memory per session).
-    #[arg(long, env = "BENCH_OPEN_LEVELS", value_delimiter = ',', default_value = "10,1000,10000")]
+    #[arg(long, value_delimiter = ',', default_value = "10,1000,10000")]
     pub open_levels: Vec<usize>,
     /// Timed opens per level.
-    #[arg(long, env = "BENCH_OPEN_CALLS", default_value_t = 5_000)]
+    #[arg(long, default_value_t = 5_000)]
     pub open_calls: usize,
     /// Client processes holding sessions through a removal.
-    #[arg(long, env = "BENCH_HOLDERS", default_value_t = 100)]
+    #[arg(long, default_value_t = 100)]
     pub holders: usize,
     /// Sessions each holder keeps on the bus.
-    #[arg(long, env = "BENCH_SESSIONS_PER_HOLDER", default_value_t = 10)]
+    #[arg(long, default_value_t = 10)]
     pub sessions_per_holder: usize,
     /// Removals per variant (all holders running; one of them stopped).
-    #[arg(long, env = "BENCH_REMOVALS", default_value_t = 30)]
+    #[arg(long, default_value_t = 30)]
     pub removals: usize,
     /// Client connections held for the per-connection memory figure.
-    #[arg(long, env = "BENCH_CONNECTIONS", default_value_t = 100)]
+    #[arg(long, default_value_t = 100)]
     pub connections: usize,
     /// Client thread counts for the throughput figure.
-    #[arg(long, env = "BENCH_THREADS", value_delimiter = ',', default_value = "1,2,4,8")]
+    #[arg(long, value_delimiter = ',', default_value = "1,2,4,8")]
     pub threads: Vec<usize>,
     /// Results of the QEMU part (tests/vm/bench.sh) to include, if that file exists.
     #[arg(long, default_value = "target/vm-bench/vm.json")]

@@ -30,7 +30,11 @@ use std::process::ExitCode;
 use usb::{Identity, Reply, Setup};
 
 #[derive(Debug, Parser)]
-#[command(name = "usb-i2c-module", version, about = "Emulated i2c-tiny-usb module on vhci_hcd")]
+#[command(
+    name = "usb-i2c-module",
+    version = i2c_hal::VERSION,
+    about = "Emulated i2c-tiny-usb module on vhci_hcd"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -871,14 +871,14 @@ fn a_policy_reload_ends_exactly_the_sessions_it_no_longer_allows_once() {
     use crate::core::access::{PolicyEngine, PolicyLoader};
     let rule = |uids: &str| {
         format!(
-            "[[rule]]\nname = \"r\"\nuids = [{uids}]\nbuses = [\"platform/sim/*\"]\n\
-             addresses = [\"0x50-0x57\"]\nallow = [\"raw\", \"read\", \"write\"]\n"
+            r#"{{"rule": [{{"name": "r", "uids": [{uids}], "buses": ["platform/sim/*"],
+             "addresses": ["0x50-0x57"], "allow": ["raw", "read", "write"]}}]}}"#
         )
     };
     let file = Arc::new(Mutex::new(rule("10001, 10002")));
     let reader = file.clone();
     let loader: PolicyLoader = Box::new(move || Ok(reader.lock().unwrap().clone()));
-    let engine = Arc::new(PolicyEngine::load("policy.toml", loader).unwrap());
+    let engine = Arc::new(PolicyEngine::load("policy.json", loader).unwrap());
     let f = fixture_with_policy(FULL_I2C, Limits::default(), engine);
     f.broker.adapter_added(module(0, "slot-a"));
     let (kept, kept_losses) = f.open(APP, &request("0", 0x50)).unwrap();
@@ -887,7 +887,7 @@ fn a_policy_reload_ends_exactly_the_sessions_it_no_longer_allows_once() {
     assert_eq!(refused.code, ErrorCode::PermissionDenied);
 
     // An invalid file changes nothing.
-    *file.lock().unwrap() = "[[rule]]\nname = \"x\"\n".into();
+    *file.lock().unwrap() = r#"{"rule": [{"name": "x"}]}"#.into();
     let invalid = f.broker.reload_policy(ROOT).unwrap_err();
     assert_eq!(invalid.code, ErrorCode::InvalidArgument);
     assert!(kept_losses.losses().is_empty() && ended_losses.losses().is_empty());
@@ -1090,14 +1090,14 @@ fn a_reload_that_narrows_a_session_refuses_what_it_took_away_at_the_next_call() 
     // the session but takes a class away must be felt at once, not when the cache expires.
     let rule = |allow: &str| {
         format!(
-            "[[rule]]\nname = \"r\"\nuids = [10001]\nbuses = [\"platform/sim/*\"]\n\
-             addresses = [\"0x50\"]\nallow = [{allow}]\n"
+            r#"{{"rule": [{{"name": "r", "uids": [10001], "buses": ["platform/sim/*"],
+             "addresses": ["0x50"], "allow": [{allow}]}}]}}"#
         )
     };
     let file = Arc::new(Mutex::new(rule("\"raw\", \"read\", \"write\"")));
     let reader = file.clone();
     let loader: PolicyLoader = Box::new(move || Ok(reader.lock().unwrap().clone()));
-    let engine = Arc::new(PolicyEngine::load("policy.toml", loader).unwrap());
+    let engine = Arc::new(PolicyEngine::load("policy.json", loader).unwrap());
     let f = fixture_with_policy(FULL_I2C, Limits::default(), engine);
     f.broker.adapter_added(module(0, "slot-a"));
     let (id, losses) = f.open(APP, &request("0", 0x50)).unwrap();
