@@ -197,22 +197,59 @@ fn module<'a>(modules: &'a [(String, Bp)], kind: &str, name: &str) -> &'a Bp {
         .unwrap_or_else(|| panic!("Android.bp has no {kind} {name}"))
 }
 
-/// Crates AOSP provides as Soong modules (external/rust/crates, frameworks/native's
-/// libbinder_rs) that Android.bp may name; anything else must be defined in Android.bp or be
-/// one the README tells the vendor to import.
-const AOSP_RUST_MODULES: [&str; 9] = [
-    "libandroid_logger",
-    "libbinder_rs",
-    "libclap",
-    "liblibc",
-    "liblog_rust",
-    "libnix",
-    "libserde",
-    "libserde_json",
-    "libtoml",
-];
+/// A tab-separated table of android/: its rows as maps from the header's column names, `#`
+/// comments and blank lines skipped.
+fn table(rel: &str) -> Vec<BTreeMap<String, String>> {
+    let text = read(rel);
+    let mut lines = text.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty());
+    let header: Vec<&str> = lines.next().expect("a header row").split('\t').collect();
+    lines
+        .map(|line| {
+            let cells: Vec<&str> = line.split('\t').collect();
+            assert_eq!(cells.len(), header.len(), "{rel}: {line:?} has {} cells", cells.len());
+            header.iter().zip(cells).map(|(h, c)| (h.to_string(), c.to_string())).collect()
+        })
+        .collect()
+}
+
+/// One crate as AOSP builds it (android/aosp-rust-crates.tsv).
+#[derive(Debug)]
+struct AospCrate {
+    module: String,
+    krate: String,
+    version: String,
+    device: bool,
+    vendor: bool,
+    features: BTreeSet<String>,
+}
+
+fn aosp_crates() -> Vec<AospCrate> {
+    let yes = |row: &BTreeMap<String, String>, key: &str| match row[key].as_str() {
+        "yes" => true,
+        "no" => false,
+        other => panic!("aosp-rust-crates.tsv: {key} {other:?} is neither yes nor no"),
+    };
+    table("android/aosp-rust-crates.tsv")
+        .iter()
+        .map(|row| AospCrate {
+            module: row["module"].clone(),
+            krate: row["crate"].clone(),
+            version: row["version"].clone(),
+            device: yes(row, "device"),
+            vendor: yes(row, "vendor"),
+            features: match row["features"].as_str() {
+                "-" => BTreeSet::new(),
+                list => list.split(',').map(String::from).collect(),
+            },
+        })
+        .collect()
+}
+
 /// Not in AOSP: README.md, "Android integration", says how to import it.
 const VENDOR_IMPORTED: [&str; 2] = ["libi2cdev", "libembedded_hal"];
+
+/// Module types that build for the host only; every other Rust module builds for a device.
+const HOST_ONLY: [&str; 3] = ["rust_binary_host", "rust_library_host", "rust_test_host"];
 
 #[test]
 fn android_bp_declares_the_modules_in_aosp_form() {
@@ -242,7 +279,7 @@ fn android_bp_declares_the_modules_in_aosp_form() {
     assert_eq!(service.str("relative_install_path"), Some("hw"));
     assert_eq!(service.strings("init_rc"), ["android/vendor.i2c-service.rc"]);
     assert_eq!(service.strings("vintf_fragments"), ["android/vendor.i2c-service.xml"]);
-    assert!(service.strings("required").contains(&"vendor.i2c-policy.toml".to_string()));
+    assert!(service.strings("required").contains(&"vendor.i2c-policy".to_string()));
 
     let library = module(&modules, "rust_library", "libi2c_hal");
     assert_eq!(library.flag("vendor"), Some(true));
@@ -251,13 +288,22 @@ fn android_bp_declares_the_modules_in_aosp_form() {
     assert_eq!(client.strings("features"), ["client"]);
     assert_ne!(client.flag("vendor"), Some(true), "the client build stays out of the vendor image");
 
-    let policy = module(&modules, "prebuilt_etc", "vendor.i2c-policy.toml");
+    let policy = module(&modules, "prebuilt_etc", "vendor.i2c-policy");
     let installed = format!(
         "/vendor/etc/{}/{}",
         policy.str("sub_dir").unwrap(),
         policy.str("filename").unwrap()
     );
     assert_eq!(installed, ANDROID_POLICY_PATH, "where the service reads its policy");
+    // What is installed is the JSON form, made at build time from the TOML in the tree.
+    let generated = policy.str("src").and_then(|src| src.strip_prefix(':')).expect(":module");
+    let genrule = module(&modules, "genrule", generated);
+    assert_eq!(genrule.strings("srcs"), ["android/policy.toml"]);
+    assert_eq!(genrule.strings("tools"), ["i2c_hal_policy"]);
+    assert_eq!(genrule.str("cmd"), Some("$(location i2c_hal_policy) json $(in) > $(out)"));
+    let tool = module(&modules, "rust_binary_host", "i2c_hal_policy");
+    assert_eq!(tool.strings("srcs"), ["src/bin/i2c-hal-policy.rs"]);
+    assert_eq!(tool.strings("features"), ["toml"]);
 
     let core = module(&modules, "rust_test", "i2c_hal_core_test");
     assert_eq!(core.flag("host_supported"), Some(true));
@@ -301,16 +347,11 @@ fn every_file_and_library_android_bp_names_exists() {
                 assert!(repo().join(&path).is_file(), "{kind} {name}: {key} {path} missing");
             }
         }
-        if let Some(src) = m.str("src") {
+        if let Some(src) = m.str("src").filter(|src| !src.starts_with(':')) {
             assert!(repo().join(src).is_file(), "{kind} {name}: src {src} missing");
         }
-        for lib in m.strings("rustlibs") {
-            let ok = AOSP_RUST_MODULES.contains(&lib.as_str())
-                || VENDOR_IMPORTED.contains(&lib.as_str())
-                || defined.contains(&lib)
-                // aidl_interface vendor.i2c generates vendor.i2c-V<N>-rust.
-                || lib == "vendor.i2c-V1-rust";
-            assert!(ok, "{kind} {name}: rustlibs {lib} is neither in AOSP nor defined here");
+        if let Some(src) = m.str("src").and_then(|src| src.strip_prefix(':')) {
+            assert!(defined.contains(src), "{kind} {name}: src :{src} is not defined here");
         }
         for default in m.strings("defaults") {
             assert!(defined.contains(&default), "{kind} {name}: defaults {default} undefined");
@@ -320,6 +361,164 @@ fn every_file_and_library_android_bp_names_exists() {
     for lib in VENDOR_IMPORTED {
         assert!(readme.contains(lib), "README.md does not say how to import {lib}");
     }
+}
+
+/// The module's own list under `key` and those of the defaults it names.
+fn with_defaults_list(modules: &[(String, Bp)], m: &Bp, key: &str) -> Vec<String> {
+    let mut list = m.strings(key);
+    for default in m.strings("defaults") {
+        list.extend(module(modules, "rust_defaults", &default).strings(key));
+    }
+    list
+}
+
+#[test]
+fn every_rust_library_a_module_links_is_built_for_where_it_runs() {
+    let modules = blueprint();
+    let crates = aosp_crates();
+    let defined: BTreeSet<String> =
+        modules.iter().filter_map(|(_, m)| m.str("name").map(String::from)).collect();
+    let mut checked = 0;
+    for (kind, m) in modules.iter().filter(|(k, _)| k.starts_with("rust_") && k != "rust_defaults")
+    {
+        let name = m.str("name").unwrap_or("?");
+        let device = !HOST_ONLY.contains(&kind.as_str());
+        let vendor = m.flag("vendor") == Some(true);
+        // What every variant links, then what only the host variant does.
+        let everywhere = with_defaults_list(&modules, m, "rustlibs");
+        let host = with_defaults_list(&modules, m, "target.host.rustlibs");
+        let links = everywhere.iter().map(|l| (l, device)).chain(host.iter().map(|l| (l, false)));
+        for (lib, on_device) in links {
+            checked += 1;
+            // Generated by aidl_interface vendor.i2c (vendor_available), defined here, or
+            // imported by the vendor (README.md).
+            if lib == "vendor.i2c-V1-rust"
+                || defined.contains(lib)
+                || VENDOR_IMPORTED.contains(&lib.as_str())
+            {
+                continue;
+            }
+            let Some(krate) = crates.iter().find(|c| &c.module == lib) else {
+                panic!(
+                    "{kind} {name}: rustlibs {lib} is not in AOSP (android/aosp-rust-crates.tsv)"
+                )
+            };
+            assert!(
+                !on_device || krate.device,
+                "{kind} {name}: rustlibs {lib} is host-only in AOSP (rust_library_host), so a \
+                 device build of {name} cannot link it; link it under target.host, or use a \
+                 crate AOSP builds for devices"
+            );
+            assert!(
+                !on_device || !vendor || krate.vendor,
+                "{kind} {name}: rustlibs {lib} is not vendor_available in AOSP"
+            );
+        }
+    }
+    assert!(checked > 20, "only {checked} rustlibs entries were checked");
+}
+
+/// The accepted property names of android/soong-properties.tsv, by (module type, where).
+fn soong_properties() -> BTreeMap<(String, String), BTreeSet<String>> {
+    table("android/soong-properties.tsv")
+        .into_iter()
+        .map(|row| {
+            let names = row["names"].split(',').map(String::from).collect();
+            ((row["type"].clone(), row["where"].clone()), names)
+        })
+        .collect()
+}
+
+/// Checks `map` (the properties of a `kind` module at `path`) against the table, recursing
+/// into the nested maps the table describes.
+fn check_properties(
+    table: &BTreeMap<(String, String), BTreeSet<String>>,
+    kind: &str,
+    name: &str,
+    path: &str,
+    map: &BTreeMap<String, Bp>,
+) {
+    let accepted = table.get(&(kind.to_string(), path.to_string())).unwrap_or_else(|| {
+        panic!("{kind} {name}: android/soong-properties.tsv has no row for `{path}`; add Soong's")
+    });
+    for (key, value) in map {
+        let at = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+        assert!(
+            accepted.contains(key),
+            "{kind} {name}: `{at}` is not a property of {kind} at android15-release (Blueprint \
+             refuses the whole tree); android/soong-properties.tsv lists what is"
+        );
+        match value {
+            Bp::Map(inner) if key == "target" => {
+                for (target, properties) in inner {
+                    let Bp::Map(properties) = properties else { panic!("target.{target}") };
+                    check_properties(table, kind, name, "target.*", properties);
+                }
+            }
+            Bp::Map(inner) => check_properties(table, kind, name, &at, inner),
+            Bp::List(items) => {
+                for item in items {
+                    if let Bp::Map(inner) = item {
+                        check_properties(table, kind, name, &format!("{at}[]"), inner);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[test]
+fn every_android_bp_property_is_one_soong_defines() {
+    let table = soong_properties();
+    for (kind, m) in blueprint() {
+        let Bp::Map(properties) = &m else { unreachable!("a module is a map") };
+        check_properties(&table, &kind, m.str("name").unwrap_or("package"), "", properties);
+    }
+}
+
+#[test]
+fn the_version_the_binaries_print_is_cargo_tomls() {
+    // A literal in the crate, since Soong sets no CARGO_PKG_VERSION; Cargo does, for this test.
+    assert_eq!(i2c_hal::VERSION, env!("CARGO_PKG_VERSION"));
+}
+
+/// tests/android-target/Cargo.toml, which type-checks the crate for Android: its crates.io
+/// dependencies are AOSP's, at AOSP's versions and with AOSP's features.
+#[test]
+fn the_android_check_links_aosps_crates_as_aosp_builds_them() {
+    let manifest: toml::Table = read("tests/android-target/Cargo.toml").parse().expect("TOML");
+    let deps = manifest["dependencies"].as_table().expect("[dependencies]");
+    let crates = aosp_crates();
+    let mut compared = 0;
+    for krate in crates.iter().filter(|c| c.device && deps.contains_key(&c.krate)) {
+        let dep = deps[&krate.krate].as_table().expect("a dependency table");
+        if dep.contains_key("path") {
+            continue; // a stub of the crate's API, not the crate (README.md there)
+        }
+        let version = dep.get("version").and_then(|v| v.as_str());
+        assert_eq!(version, Some(format!("={}", krate.version).as_str()), "{}", krate.krate);
+        let mut features: BTreeSet<String> = dep
+            .get("features")
+            .and_then(|f| f.as_array())
+            .map(|f| f.iter().filter_map(|v| v.as_str()).map(String::from).collect())
+            .unwrap_or_default();
+        if dep.get("default-features").and_then(|d| d.as_bool()) != Some(false) {
+            features.insert("default".to_string());
+        }
+        assert_eq!(features, krate.features, "{}: features", krate.krate);
+        compared += 1;
+    }
+    // Every AOSP crate the vendor library links (stubs aside: binder, android_logger).
+    let modules = blueprint();
+    let library = module(&modules, "rust_library", "libi2c_hal");
+    for lib in with_defaults_list(&modules, library, "rustlibs") {
+        if let Some(krate) = crates.iter().find(|c| c.module == lib && c.krate != "-") {
+            let stub = ["android_logger"].contains(&krate.krate.as_str());
+            assert!(stub || deps.contains_key(&krate.krate), "{lib} is not in the Android check");
+        }
+    }
+    assert!(compared >= 5, "only {compared} crates compared");
 }
 
 // ------------------------------------------------------------------------------- init .rc ----
@@ -585,7 +784,7 @@ fn sepolicy_types() -> BTreeMap<String, BTreeSet<String>> {
     let mut types = BTreeMap::new();
     for entry in fs::read_dir(repo().join("sepolicy/vendor")).unwrap() {
         let path = entry.unwrap().path();
-        if path.extension().is_none_or(|e| e != "te") {
+        if !path.extension().is_some_and(|e| e == "te") {
             continue;
         }
         for line in fs::read_to_string(&path).unwrap().lines() {
