@@ -6,6 +6,9 @@
 # permissions or macros, and the restated AOSP neverallows fail it. Every context in
 # file_contexts, service_contexts and genfs_contexts is compiled into the policy too, so a
 # context naming an unknown type fails; file_contexts paths must be valid regular expressions.
+# check/expectations then asserts what the compiled policy must allow (`grant`: the policy with
+# `neverallow RULE` appended must be refused for exactly that rule, so a grant that is missing
+# fails) and must not (`deny`: compiled in as a neverallow): who reaches the service's dump().
 # What it cannot see (AOSP's own neverallows, the Treble split): README.md.
 #
 # Usage: sepolicy/check.sh [DIR...]   (default: vendor example; DIR holds *.te and the
@@ -73,12 +76,46 @@ for dir in "${dirs[@]}"; do
   [ -e "$dir/genfs_contexts" ] && genfs+=("$dir/genfs_contexts")
 done
 
+# check/expectations: each `deny` becomes a neverallow of the policy, each `grant` a probe (below);
+# #line markers make checkpolicy name the expectations file's line (it takes a file name only
+# from `#line 1 "FILE"`, as m4 -s writes them, and a bare `#line N` after it).
+expect="$here/check/expectations"
+denies="$work/denies.te"
+: >"$denies"
+grants=()
+line_no=0
+while IFS= read -r line || [ -n "$line" ]; do
+  line_no=$((line_no + 1))
+  line=${line%%#*}
+  read -r -a fields <<<"$line" || true
+  [ "${#fields[@]}" -gt 0 ] || continue
+  rule=${fields[*]:1}
+  case ${fields[0]} in
+    grant)
+      # One permission, so that a probe refused for it proves that very permission.
+      [ "${#fields[@]}" = 4 ] && [[ ${fields[2]} == *:* ]] ||
+        { echo "$expect:$line_no: expected grant SOURCE TARGET:CLASS PERMISSION" >&2; exit 2; }
+      grants+=("$line_no|$rule")
+      ;;
+    deny)
+      [ "${#fields[@]}" -ge 4 ] && [[ ${fields[2]} == *:* ]] ||
+        { echo "$expect:$line_no: expected deny SOURCE TARGET:CLASS PERMISSIONS" >&2; exit 2; }
+      printf '#line 1 "%s"\n#line %d\nneverallow %s;\n' "$expect" "$line_no" "$rule" >>"$denies"
+      ;;
+    *) echo "$expect:$line_no: expected grant or deny" >&2; exit 2 ;;
+  esac
+done <"$expect"
+
 # AOSP's order: classes, SIDs, access vectors, MLS, macros, attributes and types, rules, roles
-# and users, SID contexts, fs_use, genfscon.
+# and users, SID contexts, fs_use, genfscon. Built in two halves, so that a grant's probe can go
+# between them.
 m4 --fatal-warnings -s "$here/check/macros.m4" "$here/check/classes.conf" "$here/check/base.te" \
-  "${tes[@]}" "$here/check/tail.conf" "${genfs[@]}" >"$work/policy.conf"
+  "${tes[@]}" >"$work/rules.conf"
+cat "$denies" >>"$work/rules.conf"
+m4 --fatal-warnings -s "$here/check/macros.m4" "$here/check/tail.conf" "${genfs[@]}" >"$work/tail.conf"
 # After m4, whose own line markers would override the ones naming the contexts files.
-cat "$contexts" >>"$work/policy.conf"
+cat "$contexts" >>"$work/tail.conf"
+cat "$work/rules.conf" "$work/tail.conf" >"$work/policy.conf"
 if ! checkpolicy -M -c 30 -o "$work/policy.bin" "$work/policy.conf" >"$work/log" 2>&1; then
   cat "$work/log" >&2
   # "on line N" is a line of the expanded policy.conf: show it with the lines before it (a
@@ -89,4 +126,24 @@ if ! checkpolicy -M -c 30 -o "$work/policy.bin" "$work/policy.conf" >"$work/log"
   echo "sepolicy/check.sh: checkpolicy refused the policy" >&2
   exit 1
 fi
-echo "sepolicy: ${#tes[@]} .te file(s) and $n context(s) compile with checkpolicy ($(checkpolicy -V | head -1))"
+
+# Each grant: the same policy with `neverallow RULE` must be refused, and for that neverallow;
+# accepted means the policy does not allow the rule.
+for entry in "${grants[@]}"; do
+  IFS='|' read -r line_no rule <<<"$entry"
+  { cat "$work/rules.conf"
+    printf '#line 1 "%s"\n#line %d\nneverallow %s;\n' "$expect" "$line_no" "$rule"
+    cat "$work/tail.conf"; } >"$work/probe.conf"
+  if checkpolicy -M -c 30 -o "$work/probe.bin" "$work/probe.conf" >"$work/log" 2>&1; then
+    echo "$expect:$line_no: the policy does not allow $rule" >&2
+    echo "sepolicy/check.sh: a granted access is missing" >&2
+    exit 1
+  fi
+  grep -q -F "neverallow on line $line_no of $expect " "$work/log" || {
+    cat "$work/log" >&2
+    echo "$expect:$line_no: the probe for $rule failed for another reason (above)" >&2
+    exit 2
+  }
+done
+echo "sepolicy: ${#tes[@]} .te file(s) and $n context(s) compile with checkpolicy ($(checkpolicy -V | head -1));" \
+  "$(grep -c '^neverallow' "$denies") denied and ${#grants[@]} granted access(es) hold (check/expectations)"
