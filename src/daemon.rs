@@ -6,10 +6,10 @@
 
 #[cfg(feature = "sim")]
 use crate::core::access::AccessPolicy;
-use crate::core::access::{PolicyEngine, PolicyLoader, MAX_POLICY_BYTES};
+use crate::core::access::{PolicyEngine, PolicyLoader, PolicySource, MAX_POLICY_BYTES};
 use crate::core::broker::Broker;
 use crate::core::device::DeviceOpener;
-use crate::core::policy::{Caller, Limits, Policy, AID_ROOT};
+use crate::core::policy::{Caller, Limits, Policy, UidScheme, AID_ROOT};
 use crate::ipc::admission::Admission;
 use crate::ipc::endpoint::Endpoint;
 #[cfg(feature = "sim")]
@@ -119,7 +119,13 @@ fn access_policy(setting: &PolicySetting) -> io::Result<Arc<dyn Policy>> {
             let reader = path.clone();
             let loader: PolicyLoader = Box::new(move || read_policy_file(&reader));
             let origin = path.display().to_string();
-            let engine = PolicyEngine::load(&origin, loader).map_err(|e| {
+            let source = PolicySource {
+                origin: origin.clone(),
+                loader,
+                scheme: UidScheme::of_this_build(),
+                groups: Some(Box::new(crate::platform::users::group_members)),
+            };
+            let engine = PolicyEngine::load(source).map_err(|e| {
                 io::Error::new(
                     io::ErrorKind::InvalidData,
                     format!(
@@ -356,7 +362,7 @@ mod tests {
         ] {
             let policy = AccessPolicy::parse(text).unwrap();
             assert!(!policy.rules.is_empty());
-            let json = AccessPolicy::to_json(text).unwrap();
+            let json = AccessPolicy::to_json(text, UidScheme::of_this_build()).unwrap();
             assert_eq!(AccessPolicy::parse(&json).unwrap(), policy, "{json}");
         }
     }

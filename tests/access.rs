@@ -16,7 +16,7 @@ fn policy(app: Option<u32>) -> String {
     let eeprom = catalog::stable_id(EEPROM_MODULE);
     let mut text = String::from(
         "[limits]\nmax_exclusive_per_caller = 2\nmax_exclusive_per_bus = 3\n\n\
-         [[rule]]\nname = \"root\"\nuids = [0]\nbuses = [\"*\"]\naddresses = [\"0x00-0x3ff\"]\n\
+         [[rule]]\nname = \"root\"\nuids = [0]\nbuses = [\"*\"]\naddresses = [\"0x00-0x7f\", \"ten_bit:0x000-0x3ff\"]\n\
          allow = [\"read\", \"write\", \"register\", \"raw\", \"exclusive\"]\n",
     );
     if let Some(uid) = app {

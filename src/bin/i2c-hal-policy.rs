@@ -13,6 +13,7 @@
 pub mod core;
 
 use crate::core::access::{AccessPolicy, MAX_POLICY_BYTES};
+use crate::core::policy::UidScheme;
 use std::io::Read;
 use std::process::ExitCode;
 
@@ -42,40 +43,59 @@ impl Failure {
     }
 }
 
-fn check(paths: &[String]) -> Result<(), Failure> {
+fn check(paths: &[String], scheme: UidScheme) -> Result<(), Failure> {
     if paths.is_empty() {
         return Err(Failure::usage());
     }
     for path in paths {
         let text = read(path).map_err(|message| Failure { message, code: 2 })?;
-        let policy = AccessPolicy::parse(&text)
+        let policy = AccessPolicy::parse_for(&text, scheme)
             .map_err(|e| Failure { message: format!("{path}: {e}"), code: 1 })?;
         println!("{path}: {} rule(s)", policy.rules.len());
     }
     Ok(())
 }
 
-fn json(paths: &[String]) -> Result<(), Failure> {
+fn json(paths: &[String], scheme: UidScheme) -> Result<(), Failure> {
     let [path] = paths else {
         return Err(Failure::usage());
     };
     let text = read(path).map_err(|message| Failure { message, code: 2 })?;
-    let json = AccessPolicy::to_json(&text)
+    let json = AccessPolicy::to_json(&text, scheme)
         .map_err(|e| Failure { message: format!("{path}: {e}"), code: 1 })?;
     print!("{json}");
     Ok(())
 }
 
+/// `--for android|host` at the front of the arguments, and the rest.
+fn scheme(args: &[String]) -> Result<(UidScheme, &[String]), Failure> {
+    match args {
+        [flag, platform, rest @ ..] if flag == "--for" => match platform.as_str() {
+            "android" => Ok((UidScheme::Android, rest)),
+            "host" => Ok((UidScheme::Host, rest)),
+            _ => Err(Failure::usage()),
+        },
+        rest => Ok((UidScheme::Android, rest)),
+    }
+}
+
+fn run(args: &[String]) -> Result<(), Failure> {
+    let (scheme, args) = scheme(args)?;
+    match args.split_first() {
+        Some((command, rest)) if command == "check" => check(rest, scheme),
+        Some((command, rest)) if command == "json" => json(rest, scheme),
+        _ => Err(Failure::usage()),
+    }
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.split_first() {
-        Some((command, rest)) if command == "check" => check(rest),
-        Some((command, rest)) if command == "json" => json(rest),
         Some((help, _)) if help == "--help" || help == "-h" => {
             println!("{USAGE}");
             Ok(())
         }
-        _ => Err(Failure::usage()),
+        _ => run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -13,26 +13,32 @@
 //! max_exclusive_per_bus = 4      # exclusive sessions on one bus, all callers together
 //! max_calls_per_second = 2000    # per uid, QUOTA_EXCEEDED past it (0: no limit)
 //!
+//! [administrators]               # optional: who administers besides root (and system, on
+//! uids = [1001]                  # Android); a group's members as the host's group database
+//! groups = ["i2c-admin"]         # says at each (re)load
+//!
 //! [[rule]]
 //! name = "thermal app reads the board sensor"
-//! app_ids = [10057]              # uid % 100000, any Android user; or `uids = [...]`
+//! app_ids = [10057]              # Android only: uid % 100000, in any user; or `uids = [...]`
 //! buses = ["pci0000:00/0000:00:1f.3", "usb1/1-1/*"]   # stable-id patterns (* and ?)
-//! addresses = ["0x48", "0x50-0x57"]
+//! addresses = ["0x48", "0x50-0x57", "ten_bit:0x150"]  # 7-bit, unless written ten_bit:
 //! allow = ["read", "register"]   # read, write, register, raw, exclusive, ten_bit, pec
 //! ```
 //!
 //! Buses are matched by stable id only, never by bus number: numbers are reused by other
-//! adapters, so a rule naming "3" would follow whatever adapter gets number 3 next.
+//! adapters, so a rule naming "3" would follow whatever adapter gets number 3 next. A 7-bit
+//! and a 10-bit address are different devices even where their numbers agree (0x50 and the
+//! 10-bit 0x050), so an address entry names one kind only.
 
 use super::bus::BusInfo;
 use super::device::Target;
 use super::error::{Error, ErrorCode, Result};
-use super::policy::{Caller, ExclusiveLimits, Policy};
+use super::policy::{administrators_only, Caller, ExclusiveLimits, Policy, UidScheme};
 use super::request::{OperationClass, OperationSet};
 use super::sync::{lock, read, write};
 use log::{info, warn};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::ops::RangeInclusive;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -149,6 +155,19 @@ fn glob_matches(pattern: &[u8], text: &[u8]) -> bool {
     pattern[p..].iter().all(|c| *c == b'*')
 }
 
+/// Addresses of one kind: 7-bit (`0x50-0x57`) or 10-bit (`ten_bit:0x150`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AddressRange {
+    pub ten_bit: bool,
+    pub range: RangeInclusive<u16>,
+}
+
+impl AddressRange {
+    fn contains(&self, target: Target) -> bool {
+        self.ten_bit == target.ten_bit && self.range.contains(&target.address)
+    }
+}
+
 /// One rule of the policy.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rule {
@@ -157,16 +176,34 @@ pub struct Rule {
     pub uids: Vec<u32>,
     pub app_ids: Vec<u32>,
     pub buses: Vec<BusPattern>,
-    pub addresses: Vec<RangeInclusive<u16>>,
+    pub addresses: Vec<AddressRange>,
     pub grants: Vec<Grant>,
 }
 
 impl Rule {
-    fn matches(&self, caller: &Caller, bus: &BusInfo, address: u16) -> bool {
-        let app_id = caller.uid % 100_000;
-        (self.any_caller || self.uids.contains(&caller.uid) || self.app_ids.contains(&app_id))
+    fn matches(&self, scheme: UidScheme, caller: &Caller, bus: &BusInfo, target: Target) -> bool {
+        let app_id = scheme.app_id(caller.uid);
+        (self.any_caller
+            || self.uids.contains(&caller.uid)
+            || app_id.is_some_and(|id| self.app_ids.contains(&id)))
             && self.buses.iter().any(|p| p.matches(&bus.stable_id))
-            && self.addresses.iter().any(|r| r.contains(&address))
+            && self.addresses.iter().any(|r| r.contains(target))
+    }
+}
+
+/// Who administers besides the platform's built-in administrators.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Administrators {
+    pub uids: Vec<u32>,
+    /// Group names, as the policy gives them.
+    pub groups: Vec<String>,
+    /// The groups' members, as the engine resolved them when it (re)loaded the policy.
+    pub group_members: BTreeSet<u32>,
+}
+
+impl Administrators {
+    fn name(&self, uid: u32) -> bool {
+        self.uids.contains(&uid) || self.group_members.contains(&uid)
     }
 }
 
@@ -175,6 +212,9 @@ impl Rule {
 pub struct AccessPolicy {
     pub limits: PolicyLimits,
     pub rules: Vec<Rule>,
+    pub administrators: Administrators,
+    /// What the uids in it mean (app ids exist on Android only).
+    pub scheme: UidScheme,
 }
 
 /// Why a policy file was refused: what and where (1-based line, when known).
@@ -224,9 +264,20 @@ struct FileRule {
 
 #[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
+struct FileAdministrators {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    uids: Vec<u32>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    groups: Vec<String>,
+}
+
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 struct PolicyFile {
     #[serde(skip_serializing_if = "Option::is_none")]
     limits: Option<FileLimits>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    administrators: Option<FileAdministrators>,
     #[serde(default)]
     rule: Vec<FileRule>,
 }
@@ -300,8 +351,17 @@ impl PolicyFile {
 pub const MAX_POLICY_BYTES: usize = 256 * 1024;
 
 impl AccessPolicy {
-    /// Parses a policy file's text. Every refusal names the line where the problem is.
+    /// Parses a policy file's text for this build's platform. Every refusal names the line
+    /// where the problem is.
     pub fn parse(text: &str) -> std::result::Result<AccessPolicy, PolicyError> {
+        AccessPolicy::parse_for(text, UidScheme::of_this_build())
+    }
+
+    /// Parses a policy file's text for a platform whose uids mean what `scheme` says.
+    pub fn parse_for(
+        text: &str,
+        scheme: UidScheme,
+    ) -> std::result::Result<AccessPolicy, PolicyError> {
         if text.len() > MAX_POLICY_BYTES {
             return Err(PolicyError {
                 line: None,
@@ -324,22 +384,30 @@ impl AccessPolicy {
                     .unwrap_or(defaults.max_calls_per_second),
             },
         };
-        let rules = file
-            .rule
-            .into_iter()
-            .map(|rule| {
-                let line = rule_line(text, &rule.name);
-                check_rule(rule).map_err(|message| PolicyError { line, message })
-            })
-            .collect::<std::result::Result<Vec<_>, _>>()?;
-        Ok(AccessPolicy { limits, rules })
+        let mut seen: Vec<String> = Vec::new();
+        let mut rules = Vec::new();
+        for rule in file.rule {
+            let twin = seen.iter().filter(|name| **name == rule.name).count();
+            let line = rule_line(text, &rule.name, twin);
+            if twin > 0 {
+                let message = format!(
+                    "rule \"{}\" is named twice: each rule needs a name of its own",
+                    rule.name
+                );
+                return Err(PolicyError { line, message });
+            }
+            seen.push(rule.name.clone());
+            rules.push(check_rule(rule, scheme).map_err(|message| PolicyError { line, message })?);
+        }
+        let administrators = check_administrators(file.administrators, text)?;
+        Ok(AccessPolicy { limits, rules, administrators, scheme })
     }
 
     /// The JSON form of a policy file's text (TOML or JSON), once the text has passed every
     /// check `parse` makes: what Soong installs on a device. One field per line, so that a
     /// refusal's line number still points at the rule.
-    pub fn to_json(text: &str) -> std::result::Result<String, PolicyError> {
-        AccessPolicy::parse(text)?;
+    pub fn to_json(text: &str, scheme: UidScheme) -> std::result::Result<String, PolicyError> {
+        AccessPolicy::parse_for(text, scheme)?;
         let file = PolicyFile::read(text)?;
         serde_json::to_string_pretty(&file)
             .map(|json| json + "\n")
@@ -347,11 +415,11 @@ impl AccessPolicy {
     }
 
     /// What this policy grants `caller` on `address` of `bus`, all rules together.
-    pub fn grants(&self, caller: &Caller, bus: &BusInfo, address: u16) -> Vec<Grant> {
+    pub fn grants(&self, caller: &Caller, bus: &BusInfo, target: Target) -> Vec<Grant> {
         let mut grants: Vec<Grant> = self
             .rules
             .iter()
-            .filter(|rule| rule.matches(caller, bus, address))
+            .filter(|rule| rule.matches(self.scheme, caller, bus, target))
             .flat_map(|rule| rule.grants.iter().copied())
             .collect();
         grants.sort_by_key(|g| Grant::NAMES.iter().position(|(_, n)| n == g));
@@ -365,7 +433,7 @@ impl AccessPolicy {
     pub fn operations(&self, caller: &Caller, bus: &BusInfo, target: Target) -> OperationSet {
         self.rules
             .iter()
-            .filter(|rule| rule.matches(caller, bus, target.address))
+            .filter(|rule| rule.matches(self.scheme, caller, bus, target))
             .flat_map(|rule| rule.grants.iter())
             .filter_map(|g| match g {
                 Grant::Operation(class) => Some(*class),
@@ -387,7 +455,7 @@ impl AccessPolicy {
         let granted = self
             .rules
             .iter()
-            .filter(|rule| rule.matches(caller, bus, target.address))
+            .filter(|rule| rule.matches(self.scheme, caller, bus, target))
             .flat_map(|rule| rule.grants.iter())
             .fold(0u8, |bits, grant| bits | grant.bit());
         let wanted = [
@@ -437,11 +505,50 @@ fn denied(caller: &Caller, bus: &BusInfo, target: Target, what: &str) -> Error {
     )
 }
 
-fn check_rule(rule: FileRule) -> std::result::Result<Rule, String> {
-    let named = |what: &str| format!("rule \"{}\": {what}", rule.name);
-    if rule.uids.is_empty() && rule.app_ids.is_empty() && !rule.any_caller {
-        return Err(named("names no caller (uids, app_ids or any_caller)"));
+/// Bidirectional-text controls, which make a name display other than it reads (the
+/// "Trojan Source" characters): U+061C, U+200E/F, U+202A..E, U+2066..9.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// A name as log lines and refusals will print it: not empty, no control or bidi characters.
+fn check_name(what: &str, name: &str) -> std::result::Result<(), String> {
+    if name.trim().is_empty() {
+        return Err(format!("{what} has an empty name"));
     }
+    match name.chars().find(|c| c.is_control() || is_bidi_control(*c)) {
+        Some(c) => Err(format!(
+            "{what} {name:?} has the control character U+{:04X} in its name",
+            u32::from(c)
+        )),
+        None => Ok(()),
+    }
+}
+
+fn check_callers(rule: &FileRule, scheme: UidScheme) -> std::result::Result<(), String> {
+    if rule.uids.is_empty() && rule.app_ids.is_empty() && !rule.any_caller {
+        return Err("names no caller (uids, app_ids or any_caller)".to_string());
+    }
+    if rule.app_ids.is_empty() {
+        return Ok(());
+    }
+    if scheme == UidScheme::Host {
+        return Err("app_ids are Android's (an app id is uid % 100000, in every user); on a \
+                    Linux host name uids"
+            .to_string());
+    }
+    match rule.app_ids.iter().find(|id| **id >= super::policy::AID_USER_OFFSET) {
+        Some(id) => Err(format!(
+            "app id {id} can never match: an app id is uid % 100000 (name the uid in uids)"
+        )),
+        None => Ok(()),
+    }
+}
+
+fn check_rule(rule: FileRule, scheme: UidScheme) -> std::result::Result<Rule, String> {
+    check_name("rule", &rule.name)?;
+    let named = |what: &str| format!("rule \"{}\": {what}", rule.name);
+    check_callers(&rule, scheme).map_err(|e| named(&e))?;
     if rule.buses.is_empty() || rule.addresses.is_empty() || rule.allow.is_empty() {
         return Err(named("needs buses, addresses and allow, none of them empty"));
     }
@@ -479,30 +586,66 @@ fn check_rule(rule: FileRule) -> std::result::Result<Rule, String> {
     })
 }
 
-/// "0x48", "72" or "0x50-0x57"; 10-bit addresses (up to 0x3ff) are allowed too.
-fn parse_address_range(text: &str) -> std::result::Result<RangeInclusive<u16>, String> {
-    let number = |s: &str| -> std::result::Result<u16, String> {
-        let s = s.trim();
-        let value = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-            Some(hex) => u16::from_str_radix(hex, 16),
-            None => s.parse(),
-        };
-        match value {
-            Ok(v) if v <= 0x3ff => Ok(v),
-            _ => Err(format!("\"{text}\" is not an address or range of 0x000..0x3ff")),
-        }
+/// The administrators a policy names; group names are checked here, resolved by the engine.
+fn check_administrators(
+    file: Option<FileAdministrators>,
+    text: &str,
+) -> std::result::Result<Administrators, PolicyError> {
+    let Some(file) = file else {
+        return Ok(Administrators::default());
     };
-    let (first, last) = match text.split_once('-') {
+    for group in &file.groups {
+        check_name("administrators group", group)
+            .map_err(|message| PolicyError { line: quoted_line(text, group), message })?;
+    }
+    Ok(Administrators { uids: file.uids, groups: file.groups, group_members: BTreeSet::new() })
+}
+
+/// The prefix of a 10-bit address entry.
+const TEN_BIT_PREFIX: &str = "ten_bit:";
+
+/// One address number: `0x` and one to three hex digits, or decimal digits; nothing else
+/// (no sign, no blanks inside).
+fn address_number(text: &str) -> Option<u16> {
+    let (digits, radix) = match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        Some(hex) => (hex, 16),
+        None => (text, 10),
+    };
+    let all_digits = !digits.is_empty() && digits.chars().all(|c| c.is_digit(radix));
+    all_digits.then(|| u16::from_str_radix(digits, radix).ok()).flatten()
+}
+
+/// "0x48", "72" or "0x50-0x57" (7-bit, up to 0x7f); "ten_bit:0x150" or "ten_bit:0x000-0x3ff"
+/// (10-bit, up to 0x3ff).
+fn parse_address_range(text: &str) -> std::result::Result<AddressRange, String> {
+    let (ten_bit, body) = match text.trim().strip_prefix(TEN_BIT_PREFIX) {
+        Some(body) => (true, body),
+        None => (false, text.trim()),
+    };
+    let max = if ten_bit { 0x3ff } else { 0x7f };
+    let number = |s: &str| {
+        match address_number(s.trim()) {
+        Some(v) if v <= max => Ok(v),
+        Some(v) if !ten_bit && v <= 0x3ff => Err(format!(
+            "\"{text}\": {v:#x} is above 7 bits; a 10-bit address is written \"{TEN_BIT_PREFIX}{v:#05x}\""
+        )),
+        _ => Err(format!(
+            "\"{text}\" is not an address or range of {} (0x00..0x7f, or {TEN_BIT_PREFIX}0x000..0x3ff)",
+            if ten_bit { "10-bit addresses" } else { "7-bit addresses" }
+        )),
+    }
+    };
+    let (first, last) = match body.split_once('-') {
         Some((a, b)) => (number(a)?, number(b)?),
         None => {
-            let a = number(text)?;
+            let a = number(body)?;
             (a, a)
         }
     };
     if first > last {
         return Err(format!("address range \"{text}\" is backwards"));
     }
-    Ok(first..=last)
+    Ok(AddressRange { ten_bit, range: first..=last })
 }
 
 // ------------------------------------------------------------------------------ engine ----
@@ -510,6 +653,20 @@ fn parse_address_range(text: &str) -> std::result::Result<RangeInclusive<u16>, S
 /// Reads the policy file's text (the daemon gives a closure over the file, so that the core
 /// does no I/O of its own).
 pub type PolicyLoader = Box<dyn Fn() -> std::result::Result<String, String> + Send + Sync>;
+
+/// The uids of a group's members (the daemon looks them up in the host's group database).
+pub type GroupMembers = Box<dyn Fn(&str) -> std::result::Result<Vec<u32>, String> + Send + Sync>;
+
+/// Where a reloadable policy comes from and how to read it.
+pub struct PolicySource {
+    /// Where it came from, for log lines and refusals (the file's path).
+    pub origin: String,
+    pub loader: PolicyLoader,
+    /// What uids mean on this platform.
+    pub scheme: UidScheme,
+    /// How the `[administrators]` groups are resolved; None refuses a policy that names any.
+    pub groups: Option<GroupMembers>,
+}
 
 /// Denials logged per uid in one window; the rest are counted and summed up in one line.
 const AUDIT_LINES_PER_WINDOW: u32 = 5;
@@ -532,7 +689,7 @@ pub struct PolicyEngine {
     current: RwLock<Arc<AccessPolicy>>,
     /// Grows after every successful reload (Policy::epoch).
     reloads: AtomicU64,
-    loader: Option<PolicyLoader>,
+    source: Option<PolicySource>,
     /// Where the policy came from, for log lines.
     origin: String,
     audit: Mutex<HashMap<u32, AuditWindow>>,
@@ -542,21 +699,22 @@ pub struct PolicyEngine {
 impl PolicyEngine {
     /// A fixed policy (no reload), e.g. the built-in development policy.
     pub fn fixed(policy: AccessPolicy, origin: &str) -> PolicyEngine {
-        PolicyEngine::with_loader(policy, origin, None)
+        PolicyEngine::with_source(policy, origin, None)
     }
 
     /// Loads the policy once now (a bad file is refused: the service must not start on it)
     /// and again at every reload.
-    pub fn load(origin: &str, loader: PolicyLoader) -> std::result::Result<PolicyEngine, String> {
-        let policy = read_policy(&loader).map_err(|e| format!("{origin}: {e}"))?;
-        Ok(PolicyEngine::with_loader(policy, origin, Some(loader)))
+    pub fn load(source: PolicySource) -> std::result::Result<PolicyEngine, String> {
+        let policy = read_policy(&source).map_err(|e| format!("{}: {e}", source.origin))?;
+        let origin = source.origin.clone();
+        Ok(PolicyEngine::with_source(policy, &origin, Some(source)))
     }
 
-    fn with_loader(policy: AccessPolicy, origin: &str, loader: Option<PolicyLoader>) -> Self {
+    fn with_source(policy: AccessPolicy, origin: &str, source: Option<PolicySource>) -> Self {
         PolicyEngine {
             current: RwLock::new(Arc::new(policy)),
             reloads: AtomicU64::new(0),
-            loader,
+            source,
             origin: origin.to_string(),
             audit: Mutex::default(),
             rates: Mutex::default(),
@@ -601,9 +759,20 @@ impl PolicyEngine {
     }
 }
 
-fn read_policy(loader: &PolicyLoader) -> std::result::Result<AccessPolicy, String> {
-    let text = loader()?;
-    AccessPolicy::parse(&text).map_err(|e| e.to_string())
+/// Reads, parses and resolves the policy `source` names.
+fn read_policy(source: &PolicySource) -> std::result::Result<AccessPolicy, String> {
+    let text = (source.loader)()?;
+    let mut policy = AccessPolicy::parse_for(&text, source.scheme).map_err(|e| e.to_string())?;
+    for group in &policy.administrators.groups {
+        let Some(members) = &source.groups else {
+            return Err(format!(
+                "administrators group \"{group}\": this service resolves no groups"
+            ));
+        };
+        let uids = members(group).map_err(|e| format!("administrators group \"{group}\": {e}"))?;
+        policy.administrators.group_members.extend(uids);
+    }
+    Ok(policy)
 }
 
 impl Policy for PolicyEngine {
@@ -629,6 +798,26 @@ impl Policy for PolicyEngine {
 
     fn allowed_operations(&self, caller: &Caller, bus: &BusInfo, target: Target) -> OperationSet {
         self.current().operations(caller, bus, target)
+    }
+
+    fn check_admin(&self, caller: &Caller) -> Result<()> {
+        let policy = self.current();
+        administrators_only(policy.scheme, caller, policy.administrators.name(caller.uid))
+    }
+
+    fn is_administrator(&self, uid: u32) -> bool {
+        let policy = self.current();
+        policy.scheme.is_builtin_administrator(uid) || policy.administrators.name(uid)
+    }
+
+    fn permits_open(
+        &self,
+        caller: &Caller,
+        bus: &BusInfo,
+        target: Target,
+        exclusive: bool,
+    ) -> bool {
+        self.current().check_open(caller, bus, target, exclusive).is_ok()
     }
 
     fn epoch(&self) -> u64 {
@@ -671,13 +860,13 @@ impl Policy for PolicyEngine {
     }
 
     fn reload(&self) -> Result<()> {
-        let Some(loader) = &self.loader else {
+        let Some(source) = &self.source else {
             return Err(Error::new(
                 ErrorCode::NotSupported,
                 format!("the policy ({}) is built in: there is no file to reload", self.origin),
             ));
         };
-        match read_policy(loader) {
+        match read_policy(source) {
             Ok(policy) => {
                 info!("policy reloaded from {}: {} rule(s)", self.origin, policy.rules.len());
                 *write(&self.current) = Arc::new(policy);
@@ -699,17 +888,22 @@ fn line_of(text: &str, offset: usize) -> usize {
     text.as_bytes()[..offset.min(text.len())].iter().filter(|b| **b == b'\n').count() + 1
 }
 
-/// The line that names a rule, so a semantic refusal points at it: `name = "..."` in TOML,
-/// `"name": "..."` in JSON.
-fn rule_line(text: &str, name: &str) -> Option<usize> {
+/// The line that names a rule (the `nth` such line, from 0, for a name used twice), so a
+/// semantic refusal points at it: `name = "..."` in TOML, `"name": "..."` in JSON.
+fn rule_line(text: &str, name: &str, nth: usize) -> Option<usize> {
     let quoted = format!("\"{name}\"");
-    text.lines()
-        .position(|l| {
-            let key = l.trim_start();
-            let key = key.strip_prefix('"').unwrap_or(key);
-            key.starts_with("name") && l.contains(&quoted)
-        })
-        .map(|i| i + 1)
+    let naming = |l: &&str| {
+        let key = l.trim_start_matches(|c: char| c.is_whitespace() || c == '{' || c == '"');
+        key.starts_with("name") && l.contains(&quoted)
+    };
+    let lines = text.lines().enumerate().filter(|(_, l)| naming(l));
+    lines.map(|(i, _)| i + 1).nth(nth)
+}
+
+/// The first line that holds `value` as a quoted string.
+fn quoted_line(text: &str, value: &str) -> Option<usize> {
+    let quoted = format!("\"{value}\"");
+    text.lines().position(|l| l.contains(&quoted)).map(|i| i + 1)
 }
 
 #[cfg(test)]
@@ -717,6 +911,7 @@ mod tests {
     use super::*;
     use crate::core::bus::Generation;
 
+    const ANDROID: UidScheme = UidScheme::Android;
     const APP: Caller = Caller { uid: 10_057, pid: 1 };
     const SECOND_USER_APP: Caller = Caller { uid: 1_010_057, pid: 1 };
     const OTHER: Caller = Caller { uid: 10_058, pid: 1 };
@@ -747,7 +942,7 @@ mod tests {
       "name": "factory tool on any USB module",
       "uids": [2000],
       "buses": ["usb*"],
-      "addresses": ["0x08-0x77", "0x150"],
+      "addresses": ["0x08-0x77", "ten_bit:0x150"],
       "allow": ["raw", "read", "write", "register", "exclusive", "ten_bit"]
     }
   ]
@@ -769,7 +964,7 @@ allow = ["read", "register"]
 name = "factory tool on any USB module"
 uids = [2000]
 buses = ["usb*"]
-addresses = ["0x08-0x77", "0x150"]
+addresses = ["0x08-0x77", "ten_bit:0x150"]
 allow = ["raw", "read", "write", "register", "exclusive", "ten_bit"]
 "#;
 
@@ -779,15 +974,15 @@ allow = ["raw", "read", "write", "register", "exclusive", "ten_bit"]
     #[cfg(feature = "toml")]
     #[test]
     fn the_toml_and_json_forms_are_one_policy() {
-        let from_toml = AccessPolicy::parse(SENSOR_POLICY_TOML).unwrap();
-        assert_eq!(from_toml, AccessPolicy::parse(SENSOR_POLICY).unwrap());
-        let json = AccessPolicy::to_json(SENSOR_POLICY_TOML).unwrap();
+        let from_toml = AccessPolicy::parse_for(SENSOR_POLICY_TOML, ANDROID).unwrap();
+        assert_eq!(from_toml, AccessPolicy::parse_for(SENSOR_POLICY, ANDROID).unwrap());
+        let json = AccessPolicy::to_json(SENSOR_POLICY_TOML, ANDROID).unwrap();
         assert_eq!(PolicyFormat::of(&json), PolicyFormat::Json);
-        assert_eq!(AccessPolicy::parse(&json).unwrap(), from_toml, "{json}");
+        assert_eq!(AccessPolicy::parse_for(&json, ANDROID).unwrap(), from_toml, "{json}");
         assert_eq!(AccessPolicy::parse("").unwrap(), AccessPolicy::parse(EMPTY_POLICY).unwrap());
         // What fails the check fails the conversion, with the line in the TOML.
         let toml = "\n[[rule]]\nname = \"b\"\nuids = [1]\nbuses = [\"x\"]\naddresses = [\"0x50\"]\nallow = [\"fly\"]\n";
-        let err = AccessPolicy::to_json(toml).unwrap_err();
+        let err = AccessPolicy::to_json(toml, ANDROID).unwrap_err();
         assert_eq!(err.line, Some(3), "{err}");
     }
 
@@ -800,7 +995,7 @@ allow = ["raw", "read", "write", "register", "exclusive", "ten_bit"]
 
     #[test]
     fn rules_grant_by_app_id_stable_id_and_address_and_deny_everything_else() {
-        let policy = AccessPolicy::parse(SENSOR_POLICY).unwrap();
+        let policy = AccessPolicy::parse_for(SENSOR_POLICY, ANDROID).unwrap();
         assert_eq!(policy.limits.max_exclusive_per_caller, 1);
         let defaults = PolicyLimits::default();
         assert_eq!(policy.limits.max_exclusive_per_bus, defaults.max_exclusive_per_bus);
@@ -908,7 +1103,7 @@ allow = ["raw", "read", "write", "register", "exclusive", "ten_bit"]
             ("[[rule]]\nname = \"c\"\nuids = [1]\nbuses = [\"x\"]\naddresses = [\"0x57-0x50\"]\nallow = [\"read\"]\n", 2, "backwards"),
             ("[[rule]]\nname = \"d\"\nbuses = [\"x\"]\naddresses = [\"0x50\"]\nallow = [\"read\"]\n", 2, "names no caller"),
             ("\n\n[limits]\nmax_sesions = 3\n", 4, "unknown field"),
-            ("[[rule]]\nname = \"e\"\nuids = [1]\nbuses = [\"x\"]\naddresses = [\"0x400\"]\nallow = [\"read\"]\n", 2, "0x000..0x3ff"),
+            ("[[rule]]\nname = \"e\"\nuids = [1]\nbuses = [\"x\"]\naddresses = [\"0x400\"]\nallow = [\"read\"]\n", 2, "0x00..0x7f"),
         ];
         for (text, line, what) in cases {
             let err = AccessPolicy::parse(text).unwrap_err();
@@ -936,6 +1131,11 @@ addresses = [#0x mod, "read", &"write", "regregister", "exclusive", "ten_bst", "
         assert!(err.line.is_some(), "{err}");
     }
 
+    /// An Android policy source over `loader`, resolving no groups.
+    fn source(origin: &str, loader: PolicyLoader) -> PolicySource {
+        PolicySource { origin: origin.to_string(), loader, scheme: ANDROID, groups: None }
+    }
+
     /// A loader whose file the test rewrites.
     fn file(text: &str) -> (Arc<Mutex<String>>, PolicyLoader) {
         let contents = Arc::new(Mutex::new(text.to_string()));
@@ -946,7 +1146,7 @@ addresses = [#0x mod, "read", &"write", "regregister", "exclusive", "ten_bst", "
     #[test]
     fn a_reload_takes_a_valid_file_and_keeps_the_old_policy_on_an_invalid_one() {
         let (contents, loader) = file(SENSOR_POLICY);
-        let engine = PolicyEngine::load("test.json", loader).unwrap();
+        let engine = PolicyEngine::load(source("test.json", loader)).unwrap();
         let board = bus("pci0000:00/0000:00:1f.3");
         let sensor = Target::seven_bit(0x48);
         assert!(engine.check_open(&APP, &board, sensor, false).is_ok());
@@ -968,7 +1168,7 @@ addresses = [#0x mod, "read", &"write", "regregister", "exclusive", "ten_bst", "
         let fixed = PolicyEngine::fixed(AccessPolicy::default(), "built-in");
         assert_eq!(fixed.reload().unwrap_err().code, ErrorCode::NotSupported);
         let unreadable: PolicyLoader = Box::new(|| Err("no such file".to_string()));
-        match PolicyEngine::load("missing.toml", unreadable) {
+        match PolicyEngine::load(source("missing.toml", unreadable)) {
             Err(e) => assert!(e.contains("missing.toml") && e.contains("no such file"), "{e}"),
             Ok(_) => panic!("an unreadable policy must refuse to start"),
         }
@@ -1004,12 +1204,133 @@ addresses = [#0x mod, "read", &"write", "regregister", "exclusive", "ten_bst", "
     fn any_caller_rules_match_everyone() {
         let text = json_rule(
             "dev",
-            r#""any_caller": true, "buses": ["*"], "addresses": ["0x00-0x3ff"], "allow": ["read"]"#,
+            r#""any_caller": true, "buses": ["*"], "addresses": ["0x00-0x7f"], "allow": ["read"]"#,
         );
         let policy = AccessPolicy::parse(&text).unwrap();
         for caller in [APP, OTHER, Caller { uid: 0, pid: 1 }] {
             assert!(policy.check_open(&caller, &bus("x"), Target::seven_bit(0x50), false).is_ok());
         }
+    }
+
+    fn refusal(text: &str, scheme: UidScheme) -> PolicyError {
+        AccessPolicy::parse_for(text, scheme).unwrap_err()
+    }
+
+    #[test]
+    fn app_ids_mean_something_only_on_android() {
+        let rule = json_rule(
+            "app",
+            r#""app_ids": [10057], "buses": ["*"], "addresses": ["0x48"], "allow": ["read"]"#,
+        );
+        let on_host = refusal(&rule, UidScheme::Host);
+        assert_eq!(on_host.line, Some(3));
+        assert!(on_host.message.contains("app_ids are Android's"), "{on_host}");
+        let policy = AccessPolicy::parse_for(&rule, ANDROID).unwrap();
+        let board = bus("b");
+        assert!(policy
+            .check_open(&SECOND_USER_APP, &board, Target::seven_bit(0x48), false)
+            .is_ok());
+        // An app id is uid % 100000: a larger one can never match.
+        let never = json_rule(
+            "never",
+            r#""app_ids": [100000], "buses": ["*"], "addresses": ["0x48"], "allow": ["read"]"#,
+        );
+        let err = refusal(&never, ANDROID);
+        assert!(err.message.contains("app id 100000 can never match"), "{err}");
+    }
+
+    #[test]
+    fn a_rule_name_is_used_once_and_prints_as_it_reads() {
+        let twice = "{\n\"rule\": [\n{\"name\": \"r\", \"uids\": [1], \"buses\": [\"*\"], \"addresses\": [\"0x48\"], \"allow\": [\"read\"]},\n{\"name\": \"r\", \"uids\": [2], \"buses\": [\"*\"], \"addresses\": [\"0x49\"], \"allow\": [\"read\"]}\n]}";
+        let err = refusal(twice, ANDROID);
+        assert_eq!(err.line, Some(4), "the second one's line: {err}");
+        assert!(err.message.contains("named twice"), "{err}");
+        for name in ["", "  ", "tab\\there", "bell\\u0007", "rtl\\u202eevil", "iso\\u2066x"] {
+            let text = json_rule(
+                name,
+                r#""uids": [1], "buses": ["*"], "addresses": ["0x48"], "allow": ["read"]"#,
+            );
+            let err = refusal(&text, ANDROID);
+            assert!(err.message.contains("name"), "{name:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_7_bit_entry_never_covers_a_10_bit_address_nor_the_other_way() {
+        let text = json_rule(
+            "both",
+            r#""uids": [1], "buses": ["*"], "addresses": ["0x50", "ten_bit:0x151"], "allow": ["read", "ten_bit"]"#,
+        );
+        let policy = AccessPolicy::parse_for(&text, ANDROID).unwrap();
+        let caller = Caller { uid: 1, pid: 1 };
+        let ten = |address| Target { address, ten_bit: true, pec: false };
+        let b = bus("b");
+        assert!(policy.check_open(&caller, &b, Target::seven_bit(0x50), false).is_ok());
+        assert!(policy.check_open(&caller, &b, ten(0x151), false).is_ok());
+        assert!(policy.check_open(&caller, &b, ten(0x050), false).is_err(), "10-bit 0x050");
+        assert!(policy.check_open(&caller, &b, Target::seven_bit(0x51), false).is_err());
+        for (entry, says) in [
+            ("0x150", "ten_bit:0x150"),
+            ("+80", "not an address"),
+            ("0x 50", "not an address"),
+            ("-1", "not an address"),
+            ("ten_bit:0x400", "10-bit addresses"),
+            ("ten_bit:", "not an address"),
+        ] {
+            let text = json_rule(
+                "a",
+                &format!(
+                    r#""uids": [1], "buses": ["*"], "addresses": ["{entry}"], "allow": ["read"]"#
+                ),
+            );
+            let err = refusal(&text, ANDROID);
+            assert!(err.message.contains(says), "{entry}: {err}");
+            assert_eq!(err.line, Some(3), "{entry}");
+        }
+    }
+
+    #[test]
+    fn named_administrators_administer_and_groups_resolve_at_each_load() {
+        let text = r#"{ "administrators": { "uids": [1001], "groups": ["i2c-admin"] } }"#;
+        let members = Arc::new(Mutex::new(vec![1002]));
+        let resolver = members.clone();
+        let source = PolicySource {
+            origin: "admins.json".into(),
+            loader: Box::new(move || Ok(text.to_string())),
+            scheme: UidScheme::Host,
+            groups: Some(Box::new(move |group: &str| {
+                assert_eq!(group, "i2c-admin");
+                Ok(resolver.lock().unwrap().clone())
+            })),
+        };
+        let engine = PolicyEngine::load(source).unwrap();
+        let admin = |uid| engine.check_admin(&Caller { uid, pid: 1 }).is_ok();
+        assert!(admin(0) && admin(1001) && admin(1002));
+        assert!(!admin(1000) && !admin(1003) && !admin(101_000), "a host's 1000 is nobody special");
+        assert!(engine.is_administrator(1002) && !engine.is_administrator(1000));
+        // Group membership is read again at a reload.
+        *members.lock().unwrap() = vec![1003];
+        engine.reload().unwrap();
+        assert!(admin(1003) && !admin(1002));
+
+        let unresolved = PolicySource {
+            origin: "admins.json".into(),
+            loader: Box::new(move || Ok(text.to_string())),
+            scheme: UidScheme::Host,
+            groups: Some(Box::new(|_: &str| Err("no such group".to_string()))),
+        };
+        let err = PolicyEngine::load(unresolved).err().expect("an unknown group stops the load");
+        assert!(err.contains("i2c-admin") && err.contains("no such group"), "{err}");
+    }
+
+    #[test]
+    fn the_reload_sweep_asks_without_auditing() {
+        let engine = PolicyEngine::fixed(AccessPolicy::default(), "test");
+        let b = bus("b");
+        assert!(!engine.permits_open(&APP, &b, Target::seven_bit(0x50), false));
+        assert!(lock(&engine.audit).is_empty(), "no audit line and no allowance used");
+        assert!(engine.check_open(&APP, &b, Target::seven_bit(0x50), false).is_err());
+        assert_eq!(lock(&engine.audit)[&APP.uid].logged, 1);
     }
 
     #[test]

@@ -915,15 +915,12 @@ impl Broker {
                 .iter()
                 .filter(|(_, entry)| {
                     entry.holds_device()
-                        && self
-                            .policy
-                            .check_open(
-                                &entry.caller,
-                                &entry.adapter.identity,
-                                entry.target,
-                                entry.exclusive,
-                            )
-                            .is_err()
+                        && !self.policy.permits_open(
+                            &entry.caller,
+                            &entry.adapter.identity,
+                            entry.target,
+                            entry.exclusive,
+                        )
                 })
                 .map(|(id, _)| *id)
                 .collect();

@@ -1,7 +1,7 @@
 //! The seam where access decisions are made: once at session open and once per operation.
-//! Today's default admits every caller to every bus and keeps administration for root/system;
-//! the per-uid, per-bus (by stable id), per-address-range, per-operation-class default-deny policy
-//! plugs in here without touching the broker.
+//! The service's policy is `access::PolicyEngine` (default deny, from a file); `OpenPolicy`
+//! admits everyone and serves the broker's own tests. Who administers depends on what a uid
+//! means where the service runs ([`UidScheme`]).
 
 use super::bus::BusInfo;
 use super::device::Target;
@@ -18,6 +18,61 @@ pub struct Caller {
 /// Android's AID_ROOT and AID_SYSTEM.
 pub const AID_ROOT: u32 = 0;
 pub const AID_SYSTEM: u32 = 1000;
+/// Android's AID_USER_OFFSET: uid = user id * 100000 + app id.
+pub const AID_USER_OFFSET: u32 = 100_000;
+
+/// What a uid means where the service runs: it decides who administers without being named,
+/// and whether a policy's `app_ids` mean anything.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UidScheme {
+    /// Android: uid = user id * 100000 + app id; root (0) and system (1000) administer, in
+    /// every user (system/core libcutils android_filesystem_config.h, multiuser.h).
+    Android,
+    /// A Linux host: a uid is an account. 1000 is usually the first person's and 100000 and
+    /// up are container ranges, so only root administers unless the policy names more.
+    Host,
+}
+
+impl UidScheme {
+    /// The scheme of the platform this build runs on.
+    pub const fn of_this_build() -> UidScheme {
+        if cfg!(target_os = "android") {
+            UidScheme::Android
+        } else {
+            UidScheme::Host
+        }
+    }
+
+    /// The app id a uid carries, where uids carry one (Android).
+    pub fn app_id(self, uid: u32) -> Option<u32> {
+        match self {
+            UidScheme::Android => Some(uid % AID_USER_OFFSET),
+            UidScheme::Host => None,
+        }
+    }
+
+    /// Whether `uid` administers without a policy naming it.
+    pub fn is_builtin_administrator(self, uid: u32) -> bool {
+        match self {
+            UidScheme::Android => matches!(uid % AID_USER_OFFSET, AID_ROOT | AID_SYSTEM),
+            UidScheme::Host => uid == AID_ROOT,
+        }
+    }
+
+    /// Who that is, for messages.
+    pub fn builtin_administrators(self) -> &'static str {
+        match self {
+            UidScheme::Android => "root or system",
+            UidScheme::Host => "root",
+        }
+    }
+}
+
+impl Default for UidScheme {
+    fn default() -> Self {
+        UidScheme::of_this_build()
+    }
+}
 
 pub trait Policy: Send + Sync {
     fn check_open(
@@ -39,6 +94,22 @@ pub trait Policy: Send + Sync {
     /// Administrative calls such as revokeBus.
     fn check_admin(&self, caller: &Caller) -> Result<()> {
         admin_only(caller)
+    }
+    /// Whether `uid` administers (what check_admin decides, without a pid or a log line): the
+    /// RPC transport keeps room for administrators in its connection table.
+    fn is_administrator(&self, uid: u32) -> bool {
+        UidScheme::of_this_build().is_builtin_administrator(uid)
+    }
+    /// Whether `caller` may hold a session so opened, without logging a denial: a reload's
+    /// sweep over existing sessions asks this, and what it ends is no caller's request.
+    fn permits_open(
+        &self,
+        caller: &Caller,
+        bus: &BusInfo,
+        target: Target,
+        exclusive: bool,
+    ) -> bool {
+        self.check_open(caller, bus, target, exclusive).is_ok()
     }
     /// How many exclusive sessions one caller, and one bus, may have at once.
     fn exclusive_limits(&self) -> ExclusiveLimits {
@@ -78,21 +149,29 @@ impl Default for ExclusiveLimits {
     }
 }
 
-/// Administration is for root and system only (uid % 100000, Android's multi-user scheme).
-pub fn admin_only(caller: &Caller) -> Result<()> {
-    let app_id = caller.uid % 100_000;
-    if app_id == AID_ROOT || app_id == AID_SYSTEM {
-        Ok(())
-    } else {
-        Err(Error::new(
-            ErrorCode::PermissionDenied,
-            format!("uid {} may not administer buses (root or system only)", caller.uid),
-        ))
+/// Administration is for the platform's built-in administrators (root and system on
+/// Android, root on a host) and for `named` uids.
+pub fn administrators_only(scheme: UidScheme, caller: &Caller, named: bool) -> Result<()> {
+    if named || scheme.is_builtin_administrator(caller.uid) {
+        return Ok(());
     }
+    Err(Error::new(
+        ErrorCode::PermissionDenied,
+        format!(
+            "uid {} may not administer buses ({} only, or who the policy names)",
+            caller.uid,
+            scheme.builtin_administrators()
+        ),
+    ))
 }
 
-/// Admits everyone to every bus; administration only for root and system (uid % 100000 per
-/// Android's multi-user scheme).
+/// Administration for the built-in administrators of this build's platform only.
+pub fn admin_only(caller: &Caller) -> Result<()> {
+    administrators_only(UidScheme::of_this_build(), caller, false)
+}
+
+/// Admits everyone to every bus; administration only for the platform's built-in
+/// administrators.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct OpenPolicy;
 
@@ -129,13 +208,34 @@ impl Default for Limits {
 mod tests {
     use super::*;
 
+    fn admits(scheme: UidScheme, uid: u32) -> bool {
+        administrators_only(scheme, &Caller { uid, pid: 1 }, false).is_ok()
+    }
+
     #[test]
-    fn only_root_and_system_may_administer() {
-        let policy = OpenPolicy;
-        assert!(policy.check_admin(&Caller { uid: 0, pid: 1 }).is_ok());
-        assert!(policy.check_admin(&Caller { uid: 1000, pid: 1 }).is_ok());
-        assert!(policy.check_admin(&Caller { uid: 1_001_000, pid: 1 }).is_ok());
-        let denied = policy.check_admin(&Caller { uid: 10_123, pid: 1 }).unwrap_err();
+    fn on_android_root_and_system_administer_in_every_user() {
+        for uid in [0, 1000, 100_000, 1_001_000] {
+            assert!(admits(UidScheme::Android, uid), "uid {uid}");
+        }
+        for uid in [10_123, 1_010_123, 2000, 9999] {
+            assert!(!admits(UidScheme::Android, uid), "uid {uid}");
+        }
+    }
+
+    #[test]
+    fn on_a_host_only_root_administers_unless_named() {
+        assert!(admits(UidScheme::Host, 0));
+        // The first person's account and the usual rootless-container ranges.
+        for uid in [1000, 100_000, 101_000, 65534] {
+            assert!(!admits(UidScheme::Host, uid), "uid {uid}");
+            let caller = Caller { uid, pid: 1 };
+            assert!(administrators_only(UidScheme::Host, &caller, true).is_ok(), "named {uid}");
+        }
+        let denied = administrators_only(UidScheme::Host, &Caller { uid: 1000, pid: 1 }, false);
+        let denied = denied.unwrap_err();
         assert_eq!(denied.code, ErrorCode::PermissionDenied);
+        assert!(denied.message.contains("uid 1000") && denied.message.contains("root only"));
+        assert_eq!(UidScheme::Host.app_id(10_057), None, "no app ids on a host");
+        assert_eq!(UidScheme::Android.app_id(1_010_057), Some(10_057));
     }
 }

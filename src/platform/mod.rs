@@ -11,3 +11,4 @@ pub mod source;
 pub mod sysfs;
 pub mod uevent;
 pub mod unix_socket;
+pub mod users;

@@ -258,6 +258,16 @@ fn fixture_with(functionality: u64, limits: Limits) -> Fixture {
     fixture_with_policy(functionality, limits, Arc::new(OpenPolicy))
 }
 
+/// A reloadable policy read by `loader`, for a host (these policies name uids only).
+fn policy_source(loader: crate::core::access::PolicyLoader) -> crate::core::access::PolicySource {
+    crate::core::access::PolicySource {
+        origin: "policy.json".into(),
+        loader,
+        scheme: crate::core::policy::UidScheme::Host,
+        groups: None,
+    }
+}
+
 fn fixture_with_policy(functionality: u64, limits: Limits, policy: Arc<dyn Policy>) -> Fixture {
     let journal = Arc::new(Journal::default());
     let gate = Arc::new(Gate::default());
@@ -878,7 +888,7 @@ fn a_policy_reload_ends_exactly_the_sessions_it_no_longer_allows_once() {
     let file = Arc::new(Mutex::new(rule("10001, 10002")));
     let reader = file.clone();
     let loader: PolicyLoader = Box::new(move || Ok(reader.lock().unwrap().clone()));
-    let engine = Arc::new(PolicyEngine::load("policy.json", loader).unwrap());
+    let engine = Arc::new(PolicyEngine::load(policy_source(loader)).unwrap());
     let f = fixture_with_policy(FULL_I2C, Limits::default(), engine);
     f.broker.adapter_added(module(0, "slot-a"));
     let (kept, kept_losses) = f.open(APP, &request("0", 0x50)).unwrap();
@@ -1097,7 +1107,7 @@ fn a_reload_that_narrows_a_session_refuses_what_it_took_away_at_the_next_call() 
     let file = Arc::new(Mutex::new(rule("\"raw\", \"read\", \"write\"")));
     let reader = file.clone();
     let loader: PolicyLoader = Box::new(move || Ok(reader.lock().unwrap().clone()));
-    let engine = Arc::new(PolicyEngine::load("policy.json", loader).unwrap());
+    let engine = Arc::new(PolicyEngine::load(policy_source(loader)).unwrap());
     let f = fixture_with_policy(FULL_I2C, Limits::default(), engine);
     f.broker.adapter_added(module(0, "slot-a"));
     let (id, losses) = f.open(APP, &request("0", 0x50)).unwrap();
