@@ -11,9 +11,9 @@ use crate::core::broker::Broker;
 use crate::core::device::DeviceOpener;
 use crate::core::policy::{Caller, Limits, Policy, UidScheme, AID_ROOT};
 use crate::ipc::admission::Admission;
-use crate::ipc::endpoint::Endpoint;
 #[cfg(feature = "sim")]
-use crate::ipc::endpoint::DEFAULT_SOCKET;
+use crate::ipc::endpoint::default_service_socket;
+use crate::ipc::endpoint::Endpoint;
 use crate::ipc::notifier::Notifier;
 use crate::ipc::server::{serve_kernel, serve_rpc, Instances, RpcOptions};
 use crate::ipc::service::{AdminService, ManagerService};
@@ -49,7 +49,7 @@ pub enum Platform {
 pub fn endpoint(socket: Option<PathBuf>, binder_device: Option<PathBuf>) -> Endpoint {
     match (socket, binder_device) {
         (None, Some(device)) => Endpoint::KernelBinder(device),
-        (socket, _) => Endpoint::resolve(socket),
+        (socket, _) => Endpoint::resolve_for_service(socket),
     }
 }
 
@@ -58,7 +58,7 @@ pub fn endpoint(socket: Option<PathBuf>, binder_device: Option<PathBuf>) -> Endp
 fn control_socket(endpoint: &Endpoint) -> PathBuf {
     match endpoint {
         Endpoint::Socket(path) => control::socket_path_for(path),
-        Endpoint::KernelBinder(_) => control::socket_path_for(Path::new(DEFAULT_SOCKET)),
+        Endpoint::KernelBinder(_) => control::socket_path_for(&default_service_socket()),
     }
 }
 
@@ -206,12 +206,34 @@ fn simulated_platform(root: PathBuf, plugged: Vec<String>) -> io::Result<Platfor
     })
 }
 
+/// The simulator's tree when --sim-root names none: `<control socket>.d`, beside the sockets
+/// in their directory that only the service may write, private (0700), and removed at exit.
+/// One left by an instance that was killed is removed first: the control socket's claim,
+/// taken here, says no running instance uses it.
+#[cfg(feature = "sim")]
+fn default_sim_root(endpoint: &Endpoint, cleanup: &mut Cleanup) -> io::Result<PathBuf> {
+    use std::os::unix::fs::DirBuilderExt;
+    let control = control_socket(endpoint);
+    unix_socket::claim(&control)?;
+    cleanup.sockets.push(control.clone());
+    let mut root = control.into_os_string();
+    root.push(".d");
+    let root = PathBuf::from(root);
+    if std::fs::symlink_metadata(&root).is_ok() {
+        warn!("removing the simulator tree {} left by an earlier instance", root.display());
+        std::fs::remove_dir_all(&root)?;
+    }
+    std::fs::DirBuilder::new().mode(0o700).create(&root)?;
+    cleanup.dirs.push(root.clone());
+    Ok(root)
+}
+
 /// Plugs the start-up modules and opens the simulator's control socket.
 #[cfg(feature = "sim")]
 fn start_simulator(
     kernel: &Arc<SimKernel>,
     plugged: &[String],
-    endpoint: &Endpoint,
+    config: &Config,
     cleanup: &mut Cleanup,
 ) -> io::Result<()> {
     // Plugged before the monitor's first scan, so the service lists them from its first
@@ -222,8 +244,9 @@ fn start_simulator(
             Err(e) => warn!("cannot plug simulated {module}: {e}"),
         }
     }
-    let path = control_socket(endpoint);
-    control::serve(kernel.clone(), &path)?;
+    let path = control_socket(&config.endpoint);
+    // The same doors as the service's socket: it can unplug modules and panic the service.
+    control::serve(kernel.clone(), &path, config.rpc.access)?;
     cleanup.sockets.push(path.clone());
     info!("simulator control socket: {}", path.display());
     Ok(())
@@ -245,18 +268,17 @@ pub fn run(config: Config) -> io::Result<()> {
         }
         #[cfg(feature = "sim")]
         Platform::Simulated { root, plugged } => {
-            let root = root.clone().unwrap_or_else(|| {
-                let temp = std::env::temp_dir().join(format!("i2c-hal-sim.{}", std::process::id()));
-                cleanup.dirs.push(temp.clone());
-                temp
-            });
+            let root = match root {
+                Some(root) => root.clone(),
+                None => default_sim_root(&config.endpoint, &mut cleanup)?,
+            };
             info!("simulated modules under {}", root.display());
             simulated_platform(root, plugged.clone())?
         }
     };
     #[cfg(feature = "sim")]
     if let Some((kernel, plugged)) = &parts.simulator {
-        start_simulator(kernel, plugged, &config.endpoint, &mut cleanup)?;
+        start_simulator(kernel, plugged, &config, &mut cleanup)?;
     }
 
     let policy = access_policy(&config.policy)?;
@@ -396,6 +418,7 @@ mod tests {
         let rpc = Endpoint::Socket(PathBuf::from("/run/x.sock"));
         assert_eq!(control_socket(&rpc), PathBuf::from("/run/x.sock.sim"));
         let kernel = Endpoint::KernelBinder(PathBuf::from("/dev/binder"));
-        assert_eq!(control_socket(&kernel), PathBuf::from(format!("{DEFAULT_SOCKET}.sim")));
+        let expected = format!("{}.sim", default_service_socket().display());
+        assert_eq!(control_socket(&kernel), PathBuf::from(expected));
     }
 }

@@ -15,11 +15,13 @@ use i2c_hal::ipc::admission::{OPEN_COUNTER, REFUSED_COUNTER};
 use i2c_hal::ipc::client::{Admin, Client};
 use i2c_hal::ipc::compat::rpc::HANDSHAKE_DEADLINE;
 use i2c_hal::ipc::frames::{MAX_MESSAGE_BODY, MESSAGE_DEADLINE};
+use i2c_hal::platform::sim::control::socket_path_for;
 use std::fs;
 use std::io::{ErrorKind, Read, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::net::UnixStream;
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
 /// The unprivileged user (and group) the "other uid" checks run i2cctl as: Debian's nobody.
@@ -394,4 +396,120 @@ fn the_largest_legitimate_call_fits_and_a_larger_one_costs_the_connection() {
     let error = session.transfer(&oversized).expect_err("over the cap");
     assert_eq!(error.code(), None, "not a service answer but a lost connection: {error}");
     assert_eq!(service.client().list_buses().expect("other clients are served").len(), 2);
+}
+
+// ------------------------------------------------- where the socket lives, who serves it ----
+
+/// `i2c-hal-service --sim` on `socket` (its own sim root beside it), as `user` when given,
+/// under `umask` when given; returns the child once it runs or has exited.
+fn spawn_service_at(socket: &Path, user: Option<(u32, u32)>, umask: Option<u32>) -> Child {
+    use std::os::unix::process::CommandExt;
+    let mut command = Command::new(SERVICE_BIN);
+    command
+        .args(["--sim", "--socket"])
+        .arg(socket)
+        .arg("--sim-root")
+        .arg(socket.with_extension("root"))
+        .env_remove("RUST_LOG")
+        .env_remove("I2C_HAL_SOCKET")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    if let Some((uid, gid)) = user {
+        command.uid(uid).gid(gid);
+    }
+    if let Some(mask) = umask {
+        // SAFETY: umask(2) is async-signal-safe and touches only the child's own mask.
+        unsafe {
+            command.pre_exec(move || {
+                libc::umask(mask);
+                Ok(())
+            });
+        }
+    }
+    command.spawn().expect("spawn i2c-hal-service")
+}
+
+/// Waits for a service that must refuse to start; returns its stderr.
+fn refused_start(mut child: Child, what: &str) -> String {
+    let status = wait_for_exit(&mut child, what, WAIT_TIMEOUT);
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    assert!(!status.success(), "{what}: it started ({status}); stderr:\n{stderr}");
+    stderr
+}
+
+#[test]
+fn a_socket_directory_others_may_write_is_refused_and_a_lock_symlink_is_not_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let shared = dir.path().join("shared");
+    fs::create_dir(&shared).unwrap();
+    fs::set_permissions(&shared, fs::Permissions::from_mode(0o1777)).unwrap();
+    let stderr = refused_start(
+        spawn_service_at(&shared.join("s.sock"), None, None),
+        "a service in a world-writable directory",
+    );
+    assert!(
+        stderr.contains("refusing to serve a socket in") && stderr.contains("1777"),
+        "{stderr}"
+    );
+
+    // A symlink planted at the lock's path: nothing is created or locked through it.
+    let own = dir.path().join("own");
+    fs::create_dir(&own).unwrap();
+    let target = dir.path().join("created-through-the-link");
+    std::os::unix::fs::symlink(&target, own.join("s.sock.lock")).unwrap();
+    let stderr = refused_start(
+        spawn_service_at(&own.join("s.sock"), None, None),
+        "a service whose lock path is a symlink",
+    );
+    assert!(stderr.contains("s.sock.lock"), "{stderr}");
+    assert!(!target.exists(), "the lock was created through the symlink");
+}
+
+#[test]
+fn under_umask_000_no_socket_or_directory_the_service_makes_is_world_writable() {
+    let dir = tempfile::tempdir().unwrap();
+    // A missing directory is created by the service itself.
+    let socket = dir.path().join("made").join("s.sock");
+    let mut child = spawn_service_at(&socket, None, Some(0));
+    let control = socket_path_for(&socket);
+    let up = poll_until(READY_TIMEOUT, || control.exists() && socket.exists());
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(up, "the service did not create its sockets");
+    let mode = |path: &Path| fs::metadata(path).unwrap().mode() & 0o7777;
+    assert_eq!(mode(socket.parent().unwrap()), 0o755, "the socket directory");
+    assert_eq!(mode(&socket), 0o660, "the service socket");
+    assert_eq!(mode(&control), 0o660, "the simulator's control socket");
+}
+
+#[test]
+fn clients_refuse_a_service_run_by_another_uid_unless_told_to_trust_it() {
+    if skip_without_root("a service run as another uid") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("nobody");
+    fs::create_dir(&home).unwrap();
+    nix::unistd::chown(&home, Some(OTHER_UID.into()), Some(OTHER_UID.into())).unwrap();
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let socket = home.join("s.sock");
+    // The other user's service: its socket's group is its own, so root (and only root, of
+    // the others) may connect.
+    let mut child = spawn_service_at(&socket, Some((OTHER_UID, OTHER_UID)), None);
+    let up = poll_until(READY_TIMEOUT, || socket_path_for(&socket).exists());
+    assert!(up, "the other uid's service did not start");
+
+    let refused = run_i2cctl(Some(&socket), &["buses"]);
+    let sim = run_i2cctl(Some(&socket), &["sim", "list"]);
+    let trusted = run_i2cctl(Some(&socket), &["--server-uid", &OTHER_UID.to_string(), "buses"]);
+    let _ = child.kill();
+    let _ = child.wait();
+    for output in [&refused, &sim] {
+        assert_eq!(output.exit_code, Some(3), "{output:?}");
+        assert!(output.stderr.starts_with("i2cctl: UNTRUSTED_SERVICE: "), "{output:?}");
+        assert!(output.stderr.contains(&format!("uid {OTHER_UID}")), "names the uid: {output:?}");
+    }
+    assert_eq!(trusted.stdout_lines().len(), 2, "{trusted:?}");
 }

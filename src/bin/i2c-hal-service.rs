@@ -23,7 +23,8 @@ const POLICY_ENV: &str = "I2C_HAL_POLICY";
 )]
 struct Args {
     /// Serve RPC binder on this Unix socket [env: I2C_HAL_SOCKET] (default without a binder
-    /// device: /tmp/i2c-hal.sock)
+    /// device: /run/i2c-hal/i2c-hal.sock for root, $XDG_RUNTIME_DIR/i2c-hal/i2c-hal.sock for
+    /// another user)
     #[arg(long, value_name = "PATH")]
     socket: Option<PathBuf>,
     /// Mode of the RPC socket file, octal; o+w is refused (connecting needs write permission)

@@ -5,7 +5,7 @@ use i2c_hal::cli::commands::{self, Request};
 #[cfg(feature = "sim")]
 use i2c_hal::cli::sim;
 use i2c_hal::cli::{report, CliError};
-use i2c_hal::ipc::client::{Client, Endpoint};
+use i2c_hal::ipc::client::{Client, ClientError, Endpoint, TrustedServers};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -19,10 +19,14 @@ fn run() -> Result<(), CliError> {
     let cli = args::parse_args()?;
     match cli.command {
         #[cfg(feature = "sim")]
-        Command::Sim(action) => sim::run(action, cli.socket, cli.json),
+        Command::Sim(action) => sim::run(action, cli.socket, cli.server_uid, cli.json),
         Command::Service(command) => {
             let request = Request::from_command(command)?;
-            let client = Client::connect(&Endpoint::resolve(cli.socket))?;
+            let mut trusted = TrustedServers::from_env().map_err(ClientError::UntrustedService)?;
+            if let Some(uid) = cli.server_uid {
+                trusted = trusted.with(uid);
+            }
+            let client = Client::connect_trusting(&Endpoint::resolve(cli.socket), &trusted)?;
             commands::run(&client, request, cli.json)
         }
     }

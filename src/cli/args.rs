@@ -13,9 +13,14 @@ use std::path::PathBuf;
 #[command(name = "i2cctl", version = crate::VERSION)]
 pub struct Cli {
     /// RPC binder socket of the service [env: I2C_HAL_SOCKET] (default: kernel binder if
-    /// present, else /tmp/i2c-hal.sock).
+    /// present, else /run/i2c-hal/i2c-hal.sock if there, else $XDG_RUNTIME_DIR/i2c-hal/...).
     #[arg(long, global = true, value_name = "PATH")]
     pub socket: Option<PathBuf>,
+
+    /// Also accept a service (and simulator) running as this uid [env: I2C_HAL_SERVER_UID];
+    /// without it only root's or this user's is talked to.
+    #[arg(long, global = true, value_name = "UID")]
+    pub server_uid: Option<u32>,
 
     /// Print JSON instead of text.
     #[arg(long, global = true)]

@@ -83,6 +83,8 @@ pub enum CliError {
     SimRefused(String),
     /// The simulator's control socket could not be reached (no service with --sim there).
     SimUnreachable(String),
+    /// The simulator's control socket is served by a uid i2cctl does not trust.
+    SimUntrusted(String),
     /// The service died while i2cctl was using it (`watch`, `hold`).
     ServiceDied,
 }
@@ -94,13 +96,14 @@ pub const SERVICE_DIED_MESSAGE: &str =
 impl CliError {
     /// 0 is success; 1: the service refused (an ErrorCode); 2: i2cctl refused (usage, a value
     /// too large to send, or the simulator's refusal); 3: the service (or simulator) is
-    /// unreachable or died.
+    /// unreachable, died, or is served by a uid i2cctl does not trust.
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Client(ClientError::Service { .. } | ClientError::UnknownCode { .. }) => 1,
             CliError::Usage(_) | CliError::TooLarge(_) | CliError::SimRefused(_) => 2,
-            CliError::Client(ClientError::Transport(_))
+            CliError::Client(ClientError::Transport(_) | ClientError::UntrustedService(_))
             | CliError::SimUnreachable(_)
+            | CliError::SimUntrusted(_)
             | CliError::ServiceDied => 3,
         }
     }
@@ -116,6 +119,9 @@ impl CliError {
             // A code from a newer service; Display adds its value.
             CliError::Client(ClientError::UnknownCode { .. }) => "UNKNOWN_ERROR",
             CliError::Client(ClientError::Transport(_)) => "SERVICE_UNREACHABLE",
+            CliError::Client(ClientError::UntrustedService(_)) | CliError::SimUntrusted(_) => {
+                "UNTRUSTED_SERVICE"
+            }
             CliError::SimRefused(_) => "SIM_REFUSED",
             CliError::SimUnreachable(_) => "SIM_UNREACHABLE",
             CliError::ServiceDied => "SERVICE_DIED",
@@ -128,6 +134,8 @@ impl CliError {
             | CliError::TooLarge(message)
             | CliError::SimRefused(message)
             | CliError::SimUnreachable(message)
+            | CliError::SimUntrusted(message)
+            | CliError::Client(ClientError::UntrustedService(message))
             | CliError::Client(ClientError::Service { message, .. })
             | CliError::Client(ClientError::UnknownCode { message, .. })
             | CliError::Client(ClientError::Transport(message)) => message,

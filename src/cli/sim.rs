@@ -3,22 +3,30 @@
 
 use super::args::SimAction;
 use super::{emit, CliError};
-use crate::ipc::client::DEFAULT_SOCKET;
+use crate::ipc::endpoint::{default_client_socket, socket_from_env};
 use crate::platform::sim::control::{socket_path_for, SimControl, SimError};
 use crate::platform::sim::{ModuleState, ModuleStatus};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// The service socket the simulator serves next to. Without --socket (or $I2C_HAL_SOCKET) the
-/// endpoint is kernel binder or DEFAULT_SOCKET; the simulator always runs on a socket, so both
-/// cases mean DEFAULT_SOCKET, and no binder device needs probing to find the control socket.
+/// The service socket the simulator serves next to: --socket, else $I2C_HAL_SOCKET, else the
+/// default socket. A service on kernel binder keeps its control socket next to the default
+/// socket too, so no binder device needs probing to find it.
 pub fn service_socket(socket_arg: Option<PathBuf>) -> PathBuf {
-    socket_arg.unwrap_or_else(|| PathBuf::from(DEFAULT_SOCKET))
+    socket_arg.or_else(socket_from_env).unwrap_or_else(default_client_socket)
 }
 
-pub fn run(action: SimAction, socket_arg: Option<PathBuf>, json: bool) -> Result<(), CliError> {
-    let control = SimControl::new(socket_path_for(&service_socket(socket_arg)));
+pub fn run(
+    action: SimAction,
+    socket_arg: Option<PathBuf>,
+    server_uid: Option<u32>,
+    json: bool,
+) -> Result<(), CliError> {
+    let mut control = SimControl::new(socket_path_for(&service_socket(socket_arg)));
+    if let Some(uid) = server_uid {
+        control = control.trusting(uid);
+    }
     match action {
         SimAction::Plug { module } => {
             let bus = control.plug(&module).map_err(sim_error)?;
@@ -45,6 +53,7 @@ fn sim_error(error: SimError) -> CliError {
     match error {
         SimError::Refused(message) => CliError::SimRefused(message),
         SimError::Unreachable(message) => CliError::SimUnreachable(message),
+        SimError::Untrusted(message) => CliError::SimUntrusted(message),
     }
 }
 
@@ -156,10 +165,11 @@ mod tests {
     #[test]
     fn the_control_socket_sits_next_to_the_service_socket() {
         assert_eq!(service_socket(Some("/tmp/s.sock".into())), PathBuf::from("/tmp/s.sock"));
-        assert_eq!(service_socket(None), PathBuf::from(DEFAULT_SOCKET));
+        let default = socket_from_env().unwrap_or_else(default_client_socket);
+        assert_eq!(service_socket(None), default);
         assert_eq!(
             socket_path_for(&service_socket(None)),
-            PathBuf::from(format!("{DEFAULT_SOCKET}.sim"))
+            PathBuf::from(format!("{}.sim", default.display()))
         );
     }
 }

@@ -44,6 +44,7 @@ pub use super::endpoint::{Endpoint, ADMIN_SERVICE_NAME, DEFAULT_SOCKET, SERVICE_
 pub use crate::core::broker::{SessionPhase, SessionSnapshot, StatusSnapshot};
 pub use crate::core::device::Transferred;
 pub use crate::core::request::{OperationClass, OperationSet};
+pub use crate::platform::unix_socket::{TrustedServers, SERVER_UID_ENV};
 
 /// A failed call: the service answered with an ErrorCode (one this build knows, or a newer
 /// one), or it could not be reached.
@@ -59,13 +60,18 @@ pub enum ClientError {
         message: String,
     },
     Transport(String),
+    /// The socket's server runs as a uid this client does not trust (not root, not this
+    /// user, not one named by `--server-uid` or $I2C_HAL_SERVER_UID): nothing was sent.
+    UntrustedService(String),
 }
 
 impl ClientError {
     pub fn code(&self) -> Option<ErrorCode> {
         match self {
             ClientError::Service { code, .. } => Some(*code),
-            ClientError::UnknownCode { .. } | ClientError::Transport(_) => None,
+            ClientError::UnknownCode { .. }
+            | ClientError::Transport(_)
+            | ClientError::UntrustedService(_) => None,
         }
     }
 }
@@ -78,6 +84,7 @@ impl fmt::Display for ClientError {
                 write!(f, "error code {value} (unknown to this client): {message}")
             }
             ClientError::Transport(message) => write!(f, "SERVICE_UNREACHABLE: {message}"),
+            ClientError::UntrustedService(message) => write!(f, "UNTRUSTED_SERVICE: {message}"),
         }
     }
 }
@@ -181,20 +188,32 @@ pub struct OpenOptions {
 
 impl Client {
     /// Connects where i2cctl would without --socket: `$I2C_HAL_SOCKET` if set, else kernel
-    /// binder when a binder device exists, else the default socket (/tmp/i2c-hal.sock).
+    /// binder when a binder device exists, else the default socket (`endpoint`'s
+    /// `default_client_socket`: /run/i2c-hal/i2c-hal.sock, or the user's own).
     pub fn connect_default() -> ClientResult<Client> {
         Self::connect(&Endpoint::resolve(None))
     }
 
+    /// Connects to `endpoint`. On an RPC socket the server must run as root, as this user,
+    /// or as a uid $I2C_HAL_SERVER_UID names ([`TrustedServers`]).
     pub fn connect(endpoint: &Endpoint) -> ClientResult<Client> {
+        let trusted = TrustedServers::from_env().map_err(ClientError::UntrustedService)?;
+        Self::connect_trusting(endpoint, &trusted)
+    }
+
+    /// Connects to `endpoint`, accepting an RPC socket's server only if `trusted` names it.
+    pub fn connect_trusting(endpoint: &Endpoint, trusted: &TrustedServers) -> ClientResult<Client> {
         match endpoint {
             #[cfg(not(target_os = "android"))]
-            Endpoint::Socket(path) => Self::connect_rpc(path),
+            Endpoint::Socket(path) => Self::connect_rpc(path, trusted),
             #[cfg(target_os = "android")]
-            Endpoint::Socket(path) => Err(ClientError::Transport(format!(
-                "RPC sockets are for hosts; on Android use servicemanager (not {})",
-                path.display()
-            ))),
+            Endpoint::Socket(path) => {
+                let _ = trusted;
+                Err(ClientError::Transport(format!(
+                    "RPC sockets are for hosts; on Android use servicemanager (not {})",
+                    path.display()
+                )))
+            }
             Endpoint::KernelBinder(device) => Self::connect_kernel(device),
         }
     }
@@ -215,8 +234,21 @@ impl Client {
         Ok(Client { manager, connection: Arc::new(connection) })
     }
 
+    /// Checks who serves `path` on a connection of its own, then connects the binder session.
+    /// The session's own connections are made to the same path a moment later: the check
+    /// holds for them when the socket's directory is writable by the service only, which the
+    /// service makes sure of for its own socket (`platform::unix_socket`).
     #[cfg(not(target_os = "android"))]
-    fn connect_rpc(path: &Path) -> ClientResult<Client> {
+    fn connect_rpc(path: &Path, trusted: &TrustedServers) -> ClientResult<Client> {
+        let probe = std::os::unix::net::UnixStream::connect(path).map_err(|e| {
+            ClientError::Transport(format!(
+                "cannot connect to {}: {} (is i2c-hal-service running there?)",
+                path.display(),
+                e.kind()
+            ))
+        })?;
+        trusted.check(&probe, path).map_err(ClientError::UntrustedService)?;
+        drop(probe);
         let rpc = compat::rpc::Connection::open(path).map_err(|e| {
             ClientError::Transport(format!(
                 "cannot connect to {}: {e} (is i2c-hal-service running there?)",

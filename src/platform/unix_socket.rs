@@ -13,15 +13,23 @@
 //! Who may connect is the socket file's business: connecting to a Unix socket needs write
 //! permission on it. [`bind_listener`] gives the socket its mode and group before its name
 //! appears at the path, so no client ever finds it with looser permissions.
+//!
+//! Where the socket lives matters as much: in a directory other users can write (such as
+//! /tmp) they could take the lock first, so that the service never starts, bind a socket of
+//! their own for clients to find, or plant a symlink at the lock's path. So [`claim`] accepts
+//! only a directory that the service's user (or root) owns and nobody else may write, creates
+//! a missing one so, and never opens the lock through a symlink. Clients in turn check whose
+//! socket they reached ([`peer_uid`]).
 
 use log::warn;
 use nix::errno::Errno;
 use nix::fcntl::{Flock, FlockArg};
-use nix::unistd::{getegid, Group};
+use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
+use nix::unistd::{getegid, geteuid, Group};
 use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions, Permissions};
 use std::io;
-use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -60,6 +68,7 @@ pub fn claim(path: &Path) -> io::Result<()> {
     if claims.iter().any(|claim| claim.socket == path) {
         return Ok(());
     }
+    secure_directory(directory_of(path))?;
     let lock_path = lock_path_for(path);
     let lock = lock(&lock_path, path)?;
     if let Err(err) = clear_stale_socket(path, &lock_path) {
@@ -94,19 +103,141 @@ pub fn release(path: &Path) {
     drop(claim);
 }
 
+/// The directory a socket path is in.
+pub fn directory_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    }
+}
+
+/// The mode a directory the service creates for its sockets gets: everybody may reach the
+/// sockets in it (their own modes decide who may connect), only the service may change it.
+pub const SOCKET_DIRECTORY_MODE: u32 = 0o755;
+
+/// Makes sure only this process's user (or root) can change what is in `dir`: creates it
+/// (0755) when missing, and refuses a symlink, another owner, or group or world write
+/// permission, naming what is wrong.
+pub fn secure_directory(dir: &Path) -> io::Result<()> {
+    match fs::DirBuilder::new().mode(SOCKET_DIRECTORY_MODE).create(dir) {
+        // Set again: the umask may have taken bits away, never added any.
+        Ok(()) => fs::set_permissions(dir, Permissions::from_mode(SOCKET_DIRECTORY_MODE))?,
+        Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {}
+        Err(err) => {
+            let context = format!(
+                "creating {} for the socket (a directory of its own, which only the service \
+                 may write; pass --socket PATH elsewhere)",
+                dir.display()
+            );
+            return Err(annotate(err, &context));
+        }
+    }
+    let meta = fs::symlink_metadata(dir)
+        .map_err(|err| annotate(err, &format!("inspecting {}", dir.display())))?;
+    let euid = geteuid().as_raw();
+    let problem = if !meta.file_type().is_dir() {
+        Some("is not a directory (a symlink is not followed)".to_string())
+    } else if meta.uid() != euid && meta.uid() != 0 {
+        Some(format!("belongs to uid {}, not to the service's uid {euid} or root", meta.uid()))
+    } else if meta.mode() & 0o022 != 0 {
+        Some(format!(
+            "has mode {:04o}: its group or other users could take the socket's lock, bind a \
+             socket of their own there or plant a symlink",
+            meta.mode() & 0o7777
+        ))
+    } else {
+        None
+    };
+    match problem {
+        None => Ok(()),
+        Some(problem) => Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!(
+                "refusing to serve a socket in {}: it {problem}; use a directory only the service \
+                 may write (the default, /run/i2c-hal, is created so)",
+                dir.display()
+            ),
+        )),
+    }
+}
+
+/// The uid of the process at the other end of `stream` (SO_PEERCRED: whoever created the
+/// socket it connected to, as the kernel recorded at connect time).
+pub fn peer_uid(stream: &UnixStream) -> io::Result<u32> {
+    getsockopt(stream, PeerCredentials).map(|cred| cred.uid()).map_err(io::Error::from)
+}
+
+/// The variable naming more uids a client accepts as the server of a socket (comma-separated),
+/// for a service deliberately run by another user.
+pub const SERVER_UID_ENV: &str = "I2C_HAL_SERVER_UID";
+
+/// The uids a client accepts as the server at the other end of a socket: root, the client's own
+/// effective uid, those $I2C_HAL_SERVER_UID names, and any added. Anyone else who could bind
+/// the path (a user who got there first) is refused before a byte is sent to them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrustedServers {
+    uids: Vec<u32>,
+}
+
+impl TrustedServers {
+    /// Root, this process's user, and $I2C_HAL_SERVER_UID's.
+    pub fn from_env() -> Result<TrustedServers, String> {
+        let mut uids = vec![0, geteuid().as_raw()];
+        if let Some(list) = std::env::var_os(SERVER_UID_ENV).filter(|v| !v.is_empty()) {
+            let list = list.to_string_lossy().into_owned();
+            for item in list.split(',') {
+                let uid = item.trim().parse().map_err(|_| {
+                    format!("{SERVER_UID_ENV}={list}: {item:?} is not a uid (give numbers, comma-separated)")
+                })?;
+                uids.push(uid);
+            }
+        }
+        Ok(TrustedServers { uids })
+    }
+
+    /// Trusts `uid` too.
+    pub fn with(mut self, uid: u32) -> TrustedServers {
+        self.uids.push(uid);
+        self
+    }
+
+    /// Whether the server of `stream` (connected to `path`) is one of them; the refusal names
+    /// its uid and how to trust it.
+    pub fn check(&self, stream: &UnixStream, path: &Path) -> Result<(), String> {
+        let uid = peer_uid(stream)
+            .map_err(|err| format!("cannot tell who serves {}: {err}", path.display()))?;
+        if self.uids.contains(&uid) {
+            return Ok(());
+        }
+        Err(format!(
+            "{} is served by uid {uid}, which is neither root nor this user (uid {}): refusing to \
+             talk to it. If it is the real service, trust it with --server-uid {uid} or \
+             {SERVER_UID_ENV}={uid}",
+            path.display(),
+            geteuid()
+        ))
+    }
+}
+
 /// Locks `lock_path` without waiting. A holder releasing the claim unlinks the file while a
 /// newcomer may already have it open; the newcomer would then lock a file nobody else sees, so
 /// it checks that its file is still the one at `lock_path` and otherwise tries again.
 fn lock(lock_path: &Path, socket: &Path) -> io::Result<Flock<File>> {
     for _ in 0..LOCK_ATTEMPTS {
+        // Never through a symlink: its target would be created or locked in our name.
         let file = OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
             .truncate(false)
             .mode(0o644)
+            .custom_flags(libc::O_NOFOLLOW)
             .open(lock_path)
             .map_err(|err| annotate(err, &format!("opening lock file {}", lock_path.display())))?;
+        if !file.metadata()?.file_type().is_file() {
+            let message = format!("{} is not a regular file", lock_path.display());
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, message));
+        }
         let lock = match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
             Ok(lock) => lock,
             Err((_, Errno::EWOULDBLOCK)) => {
@@ -226,10 +357,7 @@ pub fn bind_listener(path: &Path, access: SocketAccess) -> io::Result<UnixListen
         let message = format!("{} names no file", path.display());
         return Err(io::Error::new(io::ErrorKind::InvalidInput, message));
     }
-    let parent = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
+    let parent = directory_of(path);
     // mkdtemp makes the directory 0700: nobody else can reach the socket while it is staged.
     // Names as short as can be: a socket path has 107 bytes at most, and the staged one should
     // not fail where the final one would fit.

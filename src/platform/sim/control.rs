@@ -9,10 +9,10 @@
 //! - any failure → `err <message>` (one line)
 
 use super::{ModuleState, ModuleStatus, SimKernel};
-use crate::platform::unix_socket;
+use crate::platform::unix_socket::{self, SocketAccess, TrustedServers};
 use std::ffi::OsString;
 use std::io::{self, BufRead, BufReader, Read, Write};
-use std::os::unix::net::{UnixListener, UnixStream};
+use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
@@ -37,9 +37,14 @@ pub fn socket_path_for(service_socket: &Path) -> PathBuf {
 /// `platform::unix_socket`): another running instance's socket is left alone, a stale one is
 /// replaced, and any other kind of file at `path` is an error rather than something to delete.
 /// `unix_socket::release(path)` removes it again.
-pub fn serve(kernel: Arc<SimKernel>, path: &Path) -> io::Result<JoinHandle<()>> {
+pub fn serve(
+    kernel: Arc<SimKernel>,
+    path: &Path,
+    access: SocketAccess,
+) -> io::Result<JoinHandle<()>> {
     unix_socket::claim(path)?;
-    let listener = UnixListener::bind(path).inspect_err(|_| unix_socket::release(path))?;
+    let listener =
+        unix_socket::bind_listener(path, access).inspect_err(|_| unix_socket::release(path))?;
     let shown = path.display().to_string();
     log::info!("sim: control socket listening on {shown}");
     thread::Builder::new().name("sim-control".into()).spawn(move || {
@@ -145,12 +150,16 @@ fn parse_module_line(line: &str) -> Result<ModuleStatus, String> {
 pub enum SimError {
     Refused(String),
     Unreachable(String),
+    /// The control socket is served by a uid the client does not trust; nothing was sent.
+    Untrusted(String),
 }
 
 impl SimError {
     pub fn message(&self) -> &str {
         match self {
-            SimError::Refused(message) | SimError::Unreachable(message) => message,
+            SimError::Refused(message)
+            | SimError::Unreachable(message)
+            | SimError::Untrusted(message) => message,
         }
     }
 }
@@ -171,11 +180,20 @@ impl std::fmt::Display for SimError {
 /// The client side, used by i2cctl.
 pub struct SimControl {
     path: PathBuf,
+    /// Who may serve the socket: root, this user, and $I2C_HAL_SERVER_UID's (or why that
+    /// variable cannot be read).
+    trusted: Result<TrustedServers, String>,
 }
 
 impl SimControl {
+    /// The control socket at `path`, served by a uid `TrustedServers::from_env` trusts.
     pub fn new(path: impl Into<PathBuf>) -> SimControl {
-        SimControl { path: path.into() }
+        SimControl { path: path.into(), trusted: TrustedServers::from_env() }
+    }
+
+    /// The same, also trusting a server running as `uid` (i2cctl's --server-uid).
+    pub fn trusting(self, uid: u32) -> SimControl {
+        SimControl { trusted: self.trusted.map(|t| t.with(uid)), ..self }
     }
 
     pub fn plug(&self, module: &str) -> Result<u32, SimError> {
@@ -229,6 +247,8 @@ impl SimControl {
                 err.kind()
             ))
         })?;
+        let trusted = self.trusted.as_ref().map_err(|e| SimError::Untrusted(e.clone()))?;
+        trusted.check(&stream, &self.path).map_err(SimError::Untrusted)?;
         let io_error = |err: io::Error| {
             SimError::Unreachable(format!(
                 "simulator control socket {}: {}",
@@ -264,13 +284,14 @@ mod tests {
     use super::super::catalog::{EEPROM, EEPROM_MODULE, MODULES, SENSOR_MODULE};
     use super::*;
     use std::fs;
+    use std::os::unix::net::UnixListener;
     use std::sync::mpsc;
 
     fn serve_in(dir: &Path) -> (Arc<SimKernel>, SimControl, mpsc::Receiver<Vec<u8>>) {
         let (tx, rx) = mpsc::channel();
         let kernel = SimKernel::new(&dir.join("sys"), tx).unwrap();
         let socket = socket_path_for(&dir.join("i2c.sock"));
-        serve(Arc::clone(&kernel), &socket).unwrap();
+        serve(Arc::clone(&kernel), &socket, SocketAccess::new(0o660, None)).unwrap();
         (kernel, SimControl::new(socket), rx)
     }
 
@@ -358,11 +379,12 @@ mod tests {
         let kernel = SimKernel::new(&dir.path().join("sys"), tx).unwrap();
         let socket = dir.path().join("stale.sim");
         drop(UnixListener::bind(&socket).unwrap());
-        serve(Arc::clone(&kernel), &socket).unwrap();
+        serve(Arc::clone(&kernel), &socket, SocketAccess::new(0o660, None)).unwrap();
         assert_eq!(SimControl::new(&socket).list().unwrap().len(), MODULES.len());
         let file = dir.path().join("precious");
         fs::write(&file, "data").unwrap();
-        assert_eq!(serve(kernel, &file).unwrap_err().kind(), io::ErrorKind::AlreadyExists);
+        let access = SocketAccess::new(0o660, None);
+        assert_eq!(serve(kernel, &file, access).unwrap_err().kind(), io::ErrorKind::AlreadyExists);
         assert_eq!(fs::read_to_string(&file).unwrap(), "data");
     }
 }
