@@ -282,13 +282,15 @@ pub fn run(config: Config) -> io::Result<()> {
     }
 
     let policy = access_policy(&config.policy)?;
-    let broker = Arc::new(Broker::new(parts.opener, policy, config.limits));
+    let broker = Arc::new(Broker::new(parts.opener, policy.clone(), config.limits));
     let notifier = Notifier::start()?;
     // A removal's callbacks are queued whole before the delivery threads wake for them.
     broker.set_fan_out(notifier.clone());
     Monitor::new(parts.sysfs, broker.clone()).start(parts.source)?;
 
-    let admission = Admission::new(config.rpc.limits);
+    // The policy decides who administers, and so who may use the connections' reserve.
+    let admission =
+        Admission::new(config.rpc.limits, Box::new(move |uid| policy.is_administrator(uid)));
     let admin = match &config.endpoint {
         Endpoint::Socket(_) => AdminService::new(broker.clone()).with_transport(admission.clone()),
         Endpoint::KernelBinder(_) => AdminService::new(broker.clone()),

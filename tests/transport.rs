@@ -513,3 +513,30 @@ fn clients_refuse_a_service_run_by_another_uid_unless_told_to_trust_it() {
     }
     assert_eq!(trusted.stdout_lines().len(), 2, "{trusted:?}");
 }
+
+#[test]
+fn administrators_connect_and_run_status_while_other_uids_fill_the_table() {
+    if skip_without_root("other uids filling the connection table") {
+        return;
+    }
+    // Others may hold 6 of 10 places; 4 are root's (and other administrators') alone.
+    let args = ["--max-connections", "10", "--admin-connections", "4"];
+    let service =
+        start_reachable_by_other_uid(&[&args[..], &["--max-connections-per-uid", "16"]].concat());
+    let (_client, admin) = sole_client(&service);
+    // Three watchers of another uid: two connections each, every place the others have.
+    let watchers: Vec<BackgroundI2cctl> = (0..3)
+        .map(|_| service.spawn_i2cctl_as((OTHER_UID, OTHER_UID), &["watch"], Stdio::null()))
+        .collect();
+    service.wait_until("the three watchers are registered", || {
+        admin.status().is_ok_and(|status| status.listeners == 3)
+    });
+    assert_eq!(open_connections(&admin), 8, "the watchers' six and this test's client's two");
+
+    let refused = buses_as_other_uid(&service);
+    assert_eq!(refused.exit_code, Some(3), "another uid beyond the others' share: {refused:?}");
+    let status = run_i2cctl(Some(service.socket()), &["status"]);
+    status.success();
+    assert!(status.stdout.contains("listeners"), "{status:?}");
+    drop(watchers);
+}

@@ -39,6 +39,10 @@ struct Args {
     /// RPC connections one uid may have open at once (a client process uses two)
     #[arg(long, value_name = "N", default_value_t = ConnectionLimits::default().max_per_uid)]
     max_connections_per_uid: usize,
+    /// Of --max-connections, how many only administrators may use (root, and system on
+    /// Android, and whom the policy names), so that they can always connect
+    #[arg(long, value_name = "N", default_value_t = ConnectionLimits::default().admin_reserve)]
+    admin_connections: usize,
     /// Use this kernel binder device instead of looking for /dev/binderfs/binder, /dev/binder
     #[arg(long, value_name = "PATH", conflicts_with = "socket")]
     binder_device: Option<PathBuf>,
@@ -126,6 +130,7 @@ fn main() {
         limits: ConnectionLimits {
             max_connections: args.max_connections,
             max_per_uid: args.max_connections_per_uid,
+            admin_reserve: args.admin_connections,
         },
     };
     let policy_arg = args.policy.or_else(|| non_empty_var(POLICY_ENV).map(PathBuf::from));

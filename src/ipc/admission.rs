@@ -9,6 +9,11 @@
 //! That is the price of the design, and a small one: the same uid is the same principal (on
 //! Android, the same app), which could as well kill or ptrace the other program.
 //!
+//! Administrators keep a reserve: connections from other uids together may fill at most
+//! `max_connections - admin_reserve` places, so that however many uids fill the table, root
+//! (and whoever else administers) can still connect and run `status` or `revoke`. Who
+//! administers is the access policy's answer (`Policy::is_administrator`).
+//!
 //! Refusals are logged once per spell: the first refusal of a uid at its cap says so, the
 //! following ones are only counted, and once the uid holds fewer than its cap one line says how
 //! many there were. The same goes for the global cap. A client retrying in a loop costs the log
@@ -31,6 +36,8 @@ pub struct ConnectionLimits {
     /// Connections one uid may have open at once. A client process uses two: one it calls
     /// over and one the service sends its callbacks over.
     pub max_per_uid: usize,
+    /// Places of `max_connections` only administrators may take.
+    pub admin_reserve: usize,
 }
 
 impl Default for ConnectionLimits {
@@ -38,7 +45,8 @@ impl Default for ConnectionLimits {
         // 32 per uid: 16 client processes of one app or user, far more than one needs. 256 in
         // all: at least 8 uids must be at their cap before anyone else is refused, and the
         // service's threads stay in the hundreds even then (one per connection that calls).
-        ConnectionLimits { max_connections: 256, max_per_uid: 32 }
+        // 8 reserved: four administrator clients at once.
+        ConnectionLimits { max_connections: 256, max_per_uid: 32, admin_reserve: 8 }
     }
 }
 
@@ -61,6 +69,8 @@ struct SpellEnd {
 #[derive(Default)]
 struct State {
     total: usize,
+    /// Of `total`, the connections of uids that do not administer.
+    others: usize,
     per_uid: HashMap<u32, usize>,
     /// Uids refused since they last held fewer than their cap, with the count of refusals.
     uid_spells: HashMap<u32, u64>,
@@ -70,9 +80,13 @@ struct State {
     refused: u64,
 }
 
+/// Whether a uid administers (the access policy's answer).
+pub type IsAdministrator = Box<dyn Fn(u32) -> bool + Send + Sync>;
+
 /// The open connections of one socket, by uid.
 pub struct Admission {
     limits: ConnectionLimits,
+    is_administrator: IsAdministrator,
     state: Mutex<State>,
 }
 
@@ -81,30 +95,36 @@ pub struct Admission {
 pub struct Ticket {
     admission: Arc<Admission>,
     uid: u32,
+    /// Whether it was admitted as an administrator's (outside the others' share).
+    administrator: bool,
 }
 
 impl Drop for Ticket {
     fn drop(&mut self) {
-        for end in self.admission.leave(self.uid) {
+        for end in self.admission.leave(self.uid, self.administrator) {
             log_spell_end(end);
         }
     }
 }
 
 impl Admission {
-    /// Caps below 1 would refuse everyone; they count as 1.
-    pub fn new(limits: ConnectionLimits) -> Arc<Admission> {
+    /// Caps below 1 would refuse everyone; they count as 1, and the reserve leaves at least
+    /// one place to the others.
+    pub fn new(limits: ConnectionLimits, is_administrator: IsAdministrator) -> Arc<Admission> {
+        let max_connections = limits.max_connections.max(1);
         let limits = ConnectionLimits {
-            max_connections: limits.max_connections.max(1),
+            max_connections,
             max_per_uid: limits.max_per_uid.max(1),
+            admin_reserve: limits.admin_reserve.min(max_connections - 1),
         };
-        Arc::new(Admission { limits, state: Mutex::new(State::default()) })
+        Arc::new(Admission { limits, is_administrator, state: Mutex::new(State::default()) })
     }
 
     /// Admits a connection from `uid`, or says why not (logging the first refusal of a spell).
     pub fn admit(self: &Arc<Self>, uid: u32) -> Result<Ticket, Refusal> {
-        match self.enter(uid) {
-            Ok(()) => Ok(Ticket { admission: self.clone(), uid }),
+        let administrator = (self.is_administrator)(uid);
+        match self.enter(uid, administrator) {
+            Ok(()) => Ok(Ticket { admission: self.clone(), uid, administrator }),
             Err((refusal, first_of_spell)) => {
                 if first_of_spell {
                     log_spell_start(refusal);
@@ -139,21 +159,24 @@ impl Admission {
     }
 
     /// Takes a place for `uid`; on refusal, also whether it starts a spell.
-    fn enter(&self, uid: u32) -> Result<(), (Refusal, bool)> {
+    fn enter(&self, uid: u32, administrator: bool) -> Result<(), (Refusal, bool)> {
         let mut state = self.state();
         let held = state.per_uid.get(&uid).copied().unwrap_or(0);
-        let (refusal, spell) = if held >= self.limits.max_per_uid {
+        let limits = self.limits;
+        let others_max = limits.max_connections - limits.admin_reserve;
+        let full =
+            state.total >= limits.max_connections || (!administrator && state.others >= others_max);
+        let (refusal, spell) = if held >= limits.max_per_uid {
             (
-                Refusal::Uid { uid, max: self.limits.max_per_uid },
+                Refusal::Uid { uid, max: limits.max_per_uid },
                 state.uid_spells.entry(uid).or_insert(0),
             )
-        } else if state.total >= self.limits.max_connections {
-            (
-                Refusal::Total { max: self.limits.max_connections },
-                state.total_spell.get_or_insert(0),
-            )
+        } else if full {
+            let max = if administrator { limits.max_connections } else { others_max };
+            (Refusal::Total { max }, state.total_spell.get_or_insert(0))
         } else {
             state.total += 1;
+            state.others += usize::from(!administrator);
             *state.per_uid.entry(uid).or_insert(0) += 1;
             return Ok(());
         };
@@ -164,10 +187,13 @@ impl Admission {
     }
 
     /// Gives `uid`'s place back; returns the spells this ends.
-    fn leave(&self, uid: u32) -> Vec<SpellEnd> {
+    fn leave(&self, uid: u32, administrator: bool) -> Vec<SpellEnd> {
         let mut state = self.state();
         let mut ended = Vec::new();
         state.total = state.total.saturating_sub(1);
+        if !administrator {
+            state.others = state.others.saturating_sub(1);
+        }
         let held = match state.per_uid.get_mut(&uid) {
             Some(held) => {
                 *held = held.saturating_sub(1);
@@ -184,7 +210,8 @@ impl Admission {
                 ended.push(SpellEnd { refusal, refused });
             }
         }
-        if state.total < self.limits.max_connections {
+        let others_max = self.limits.max_connections - self.limits.admin_reserve;
+        if state.total < self.limits.max_connections && state.others < others_max {
             if let Some(refused) = state.total_spell.take() {
                 let refusal = Refusal::Total { max: self.limits.max_connections };
                 ended.push(SpellEnd { refusal, refused });
@@ -201,8 +228,8 @@ fn log_spell_start(refusal: Refusal) {
              (--max-connections-per-uid); said once until it has fewer"
         ),
         Refusal::Total { max } => warn!(
-            "refusing RPC connections: {max} are open, the limit (--max-connections); said \
-             once until fewer are"
+            "refusing RPC connections: {max} are open, the limit (--max-connections, less \
+             --admin-connections for uids that do not administer); said once until fewer are"
         ),
     }
 }
@@ -225,8 +252,29 @@ fn log_spell_end(end: SpellEnd) {
 mod tests {
     use super::*;
 
+    /// No reserve, nobody administers.
     fn admission(max_connections: usize, max_per_uid: usize) -> Arc<Admission> {
-        Admission::new(ConnectionLimits { max_connections, max_per_uid })
+        let limits = ConnectionLimits { max_connections, max_per_uid, admin_reserve: 0 };
+        Admission::new(limits, Box::new(|_| false))
+    }
+
+    #[test]
+    fn administrators_keep_their_reserve_however_many_others_fill_the_table() {
+        let limits = ConnectionLimits { max_connections: 6, max_per_uid: 8, admin_reserve: 2 };
+        let doors = Admission::new(limits, Box::new(|uid| uid == 0));
+        // Others fill every place but the reserve, over several uids.
+        let others: Vec<Ticket> =
+            (0..4).map(|i| doors.admit(1000 + i % 2).expect("room for others")).collect();
+        assert_eq!(doors.admit(1002).err(), Some(Refusal::Total { max: 4 }));
+        // Root still gets in, into the reserve, and then also takes what others free.
+        let root: Vec<Ticket> = (0..2).map(|_| doors.admit(0).expect("the reserve")).collect();
+        assert_eq!(doors.admit(0).err(), Some(Refusal::Total { max: 6 }), "the table is full");
+        drop(others);
+        assert!(doors.admit(0).is_ok(), "root may use any free place");
+        // A place root held does not count against the others' share.
+        drop(root);
+        let again: Vec<Ticket> = (0..4).map(|_| doors.admit(1003).expect("room")).collect();
+        assert_eq!(again.len(), 4);
     }
 
     #[test]
@@ -259,31 +307,31 @@ mod tests {
         let doors = admission(100, 1);
         let seven = Refusal::Uid { uid: 7, max: 1 };
         let first = doors.admit(7).unwrap();
-        assert_eq!(doors.enter(7), Err((seven, true)));
+        assert_eq!(doors.enter(7, false), Err((seven, true)));
         for _ in 0..5 {
-            assert_eq!(doors.enter(7), Err((seven, false)));
+            assert_eq!(doors.enter(7, false), Err((seven, false)));
         }
         let _other = doors.admit(8).unwrap();
         let eight = Refusal::Uid { uid: 8, max: 1 };
-        assert_eq!(doors.enter(8), Err((eight, true)), "another uid's spell is its own");
+        assert_eq!(doors.enter(8, false), Err((eight, true)), "another uid's spell is its own");
 
         // Giving the place back ends uid 7's spell, with the count of what it refused
         // (`leave` is what the ticket's drop does, minus the log line).
         std::mem::forget(first);
-        assert_eq!(doors.leave(7), vec![SpellEnd { refusal: seven, refused: 6 }]);
+        assert_eq!(doors.leave(7, false), vec![SpellEnd { refusal: seven, refused: 6 }]);
         let _second = doors.admit(7).unwrap();
-        assert_eq!(doors.enter(7), Err((seven, true)), "a new spell is reported again");
+        assert_eq!(doors.enter(7, false), Err((seven, true)), "a new spell is reported again");
     }
 
     #[test]
     fn the_global_spell_ends_when_a_place_frees() {
         let doors = admission(1, 5);
         let only = doors.admit(1).unwrap();
-        assert_eq!(doors.enter(2), Err((Refusal::Total { max: 1 }, true)));
-        assert_eq!(doors.enter(3), Err((Refusal::Total { max: 1 }, false)));
+        assert_eq!(doors.enter(2, false), Err((Refusal::Total { max: 1 }, true)));
+        assert_eq!(doors.enter(3, false), Err((Refusal::Total { max: 1 }, false)));
         std::mem::forget(only);
         assert_eq!(
-            doors.leave(1),
+            doors.leave(1, false),
             vec![SpellEnd { refusal: Refusal::Total { max: 1 }, refused: 2 }]
         );
         assert_eq!(doors.open_connections(), 0);

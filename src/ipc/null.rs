@@ -253,5 +253,6 @@ pub fn serve(path: &Path, options: &RpcOptions) -> io::Result<()> {
         manager: binder_object!(BnI2cManager, NullManager { callbacks: callbacks.clone() }),
         admin: binder_object!(BnI2cAdmin, NullAdmin { callbacks }),
     };
-    server::serve_rpc(instances, path, options.access, Admission::new(options.limits))
+    let admission = Admission::new(options.limits, Box::new(|uid| uid == 0));
+    server::serve_rpc(instances, path, options.access, admission)
 }

@@ -125,6 +125,7 @@ fn main() {
                 limits: i2c_hal::ipc::admission::ConnectionLimits {
                     max_connections: 1024,
                     max_per_uid: 512,
+                    admin_reserve: 8,
                 },
             };
             if let Err(e) = i2c_hal::ipc::null::serve(&socket, &options) {
