@@ -187,3 +187,40 @@ fn tail(text: &str) -> String {
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(40)..].join("\n")
 }
+
+#[test]
+fn listeners_that_stop_reading_are_cut_off_and_hold_up_no_one() {
+    const STOPPED: usize = 3;
+    let service = Service::start();
+    let client = service.client();
+    let admin = client.admin().expect("the admin instance");
+    let listeners = || admin.status().expect("getStatus").listeners;
+    let mut watchers: Vec<_> = (0..STOPPED)
+        .map(|_| service.spawn_i2cctl(&["watch"], std::process::Stdio::null()))
+        .collect();
+    service.wait_until("every watcher is registered", || listeners() == STOPPED);
+    for watcher in &watchers {
+        signal(watcher.pid(), libc::SIGSTOP);
+    }
+    let (on_lost, lost) = loss_channel();
+    let _session = client.open("0", 0, EEPROM_ADDRESS, false, on_lost).expect("open");
+
+    // Each plug cycle queues two callbacks to every watcher. Once a stopped one's socket is
+    // full, a send to it makes no progress, and past the send deadline the service ends its
+    // session: its listener goes, though the process never ran to unregister it.
+    let mut cycles = 0;
+    while listeners() > 0 {
+        assert!(cycles < 4_000, "stopped listeners were never cut off:\n{}", service.stderr());
+        service.unplug(&client, SENSOR_MODULE);
+        service.plug(&client, SENSOR_MODULE);
+        cycles += 1;
+    }
+    eprintln!("cut off after {cycles} plug cycles");
+    // Nobody waits for them: a removal still reaches this client.
+    service.unplug(&client, EEPROM_MODULE);
+    let (reason, _) = expect_message(&lost, "REMOVED with stopped listeners cut off");
+    assert_eq!(reason, LossReason::Removed);
+    for watcher in &mut watchers {
+        watcher.kill_hard();
+    }
+}

@@ -263,6 +263,18 @@ mod host {
         /// nothing holds a thread, and a place under the connection caps, no longer than this.
         pub const HANDSHAKE_DEADLINE: Duration = Duration::from_secs(10);
 
+        /// How long a send to a client may go without the client taking any of its bytes
+        /// before the service ends that client's session (rsbinder's reply timeout, which is
+        /// the session's send deadline). A client that stops reading while its socket is full
+        /// (a stopped process, a hostile one) would otherwise hold a callback thread for as
+        /// long as it likes, and enough of them hold every thread, so that nobody else hears
+        /// of a removal. Cut off, its connections close and its sessions end as for a dead
+        /// process, as the kernel binder driver refuses oneway work to a process whose async
+        /// space is full. Half a second: a socket fills only after hundreds of unread
+        /// callbacks, and a deadline this short leaves another client's callback waiting at
+        /// most about that long for a thread.
+        pub const SEND_DEADLINE: Duration = Duration::from_millis(500);
+
         /// How long to wait before accepting again when the process is out of descriptors
         /// (or memory): the shortage heals as connections close.
         const EXHAUSTED_BACKOFF: Duration = Duration::from_millis(50);
@@ -283,6 +295,7 @@ mod host {
             server.set_android13plus(WIRE_VERSION);
             server.set_max_threads(max_threads);
             server.set_handshake_timeout(Some(HANDSHAKE_DEADLINE));
+            server.set_reply_timeout(Some(SEND_DEADLINE));
             // No idle timeout: a client waiting for callbacks sends nothing, which rsbinder's
             // idle judgment would end. What idle connections cost is bounded by the caps.
             for (name, binder) in services {
