@@ -68,9 +68,19 @@ mod host {
     /// disconnect as a warning; only its errors matter here.
     pub fn init_logging(level: &str) {
         let filter = format!("{level},{BINDER_LOG_TARGET}=error");
-        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(filter))
-            .format_target(false)
-            .init();
+        let logger =
+            env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(filter))
+                .format_target(false)
+                .build();
+        let max_level = logger.filter();
+        // What a caller can make the binder library write is budgeted (ipc::log_budget).
+        let budgeted = crate::ipc::log_budget::Budgeted::new(logger);
+        if let Err(e) = budgeted.start_summaries() {
+            eprintln!("i2c-hal: cannot start the log budget's summaries: {e}");
+        }
+        if log::set_boxed_logger(Box::new(budgeted)).is_ok() {
+            log::set_max_level(max_level);
+        }
     }
 
     /// A typed service-specific error with its message, as every failed call returns.
@@ -417,6 +427,9 @@ mod host {
             /// by them); the lock is uncontended and never held across a blocking call.
             position: Mutex<WirePosition>,
             peer: String,
+            /// The peer's uid, named to the log budget before each read and send, so that what
+            /// the binder library logs on this thread counts against it.
+            uid: Option<u32>,
             _ticket: Box<dyn Send + Sync>,
         }
 
@@ -427,21 +440,31 @@ mod host {
                 limits: FrameLimits,
                 ticket: Box<dyn Send + Sync>,
             ) -> Door<I> {
-                let peer = match inner.peer_identity() {
-                    PeerIdentity::Local { uid, pid } => format!("uid {uid} (pid {pid})"),
-                    other => other.to_string(),
+                let (peer, uid) = match inner.peer_identity() {
+                    PeerIdentity::Local { uid, pid } => {
+                        (format!("uid {uid} (pid {pid})"), Some(uid))
+                    }
+                    other => (other.to_string(), None),
                 };
                 Door {
                     inner,
                     socket,
                     position: Mutex::new(WirePosition::new(limits)),
                     peer,
+                    uid,
                     _ticket: ticket,
                 }
             }
 
             fn position(&self) -> MutexGuard<'_, WirePosition> {
                 crate::core::sync::lock(&self.position)
+            }
+
+            /// Tells the log budget whose bytes this thread handles now.
+            fn handling(&self) {
+                if let Some(uid) = self.uid {
+                    crate::ipc::log_budget::handling(uid);
+                }
             }
 
             /// One read into `buf` that returns by `deadline`: `Timeout` if nothing came by
@@ -486,6 +509,7 @@ mod host {
 
         impl<I: RpcTransport> RpcTransport for Door<I> {
             fn recv_raw(&self, buf: &mut [u8]) -> RpcResult<usize> {
+                self.handling();
                 let deadline = self.position().deadline();
                 let n = match deadline {
                     None => self.inner.recv_raw(buf)?,
@@ -510,10 +534,12 @@ mod host {
             }
 
             fn send_frame(&self, buf: &[u8]) -> RpcResult<()> {
+                self.handling();
                 self.inner.send_frame(buf)
             }
 
             fn send_raw(&self, buf: &[u8]) -> RpcResult<()> {
+                self.handling();
                 self.inner.send_raw(buf)
             }
 
@@ -524,6 +550,7 @@ mod host {
                 drain: &mut dyn FnMut() -> RpcResult<()>,
             ) -> RpcResult<()> {
                 // The drain reads through this transport again, so its messages are judged too.
+                self.handling();
                 self.inner.send_raw_draining(buf, fds, drain)
             }
 

@@ -16,6 +16,7 @@ pub mod compat;
 pub mod convert;
 pub mod endpoint;
 pub mod frames;
+pub mod log_budget;
 pub mod notifier;
 // The benchmark's null server (hosts only: it serves over the RPC socket).
 #[cfg(all(feature = "bench", not(target_os = "android")))]
