@@ -10,7 +10,7 @@
 //! ```toml
 //! [limits]                       # all optional
 //! max_exclusive_per_caller = 2   # exclusive sessions one uid may hold
-//! max_exclusive_per_bus = 4      # exclusive sessions on one bus, all callers together
+//! max_exclusive_per_bus = 4      # of those, on one bus (others' never count against it)
 //! max_calls_per_second = 2000    # per uid, QUOTA_EXCEEDED past it (0: no limit)
 //!
 //! [administrators]               # optional: who administers besides root (and system, on

@@ -1003,8 +1003,11 @@ mod sessions;
 #[cfg(test)]
 mod tests;
 
-/// Exclusive sessions are bounded per caller and per bus, so that no caller takes a whole bus
-/// one address at a time (QUOTA_EXCEEDED past either limit).
+/// Exclusive sessions are bounded per caller, in all and on each bus, so that no caller takes
+/// a whole bus one address at a time (QUOTA_EXCEEDED past either limit). Both count only the
+/// caller's own sessions: what others hold can never keep a caller with quota left from a
+/// free address (a cap over everyone's sessions on a bus could be filled by two uids to
+/// lock out a third). Which uids may open exclusively at all is the policy's grant.
 fn check_exclusive_limits(
     state: &State,
     limits: super::policy::ExclusiveLimits,
@@ -1012,7 +1015,7 @@ fn check_exclusive_limits(
     adapter: &Adapter,
 ) -> Result<()> {
     let mine = state.sessions.exclusive_of_uid(caller.uid);
-    let on_bus = state.sessions.exclusive_on(adapter.generation);
+    let on_bus = state.sessions.exclusive_of_uid_on(caller.uid, adapter.generation);
     if mine >= limits.per_caller {
         return Err(Error::new(
             ErrorCode::QuotaExceeded,
@@ -1026,8 +1029,8 @@ fn check_exclusive_limits(
         return Err(Error::new(
             ErrorCode::QuotaExceeded,
             format!(
-                "bus {} already has {on_bus} exclusive sessions (at most {})",
-                adapter.descriptor.bus_number, limits.per_bus
+                "uid {} already holds {on_bus} exclusive sessions on bus {} (at most {} per bus)",
+                caller.uid, adapter.descriptor.bus_number, limits.per_bus
             ),
         ));
     }

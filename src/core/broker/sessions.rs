@@ -105,6 +105,8 @@ pub(super) struct Sessions {
     uids: FastMap<u32, OfUid>,
     /// Device holders per address.
     at_address: FastMap<AddressKey, Holders>,
+    /// Exclusive device holders per uid and adapter (the per-bus exclusive limit).
+    exclusive_of_uid_on: FastMap<(u32, Generation), usize>,
 }
 
 impl Sessions {
@@ -132,8 +134,8 @@ impl Sessions {
         self.uids.get(&uid).map_or(0, |u| u.exclusive)
     }
 
-    pub fn exclusive_on(&self, generation: Generation) -> usize {
-        self.adapters.get(&generation).map_or(0, |a| a.holders.exclusive)
+    pub fn exclusive_of_uid_on(&self, uid: u32, generation: Generation) -> usize {
+        self.exclusive_of_uid_on.get(&(uid, generation)).copied().unwrap_or(0)
     }
 
     /// The sessions of one adapter, in no particular order.
@@ -223,6 +225,12 @@ impl Sessions {
         apply(&mut adapter.exclusive, holder.exclusive);
         if holder.exclusive {
             apply(&mut self.uids.entry(holder.uid).or_default().exclusive, true);
+            let key = (holder.uid, holder.generation);
+            let on = self.exclusive_of_uid_on.entry(key).or_default();
+            apply(on, true);
+            if *on == 0 {
+                self.exclusive_of_uid_on.remove(&key);
+            }
         }
     }
 
@@ -233,6 +241,7 @@ impl Sessions {
         let mut adapters = FastMap::<Generation, OnAdapter>::default();
         let mut uids = FastMap::<u32, OfUid>::default();
         let mut at_address = FastMap::<AddressKey, Holders>::default();
+        let mut exclusive_of_uid_on = FastMap::<(u32, Generation), usize>::default();
         for (id, entry) in &self.entries {
             let adapter = adapters.entry(entry.adapter.generation).or_default();
             adapter.ids.insert(*id);
@@ -248,11 +257,17 @@ impl Sessions {
                     .or_default();
                 at.all += 1;
                 at.exclusive += exclusive;
+                if entry.exclusive {
+                    *exclusive_of_uid_on
+                        .entry((entry.caller.uid, entry.adapter.generation))
+                        .or_default() += 1;
+                }
             }
         }
         assert_eq!(self.adapters, adapters, "sessions per adapter");
         assert_eq!(self.uids, uids, "sessions per uid");
         assert_eq!(self.at_address, at_address, "holders per address");
+        assert_eq!(self.exclusive_of_uid_on, exclusive_of_uid_on, "exclusive per uid and bus");
         // And every query agrees with a plain scan over the entries.
         for entry in self.entries.values() {
             let generation = entry.adapter.generation;
@@ -278,8 +293,12 @@ impl Sessions {
                 scan(&|s| exclusive(s) && s.caller.uid == entry.caller.uid)
             );
             assert_eq!(
-                self.exclusive_on(generation),
-                scan(&|s| exclusive(s) && s.adapter.generation == generation)
+                self.exclusive_of_uid_on(entry.caller.uid, generation),
+                scan(&|s| {
+                    exclusive(s)
+                        && s.adapter.generation == generation
+                        && s.caller.uid == entry.caller.uid
+                })
             );
         }
     }

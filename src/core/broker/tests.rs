@@ -856,12 +856,41 @@ fn shutdown_is_final_no_bus_is_added_and_no_session_opened_after_it() {
     assert_eq!(f.journal.open_handles(), 0);
 }
 
+/// The open policy with other exclusive limits.
+struct ExclusiveLimited(crate::core::policy::ExclusiveLimits);
+
+impl Policy for ExclusiveLimited {
+    fn check_open(&self, _: &Caller, _: &BusInfo, _: Target, _: bool) -> Result<()> {
+        Ok(())
+    }
+    fn check_operation(
+        &self,
+        _: &Caller,
+        _: &BusInfo,
+        _: Target,
+        _: crate::core::request::OperationClass,
+    ) -> Result<()> {
+        Ok(())
+    }
+    fn allowed_operations(
+        &self,
+        caller: &Caller,
+        bus: &BusInfo,
+        target: Target,
+    ) -> crate::core::request::OperationSet {
+        OpenPolicy.allowed_operations(caller, bus, target)
+    }
+    fn exclusive_limits(&self) -> crate::core::policy::ExclusiveLimits {
+        self.0
+    }
+}
+
 #[test]
 fn exclusive_sessions_are_bounded_per_caller_and_per_bus() {
     let f = fixture();
     f.broker.adapter_added(module(0, "slot-a"));
     let exclusive = |address| OpenRequest { exclusive: true, ..request("0", address) };
-    // The default limits: 2 per caller, 4 per bus.
+    // The default limits: 2 per caller, 4 per caller and bus.
     f.open(APP, &exclusive(0x50)).unwrap();
     f.open(APP, &exclusive(0x51)).unwrap();
     let squatting = f.open(APP, &exclusive(0x52)).unwrap_err();
@@ -870,10 +899,26 @@ fn exclusive_sessions_are_bounded_per_caller_and_per_bus() {
     f.open(OTHER_APP, &exclusive(0x52)).unwrap();
     f.open(APP, &request("0", 0x53)).unwrap();
     f.open(OTHER_APP, &exclusive(0x54)).unwrap();
+    // Two callers at their limits on the bus lock nobody else out of a free address.
     let third = Caller { uid: 10_003, pid: 1 };
-    let full_bus = f.open(third, &exclusive(0x55)).unwrap_err();
-    assert_eq!(full_bus.code, ErrorCode::QuotaExceeded);
-    assert!(full_bus.message.contains("bus 0"), "{}", full_bus.message);
+    f.open(third, &exclusive(0x55)).expect("a free address for a caller with quota left");
+}
+
+#[test]
+fn the_per_bus_exclusive_limit_counts_the_callers_own_sessions_on_that_bus() {
+    let limits = crate::core::policy::ExclusiveLimits { per_caller: 10, per_bus: 2 };
+    let f = fixture_with_policy(FULL_I2C, Limits::default(), Arc::new(ExclusiveLimited(limits)));
+    f.broker.adapter_added(module(0, "slot-a"));
+    f.broker.adapter_added(module(1, "slot-b"));
+    let exclusive = |bus, address| OpenRequest { exclusive: true, ..request(bus, address) };
+    f.open(APP, &exclusive("0", 0x50)).unwrap();
+    f.open(APP, &exclusive("0", 0x51)).unwrap();
+    let full = f.open(APP, &exclusive("0", 0x52)).unwrap_err();
+    assert_eq!(full.code, ErrorCode::QuotaExceeded);
+    assert!(full.message.contains("on bus 0"), "{}", full.message);
+    f.open(APP, &exclusive("1", 0x52)).expect("another bus has its own limit");
+    f.open(OTHER_APP, &exclusive("0", 0x52)).expect("another caller on the same bus");
+    f.open(OTHER_APP, &exclusive("0", 0x53)).expect("another caller on the same bus");
 }
 
 #[test]
@@ -1005,7 +1050,10 @@ fn predicted_open(
         let limits = broker.policy.exclusive_limits();
         let exclusive = holding.iter().filter(|s| s.exclusive);
         if exclusive.clone().filter(|s| s.caller.uid == caller.uid).count() >= limits.per_caller
-            || exclusive.filter(|s| s.bus.generation == bus.generation).count() >= limits.per_bus
+            || exclusive
+                .filter(|s| s.bus.generation == bus.generation && s.caller.uid == caller.uid)
+                .count()
+                >= limits.per_bus
         {
             return Err(ErrorCode::QuotaExceeded);
         }
