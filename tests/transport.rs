@@ -546,3 +546,23 @@ fn administrators_connect_and_run_status_while_other_uids_fill_the_table() {
     assert!(status.stdout.contains("listeners"), "{status:?}");
     drop(watchers);
 }
+
+#[test]
+fn on_a_host_uid_1000_and_container_uids_do_not_administer_while_root_does() {
+    if skip_without_root("other uids calling the admin instance") {
+        return;
+    }
+    let service = start_reachable_by_other_uid(&[]);
+    // The socket's group lets them connect; the service's own check refuses them.
+    for uid in [1000, 101_000] {
+        for command in [&["status"][..], &["revoke", "0"][..], &["reload-policy"][..]] {
+            let refused = run_i2cctl_as(Some(service.socket()), command, Some((uid, OTHER_UID)));
+            assert_eq!(refused.exit_code, Some(1), "uid {uid} {command:?}: {refused:?}");
+            assert!(
+                refused.stderr.starts_with("i2cctl: PERMISSION_DENIED: "),
+                "uid {uid} {command:?}: {refused:?}"
+            );
+        }
+    }
+    run_i2cctl(Some(service.socket()), &["status"]).success();
+}
