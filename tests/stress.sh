@@ -36,7 +36,8 @@ failed=0
 for run in $(seq "$runs"); do
   log="$logs/run-$run.log"
   started=$SECONDS
-  if cargo test --all-targets --locked >"$log" 2>&1; then
+  # --no-fail-fast: a failing suite must not hide how the others fare under the same load.
+  if cargo test --all-targets --locked --no-fail-fast >"$log" 2>&1; then
     outcome=passed
   else
     outcome=FAILED

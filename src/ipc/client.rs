@@ -234,22 +234,21 @@ impl Client {
         Ok(Client { manager, connection: Arc::new(connection) })
     }
 
-    /// Checks who serves `path` on a connection of its own, then connects the binder session.
-    /// The session's own connections are made to the same path a moment later: the check
-    /// holds for them when the socket's directory is writable by the service only, which the
-    /// service makes sure of for its own socket (`platform::unix_socket`).
+    /// Connects to `path`, checks who serves it (SO_PEERCRED) and founds the binder session on
+    /// that very connection; the connection for callbacks is attached by path a moment later,
+    /// which reaches the same server where the socket's directory is writable by the service
+    /// only, as the service makes sure of for its own socket (`platform::unix_socket`).
     #[cfg(not(target_os = "android"))]
     fn connect_rpc(path: &Path, trusted: &TrustedServers) -> ClientResult<Client> {
-        let probe = std::os::unix::net::UnixStream::connect(path).map_err(|e| {
+        let stream = std::os::unix::net::UnixStream::connect(path).map_err(|e| {
             ClientError::Transport(format!(
                 "cannot connect to {}: {} (is i2c-hal-service running there?)",
                 path.display(),
                 e.kind()
             ))
         })?;
-        trusted.check(&probe, path).map_err(ClientError::UntrustedService)?;
-        drop(probe);
-        let rpc = compat::rpc::Connection::open(path).map_err(|e| {
+        trusted.check(&stream, path).map_err(ClientError::UntrustedService)?;
+        let rpc = compat::rpc::Connection::adopt(stream, path).map_err(|e| {
             ClientError::Transport(format!(
                 "cannot connect to {}: {e} (is i2c-hal-service running there?)",
                 path.display()

@@ -25,7 +25,7 @@
 //! | `declared_instances(iface)`   | `hub::try_get_declared_instances` (rsb_hub declares none) | `binder::get_declared_instances` (the device's VINTF manifests) |
 //! | `BINDER_LOG_TARGET`          | `"rsbinder"`                                   | `"binder"`                                             |
 //! | `init_logging(level)`         | `env_logger` to stderr (`RUST_LOG` overrides), binder crate at `error` | `android_logger` to logcat, tag `vendor.i2c`, at `level` |
-//! | `rpc::serve`, `rpc::Connection` | `rpc::RpcServer::serve_connection` over `transport::UnixTransport` (own accept loop) with `add_service` per instance, `rpc::RpcSession::get_service` (android13+ wire profile) | `rpc::serve` refuses (`Unsupported`): on Android clients reach the service through servicemanager; no `Connection` |
+//! | `rpc::serve`, `rpc::Connection` | `rpc::RpcServer::serve_connection` over `transport::UnixTransport` (own accept loop) with `add_service` per instance, `rpc::RpcSession::from_preconnected_fd` on the connection the client checked, an incoming connection for callbacks, `get_service` (android13+ wire profile) | `rpc::serve` refuses (`Unsupported`): on Android clients reach the service through servicemanager; no `Connection` |
 
 use crate::core::policy::Caller;
 use std::io;
@@ -598,10 +598,16 @@ mod host {
         }
 
         impl Connection {
-            /// Connects to the socket at `path`.
-            pub fn open(path: &Path) -> Result<Connection, String> {
-                let config = RpcClientConfig::unix(path, 2).incoming_connections(1);
-                let session = RpcSession::setup_client_android13plus_with_config(config)
+            /// A session founded on `stream`, a connection the caller made (and checked the
+            /// server of), with the connection for callbacks attached by `path`.
+            pub fn adopt(stream: UnixStream, path: &Path) -> Result<Connection, String> {
+                let session = RpcSession::from_preconnected_fd(stream.into(), WIRE_VERSION)
+                    .map_err(super::failure_text)?;
+                // An attached connection names the session the server minted for the first.
+                let id = session.get_session_id().map_err(super::failure_text)?;
+                let incoming = RpcClientConfig::unix(path, WIRE_VERSION).session_id(&id);
+                session
+                    .add_incoming_connection_with_config(incoming)
                     .map_err(super::failure_text)?;
                 Ok(Connection { session })
             }
