@@ -504,7 +504,8 @@ fn clients_refuse_a_service_run_by_another_uid_unless_told_to_trust_it() {
     // The other user's service: its socket's group is its own, so root (and only root, of
     // the others) may connect.
     let mut child = spawn_service_at(&socket, Some((OTHER_UID, OTHER_UID)), None);
-    let up = poll_until(READY_TIMEOUT, || socket_path_for(&socket).exists());
+    // The simulator's control socket comes up before the service's own: wait for both.
+    let up = poll_until(READY_TIMEOUT, || socket_path_for(&socket).exists() && socket.exists());
     assert!(up, "the other uid's service did not start");
 
     let refused = run_i2cctl(Some(&socket), &["buses"]);
