@@ -2,7 +2,8 @@
 
 use super::args::{Addressing, ServiceCommand};
 use super::format::{
-    bus_json, bus_line, event_json, event_line, selector_json, status_json, status_lines,
+    bus_json_among, bus_line_among, event_json, event_line, selector_json, status_json,
+    status_lines,
 };
 use super::hold::HoldRequest;
 use super::mode::{plan_block_call, plan_call, plan_get, plan_set, SmbusPlan};
@@ -163,9 +164,9 @@ fn with_session<T>(
 fn buses(client: &Client, json: bool) -> Result<(), CliError> {
     let buses = client.list_buses()?;
     if json {
-        emit(Value::Array(buses.iter().map(bus_json).collect()));
+        emit(Value::Array(buses.iter().map(|bus| bus_json_among(bus, &buses)).collect()));
     } else {
-        buses.iter().map(bus_line).for_each(emit);
+        buses.iter().map(|bus| bus_line_among(bus, &buses)).for_each(emit);
     }
     Ok(())
 }

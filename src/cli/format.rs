@@ -33,6 +33,31 @@ pub fn bus_line(info: &BusInfo) -> String {
     )
 }
 
+/// The bus a mux channel hangs from, among `buses`: the one whose stable id is the channel's
+/// without its last `/mux-<address>/chan-<n>` (see `platform::sysfs`). None for a bus that is
+/// no channel, or whose parent is not listed.
+pub fn parent_of(info: &BusInfo, buses: &[BusInfo]) -> Option<u32> {
+    let (parent_id, _) = info.stable_id.rsplit_once("/mux-")?;
+    buses.iter().find(|bus| bus.stable_id == parent_id).map(|bus| bus.bus_number)
+}
+
+/// `bus_line`, and for a mux channel the bus it hangs from (`parent=i2c-5`).
+pub fn bus_line_among(info: &BusInfo, buses: &[BusInfo]) -> String {
+    match parent_of(info, buses) {
+        Some(parent) => format!("{}\tparent=i2c-{parent}", bus_line(info)),
+        None => bus_line(info),
+    }
+}
+
+/// `bus_json`, with `"parent"`: the bus number a mux channel hangs from, else null.
+pub fn bus_json_among(info: &BusInfo, buses: &[BusInfo]) -> Value {
+    let mut value = bus_json(info);
+    if let Value::Object(fields) = &mut value {
+        fields.insert("parent".into(), json!(parent_of(info, buses)));
+    }
+    value
+}
+
 pub fn bus_json(info: &BusInfo) -> Value {
     json!({
         "bus": info.bus_number,
@@ -298,6 +323,28 @@ pub(crate) mod tests {
             "i2c-3\tsmbus\tSMBus I801 adapter\tgeneration=2\tstable-id=pci0000:00/0000:00:1f.3/i801"
         );
         assert!(bus_line(&sample_bus(0x0eff_0009)).starts_with("i2c-3\ti2c\t"));
+    }
+
+    #[test]
+    fn a_mux_channel_names_the_bus_it_hangs_from() {
+        let bus = |number, id: &str| BusInfo {
+            stable_id: id.to_string(),
+            bus_number: number,
+            ..sample_bus(1)
+        };
+        let module = "usb1/1-1/1-1:1.0/serial-CAL0001";
+        let buses = [
+            bus(5, module),
+            bus(6, &format!("{module}/mux-0x70/chan-0")),
+            bus(12, &format!("{module}/mux-0x70/chan-0/mux-0x68/chan-0")),
+            bus(9, "usb1/1-2/1-2:1.0/mux-0x71/chan-1"),
+        ];
+        let parents: Vec<Option<u32>> = buses.iter().map(|b| parent_of(b, &buses)).collect();
+        assert_eq!(parents, [None, Some(5), Some(6), None], "the last one's parent is not listed");
+        assert!(bus_line_among(&buses[1], &buses).ends_with("\tparent=i2c-5"));
+        assert_eq!(bus_line_among(&buses[0], &buses), bus_line(&buses[0]));
+        assert_eq!(bus_json_among(&buses[2], &buses)["parent"], json!(6));
+        assert_eq!(bus_json_among(&buses[0], &buses)["parent"], Value::Null);
     }
 
     #[test]

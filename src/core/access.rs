@@ -122,10 +122,18 @@ impl BusPattern {
         Ok(BusPattern(text.to_string()))
     }
 
+    /// Whether the pattern names this bus, or the bus is a channel of a mux on a bus it
+    /// names: a channel's id is its parent's id and `/mux-<address>/chan-<n>`, so a rule for a
+    /// module (`*/serial-CAL0001`) covers the channels of the muxes on it too.
     pub fn matches(&self, stable_id: &str) -> bool {
-        glob_matches(self.0.as_bytes(), stable_id.as_bytes())
+        let names = |id: &str| glob_matches(self.0.as_bytes(), id.as_bytes());
+        names(stable_id)
+            || stable_id.match_indices(MUX_CHANNEL).any(|(at, _)| names(&stable_id[..at]))
     }
 }
+
+/// Where a mux channel's part of a stable id begins (`platform::sysfs::Sysfs::stable_id`).
+const MUX_CHANNEL: &str = "/mux-";
 
 /// Iterative wildcard matching with one backtrack point: linear in practice, and never
 /// exponential, whatever a hostile pattern looks like.
@@ -1331,6 +1339,25 @@ addresses = [#0x mod, "read", &"write", "regregister", "exclusive", "ten_bst", "
         assert!(lock(&engine.audit).is_empty(), "no audit line and no allowance used");
         assert!(engine.check_open(&APP, &b, Target::seven_bit(0x50), false).is_err());
         assert_eq!(lock(&engine.audit)[&APP.uid].logged, 1);
+    }
+
+    #[test]
+    fn a_pattern_for_a_module_covers_the_channels_of_its_muxes() {
+        let p = |s: &str| BusPattern::parse(s).unwrap();
+        let module = "usb1/1-1/1-1:1.0/serial-CAL0001";
+        let channel = format!("{module}/mux-0x70/chan-3");
+        let nested = format!("{channel}/mux-0x68/chan-0");
+        for id in [module, channel.as_str(), nested.as_str()] {
+            assert!(p("*/serial-CAL0001").matches(id), "{id}");
+        }
+        assert!(p("*/serial-CAL0001/mux-0x70/chan-3").matches(&nested));
+        assert!(
+            !p("*/serial-CAL0001/mux-0x70/chan-3").matches(&format!("{module}/mux-0x70/chan-2"))
+        );
+        assert!(!p("*/serial-CAL0002").matches(&channel), "another module's channels");
+        // A rule for the module's channels alone, not the module's own bus.
+        assert!(!p("*/serial-CAL0001/mux-*").matches(module));
+        assert!(p("*/serial-CAL0001/mux-*").matches(&channel));
     }
 
     #[test]

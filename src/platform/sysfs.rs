@@ -123,12 +123,51 @@ impl Sysfs {
     /// `/serial-<serial>` for a USB bridge whose device has a serial number: the port alone
     /// would give a different module plugged into the same port the same id.
     pub fn stable_id(&self, adapter: &SysfsAdapter) -> String {
+        if let Some(channel) = self.mux_channel(adapter) {
+            let parent = self.stable_id(&channel.parent);
+            return format!("{parent}/{}/chan-{}", mux_component(channel.client), channel.chan);
+        }
         let id =
             stable_id(&adapter.devpath, &adapter.name, self.has_sibling_adapters(&adapter.devpath));
         match self.usb_serial(&adapter.devpath) {
             Some(serial) => format!("{id}/serial-{}", serial_slug(&serial)),
             None => id,
         }
+    }
+
+    /// Where `adapter` is a channel of an I2C mux or gate: drivers/i2c/i2c-mux.c makes each
+    /// channel an adapter whose parent device is the mux chip's I2C client, named
+    /// `<bus>-<address %04x>` by i2c-core-base.c (10-bit addresses with 0xa000 added), below
+    /// the adapter the chip sits on, and links `channel-<chan_id>` in the chip's directory to
+    /// the channel's adapter. So the channel is named by its parent adapter's id, the chip's
+    /// address and the channel number: no bus number, the same however the kernel numbered
+    /// things this time, and nested muxes follow by recursion.
+    fn mux_channel(&self, adapter: &SysfsAdapter) -> Option<MuxChannel> {
+        let devpath = adapter.devpath.trim_end_matches('/');
+        let (client_path, adapter_dir) = devpath.rsplit_once('/')?;
+        let (parent_path, client_dir) = client_path.rsplit_once('/')?;
+        let parent_bus = parse_adapter_dir_name(parent_path.rsplit('/').next()?)?;
+        let (client_bus, address) = client_dir.split_once('-')?;
+        if client_bus.parse::<u32>().ok()? != parent_bus || address.len() != 4 {
+            return None;
+        }
+        let client = u16::from_str_radix(address, 16).ok()?;
+        let below_root = |path: &str| self.root.join(path.trim_start_matches('/'));
+        let chan = fs::read_dir(below_root(client_path)).ok()?.filter_map(Result::ok).find_map(
+            |entry| {
+                let name = entry.file_name().into_string().ok()?;
+                let chan = name.strip_prefix("channel-")?.parse::<u32>().ok()?;
+                let target = fs::read_link(entry.path()).ok()?;
+                (target.file_name()? == adapter_dir).then_some(chan)
+            },
+        )?;
+        let name = fs::read_to_string(below_root(parent_path).join("name")).ok()?;
+        let parent = SysfsAdapter {
+            bus_number: parent_bus,
+            devpath: parent_path.to_string(),
+            name: name.trim().to_string(),
+        };
+        Some(MuxChannel { parent, client, chan })
     }
 
     /// The serial number of the USB device an adapter belongs to: only where the adapter's
@@ -277,6 +316,28 @@ fn devpath_string(below_root: &Path) -> io::Result<String> {
     Ok(format!("/{text}"))
 }
 
+/// A channel of a mux (see `Sysfs::mux_channel`).
+struct MuxChannel {
+    /// The adapter the mux chip sits on.
+    parent: SysfsAdapter,
+    /// The chip's client address as the kernel names it (0xa000 added for a 10-bit one).
+    client: u16,
+    /// The channel's number at the chip (`chan_id`).
+    chan: u32,
+}
+
+/// The i2c-core flag a 10-bit client's name carries in its address (I2C_ADDR_OFFSET_TEN_BIT).
+const CLIENT_TEN_BIT: u16 = 0xa000;
+
+/// `mux-0x70`, or `mux-ten_bit-0x050` for a chip at a 10-bit address.
+fn mux_component(client: u16) -> String {
+    if client & CLIENT_TEN_BIT == CLIENT_TEN_BIT {
+        format!("mux-ten_bit-{:#05x}", client & 0x3ff)
+    } else {
+        format!("mux-{client:#04x}")
+    }
+}
+
 fn adapter_dir_name(bus_number: u32) -> String {
     format!("i2c-{bus_number}")
 }
@@ -418,10 +479,66 @@ mod tests {
             interface
         }
 
+        /// A mux chip at `client` (e.g. "5-0070") on the adapter at `parent` (its path below
+        /// ROOT/devices), with a channel adapter per (chan_id, bus number), as i2c-mux.c lays
+        /// them out. Returns the chip's path below ROOT/devices.
+        fn add_mux(&self, parent: &str, client: &str, channels: &[(u32, u32)]) -> String {
+            let chip = format!("{parent}/{client}");
+            fs::create_dir_all(self.root().join("devices").join(&chip)).unwrap();
+            let parent_bus = parent.rsplit('/').next().unwrap().trim_start_matches("i2c-");
+            for (chan, bus) in channels {
+                let name = format!("i2c-{parent_bus}-mux (chan_id {chan})");
+                self.add_adapter(&chip, *bus, Some(&name));
+                let link = self.root().join("devices").join(&chip).join(format!("channel-{chan}"));
+                symlink(format!("i2c-{bus}"), link).unwrap();
+            }
+            chip
+        }
+
         fn id_of(&self, bus_number: u32) -> String {
             let reader = Sysfs::new(self.root());
             reader.stable_id(&reader.adapter(bus_number).unwrap())
         }
+    }
+
+    #[test]
+    fn mux_channels_are_named_by_their_parent_the_chip_and_the_channel_not_by_numbers() {
+        let sysfs = FakeSysfs::new();
+        let interface = sysfs.add_usb_bridge(PORT_1, 5, Some("CAL0001\n"));
+        let parent = format!("{interface}/i2c-5");
+        let chip = sysfs.add_mux(&parent, "5-0070", &[(0, 6), (1, 7), (3, 9)]);
+        let module = format!("{interface}/serial-CAL0001");
+        assert_eq!(sysfs.id_of(5), module);
+        assert_eq!(sysfs.id_of(6), format!("{module}/mux-0x70/chan-0"));
+        assert_eq!(sysfs.id_of(7), format!("{module}/mux-0x70/chan-1"));
+        assert_eq!(sysfs.id_of(9), format!("{module}/mux-0x70/chan-3"));
+        // A gate inside a chip on a channel (nested): the same rule again.
+        sysfs.add_mux(&format!("{chip}/i2c-7"), "7-0068", &[(0, 12)]);
+        assert_eq!(sysfs.id_of(12), format!("{module}/mux-0x70/chan-1/mux-0x68/chan-0"));
+
+        // The same module back with every number shifted: the same ids.
+        let again = FakeSysfs::new();
+        let interface = again.add_usb_bridge(PORT_1, 11, Some("CAL0001\n"));
+        again.add_mux(&format!("{interface}/i2c-11"), "11-0070", &[(0, 14), (1, 13)]);
+        assert_eq!(again.id_of(14), format!("{module}/mux-0x70/chan-0"));
+        assert_eq!(again.id_of(13), format!("{module}/mux-0x70/chan-1"));
+        // Another module on the same port: its channels' ids differ too.
+        let other = FakeSysfs::new();
+        let interface = other.add_usb_bridge(PORT_1, 5, Some("CAL0002\n"));
+        other.add_mux(&format!("{interface}/i2c-5"), "5-0070", &[(0, 6)]);
+        assert_eq!(other.id_of(6), format!("{interface}/serial-CAL0002/mux-0x70/chan-0"));
+    }
+
+    #[test]
+    fn a_mux_at_a_10_bit_address_and_an_adapter_below_a_non_chip_keep_their_rules() {
+        let sysfs = FakeSysfs::new();
+        sysfs.add_adapter("pci0000:00/0000:00:1f.3", 0, Some("SMBus I801 adapter at 0700"));
+        sysfs.add_mux("pci0000:00/0000:00:1f.3/i2c-0", "0-a050", &[(2, 4)]);
+        assert_eq!(sysfs.id_of(4), "pci0000:00/0000:00:1f.3/mux-ten_bit-0x050/chan-2");
+        // A directory that looks like a client but whose bus does not match its adapter's:
+        // not a mux channel, so the topology rule applies.
+        sysfs.add_adapter("pci0000:00/0000:00:1f.3/i2c-0/3-0070", 8, Some("odd"));
+        assert_eq!(sysfs.id_of(8), "pci0000:00/0000:00:1f.3/i2c-0/3-0070");
     }
 
     const PORT_1: &str = "pci0000:00/0000:00:14.0/usb1/1-1";
