@@ -74,7 +74,7 @@ mod host {
                 .build();
         let max_level = logger.filter();
         // What a caller can make the binder library write is budgeted (ipc::log_budget).
-        let budgeted = crate::ipc::log_budget::Budgeted::new(logger);
+        let budgeted = crate::ipc::log_budget::Budgeted::new(logger, BINDER_LOG_TARGET);
         if let Err(e) = budgeted.start_summaries() {
             eprintln!("i2c-hal: cannot start the log budget's summaries: {e}");
         }

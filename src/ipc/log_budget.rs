@@ -1,6 +1,7 @@
-//! What a caller can make the service write to its log is bounded. The binder library logs a
-//! line for each malformed transaction a peer sends, and one peer sent 20,000 in 0.6 s; so
-//! its lines (target `compat::BINDER_LOG_TARGET`) pass through a budget: at most
+//! What a caller can make the service write to its log is bounded. The transport library logs
+//! a line for each malformed transaction a peer sends, and one peer sent 20,000 in 0.6 s; so
+//! its lines (the log target the logger is given: compat's `BINDER_LOG_TARGET`) pass through a
+//! budget: at most
 //! `PER_UID` lines per uid and `OVERALL` in all per `WINDOW`, the rest counted and summed up
 //! in one line per uid when its window ends (a thread looks every window, so the count
 //! comes even if the peer goes quiet). The uid is the peer whose bytes the logging thread was
@@ -100,15 +101,18 @@ impl LineBudget {
     }
 }
 
-/// Wraps the process's logger: binder-library lines go through the budget.
+/// Wraps the process's logger: lines under one log target (the transport library's) go
+/// through the budget.
 pub struct Budgeted<L> {
     inner: L,
+    /// The target (a module path prefix) whose lines callers cause.
+    target: &'static str,
     budget: Arc<Mutex<LineBudget>>,
 }
 
 impl<L: Log> Budgeted<L> {
-    pub fn new(inner: L) -> Budgeted<L> {
-        Budgeted { inner, budget: Arc::default() }
+    pub fn new(inner: L, target: &'static str) -> Budgeted<L> {
+        Budgeted { inner, target, budget: Arc::default() }
     }
 
     /// Writes the summaries of windows that ended, every window, from a thread of its own.
@@ -132,7 +136,7 @@ fn summarize(owed: Suppressed) {
         None => "connections of no known peer".to_string(),
     };
     log::warn!(
-        "log: {} line(s) of the binder library about {who} were not written (at most \
+        "log: {} line(s) of the transport library about {who} were not written (at most \
          {PER_UID} per uid and {OVERALL} in all per {}s)",
         owed.suppressed,
         WINDOW.as_secs()
@@ -145,7 +149,7 @@ impl<L: Log> Log for Budgeted<L> {
     }
 
     fn log(&self, record: &Record) {
-        let caller_caused = record.target().starts_with(super::compat::BINDER_LOG_TARGET);
+        let caller_caused = record.target().starts_with(self.target);
         if !caller_caused || !self.inner.enabled(record.metadata()) {
             return self.inner.log(record);
         }
@@ -215,18 +219,18 @@ mod tests {
     }
 
     #[test]
-    fn a_flood_of_binder_lines_from_one_peer_writes_its_share_and_the_rest_goes_through() {
-        let budgeted = Budgeted::new(Counting::default());
+    fn a_flood_of_transport_lines_from_one_peer_writes_its_share_and_the_rest_goes_through() {
+        let budgeted = Budgeted::new(Counting::default(), "transport");
         let written = || budgeted.inner.0.load(std::sync::atomic::Ordering::Relaxed);
         // On a transport thread handling uid 4242's bytes, as the RPC transport marks it.
         std::thread::scope(|s| {
             s.spawn(|| {
                 handling(4242);
-                (0..20_000).for_each(|_| line("rsbinder::rpc::session", &budgeted));
+                (0..20_000).for_each(|_| line("transport::session", &budgeted));
             });
         });
         assert_eq!(written(), PER_UID as usize, "20,000 lines of one peer");
-        // The service's own lines are not the binder library's: never held back here.
+        // The service's own lines are not the transport library's: never held back here.
         (0..50).for_each(|_| line("i2c_hal::core::broker", &budgeted));
         assert_eq!(written(), PER_UID as usize + 50);
         let owed = crate::core::sync::lock(&budgeted.budget).flush(Instant::now() + WINDOW);
