@@ -5,6 +5,7 @@ use i2c_hal::core::policy::Limits;
 use i2c_hal::daemon::{self, Config, Platform, PolicySetting};
 use i2c_hal::ipc::admission::ConnectionLimits;
 use i2c_hal::ipc::server::RpcOptions;
+use i2c_hal::platform::non_empty_var;
 #[cfg(feature = "sim")]
 use i2c_hal::platform::sim::SimKernel;
 use i2c_hal::platform::unix_socket::{self, SocketAccess};
@@ -109,11 +110,6 @@ fn simulated(args: &Args) -> Option<Platform> {
 #[cfg(not(feature = "sim"))]
 fn simulated(_: &Args) -> Option<Platform> {
     None
-}
-
-/// An environment variable's value, unless unset or empty.
-fn non_empty_var(name: &str) -> Option<std::ffi::OsString> {
-    std::env::var_os(name).filter(|value| !value.is_empty())
 }
 
 fn main() {

@@ -2,6 +2,7 @@
 //! connect by the same rule, so both live here, outside the `client` feature that the vendor
 //! build leaves out.
 
+use crate::platform::non_empty_var;
 use std::path::{Path, PathBuf};
 
 /// The environment variable that overrides the default socket path.
@@ -15,7 +16,7 @@ const SOCKET_FILE: &str = "i2c-hal.sock";
 
 /// `$I2C_HAL_SOCKET`, unless unset or empty.
 pub fn socket_from_env() -> Option<PathBuf> {
-    std::env::var_os(SOCKET_ENV).filter(|v| !v.is_empty()).map(PathBuf::from)
+    non_empty_var(SOCKET_ENV).map(PathBuf::from)
 }
 
 /// A user's own default socket: `$XDG_RUNTIME_DIR/i2c-hal/i2c-hal.sock` (a directory that
@@ -24,7 +25,7 @@ pub fn user_socket() -> Option<PathBuf> {
     if nix::unistd::geteuid().is_root() {
         return None;
     }
-    let runtime = std::env::var_os("XDG_RUNTIME_DIR").filter(|v| !v.is_empty())?;
+    let runtime = non_empty_var("XDG_RUNTIME_DIR")?;
     Some(Path::new(&runtime).join("i2c-hal").join(SOCKET_FILE))
 }
 

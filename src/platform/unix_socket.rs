@@ -183,7 +183,7 @@ impl TrustedServers {
     /// Root, this process's user, and $I2C_HAL_SERVER_UID's.
     pub fn from_env() -> Result<TrustedServers, String> {
         let mut uids = vec![0, geteuid().as_raw()];
-        if let Some(list) = std::env::var_os(SERVER_UID_ENV).filter(|v| !v.is_empty()) {
+        if let Some(list) = super::non_empty_var(SERVER_UID_ENV) {
             let list = list.to_string_lossy().into_owned();
             for item in list.split(',') {
                 let uid = item.trim().parse().map_err(|_| {
