@@ -1,6 +1,7 @@
 //! Text lines and JSON objects for buses, sessions and events. Text is `key=value` after a
 //! leading word so that shell scripts can grep and cut it; JSON keys use snake_case.
 
+use crate::core::bus::mux_parent_id;
 use crate::core::request::func::I2C_FUNC_I2C;
 use crate::core::{BusInfo, BusSelector, LossReason};
 use crate::ipc::client::{
@@ -37,7 +38,7 @@ pub fn bus_line(info: &BusInfo) -> String {
 /// without its last `/mux-<address>/chan-<n>` (see `platform::sysfs`). None for a bus that is
 /// no channel, or whose parent is not listed.
 pub fn parent_of(info: &BusInfo, buses: &[BusInfo]) -> Option<u32> {
-    let (parent_id, _) = info.stable_id.rsplit_once("/mux-")?;
+    let parent_id = mux_parent_id(&info.stable_id)?;
     buses.iter().find(|bus| bus.stable_id == parent_id).map(|bus| bus.bus_number)
 }
 

@@ -30,7 +30,7 @@
 //! and a 10-bit address are different devices even where their numbers agree (0x50 and the
 //! 10-bit 0x050), so an address entry names one kind only.
 
-use super::bus::BusInfo;
+use super::bus::{BusInfo, MUX_CHANNEL};
 use super::device::Target;
 use super::error::{Error, ErrorCode, Result};
 use super::policy::{administrators_only, Caller, ExclusiveLimits, Policy, UidScheme};
@@ -131,9 +131,6 @@ impl BusPattern {
             || stable_id.match_indices(MUX_CHANNEL).any(|(at, _)| names(&stable_id[..at]))
     }
 }
-
-/// Where a mux channel's part of a stable id begins (`platform::sysfs::Sysfs::stable_id`).
-const MUX_CHANNEL: &str = "/mux-";
 
 /// Iterative wildcard matching with one backtrack point: linear in practice, and never
 /// exponential, whatever a hostile pattern looks like.

@@ -38,6 +38,22 @@ pub struct BusInfo {
     pub functionality: u64,
 }
 
+/// Where a mux channel's part of a stable id begins: a channel is named
+/// `<parent's id>/mux-<chip address>/chan-<n>` (`platform::sysfs` builds it).
+pub const MUX_CHANNEL: &str = "/mux-";
+
+/// A mux channel's stable id: its parent adapter's id, the mux chip (`mux-0x70`, or
+/// `mux-ten_bit-0x050` for a chip at a 10-bit address) and the channel's number.
+pub fn mux_channel_id(parent: &str, chip: u16, ten_bit: bool, channel: u32) -> String {
+    let chip = if ten_bit { format!("ten_bit-{chip:#05x}") } else { format!("{chip:#04x}") };
+    format!("{parent}{MUX_CHANNEL}{chip}/chan-{channel}")
+}
+
+/// The stable id of the bus a mux channel hangs from; None for a bus that is no channel.
+pub fn mux_parent_id(stable_id: &str) -> Option<&str> {
+    stable_id.rsplit_once(MUX_CHANNEL).map(|(parent, _)| parent)
+}
+
 /// How a client names a bus: "3" is a bus number, anything else a stable id.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BusSelector {

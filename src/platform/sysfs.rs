@@ -15,6 +15,7 @@
 
 #![forbid(unsafe_code)]
 
+use crate::core::bus::mux_channel_id;
 use std::fs;
 use std::io;
 use std::path::{Component, Path, PathBuf};
@@ -125,7 +126,9 @@ impl Sysfs {
     pub fn stable_id(&self, adapter: &SysfsAdapter) -> String {
         if let Some(channel) = self.mux_channel(adapter) {
             let parent = self.stable_id(&channel.parent);
-            return format!("{parent}/{}/chan-{}", mux_component(channel.client), channel.chan);
+            let ten_bit = channel.client & CLIENT_TEN_BIT == CLIENT_TEN_BIT;
+            let chip = if ten_bit { channel.client & 0x3ff } else { channel.client };
+            return mux_channel_id(&parent, chip, ten_bit, channel.chan);
         }
         let id =
             stable_id(&adapter.devpath, &adapter.name, self.has_sibling_adapters(&adapter.devpath));
@@ -328,15 +331,6 @@ struct MuxChannel {
 
 /// The i2c-core flag a 10-bit client's name carries in its address (I2C_ADDR_OFFSET_TEN_BIT).
 const CLIENT_TEN_BIT: u16 = 0xa000;
-
-/// `mux-0x70`, or `mux-ten_bit-0x050` for a chip at a 10-bit address.
-fn mux_component(client: u16) -> String {
-    if client & CLIENT_TEN_BIT == CLIENT_TEN_BIT {
-        format!("mux-ten_bit-{:#05x}", client & 0x3ff)
-    } else {
-        format!("mux-{client:#04x}")
-    }
-}
 
 fn adapter_dir_name(bus_number: u32) -> String {
     format!("i2c-{bus_number}")
