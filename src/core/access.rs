@@ -309,7 +309,14 @@ impl PolicyFormat {
 }
 
 impl PolicyFile {
+    /// A policy file's text in either form, refused past MAX_POLICY_BYTES.
     fn read(text: &str) -> std::result::Result<PolicyFile, PolicyError> {
+        if text.len() > MAX_POLICY_BYTES {
+            return Err(PolicyError {
+                line: None,
+                message: format!("{} bytes (at most {MAX_POLICY_BYTES})", text.len()),
+            });
+        }
         match PolicyFormat::of(text) {
             PolicyFormat::Json => PolicyFile::from_json(text),
             PolicyFormat::Toml => PolicyFile::from_toml(text),
@@ -367,13 +374,15 @@ impl AccessPolicy {
         text: &str,
         scheme: UidScheme,
     ) -> std::result::Result<AccessPolicy, PolicyError> {
-        if text.len() > MAX_POLICY_BYTES {
-            return Err(PolicyError {
-                line: None,
-                message: format!("{} bytes (at most {MAX_POLICY_BYTES})", text.len()),
-            });
-        }
-        let file = PolicyFile::read(text)?;
+        AccessPolicy::from_file(PolicyFile::read(text)?, text, scheme)
+    }
+
+    /// Checks a file read from `text` (which the refusals' line numbers point into).
+    fn from_file(
+        file: PolicyFile,
+        text: &str,
+        scheme: UidScheme,
+    ) -> std::result::Result<AccessPolicy, PolicyError> {
         let defaults = PolicyLimits::default();
         let limits = match file.limits {
             None => defaults,
@@ -389,19 +398,19 @@ impl AccessPolicy {
                     .unwrap_or(defaults.max_calls_per_second),
             },
         };
-        let mut seen: Vec<String> = Vec::new();
+        let mut names = std::collections::HashSet::new();
         let mut rules = Vec::new();
         for rule in file.rule {
-            let twin = seen.iter().filter(|name| **name == rule.name).count();
-            let line = rule_line(text, &rule.name, twin);
-            if twin > 0 {
+            let twice = !names.insert(rule.name.clone());
+            // The second rule of a name is where the refusal points.
+            let line = rule_line(text, &rule.name, usize::from(twice));
+            if twice {
                 let message = format!(
                     "rule \"{}\" is named twice: each rule needs a name of its own",
                     rule.name
                 );
                 return Err(PolicyError { line, message });
             }
-            seen.push(rule.name.clone());
             rules.push(check_rule(rule, scheme).map_err(|message| PolicyError { line, message })?);
         }
         let administrators = check_administrators(file.administrators, text)?;
@@ -412,11 +421,11 @@ impl AccessPolicy {
     /// check `parse` makes: what Soong installs on a device. One field per line, so that a
     /// refusal's line number still points at the rule.
     pub fn to_json(text: &str, scheme: UidScheme) -> std::result::Result<String, PolicyError> {
-        AccessPolicy::parse_for(text, scheme)?;
         let file = PolicyFile::read(text)?;
-        serde_json::to_string_pretty(&file)
-            .map(|json| json + "\n")
-            .map_err(|e| PolicyError { line: None, message: e.to_string() })
+        let json = serde_json::to_string_pretty(&file)
+            .map_err(|e| PolicyError { line: None, message: e.to_string() })?;
+        AccessPolicy::from_file(file, text, scheme)?;
+        Ok(json + "\n")
     }
 
     /// What this policy grants `caller` on `address` of `bus`, all rules together.
