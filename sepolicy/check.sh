@@ -33,6 +33,20 @@ for dir in "${dirs[@]}"; do
 done
 [ "${#tes[@]}" -gt 0 ] || { echo "sepolicy/check.sh: no .te files in ${dirs[*]}" >&2; exit 2; }
 
+# Each line of FILE that holds more than a comment, as "LINE_NO<TAB>TEXT" (the comment cut).
+entries() {
+  awk '{ sub(/#.*/, ""); if (NF) printf "%d\t%s\n", NR, $0 }' "$1"
+}
+
+# The accesses the policy must grant and must not (see the loop below).
+expect="$here/check/expectations"
+
+# A neverallow that checkpolicy names by the expectations file's LINE_NO: it takes a file name
+# only from `#line 1 "FILE"`, as m4 -s writes them, and a bare `#line N` after it.
+neverallow_at() {
+  printf '#line 1 "%s"\n#line %d\nneverallow %s;\n' "$expect" "$1" "$2"
+}
+
 # Each context becomes a genfscon line on a made-up file system, which checkpolicy validates
 # (user, role, type and level must exist); on failure the comment above the line names the
 # contexts file and line it came from.
@@ -42,12 +56,8 @@ n=0
 for dir in "${dirs[@]}"; do
   for file in file_contexts service_contexts; do
     [ -e "$dir/$file" ] || continue
-    line_no=0
-    while IFS= read -r line || [ -n "$line" ]; do
-      line_no=$((line_no + 1))
-      line=${line%%#*}
-      read -r -a fields <<<"$line" || true
-      [ "${#fields[@]}" -gt 0 ] || continue
+    while IFS=$'\t' read -r line_no line; do
+      read -r -a fields <<<"$line"
       where="$dir/$file:$line_no"
       case $file in
         file_contexts)
@@ -67,7 +77,7 @@ for dir in "${dirs[@]}"; do
         { echo "$where: context $context is not u:object_r:TYPE:s0" >&2; exit 1; }
       n=$((n + 1))
       printf '# from %s\ngenfscon contextcheck /%d %s\n' "$where" "$n" "$context" >>"$contexts"
-    done <"$dir/$file"
+    done < <(entries "$dir/$file")
   done
 done
 
@@ -76,19 +86,12 @@ for dir in "${dirs[@]}"; do
   [ -e "$dir/genfs_contexts" ] && genfs+=("$dir/genfs_contexts")
 done
 
-# check/expectations: each `deny` becomes a neverallow of the policy, each `grant` a probe (below);
-# #line markers make checkpolicy name the expectations file's line (it takes a file name only
-# from `#line 1 "FILE"`, as m4 -s writes them, and a bare `#line N` after it).
-expect="$here/check/expectations"
+# check/expectations: each `deny` becomes a neverallow of the policy, each `grant` a probe (below).
 denies="$work/denies.te"
 : >"$denies"
 grants=()
-line_no=0
-while IFS= read -r line || [ -n "$line" ]; do
-  line_no=$((line_no + 1))
-  line=${line%%#*}
-  read -r -a fields <<<"$line" || true
-  [ "${#fields[@]}" -gt 0 ] || continue
+while IFS=$'\t' read -r line_no line; do
+  read -r -a fields <<<"$line"
   rule=${fields[*]:1}
   case ${fields[0]} in
     grant)
@@ -100,11 +103,11 @@ while IFS= read -r line || [ -n "$line" ]; do
     deny)
       [ "${#fields[@]}" -ge 4 ] && [[ ${fields[2]} == *:* ]] ||
         { echo "$expect:$line_no: expected deny SOURCE TARGET:CLASS PERMISSIONS" >&2; exit 2; }
-      printf '#line 1 "%s"\n#line %d\nneverallow %s;\n' "$expect" "$line_no" "$rule" >>"$denies"
+      neverallow_at "$line_no" "$rule" >>"$denies"
       ;;
     *) echo "$expect:$line_no: expected grant or deny" >&2; exit 2 ;;
   esac
-done <"$expect"
+done < <(entries "$expect")
 
 # AOSP's order: classes, SIDs, access vectors, MLS, macros, attributes and types, rules, roles
 # and users, SID contexts, fs_use, genfscon. Built in two halves, so that a grant's probe can go
@@ -132,7 +135,7 @@ fi
 for entry in "${grants[@]}"; do
   IFS='|' read -r line_no rule <<<"$entry"
   { cat "$work/rules.conf"
-    printf '#line 1 "%s"\n#line %d\nneverallow %s;\n' "$expect" "$line_no" "$rule"
+    neverallow_at "$line_no" "$rule"
     cat "$work/tail.conf"; } >"$work/probe.conf"
   if checkpolicy -M -c 30 -o "$work/probe.bin" "$work/probe.conf" >"$work/log" 2>&1; then
     echo "$expect:$line_no: the policy does not allow $rule" >&2
