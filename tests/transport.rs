@@ -21,7 +21,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::Instant;
 
 /// The unprivileged user (and group) the "other uid" checks run i2cctl as: Debian's nobody.
@@ -162,20 +162,8 @@ fn the_socket_is_not_world_writable_and_a_world_writable_mode_is_refused() {
 
     let socket = service.dir().join("world.sock");
     for mode in ["0666", "0662", "0777"] {
-        let mut child = Command::new(SERVICE_BIN)
-            .args(["--sim", "--socket-mode", mode, "--socket"])
-            .arg(&socket)
-            .env_remove("RUST_LOG")
-            .env_remove("I2C_HAL_SOCKET")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn i2c-hal-service");
-        let mut stderr = String::new();
-        child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
-        let status =
-            wait_for_exit(&mut child, "a service given a world-writable mode", WAIT_TIMEOUT);
+        let child = spawn_service_at(&socket, &["--socket-mode", mode], None, None);
+        let (status, stderr) = refused_start(child, "a service given a world-writable mode");
         assert_eq!(status.code(), Some(2), "--socket-mode {mode}: {stderr}");
         assert!(stderr.contains("world-writable"), "--socket-mode {mode}: {stderr}");
         assert!(!socket.exists(), "--socket-mode {mode} left a socket behind");
@@ -406,13 +394,20 @@ fn the_largest_legitimate_call_fits_and_a_larger_one_costs_the_connection() {
 
 // ------------------------------------------------- where the socket lives, who serves it ----
 
-/// `i2c-hal-service --sim` on `socket` (its own sim root beside it), as `user` when given,
-/// under `umask` when given; returns the child once it runs or has exited.
-fn spawn_service_at(socket: &Path, user: Option<(u32, u32)>, umask: Option<u32>) -> Child {
+/// `i2c-hal-service --sim ARGS` on `socket` (its own sim root beside it), as `user` when
+/// given, under `umask` when given; its stderr piped.
+fn spawn_service_at(
+    socket: &Path,
+    args: &[&str],
+    user: Option<(u32, u32)>,
+    umask: Option<u32>,
+) -> Child {
     use std::os::unix::process::CommandExt;
     let mut command = Command::new(SERVICE_BIN);
     command
-        .args(["--sim", "--socket"])
+        .arg("--sim")
+        .args(args)
+        .arg("--socket")
         .arg(socket)
         .arg("--sim-root")
         .arg(socket.with_extension("root"))
@@ -436,13 +431,13 @@ fn spawn_service_at(socket: &Path, user: Option<(u32, u32)>, umask: Option<u32>)
     command.spawn().expect("spawn i2c-hal-service")
 }
 
-/// Waits for a service that must refuse to start; returns its stderr.
-fn refused_start(mut child: Child, what: &str) -> String {
+/// Waits for a service that must refuse to start; returns how it exited and its stderr.
+fn refused_start(mut child: Child, what: &str) -> (ExitStatus, String) {
     let status = wait_for_exit(&mut child, what, WAIT_TIMEOUT);
     let mut stderr = String::new();
     child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
     assert!(!status.success(), "{what}: it started ({status}); stderr:\n{stderr}");
-    stderr
+    (status, stderr)
 }
 
 #[test]
@@ -451,8 +446,8 @@ fn a_socket_directory_others_may_write_is_refused_and_a_lock_symlink_is_not_foll
     let shared = dir.path().join("shared");
     fs::create_dir(&shared).unwrap();
     fs::set_permissions(&shared, fs::Permissions::from_mode(0o1777)).unwrap();
-    let stderr = refused_start(
-        spawn_service_at(&shared.join("s.sock"), None, None),
+    let (_, stderr) = refused_start(
+        spawn_service_at(&shared.join("s.sock"), &[], None, None),
         "a service in a world-writable directory",
     );
     assert!(
@@ -465,8 +460,8 @@ fn a_socket_directory_others_may_write_is_refused_and_a_lock_symlink_is_not_foll
     fs::create_dir(&own).unwrap();
     let target = dir.path().join("created-through-the-link");
     std::os::unix::fs::symlink(&target, own.join("s.sock.lock")).unwrap();
-    let stderr = refused_start(
-        spawn_service_at(&own.join("s.sock"), None, None),
+    let (_, stderr) = refused_start(
+        spawn_service_at(&own.join("s.sock"), &[], None, None),
         "a service whose lock path is a symlink",
     );
     assert!(stderr.contains("s.sock.lock"), "{stderr}");
@@ -478,7 +473,7 @@ fn under_umask_000_no_socket_or_directory_the_service_makes_is_world_writable() 
     let dir = tempfile::tempdir().unwrap();
     // A missing directory is created by the service itself.
     let socket = dir.path().join("made").join("s.sock");
-    let mut child = spawn_service_at(&socket, None, Some(0));
+    let mut child = spawn_service_at(&socket, &[], None, Some(0));
     let control = socket_path_for(&socket);
     let up = poll_until(READY_TIMEOUT, || control.exists() && socket.exists());
     let _ = child.kill();
@@ -503,7 +498,7 @@ fn clients_refuse_a_service_run_by_another_uid_unless_told_to_trust_it() {
     let socket = home.join("s.sock");
     // The other user's service: its socket's group is its own, so root (and only root, of
     // the others) may connect.
-    let mut child = spawn_service_at(&socket, Some((OTHER_UID, OTHER_UID)), None);
+    let mut child = spawn_service_at(&socket, &[], Some((OTHER_UID, OTHER_UID)), None);
     // The simulator's control socket comes up before the service's own: wait for both.
     let up = poll_until(READY_TIMEOUT, || socket_path_for(&socket).exists() && socket.exists());
     assert!(up, "the other uid's service did not start");
