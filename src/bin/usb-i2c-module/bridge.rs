@@ -126,19 +126,19 @@ impl Bridge {
         }
         let address = self.decode_address(flags, setup.index);
         let len = usize::from(setup.length);
-        let device = address.and_then(|address| self.bus.device_mut(address));
-        let acked = device.is_some();
-        self.status = if acked { STATUS_ADDRESS_ACK } else { STATUS_ADDRESS_NAK };
-        let reply = match (device, read) {
-            (Some(device), true) => Reply::In(device.read(len)),
-            (Some(device), false) => {
-                self.dirty |= device.write(out);
-                Reply::Out
+        let answer = address.and_then(|address| {
+            if read {
+                self.bus.read(address, len).map(Reply::In)
+            } else {
+                let changed = self.bus.write(address, out)?;
+                self.dirty |= changed;
+                Some(Reply::Out)
             }
-            // Nobody drove SDA: a read clocks in the bus's idle level, all ones.
-            (None, true) => Reply::In(vec![0xff; len]),
-            (None, false) => Reply::Out,
-        };
+        });
+        let acked = answer.is_some();
+        self.status = if acked { STATUS_ADDRESS_ACK } else { STATUS_ADDRESS_NAK };
+        // Nobody drove SDA: a read clocks in the bus's idle level, all ones.
+        let reply = answer.unwrap_or(if read { Reply::In(vec![0xff; len]) } else { Reply::Out });
         self.last_message = Some(MessageLog {
             begin: request & CMD_I2C_IO_BEGIN != 0,
             end: request & CMD_I2C_IO_END != 0,
@@ -176,7 +176,7 @@ mod tests {
             .iter()
             .map(|spec| Device::parse(spec).unwrap())
             .collect();
-        Bridge::new(Bus::new(devices).unwrap(), ten_bit)
+        Bridge::new(Bus::new(devices, None).unwrap(), ten_bit)
     }
 
     fn setup(request_type: u8, request: u8, value: u16, index: u16, length: u16) -> Setup {

@@ -14,6 +14,13 @@
 //!
 //! A device lives at a 7-bit address (0x08..=0x77) or at a 10-bit address (0x080..=0x3ff;
 //! 10-bit addresses below 0x80 are not offered, so a number alone says which kind it is).
+//!
+//! The bus may also carry an 8-channel I2C switch in the manner of NXP's PCA9548A, so that a
+//! module can hold several devices at one address, each behind its own channel. Its one
+//! control register (the datasheet's "control register": a write stores the byte, a read
+//! returns it, bit N connects channel N, all clear at power-on) decides which channels' devices
+//! answer. The kernel's driver for it is drivers/i2c/muxes/i2c-mux-pca954x.c, which the QEMU
+//! suite builds against Debian's kernel (tests/vm/run.sh).
 
 use i2c_hal::cli::number::parse_number;
 use std::fmt;
@@ -71,20 +78,30 @@ impl Kind {
     }
 }
 
+/// The switch has eight channels, 0..=7.
+pub const SWITCH_CHANNELS: u8 = 8;
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Device {
     pub kind: Kind,
     pub address: Address,
+    /// The switch channel the device sits behind; `None` for the bridge's own bus.
+    pub channel: Option<u8>,
     memory: Vec<u8>,
     pointer: u8,
 }
 
 impl Device {
-    /// `KIND@ADDR[:HEX]`: `eeprom@0x50`, `regs@0x48:1980`, `regs@0x2a0`. Without HEX an EEPROM
-    /// holds byte i at offset i and a register file holds zeros; with HEX the bytes are placed
-    /// from offset 0 and the rest is 0xff (an erased EEPROM) or 0x00 (registers after reset).
+    /// `[chanN/]KIND@ADDR[:HEX]`: `eeprom@0x50`, `regs@0x48:1980`, `regs@0x2a0`,
+    /// `chan3/eeprom@0x50` (behind the switch's channel 3). Without HEX an EEPROM holds byte i
+    /// at offset i and a register file holds zeros; with HEX the bytes are placed from offset 0
+    /// and the rest is 0xff (an erased EEPROM) or 0x00 (registers after reset).
     pub fn parse(spec: &str) -> Result<Device, String> {
-        let (kind, rest) = spec
+        let (channel, on_segment) = match spec.split_once('/') {
+            Some((channel, rest)) => (Some(parse_channel(channel, spec)?), rest),
+            None => (None, spec),
+        };
+        let (kind, rest) = on_segment
             .split_once('@')
             .ok_or_else(|| format!("device {spec:?}: expected KIND@ADDR[:HEX]"))?;
         let kind = match kind {
@@ -108,12 +125,13 @@ impl Device {
                 memory
             }
         };
-        Ok(Device { kind, address, memory, pointer: 0 })
+        Ok(Device { kind, address, channel, memory, pointer: 0 })
     }
 
-    /// `eeprom@0x50`: the name the state file and the log use.
+    /// `eeprom@0x50`, `chan3/eeprom@0x50`: the name the state file and the log use.
     pub fn name(&self) -> String {
-        format!("{}@{}", self.kind.name(), self.address)
+        let channel = self.channel.map(|n| format!("chan{n}/")).unwrap_or_default();
+        format!("{channel}{}@{}", self.kind.name(), self.address)
     }
 
     /// One write message: the first byte sets the pointer, the others are stored. Returns
@@ -156,28 +174,110 @@ impl Device {
     }
 }
 
-/// The devices on the bridge's bus.
+fn parse_channel(text: &str, spec: &str) -> Result<u8, String> {
+    text.strip_prefix("chan")
+        .and_then(|n| n.parse::<u8>().ok())
+        .filter(|&n| n < SWITCH_CHANNELS)
+        .ok_or_else(|| format!("device {spec:?}: {text:?} is not a switch channel (chan0..chan7)"))
+}
+
+/// The switch's control register: bit N connects channel N.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Switch {
+    pub address: Address,
+    control: u8,
+}
+
+impl Switch {
+    /// A switch at `address` as it comes out of power-on reset: every channel disconnected.
+    pub fn new(address: Address) -> Switch {
+        Switch { address, control: 0 }
+    }
+
+    fn connects(&self, channel: Option<u8>) -> bool {
+        channel.map_or(true, |n| self.control & (1 << n) != 0)
+    }
+}
+
+/// The devices on the bridge's bus, and the switch (if any) with the devices behind it.
 #[derive(Clone, Debug, Default)]
 pub struct Bus {
     devices: Vec<Device>,
+    switch: Option<Switch>,
 }
 
 impl Bus {
-    pub fn new(devices: Vec<Device>) -> Result<Bus, String> {
+    /// Refuses a layout whose addresses would collide: two devices on one segment at one
+    /// address, a channel device at an address the bridge's own bus already answers (both
+    /// would answer while the channel is connected), or a channel device without a switch.
+    pub fn new(devices: Vec<Device>, switch: Option<Switch>) -> Result<Bus, String> {
         for (i, device) in devices.iter().enumerate() {
-            if devices[..i].iter().any(|other| other.address == device.address) {
-                return Err(format!("two devices at address {}", device.address));
+            let clash = devices[..i].iter().find(|other| {
+                other.address == device.address
+                    && (other.channel == device.channel
+                        || other.channel.is_none()
+                        || device.channel.is_none())
+            });
+            if let Some(other) = clash {
+                return Err(format!("{} and {} share an address", other.name(), device.name()));
+            }
+            match switch {
+                Some(switch) if switch.address == device.address => {
+                    return Err(format!("{} is at the switch's address", device.name()));
+                }
+                None if device.channel.is_some() => {
+                    return Err(format!(
+                        "{} sits behind a switch, but there is none",
+                        device.name()
+                    ));
+                }
+                _ => {}
             }
         }
-        Ok(Bus { devices })
+        Ok(Bus { devices, switch })
     }
 
-    pub fn device_mut(&mut self, address: Address) -> Option<&mut Device> {
-        self.devices.iter_mut().find(|device| device.address == address)
+    /// One write message to `address`: `None` if nothing answers (a NAK), else whether a
+    /// device's memory changed.
+    pub fn write(&mut self, address: Address, data: &[u8]) -> Option<bool> {
+        if let Some(switch) = self.switch.as_mut().filter(|s| s.address == address) {
+            // Each byte is a new control value; the last one stays.
+            if let Some(&last) = data.last() {
+                switch.control = last;
+            }
+            return Some(false);
+        }
+        self.device_mut(address).map(|device| device.write(data))
+    }
+
+    /// One read message of `len` bytes from `address`: `None` if nothing answers.
+    pub fn read(&mut self, address: Address, len: usize) -> Option<Vec<u8>> {
+        if let Some(switch) = self.switch.filter(|s| s.address == address) {
+            return Some(vec![switch.control; len]);
+        }
+        self.device_mut(address).map(|device| device.read(len))
+    }
+
+    /// The device that answers `address` now: on the bridge's bus, or behind a connected
+    /// channel. With two connected channels holding the same address both would answer on
+    /// real wires; the lower channel stands for them (pca954x connects one at a time).
+    fn device_mut(&mut self, address: Address) -> Option<&mut Device> {
+        let switch = self.switch;
+        self.devices
+            .iter_mut()
+            .filter(|device| device.address == address)
+            .filter(|device| {
+                switch.map_or(device.channel.is_none(), |s| s.connects(device.channel))
+            })
+            .min_by_key(|device| device.channel)
     }
 
     pub fn devices(&self) -> &[Device] {
         &self.devices
+    }
+
+    pub fn switch(&self) -> Option<Switch> {
+        self.switch
     }
 
     /// The state file: one line per device, `NAME HEX` (512 hex digits). Lines for devices
@@ -307,23 +407,78 @@ mod tests {
     fn bus_refuses_duplicate_addresses_and_state_round_trips() {
         let devices =
             || vec![Device::parse("eeprom@0x50").unwrap(), Device::parse("regs@0x2a0").unwrap()];
-        assert!(Bus::new(vec![
-            Device::parse("eeprom@0x50").unwrap(),
-            Device::parse("regs@0x50").unwrap()
-        ])
+        assert!(Bus::new(
+            vec![Device::parse("eeprom@0x50").unwrap(), Device::parse("regs@0x50").unwrap()],
+            None
+        )
         .is_err());
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("module.state");
-        let mut bus = Bus::new(devices()).unwrap();
+        let mut bus = Bus::new(devices(), None).unwrap();
         assert!(!bus.load(&path).unwrap(), "no state file yet");
         let ten_bit = Address { value: 0x2a0, ten_bit: true };
-        bus.device_mut(ten_bit).unwrap().write(&[0x10, 0x55]);
+        bus.write(ten_bit, &[0x10, 0x55]).unwrap();
         bus.save(&path).unwrap();
-        let mut again = Bus::new(devices()).unwrap();
+        let mut again = Bus::new(devices(), None).unwrap();
         assert!(again.load(&path).unwrap());
-        assert_eq!(again.device_mut(ten_bit).unwrap().memory()[0x10], 0x55);
-        assert!(again.device_mut(Address { value: 0x2a0, ten_bit: false }).is_none());
+        again.write(ten_bit, &[0x10]).unwrap();
+        assert_eq!(again.read(ten_bit, 1), Some(vec![0x55]));
+        assert_eq!(again.read(Address { value: 0x2a0, ten_bit: false }, 1), None);
         fs::write(&path, "eeprom@0x50 00\n").unwrap();
         assert!(again.load(&path).unwrap_err().to_string().contains("line 1"));
+    }
+
+    fn seven(value: u16) -> Address {
+        Address { value, ten_bit: false }
+    }
+
+    #[test]
+    fn channel_specs_and_names() {
+        let behind = Device::parse("chan3/eeprom@0x50:aa").unwrap();
+        assert_eq!((behind.channel, behind.name()), (Some(3), "chan3/eeprom@0x50".to_string()));
+        assert_eq!(behind.memory()[0], 0xaa);
+        for bad in ["chan8/eeprom@0x50", "ch3/eeprom@0x50", "chan/regs@0x48", "chan-1/regs@0x48"] {
+            let err = Device::parse(bad).unwrap_err();
+            assert!(err.contains("chan0..chan7"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn switch_connects_the_channels_its_control_register_names() {
+        let devices =
+            ["eeprom@0x50", "chan0/regs@0x48:11", "chan3/regs@0x48:33", "chan3/regs@0x49"]
+                .iter()
+                .map(|spec| Device::parse(spec).unwrap())
+                .collect();
+        let mut bus = Bus::new(devices, Some(Switch::new(seven(0x70)))).unwrap();
+        assert_eq!(bus.read(seven(0x70), 1), Some(vec![0]), "power-on: all disconnected");
+        assert_eq!(bus.read(seven(0x48), 1), None);
+        assert!(bus.read(seven(0x50), 1).is_some(), "the bridge's own bus always answers");
+        assert_eq!(bus.write(seven(0x70), &[1 << 3]), Some(false));
+        assert_eq!(bus.read(seven(0x70), 2), Some(vec![0x08, 0x08]));
+        assert_eq!(bus.read(seven(0x48), 1), Some(vec![0x33]));
+        assert!(bus.read(seven(0x49), 1).is_some());
+        bus.write(seven(0x70), &[0xff, 1 << 0]);
+        assert_eq!(bus.read(seven(0x48), 1), Some(vec![0x11]), "the last byte written stays");
+        assert_eq!(bus.read(seven(0x49), 1), None, "channel 3 is disconnected again");
+        bus.write(seven(0x70), &[]);
+        assert_eq!(bus.read(seven(0x70), 1), Some(vec![1]), "an empty write keeps the register");
+    }
+
+    #[test]
+    fn layouts_whose_addresses_collide_are_refused() {
+        let layout = |specs: &[&str], switch: Option<u16>| {
+            let devices = specs.iter().map(|spec| Device::parse(spec).unwrap()).collect();
+            Bus::new(devices, switch.map(|a| Switch::new(seven(a)))).map(|_| ())
+        };
+        assert!(layout(&["chan1/eeprom@0x50", "chan2/eeprom@0x50"], Some(0x70)).is_ok());
+        let err = layout(&["chan1/eeprom@0x50", "chan1/regs@0x50"], Some(0x70)).unwrap_err();
+        assert!(err.contains("share an address"), "{err}");
+        let err = layout(&["eeprom@0x50", "chan1/regs@0x50"], Some(0x70)).unwrap_err();
+        assert!(err.contains("share an address"), "{err}");
+        let err = layout(&["chan1/regs@0x70"], Some(0x70)).unwrap_err();
+        assert!(err.contains("switch's address"), "{err}");
+        let err = layout(&["chan1/regs@0x48"], None).unwrap_err();
+        assert!(err.contains("there is none"), "{err}");
     }
 }

@@ -23,7 +23,7 @@ mod usbip;
 
 use bridge::Bridge;
 use clap::{Parser, Subcommand, ValueEnum};
-use devices::{Bus, Device as I2cDevice};
+use devices::{Address, Bus, Device as I2cDevice, Switch};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -66,10 +66,15 @@ struct PlugArgs {
     /// VID:PID; i2c-tiny-usb binds to 1c40:0534 and 0403:c631.
     #[arg(long, default_value = "1c40:0534", value_parser = parse_vid_pid)]
     id: (u16, u16),
-    /// A device behind the bridge, KIND@ADDR[:HEX] with KIND eeprom or regs; repeatable.
-    /// Default: eeprom@0x50 (byte i at offset i), regs@0x48, regs@0x2a0 (10-bit).
+    /// A device behind the bridge, [chanN/]KIND@ADDR[:HEX] with KIND eeprom or regs; chanN/
+    /// puts it behind channel N of the switch. Repeatable. Default: eeprom@0x50 (byte i at
+    /// offset i), regs@0x48, regs@0x2a0 (10-bit).
     #[arg(long = "device", value_name = "SPEC", value_parser = I2cDevice::parse)]
     devices: Vec<I2cDevice>,
+    /// An 8-channel I2C switch (PCA9548A-like) at ADDR on the bridge's bus; the kernel's
+    /// pca954x driver makes its channels buses of their own (`new_device pca9548 ADDR`).
+    #[arg(long = "switch", value_name = "ADDR", value_parser = Address::parse)]
+    switch: Option<Address>,
     /// Keep the devices' contents in FILE: loaded at plug, saved after every change.
     #[arg(long, value_name = "FILE")]
     state: Option<PathBuf>,
@@ -127,14 +132,15 @@ fn plug(args: PlugArgs) -> Result<(), String> {
     } else {
         args.devices
     };
-    let mut bus = Bus::new(devices)?;
+    let mut bus = Bus::new(devices, args.switch.map(Switch::new))?;
     if let Some(path) = &args.state {
         let loaded = bus.load(path).map_err(|e| format!("state file: {e}"))?;
         if !loaded {
             bus.save(path).map_err(|e| format!("state file {}: {e}", path.display()))?;
         }
     }
-    let names: Vec<String> = bus.devices().iter().map(I2cDevice::name).collect();
+    let mut names: Vec<String> = bus.devices().iter().map(I2cDevice::name).collect();
+    names.extend(bus.switch().map(|switch| format!("switch@{}", switch.address)));
     let identity = Identity { vendor: args.id.0, product: args.id.1, serial: args.serial };
     let label = identity.serial.clone().unwrap_or_else(|| "-".to_string());
     let mut device = usb::Device::new(identity, Bridge::new(bus, !args.firmware_funcs));

@@ -237,7 +237,7 @@ mod tests {
     use crate::devices::{Bus, Device as I2cDevice};
 
     fn device(serial: Option<&str>) -> Device {
-        let bus = Bus::new(vec![I2cDevice::parse("eeprom@0x50").unwrap()]).unwrap();
+        let bus = Bus::new(vec![I2cDevice::parse("eeprom@0x50").unwrap()], None).unwrap();
         let identity =
             Identity { vendor: 0x1c40, product: 0x0534, serial: serial.map(str::to_string) };
         Device::new(identity, Bridge::new(bus, true))

@@ -232,7 +232,7 @@ mod tests {
 
         let (mut host, mut module) = UnixStream::pair().unwrap();
         let server = std::thread::spawn(move || {
-            let bus = Bus::new(vec![I2cDevice::parse("eeprom@0x50").unwrap()]).unwrap();
+            let bus = Bus::new(vec![I2cDevice::parse("eeprom@0x50").unwrap()], None).unwrap();
             let identity = Identity { vendor: 0x1c40, product: 0x0534, serial: None };
             let mut device = Device::new(identity, Bridge::new(bus, true));
             let mut setups = Vec::new();
