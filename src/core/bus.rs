@@ -39,14 +39,28 @@ pub struct BusInfo {
 }
 
 /// Where a mux channel's part of a stable id begins: a channel is named
-/// `<parent's id>/mux-<chip address>/chan-<n>` (`platform::sysfs` builds it).
+/// `<parent's id>/mux-<mux>/chan-<n>` (`platform::sysfs` builds it).
 pub const MUX_CHANNEL: &str = "/mux-";
 
-/// A mux channel's stable id: its parent adapter's id, the mux chip (`mux-0x70`, or
-/// `mux-ten_bit-0x050` for a chip at a 10-bit address) and the channel's number.
-pub fn mux_channel_id(parent: &str, chip: u16, ten_bit: bool, channel: u32) -> String {
-    let chip = if ten_bit { format!("ten_bit-{chip:#05x}") } else { format!("{chip:#04x}") };
-    format!("{parent}{MUX_CHANNEL}{chip}/chan-{channel}")
+/// What names a mux in its channels' ids.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mux<'a> {
+    /// A mux chip that is an I2C client on the parent adapter (PCA954x, a sensor's gate): its
+    /// address, `0x70`, or `ten_bit-0x050` for a chip at a 10-bit address.
+    Chip { address: u16, ten_bit: bool },
+    /// Any other mux device (a GPIO-driven mux, a bridge's own switch): its device name, made
+    /// safe for an id by the caller.
+    Device(&'a str),
+}
+
+/// A mux channel's stable id: its parent adapter's id, the mux and the channel's number.
+pub fn mux_channel_id(parent: &str, mux: Mux<'_>, channel: u32) -> String {
+    let mux = match mux {
+        Mux::Chip { address, ten_bit: true } => format!("ten_bit-{address:#05x}"),
+        Mux::Chip { address, ten_bit: false } => format!("{address:#04x}"),
+        Mux::Device(name) => name.to_string(),
+    };
+    format!("{parent}{MUX_CHANNEL}{mux}/chan-{channel}")
 }
 
 /// The stable id of the bus a mux channel hangs from; None for a bus that is no channel.

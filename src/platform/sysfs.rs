@@ -15,7 +15,7 @@
 
 #![forbid(unsafe_code)]
 
-use crate::core::bus::mux_channel_id;
+use crate::core::bus::{mux_channel_id, Mux};
 use std::fs;
 use std::io;
 use std::path::{Component, Path, PathBuf};
@@ -126,9 +126,14 @@ impl Sysfs {
     pub fn stable_id(&self, adapter: &SysfsAdapter) -> String {
         if let Some(channel) = self.mux_channel(adapter) {
             let parent = self.stable_id(&channel.parent);
-            let ten_bit = channel.client & CLIENT_TEN_BIT == CLIENT_TEN_BIT;
-            let chip = if ten_bit { channel.client & 0x3ff } else { channel.client };
-            return mux_channel_id(&parent, chip, ten_bit, channel.chan);
+            let mux = match client_address(&channel.mux_device, channel.parent.bus_number) {
+                Some(client) if client & CLIENT_TEN_BIT == CLIENT_TEN_BIT => {
+                    Mux::Chip { address: client & 0x3ff, ten_bit: true }
+                }
+                Some(client) => Mux::Chip { address: client, ten_bit: false },
+                None => Mux::Device(&serial_slug(&channel.mux_device)),
+            };
+            return mux_channel_id(&parent, mux, channel.chan);
         }
         let id =
             stable_id(&adapter.devpath, &adapter.name, self.has_sibling_adapters(&adapter.devpath));
@@ -138,39 +143,39 @@ impl Sysfs {
         }
     }
 
-    /// Where `adapter` is a channel of an I2C mux or gate: drivers/i2c/i2c-mux.c makes each
-    /// channel an adapter whose parent device is the mux chip's I2C client, named
-    /// `<bus>-<address %04x>` by i2c-core-base.c (10-bit addresses with 0xa000 added), below
-    /// the adapter the chip sits on, and links `channel-<chan_id>` in the chip's directory to
-    /// the channel's adapter. So the channel is named by its parent adapter's id, the chip's
-    /// address and the channel number: no bus number, the same however the kernel numbered
-    /// things this time, and nested muxes follow by recursion.
+    /// Where `adapter` is a channel of an I2C mux or gate. drivers/i2c/i2c-mux.c
+    /// (i2c_mux_add_adapter, Linux 6.1) makes each channel an adapter whose parent device is
+    /// the parent adapter, so it sits at `.../i2c-P/i2c-M`; it links `mux_device` in the
+    /// channel's directory to the mux's device (for a chip such as a PCA954x, its I2C client
+    /// `P-0070`) and `channel-<chan_id>` in that device's directory back to the channel. So the
+    /// channel is named by its parent adapter's id, the mux and the channel number: no bus
+    /// number, the same however the kernel numbered things this time, and nested muxes follow
+    /// by recursion.
     fn mux_channel(&self, adapter: &SysfsAdapter) -> Option<MuxChannel> {
         let devpath = adapter.devpath.trim_end_matches('/');
-        let (client_path, adapter_dir) = devpath.rsplit_once('/')?;
-        let (parent_path, client_dir) = client_path.rsplit_once('/')?;
+        let (parent_path, adapter_dir) = devpath.rsplit_once('/')?;
         let parent_bus = parse_adapter_dir_name(parent_path.rsplit('/').next()?)?;
-        let (client_bus, address) = client_dir.split_once('-')?;
-        if client_bus.parse::<u32>().ok()? != parent_bus || address.len() != 4 {
-            return None;
-        }
-        let client = u16::from_str_radix(address, 16).ok()?;
-        let below_root = |path: &str| self.root.join(path.trim_start_matches('/'));
-        let chan = fs::read_dir(below_root(client_path)).ok()?.filter_map(Result::ok).find_map(
-            |entry| {
+        let channel_dir = self.root.join(devpath.trim_start_matches('/'));
+        let mux_link = fs::read_link(channel_dir.join("mux_device")).ok()?;
+        let mux_device = mux_link.file_name()?.to_str()?.to_string();
+        // sysfs links are relative, so this stays below ROOT.
+        let chan = fs::read_dir(channel_dir.join(&mux_link))
+            .ok()?
+            .filter_map(Result::ok)
+            .find_map(|entry| {
                 let name = entry.file_name().into_string().ok()?;
                 let chan = name.strip_prefix("channel-")?.parse::<u32>().ok()?;
                 let target = fs::read_link(entry.path()).ok()?;
                 (target.file_name()? == adapter_dir).then_some(chan)
-            },
-        )?;
-        let name = fs::read_to_string(below_root(parent_path).join("name")).ok()?;
+            })?;
+        let name_path = self.root.join(parent_path.trim_start_matches('/')).join("name");
+        let name = fs::read_to_string(name_path).ok()?;
         let parent = SysfsAdapter {
             bus_number: parent_bus,
             devpath: parent_path.to_string(),
             name: name.trim().to_string(),
         };
-        Some(MuxChannel { parent, client, chan })
+        Some(MuxChannel { parent, mux_device, chan })
     }
 
     /// The serial number of the USB device an adapter belongs to: only where the adapter's
@@ -321,12 +326,23 @@ fn devpath_string(below_root: &Path) -> io::Result<String> {
 
 /// A channel of a mux (see `Sysfs::mux_channel`).
 struct MuxChannel {
-    /// The adapter the mux chip sits on.
+    /// The adapter the channel hangs from.
     parent: SysfsAdapter,
-    /// The chip's client address as the kernel names it (0xa000 added for a 10-bit one).
-    client: u16,
-    /// The channel's number at the chip (`chan_id`).
+    /// The name of the mux's device directory (`5-0070` for a chip on bus 5).
+    mux_device: String,
+    /// The channel's number at the mux (`chan_id`).
     chan: u32,
+}
+
+/// The address in an I2C client's device name, `<bus>-<address %04x>` as i2c-core-base.c's
+/// i2c_dev_set_name() writes it (0xa000 added for a 10-bit client), when `name` is a client on
+/// bus `bus_number`.
+fn client_address(name: &str, bus_number: u32) -> Option<u16> {
+    let (bus, address) = name.split_once('-')?;
+    if bus.parse::<u32>().ok()? != bus_number || address.len() != 4 {
+        return None;
+    }
+    u16::from_str_radix(address, 16).ok()
 }
 
 /// The i2c-core flag a 10-bit client's name carries in its address (I2C_ADDR_OFFSET_TEN_BIT).
@@ -473,20 +489,25 @@ mod tests {
             interface
         }
 
-        /// A mux chip at `client` (e.g. "5-0070") on the adapter at `parent` (its path below
-        /// ROOT/devices), with a channel adapter per (chan_id, bus number), as i2c-mux.c lays
-        /// them out. Returns the chip's path below ROOT/devices.
-        fn add_mux(&self, parent: &str, client: &str, channels: &[(u32, u32)]) -> String {
-            let chip = format!("{parent}/{client}");
-            fs::create_dir_all(self.root().join("devices").join(&chip)).unwrap();
+        /// A mux whose device is `mux` (e.g. "5-0070", a chip on the parent) below the adapter
+        /// at `parent` (its path below ROOT/devices), with a channel adapter per (chan_id, bus
+        /// number), laid out as i2c-mux.c lays them out: each channel a child of the parent
+        /// adapter, `mux_device` in it and `channel-N` in the mux's directory. Returns the
+        /// path below ROOT/devices of the mux device.
+        fn add_mux(&self, parent: &str, mux: &str, channels: &[(u32, u32)]) -> String {
+            let mux_path = format!("{parent}/{mux}");
+            let mux_dir = self.root().join("devices").join(&mux_path);
+            fs::create_dir_all(&mux_dir).unwrap();
             let parent_bus = parent.rsplit('/').next().unwrap().trim_start_matches("i2c-");
             for (chan, bus) in channels {
                 let name = format!("i2c-{parent_bus}-mux (chan_id {chan})");
-                self.add_adapter(&chip, *bus, Some(&name));
-                let link = self.root().join("devices").join(&chip).join(format!("channel-{chan}"));
-                symlink(format!("i2c-{bus}"), link).unwrap();
+                self.add_adapter(parent, *bus, Some(&name));
+                let channel_dir =
+                    self.root().join("devices").join(parent).join(format!("i2c-{bus}"));
+                symlink(format!("../{mux}"), channel_dir.join("mux_device")).unwrap();
+                symlink(format!("../i2c-{bus}"), mux_dir.join(format!("channel-{chan}"))).unwrap();
             }
-            chip
+            mux_path
         }
 
         fn id_of(&self, bus_number: u32) -> String {
@@ -500,14 +521,14 @@ mod tests {
         let sysfs = FakeSysfs::new();
         let interface = sysfs.add_usb_bridge(PORT_1, 5, Some("CAL0001\n"));
         let parent = format!("{interface}/i2c-5");
-        let chip = sysfs.add_mux(&parent, "5-0070", &[(0, 6), (1, 7), (3, 9)]);
+        sysfs.add_mux(&parent, "5-0070", &[(0, 6), (1, 7), (3, 9)]);
         let module = format!("{interface}/serial-CAL0001");
         assert_eq!(sysfs.id_of(5), module);
         assert_eq!(sysfs.id_of(6), format!("{module}/mux-0x70/chan-0"));
         assert_eq!(sysfs.id_of(7), format!("{module}/mux-0x70/chan-1"));
         assert_eq!(sysfs.id_of(9), format!("{module}/mux-0x70/chan-3"));
         // A gate inside a chip on a channel (nested): the same rule again.
-        sysfs.add_mux(&format!("{chip}/i2c-7"), "7-0068", &[(0, 12)]);
+        sysfs.add_mux(&format!("{parent}/i2c-7"), "7-0068", &[(0, 12)]);
         assert_eq!(sysfs.id_of(12), format!("{module}/mux-0x70/chan-1/mux-0x68/chan-0"));
 
         // The same module back with every number shifted: the same ids.
@@ -524,15 +545,22 @@ mod tests {
     }
 
     #[test]
-    fn a_mux_at_a_10_bit_address_and_an_adapter_below_a_non_chip_keep_their_rules() {
+    fn a_mux_at_a_10_bit_address_a_mux_that_is_no_chip_and_an_adapter_without_a_mux() {
         let sysfs = FakeSysfs::new();
         sysfs.add_adapter("pci0000:00/0000:00:1f.3", 0, Some("SMBus I801 adapter at 0700"));
-        sysfs.add_mux("pci0000:00/0000:00:1f.3/i2c-0", "0-a050", &[(2, 4)]);
+        let i801 = "pci0000:00/0000:00:1f.3/i2c-0";
+        sysfs.add_mux(i801, "0-a050", &[(2, 4)]);
         assert_eq!(sysfs.id_of(4), "pci0000:00/0000:00:1f.3/mux-ten_bit-0x050/chan-2");
-        // A directory that looks like a client but whose bus does not match its adapter's:
-        // not a mux channel, so the topology rule applies.
-        sysfs.add_adapter("pci0000:00/0000:00:1f.3/i2c-0/3-0070", 8, Some("odd"));
-        assert_eq!(sysfs.id_of(8), "pci0000:00/0000:00:1f.3/i2c-0/3-0070");
+        // A mux device that is no client of the parent (a GPIO mux's platform device): named
+        // by its device name.
+        sysfs.add_mux(i801, "i2c-mux-gpio.0", &[(1, 5)]);
+        assert_eq!(sysfs.id_of(5), "pci0000:00/0000:00:1f.3/mux-i2c-mux-gpio.0/chan-1");
+        // A client-like name on another bus is no chip on this parent.
+        sysfs.add_mux(i801, "3-0070", &[(0, 6)]);
+        assert_eq!(sysfs.id_of(6), "pci0000:00/0000:00:1f.3/mux-3-0070/chan-0");
+        // An adapter below another adapter without a mux_device link: the topology rule.
+        sysfs.add_adapter(i801, 8, Some("odd"));
+        assert_eq!(sysfs.id_of(8), format!("{i801}/odd"));
     }
 
     const PORT_1: &str = "pci0000:00/0000:00:14.0/usb1/1-1";
