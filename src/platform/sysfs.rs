@@ -20,7 +20,7 @@ use std::fs;
 use std::io;
 use std::path::{Component, Path, PathBuf};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The most characters of a USB serial number that go into a stable id. The kernel caches a
 /// string descriptor of up to 126 UTF-16 units as up to 381 bytes of UTF-8
@@ -40,10 +40,19 @@ const SERIAL_SLUG_MAX: usize = 64;
 /// at once, or once the interface's probe returns.
 const SERIAL_READ_TIMEOUT: Duration = Duration::from_secs(1);
 
+/// How long a channel's mux links may take to appear. i2c_mux_add_adapter()
+/// (drivers/i2c/i2c-mux.c, Linux 6.1) registers the channel's adapter, which sends its uevents
+/// and i2c-dev's, and only then creates `mux_device` and `channel-N`; the QEMU suite saw the
+/// service read a channel between the two. The links follow in the same kernel call, so the
+/// wait is short; if they never come, the topology rule names the adapter.
+const MUX_LINK_WAIT: Duration = Duration::from_secs(1);
+const MUX_LINK_POLL: Duration = Duration::from_millis(2);
+
 /// The sysfs tree rooted at `/sys` in production, or at a directory built by a test.
 #[derive(Clone, Debug)]
 pub struct Sysfs {
     root: PathBuf,
+    mux_link_wait: Duration,
 }
 
 /// One adapter with an i2c-dev node, as sysfs describes it.
@@ -59,7 +68,12 @@ pub struct SysfsAdapter {
 
 impl Sysfs {
     pub fn new(root: impl Into<PathBuf>) -> Sysfs {
-        Sysfs { root: root.into() }
+        Sysfs { root: root.into(), mux_link_wait: MUX_LINK_WAIT }
+    }
+
+    /// Another bound for the wait for a channel's mux links (tests: see MUX_LINK_WAIT).
+    pub fn with_mux_link_wait(self, mux_link_wait: Duration) -> Sysfs {
+        Sysfs { mux_link_wait, ..self }
     }
 
     pub fn root(&self) -> &Path {
@@ -124,7 +138,7 @@ impl Sysfs {
     /// `/serial-<serial>` for a USB bridge whose device has a serial number: the port alone
     /// would give a different module plugged into the same port the same id.
     pub fn stable_id(&self, adapter: &SysfsAdapter) -> String {
-        if let Some(channel) = self.mux_channel(adapter) {
+        if let Some(channel) = self.mux_channel_once_linked(adapter) {
             let parent = self.stable_id(&channel.parent);
             let mux = match client_address(&channel.mux_device, channel.parent.bus_number) {
                 Some(client) if client & CLIENT_TEN_BIT == CLIENT_TEN_BIT => {
@@ -140,6 +154,31 @@ impl Sysfs {
         match self.usb_serial(&adapter.devpath) {
             Some(serial) => format!("{id}/serial-{}", serial_slug(&serial)),
             None => id,
+        }
+    }
+
+    /// `mux_channel`, waiting up to `mux_link_wait` for the links of an adapter that hangs from
+    /// another adapter (only i2c-mux.c registers such adapters) while its directory exists.
+    fn mux_channel_once_linked(&self, adapter: &SysfsAdapter) -> Option<MuxChannel> {
+        let devpath = adapter.devpath.trim_end_matches('/');
+        let parent_dir = devpath.rsplit_once('/').and_then(|(parent, _)| parent.rsplit('/').next());
+        let hangs_from_adapter = parent_dir.and_then(parse_adapter_dir_name).is_some();
+        let adapter_dir = self.root.join(devpath.trim_start_matches('/'));
+        let deadline = Instant::now() + self.mux_link_wait;
+        loop {
+            let channel = self.mux_channel(adapter);
+            if channel.is_some() || !hangs_from_adapter || !adapter_dir.exists() {
+                return channel;
+            }
+            if Instant::now() >= deadline {
+                log::warn!(
+                    "i2c-{}: below another adapter but without mux links after {:?}",
+                    adapter.bus_number,
+                    self.mux_link_wait
+                );
+                return None;
+            }
+            std::thread::sleep(MUX_LINK_POLL);
         }
     }
 
@@ -558,9 +597,38 @@ mod tests {
         // A client-like name on another bus is no chip on this parent.
         sysfs.add_mux(i801, "3-0070", &[(0, 6)]);
         assert_eq!(sysfs.id_of(6), "pci0000:00/0000:00:1f.3/mux-3-0070/chan-0");
-        // An adapter below another adapter without a mux_device link: the topology rule.
+        // An adapter below another adapter whose mux links never come: after the wait, the
+        // topology rule.
         sysfs.add_adapter(i801, 8, Some("odd"));
-        assert_eq!(sysfs.id_of(8), format!("{i801}/odd"));
+        let reader = Sysfs::new(sysfs.root()).with_mux_link_wait(Duration::from_millis(20));
+        assert_eq!(reader.stable_id(&reader.adapter(8).unwrap()), format!("{i801}/odd"));
+    }
+
+    #[test]
+    fn a_channel_read_before_i2c_mux_links_it_gets_its_id_once_the_links_exist() {
+        let sysfs = FakeSysfs::new();
+        let interface = sysfs.add_usb_bridge(PORT_1, 5, Some("CAL0001\n"));
+        let parent = format!("{interface}/i2c-5");
+        sysfs.add_adapter(&parent, 6, Some("i2c-5-mux (chan_id 2)"));
+        let (linked_tx, linked_rx) = mpsc::channel();
+        let reader = {
+            let root = sysfs.root().to_path_buf();
+            std::thread::spawn(move || {
+                // Bounded only so that a lost link fails the test instead of hanging it.
+                let reader = Sysfs::new(&root).with_mux_link_wait(Duration::from_secs(300));
+                let adapter = reader.adapter(6).unwrap();
+                linked_tx.send(()).unwrap();
+                reader.stable_id(&adapter)
+            })
+        };
+        // The adapter is registered (and read) first; i2c-mux.c links it afterwards.
+        linked_rx.recv().unwrap();
+        let mux_dir = sysfs.root().join("devices").join(&parent).join("5-0070");
+        fs::create_dir_all(&mux_dir).unwrap();
+        let channel_dir = sysfs.root().join("devices").join(&parent).join("i2c-6");
+        symlink("../5-0070", channel_dir.join("mux_device")).unwrap();
+        symlink("../i2c-6", mux_dir.join("channel-2")).unwrap();
+        assert_eq!(reader.join().unwrap(), format!("{interface}/serial-CAL0001/mux-0x70/chan-2"));
     }
 
     const PORT_1: &str = "pci0000:00/0000:00:14.0/usb1/1-1";

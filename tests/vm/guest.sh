@@ -17,6 +17,7 @@
 #   (f), (g) detachable USB I2C modules (tests/vm/usb.sh, sourced at the end):
 #       an emulated i2c-tiny-usb bridge on vhci_hcd, pulled and replugged with and
 #       without the service, the service on kernel binder and on RPC binder
+#   (h), (i) such a module with an I2C switch on board (tests/vm/mux.sh, after usb.sh)
 #
 # Every check prints "PASS: ..." or "FAIL: ..."; the last line is
 # "vm: N passed, M failed"; exit status 0 only if nothing failed.
@@ -123,7 +124,7 @@ json_field() {
 
 dump_logs() {
   echo "================ diagnostics"
-  for f in "$W"/svc.log "$W"/hub.log "$W"/hold*.log "$W"/usb-*.log; do
+  for f in "$W"/svc.log "$W"/hub.log "$W"/hold*.log "$W"/usb-*.log "$W"/mux-svc.log; do
     [ -e "$f" ] || continue
     echo "---------------- $f (last 150 lines)"; tail -n 150 "$f"
   done
@@ -466,4 +467,5 @@ sed 's/^/  dump: /' "$W/dump"
 
 [ -x /bin/i2c-hal-vts ] && . "${0%/*}/vts.sh"
 . "${0%/*}/usb.sh"
+. "${0%/*}/mux.sh"
 finish

@@ -49,9 +49,13 @@ GUEST=$HERE/guest.sh
 BUILD=1 SETUP_ONLY=0 TIMEOUT=900 KEEP=0
 RSB_VERSION=0.12.0
 TARGET=x86_64-unknown-linux-gnu
-# vhci-hcd + i2c-tiny-usb: the emulated USB I2C module (tests/vm/usb.sh); virtio_pci +
-# virtio-rng: a seeded CRNG (see the -device line below).
-MODULES="binder_linux i2c-dev i2c-i801 i2c-smbus i2c-stub at24 vhci-hcd i2c-tiny-usb virtio_pci virtio-rng"
+# vhci-hcd + i2c-tiny-usb: the emulated USB I2C module (tests/vm/usb.sh); i2c-mux: the core
+# of the switch on a module (tests/vm/mux.sh); virtio_pci + virtio-rng: a seeded CRNG (see
+# the -device line below).
+MODULES="binder_linux i2c-dev i2c-i801 i2c-smbus i2c-stub at24 vhci-hcd i2c-tiny-usb i2c-mux virtio_pci virtio-rng"
+# Debian's kernel has CONFIG_I2C_MUX=m but not CONFIG_I2C_MUX_PCA954x, so that one driver is
+# built here from the same release's source, against its headers (build_extra_module).
+EXTRA_MODULES="drivers/i2c/muxes/i2c-mux-pca954x"
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
@@ -135,7 +139,36 @@ if [ -z "$KPKG" ]; then
   [ -n "$KPKG" ] || die "cannot resolve linux-image-amd64 to a kernel package"
 fi
 KDIR=$QVM_DIR/kernel/$KPKG   # compact: boot/vmlinuz-* + the module closure, depmod'ed
-if [ ! -e "$KDIR/.done" ] || [ "$(cat "$KDIR/.done")" != "$MODULES" ]; then
+# build_extra_module PATH: drivers/.../NAME.c from linux-source-X.Y, built out of tree
+# against linux-headers-$KVER (the kernel's own Module.symvers, so its symbol versions
+# match), into extra/NAME.ko; the kernel taints itself for an unsigned module and loads it.
+# Skipped when the kernel ships the module already.
+build_extra_module() {
+  local name=${1##*/} src=$QVM_DIR/kernel/.src.$$ majmin pkgs p
+  find "$MODROOT/kernel" -name "$name.ko*" | grep -q . && { add_module "$name"; return 0; }
+  command -v make >/dev/null && command -v gcc >/dev/null || die "building $name.ko needs make and gcc"
+  majmin=$(echo "$KVER" | cut -d. -f1,2)
+  apt_update_once
+  pkgs="linux-headers-$KVER linux-source-$majmin $(apt-cache depends "linux-headers-$KVER" 2>/dev/null |
+    awk '/Depends: linux-(headers|kbuild)-/{print $2}' | sort -u | tr '\n' ' ')"
+  log "building $name.ko from linux-source-$majmin against linux-headers-$KVER"
+  apt_download $pkgs
+  rm -rf "$src"; mkdir -p "$src/root" "$src/module"
+  for p in $pkgs; do dpkg -x "$(deb_of "$p")" "$src/root"; done
+  tar -xJf "$src/root/usr/src/linux-source-$majmin.tar.xz" -C "$src" "linux-source-$majmin/$1.c" ||
+    die "no $1.c in linux-source-$majmin"
+  cp "$src/linux-source-$majmin/$1.c" "$src/module/"
+  echo "obj-m := $name.o" > "$src/module/Kbuild"
+  # linux-headers-$KVER's own Makefile includes the common tree by absolute path; naming
+  # both directories works from wherever the packages were unpacked.
+  make -s -C "$src/root/usr/src/linux-headers-${KVER%-*}-common" \
+       O="$src/root/usr/src/linux-headers-$KVER" M="$src/module" modules > "$src/build.log" 2>&1 ||
+    die "building $name.ko failed: $(tail -5 "$src/build.log" | tr '\n' '|')"
+  mkdir -p "$KDIR/lib/modules/$KVER/extra"
+  cp "$src/module/$name.ko" "$KDIR/lib/modules/$KVER/extra/"
+  rm -rf "$src" "$QVM_DIR"/debs/linux-source-*.deb
+}
+if [ ! -e "$KDIR/.done" ] || [ "$(cat "$KDIR/.done")" != "$MODULES $EXTRA_MODULES" ]; then
   log "fetching $KPKG"
   apt_download "$KPKG"
   FULL=$QVM_DIR/kernel/.unpack.$$
@@ -172,10 +205,11 @@ if [ ! -e "$KDIR/.done" ] || [ "$(cat "$KDIR/.done")" != "$MODULES" ]; then
     for d in $deps; do add_module "$d"; done
   }
   for m in $MODULES; do add_module "$m"; done
+  for m in $EXTRA_MODULES; do build_extra_module "$m"; done
   cp "$MODROOT"/modules.builtin* "$MODROOT"/modules.order "$KDIR/lib/modules/$KVER/" 2>/dev/null || true
   "$BUSYBOX" depmod -b "$KDIR" "$KVER" || die "depmod failed"
   rm -rf "$FULL"
-  echo "$MODULES" > "$KDIR/.done"
+  echo "$MODULES $EXTRA_MODULES" > "$KDIR/.done"
 fi
 echo "$KPKG" > "$QVM_DIR/kernel/current"
 VMLINUZ=$(ls "$KDIR"/boot/vmlinuz-* | head -1)
@@ -260,6 +294,7 @@ mkdir -p "$STAGE/etc/i2c-hal"
 cp "$HERE/policy.toml" "$STAGE/etc/i2c-hal/policy.toml"
 cp "$GUEST" "$STAGE/test/guest.sh"
 cp "$HERE/usb.sh" "$STAGE/test/usb.sh"   # sourced by guest.sh: the USB module scenarios
+cp "$HERE/mux.sh" "$STAGE/test/mux.sh"   # sourced by guest.sh: a module with an I2C switch
 cp "$HERE/vts.sh" "$STAGE/test/vts.sh"   # sourced by guest.sh: the VTS suite
 
 # Guest watchdog: a little under the host timeout, so a hung guest still

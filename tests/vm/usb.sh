@@ -101,12 +101,14 @@ port_plug() {
   return 1
 }
 
-# hold_start NAME BUS ADDR: a session held by `i2cctl hold`, commands through a FIFO that a
-# sleeping writer keeps open (so the hold never sees EOF); hold_cmd NAME LINE sends one
+# hold_start NAME BUS ADDR: a session held by `i2cctl hold` (its pid in HOLD_PID), commands
+# through a FIFO that a sleeping writer keeps open (so the hold never sees EOF); hold_cmd
+# NAME LINE sends one
 hold_start() {
   rm -f "$W/hold-usb-$1.in" "$W/hold-usb-$1.log"; mkfifo "$W/hold-usb-$1.in"
   i2cctl hold "$2" "$3" < "$W/hold-usb-$1.in" > "$W/hold-usb-$1.log" 2>&1 &
-  HOLD_PIDS="${HOLD_PIDS:-} $!"
+  HOLD_PID=$!
+  HOLD_PIDS="${HOLD_PIDS:-} $HOLD_PID"
   sleep 100000 > "$W/hold-usb-$1.in" &
   HOLD_PIDS="$HOLD_PIDS $!"
   poll 100 0.1 file_has "$W/hold-usb-$1.log" "^held bus=$2 "
