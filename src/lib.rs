@@ -15,7 +15,8 @@ pub const VERSION: &str = "0.1.0";
 
 #[cfg(feature = "client")]
 pub mod cli;
-pub mod core;
+/// The binder-free core, a crate of its own (core/, Android.bp's libi2c_hal_core).
+pub use i2c_hal_core as core;
 pub mod daemon;
 pub mod ipc;
 pub mod platform;

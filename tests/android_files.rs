@@ -2,8 +2,8 @@
 //! fragment, the framework compatibility matrix fragment, ueventd.rc, config.fs and the
 //! sepolicy contexts each parse in their format, and the names they share agree with each other
 //! and with the code (src/ipc/endpoint.rs, src/daemon.rs). No AOSP tool runs here: the parsers
-//! below read each format as far as these files use it (README.md, "Android integration",
-//! says what only a tree checks).
+//! below read each format as far as these files use it (docs/android.md says
+//! what only a tree checks).
 
 use i2c_hal::daemon::ANDROID_POLICY_PATH;
 use i2c_hal::ipc::endpoint::{ADMIN_SERVICE_NAME, SERVICE_NAME};
@@ -245,7 +245,7 @@ fn aosp_crates() -> Vec<AospCrate> {
         .collect()
 }
 
-/// Not in AOSP: README.md, "Android integration", says how to import it.
+/// Not in AOSP: README.md ("Android") and docs/android.md say how to import it.
 const VENDOR_IMPORTED: [&str; 2] = ["libi2cdev", "libembedded_hal"];
 
 /// Module types that build for the host only; every other Rust module builds for a device.
@@ -303,10 +303,22 @@ fn android_bp_declares_the_modules_in_aosp_form() {
     assert_eq!(genrule.str("cmd"), Some("$(location i2c_hal_policy) json $(in) > $(out)"));
     let tool = module(&modules, "rust_binary_host", "i2c_hal_policy");
     assert_eq!(tool.strings("srcs"), ["src/bin/i2c-hal-policy.rs"]);
-    assert_eq!(tool.strings("features"), ["toml"]);
+    assert_eq!(tool.strings("rustlibs"), ["libi2c_hal_core"], "the tool links the core alone");
 
-    let core = module(&modules, "rust_test", "i2c_hal_core_test");
-    assert_eq!(core.flag("host_supported"), Some(true));
+    // The core crate (core/): one library for the service, the client and the host tool, its
+    // host variant reading TOML; its unit tests on the host and on a device.
+    let core = module(&modules, "rust_library", "libi2c_hal_core");
+    assert_eq!(core.strings("srcs"), ["core/src/lib.rs"]);
+    assert_eq!(
+        (core.flag("host_supported"), core.flag("vendor_available")),
+        (Some(true), Some(true))
+    );
+    assert_eq!(core.strings("target.host.features"), ["toml"]);
+    let defaults = module(&modules, "rust_defaults", "i2c_hal_defaults");
+    assert!(defaults.strings("rustlibs").contains(&"libi2c_hal_core".to_string()));
+    let core_test = module(&modules, "rust_test", "i2c_hal_core_test");
+    assert_eq!(core_test.strings("srcs"), core.strings("srcs"));
+    assert_eq!(core_test.flag("host_supported"), Some(true));
 
     // Soong's lint set follows the directory unless a module names one; "vendor" keeps the
     // crate building wherever a device puts it (the platform set denies missing docs).

@@ -1,4 +1,4 @@
-//! Dependencies point inward (README, "Architecture"): `core` knows nothing of syscalls,
+//! Dependencies point inward (docs/architecture.md): `core` knows nothing of syscalls,
 //! binder or the layers around it, and `platform` nothing of the layers built on it. This test
 //! reads the source tree and fails on any path that breaks that, so the rule does not rest on
 //! reviewers noticing one `use` line.
@@ -18,8 +18,11 @@ struct Rule {
     forbidden: &'static [&'static str],
 }
 
+/// The core is a crate of its own (core/), so Cargo and Soong already refuse these as
+/// dependencies (see `the_core_crate_links_only_log_and_serde`); the rule stays to catch a
+/// path that reaches them anyway (a `#[path]` include, a macro) and to test the checker.
 const CORE: Rule = Rule {
-    dir: "src/core",
+    dir: "core/src",
     forbidden: &[
         "libc",
         "nix",
@@ -369,9 +372,11 @@ fn resolve(segments: &[String], module: &[String]) -> Vec<String> {
     }
 }
 
-/// The module a file under src/ defines: src/core/broker/tests.rs is crate::core::broker::tests.
+/// The module a file defines: src/platform/sim/tree.rs is crate::platform::sim::tree, and
+/// core/src/broker/tests.rs is the core crate's crate::broker::tests.
 fn module_of(file: &str) -> Vec<String> {
-    let relative = file.strip_prefix("src/").unwrap_or(file).trim_end_matches(".rs");
+    let relative = file.strip_prefix("core/src/").or_else(|| file.strip_prefix("src/"));
+    let relative = relative.unwrap_or(file).trim_end_matches(".rs");
     let mut module = vec!["crate".to_string()];
     module.extend(relative.split('/').map(str::to_string));
     if matches!(module.last().map(String::as_str), Some("mod" | "lib" | "main")) {
@@ -429,6 +434,26 @@ fn check_tree(rule: &Rule) -> (Vec<Violation>, usize) {
 
 fn report(violations: &[Violation]) -> String {
     violations.iter().map(|v| format!("\n  {v}")).collect()
+}
+
+/// What the core crate may link: AOSP builds these for devices (toml for hosts only, behind
+/// the core's `toml` feature).
+const CORE_DEPENDENCIES: [&str; 4] = ["log", "serde", "serde_json", "toml"];
+
+#[test]
+fn the_core_crate_links_only_log_and_serde() {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("core/Cargo.toml");
+    let manifest: toml::Table = fs::read_to_string(manifest).unwrap().parse().unwrap();
+    let dependencies = manifest["dependencies"].as_table().expect("[dependencies]");
+    let extra: Vec<&String> =
+        dependencies.keys().filter(|name| !CORE_DEPENDENCIES.contains(&name.as_str())).collect();
+    assert!(
+        extra.is_empty(),
+        "core/Cargo.toml: the core may link only {CORE_DEPENDENCIES:?}, not {extra:?}"
+    );
+    let sections: Vec<&String> =
+        manifest.keys().filter(|key| key.contains("dependencies") || *key == "target").collect();
+    assert_eq!(sections, ["dependencies"], "core/Cargo.toml: no other dependency sections");
 }
 
 #[test]

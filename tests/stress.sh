@@ -14,7 +14,7 @@ case $runs$hogs in *[!0-9]*) echo "usage: tests/stress.sh [RUNS] [HOGS]" >&2; ex
 mkdir -p "$logs"
 
 echo "stress: building the test binaries first (not under load)"
-cargo test --all-targets --locked --no-run --quiet
+cargo test --workspace --all-targets --locked --no-run --quiet
 
 hog_pids=()
 stop_hogs() {
@@ -30,14 +30,14 @@ for _ in $(seq "$hogs"); do
   bash -c 'while :; do :; done' &
   hog_pids+=("$!")
 done
-echo "stress: $hogs busy loop(s) running on $(nproc) CPU(s); $runs run(s) of cargo test --all-targets"
+echo "stress: $hogs busy loop(s) running on $(nproc) CPU(s); $runs run(s) of cargo test --workspace --all-targets"
 
 failed=0
 for run in $(seq "$runs"); do
   log="$logs/run-$run.log"
   started=$SECONDS
   # --no-fail-fast: a failing suite must not hide how the others fare under the same load.
-  if cargo test --all-targets --locked --no-fail-fast >"$log" 2>&1; then
+  if cargo test --workspace --all-targets --locked --no-fail-fast >"$log" 2>&1; then
     outcome=passed
   else
     outcome=FAILED

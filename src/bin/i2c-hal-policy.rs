@@ -3,17 +3,11 @@
 //! `i2c-hal-policy json` on android/policy.toml at build time (a genrule) and installs the
 //! output, and a policy with a mistake fails the build with its line number.
 //!
-//! It compiles the binder-free core by itself, so that Soong's host binary needs nothing but
-//! the core's own crates (log, serde, serde_json, toml).
+//! It links the binder-free core alone, so that Soong's host binary needs nothing but the
+//! core and its own crates (log, serde, serde_json, toml).
 
-// The core is a library here: items the service uses and this tool does not would each warn.
-#![allow(dead_code)]
-
-#[path = "../core/mod.rs"]
-pub mod core;
-
-use crate::core::access::{AccessPolicy, MAX_POLICY_BYTES};
-use crate::core::policy::UidScheme;
+use i2c_hal_core::access::{AccessPolicy, MAX_POLICY_BYTES};
+use i2c_hal_core::policy::UidScheme;
 use std::io::Read;
 use std::process::ExitCode;
 

@@ -32,7 +32,7 @@ fn main() {
         Some(path) => PathBuf::from(path),
         None => repo.join("src/ipc/compat.rs"),
     };
-    let policy = repo.join("src/core/policy.rs");
+    let policy = repo.join("core/src/policy.rs");
     println!("cargo:rerun-if-changed={}", compat.display());
     println!("cargo:rerun-if-changed={}", policy.display());
 

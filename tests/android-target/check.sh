@@ -1,9 +1,9 @@
 #!/bin/sh
 # Type-checks the whole crate for aarch64-linux-android (see README.md): the vendor build (no
-# default features: the library, the i2c-hal-service binary and the core_unit test) and the
+# default features: the core crate with its tests, the library and the i2c-hal-service binary) and the
 # VTS/client build (feature client: the library and the vts test), against the libbinder_rs and
 # android_logger stubs and the generated vendor_i2c stand-in. Fails on any error, and on any
-# warning in our own code (src/, vts/, tests/core_unit.rs, or the code generated from aidl/).
+# warning in our own code (core/, src/, vts/, or the code generated from aidl/).
 # Warnings inside the stubs are listed but allowed.
 #
 # Needs (installs nothing): Debian's rustc-web, cargo-web and rust-web-src (a rustc with the
@@ -66,7 +66,7 @@ run() {
     # Diagnostics are `path:line:col: warning|error[...]: message`, paths relative to this
     # directory (../../src/...), absolute for generated and registry code.
     diags=$(grep -E '^[^ ]+:[0-9]+:[0-9]+: (warning|error)' "$log" | sort -u)
-    own=$(printf '%s\n' "$diags" | grep -E "^(\.\./\.\./|$root/)(src|vts|tests/core_unit\.rs)/?|/out/vendor_i2c\.rs:" || true)
+    own=$(printf '%s\n' "$diags" | grep -E "^(\.\./\.\./|$root/)(src|vts|core/src)/?|/out/vendor_i2c\.rs:" || true)
     stubs=$(printf '%s\n' "$diags" | grep -E "^(\.\./android-check|android-logger-stub|$root/tests/android-check|$here/android-logger-stub)" || true)
     # Errors with no location (unresolved dependencies, a failed build script, ...).
     bare=$(grep -E '^error(\[E[0-9]+\])?: ' "$log" | grep -v '^error: could not compile' || true)
@@ -103,8 +103,10 @@ $generator"
     fi
 }
 
-# Vendor build: Android.bp's libi2c_hal, vendor.i2c-service and i2c_hal_core_test.
-run vendor --no-default-features --lib --bin i2c-hal-service --test core_unit
+# Android.bp's libi2c_hal_core and i2c_hal_core_test (the core's unit tests, on a device too).
+run core -p i2c-hal-core --lib --tests
+# Vendor build: Android.bp's libi2c_hal and vendor.i2c-service.
+run vendor --no-default-features --lib --bin i2c-hal-service
 # VTS/client build: libi2c_hal_client and VtsHalI2cTargetTest.
 run vts --no-default-features --features client --lib --test vts
 

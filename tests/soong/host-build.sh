@@ -6,7 +6,8 @@
 #   - with exactly the clap features AOSP builds libclap with (Cargo.toml: no `env`, so an
 #     `#[arg(env = ...)]` does not compile);
 #   - with Soong's vendor lints: warnings are errors (build/soong rust/config/lints.go);
-#   - with Android.bp's features per module: none for libi2c_hal and the service, `client`
+#   - with Android.bp's features per module: none for libi2c_hal_core on a device and `toml`
+#     on the host, none for libi2c_hal and the service, `client`
 #     for libi2c_hal_client and the VTS suite (no `sim`: the VTS is built as Soong builds it).
 # The Android target itself is type-checked by tests/android-target/check.sh.
 # Usage: tests/soong/host-build.sh
@@ -20,7 +21,7 @@ export SOONG_BUILD_LOG=$CARGO_TARGET_DIR/soong-crates.log
 mkdir -p "$CARGO_TARGET_DIR"
 : >"$SOONG_BUILD_LOG"
 # Cargo would reuse a crate compiled before without asking the wrapper: recompile ours.
-cargo clean --quiet --locked -p i2c-hal
+cargo clean --quiet --locked -p i2c-hal -p i2c-hal-core
 
 build() {
   local what=$1
@@ -28,13 +29,15 @@ build() {
   echo "soong-host-build: $what: cargo build $*"
   cargo build --quiet --locked "$@"
 }
+build "core (libi2c_hal_core; its host variant with toml)" -p i2c-hal-core --lib
+build "core with toml (libi2c_hal_core on the host)" -p i2c-hal-core --lib --features toml
 build "vendor (libi2c_hal, vendor.i2c-service)" --no-default-features --lib --bin i2c-hal-service
 build "client (libi2c_hal_client, VtsHalI2cTargetTest)" --no-default-features --features client \
   --lib --test vts
 build "policy tool (i2c_hal_policy)" --no-default-features --features toml --bin i2c-hal-policy
 
 # The wrapper must have compiled each of them, or this proved nothing.
-for crate in i2c_hal i2c_hal_service vts i2c_hal_policy; do
+for crate in i2c_hal_core i2c_hal i2c_hal_service vts i2c_hal_policy; do
   grep -qx "$crate" "$SOONG_BUILD_LOG" || {
     echo "soong-host-build: $crate was not compiled through the wrapper (see $SOONG_BUILD_LOG)" >&2
     exit 1

@@ -8,9 +8,9 @@
 
 /// Stand-in for the parts of the i2c-hal crate's `core` that compat.rs names.
 pub mod core {
-    /// Stand-in for `src/core/policy.rs`.
+    /// Stand-in for `core/src/policy.rs`.
     pub mod policy {
-        /// Same fields as `src/core/policy.rs`'s `Caller` (build.rs checks they still are).
+        /// Same fields as `core/src/policy.rs`'s `Caller` (build.rs checks they still are).
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         pub struct Caller {
             pub uid: u32,

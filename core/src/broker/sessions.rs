@@ -8,8 +8,8 @@
 //! fields no index depends on. `verify` recomputes every index by a naive scan (tests).
 
 use super::{SessionEntry, SessionId, SessionState};
-use crate::core::bus::{Generation, LossReason};
-use crate::core::device::Target;
+use crate::bus::{Generation, LossReason};
+use crate::device::Target;
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};

@@ -1,9 +1,9 @@
 //! The broker's behaviour with a fake device layer: no binder, no syscalls.
 
 use super::*;
-use crate::core::device::{DeviceFault, FaultKind, Target, Transferred};
-use crate::core::policy::OpenPolicy;
-use crate::core::request::{Message, MessageRef};
+use crate::device::{DeviceFault, FaultKind, Target, Transferred};
+use crate::policy::OpenPolicy;
+use crate::request::{Message, MessageRef};
 use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::mpsc;
 use std::sync::Condvar;
@@ -259,11 +259,11 @@ fn fixture_with(functionality: u64, limits: Limits) -> Fixture {
 }
 
 /// A reloadable policy read by `loader`, for a host (these policies name uids only).
-fn policy_source(loader: crate::core::access::PolicyLoader) -> crate::core::access::PolicySource {
-    crate::core::access::PolicySource {
+fn policy_source(loader: crate::access::PolicyLoader) -> crate::access::PolicySource {
+    crate::access::PolicySource {
         origin: "policy.json".into(),
         loader,
-        scheme: crate::core::policy::UidScheme::Host,
+        scheme: crate::policy::UidScheme::Host,
         groups: None,
     }
 }
@@ -857,7 +857,7 @@ fn shutdown_is_final_no_bus_is_added_and_no_session_opened_after_it() {
 }
 
 /// The open policy with other exclusive limits.
-struct ExclusiveLimited(crate::core::policy::ExclusiveLimits);
+struct ExclusiveLimited(crate::policy::ExclusiveLimits);
 
 impl Policy for ExclusiveLimited {
     fn check_open(&self, _: &Caller, _: &BusInfo, _: Target, _: bool) -> Result<()> {
@@ -868,7 +868,7 @@ impl Policy for ExclusiveLimited {
         _: &Caller,
         _: &BusInfo,
         _: Target,
-        _: crate::core::request::OperationClass,
+        _: crate::request::OperationClass,
     ) -> Result<()> {
         Ok(())
     }
@@ -877,10 +877,10 @@ impl Policy for ExclusiveLimited {
         caller: &Caller,
         bus: &BusInfo,
         target: Target,
-    ) -> crate::core::request::OperationSet {
+    ) -> crate::request::OperationSet {
         OpenPolicy.allowed_operations(caller, bus, target)
     }
-    fn exclusive_limits(&self) -> crate::core::policy::ExclusiveLimits {
+    fn exclusive_limits(&self) -> crate::policy::ExclusiveLimits {
         self.0
     }
 }
@@ -906,7 +906,7 @@ fn exclusive_sessions_are_bounded_per_caller_and_per_bus() {
 
 #[test]
 fn the_per_bus_exclusive_limit_counts_the_callers_own_sessions_on_that_bus() {
-    let limits = crate::core::policy::ExclusiveLimits { per_caller: 10, per_bus: 2 };
+    let limits = crate::policy::ExclusiveLimits { per_caller: 10, per_bus: 2 };
     let f = fixture_with_policy(FULL_I2C, Limits::default(), Arc::new(ExclusiveLimited(limits)));
     f.broker.adapter_added(module(0, "slot-a"));
     f.broker.adapter_added(module(1, "slot-b"));
@@ -923,7 +923,7 @@ fn the_per_bus_exclusive_limit_counts_the_callers_own_sessions_on_that_bus() {
 
 #[test]
 fn a_policy_reload_ends_exactly_the_sessions_it_no_longer_allows_once() {
-    use crate::core::access::{PolicyEngine, PolicyLoader};
+    use crate::access::{PolicyEngine, PolicyLoader};
     let rule = |uids: &str| {
         format!(
             r#"{{"rule": [{{"name": "r", "uids": [{uids}], "buses": ["platform/sim/*"],
@@ -1143,7 +1143,7 @@ fn the_session_indexes_agree_with_a_scan_after_random_operations() {
 
 #[test]
 fn a_reload_that_narrows_a_session_refuses_what_it_took_away_at_the_next_call() {
-    use crate::core::access::{PolicyEngine, PolicyLoader};
+    use crate::access::{PolicyEngine, PolicyLoader};
     // The broker keeps each session's allowed operations from its open; a reload that keeps
     // the session but takes a class away must be felt at once, not when the cache expires.
     let rule = |allow: &str| {

@@ -923,7 +923,7 @@ fn quoted_line(text: &str, value: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::bus::Generation;
+    use crate::bus::Generation;
 
     const ANDROID: UidScheme = UidScheme::Android;
     const APP: Caller = Caller { uid: 10_057, pid: 1 };
