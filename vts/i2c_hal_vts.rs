@@ -809,8 +809,8 @@ fn admin_instance_refuses_a_non_system_caller() {
     if let Some(at) = line.find("unreachable=") {
         let why = &line[at + "unreachable=".len()..];
         match target.endpoint {
-            // The socket's mode and directories decide who may connect (README, "Who may
-            // connect"); where they keep this uid out, the service's own check is not reached.
+            // The socket's mode and directories decide who may connect (docs/security.md,
+            // "Who may connect"); where they keep this uid out, the service's own check is not reached.
             i2c_hal::ipc::client::Endpoint::Socket(_) => {
                 skip(check, &format!("uid {uid} cannot connect to the socket: {why}"));
                 return;

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Prints the README's results table from a run's bench.json (default docs/bench/bench.json)."""
+"""Prints docs/perf.md's results table from a run's bench.json (default docs/bench/bench.json)."""
 import json
 import sys
 

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 const POLICY_ENV: &str = "I2C_HAL_POLICY";
 
 // Soong sets no CARGO_PKG_* variables and AOSP's clap has no `env` feature: the texts are
-// literals and the environment is read by hand (README, "Android integration").
+// literals and the environment is read by hand (docs/android.md).
 #[derive(Parser, Debug)]
 #[command(
     name = "i2c-hal-service",

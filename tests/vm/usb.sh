@@ -83,7 +83,7 @@ port_bus() {
   _hub=$(ls -d "/sys/devices/platform/vhci_hcd.$(( $1 / 30 ))"/usb[0-9]* | sed 's/.*usb//' | sort -n | head -1)
   usbdev_bus "$_hub-$(( $1 % 30 + 1 ))"
 }
-# The port part of the stable id the README's rule gives: the adapter's parent below
+# The port part of the stable id docs/contract.md's rule gives: the adapter's parent below
 # /sys/devices (for a bridge the USB interface); a bridge with serial S gets "/serial-S" added
 topology_id() { _p=$(readlink -f "/sys/bus/i2c/devices/i2c-$1"); _p=${_p%/*}; echo "${_p#/sys/devices/}"; }
 # port_plug PORT ARGS...: plug a module given by raw usb-i2c-module arguments (any serial, or
@@ -252,7 +252,7 @@ usb_with_service() {
   check "[$M] the EEPROM kept its contents across the pull (0x20 -> '$OUT', rc=$RC $ERR)" eq2 "$RC" 0 "$OUT" 0x5a
 
   # ------------------------------------------------------------- module identity
-  # The README's rule: a bus's stable id is the adapter's parent in the topology, for a USB
+  # docs/contract.md's rule: a bus's stable id is the adapter's parent in the topology, for a USB
   # bridge the USB interface, i.e. the port, plus the USB device's serial number if it has one.
   mod_pull 0; poll 100 0.02 usbdev_gone "$UA"
   mod_plug 1 MOD-A "$EE_A" || return 0

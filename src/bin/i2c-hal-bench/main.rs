@@ -1,7 +1,6 @@
 //! i2c-hal-bench: what the service costs on top of binder itself, measured in one run against
 //! a null server (the service's own AIDL interfaces with empty bodies, on the same RPC
-//! transport). `./run-bench` builds it and runs `i2c-hal-bench run`; see the README's
-//! "Benchmark" section for what each figure means and the targets it is judged by.
+//! transport). `./run-bench` builds it and runs `i2c-hal-bench run`; see docs/perf.md for what each figure means and the targets it is judged by.
 //!
 //! Subcommands: `run` (the benchmark), and two it starts as processes of its own:
 //! `null-server` (the floor) and `holder` (a client holding sessions through a removal).
