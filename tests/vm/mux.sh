@@ -181,19 +181,8 @@ mux_without_service() {
   poll 300 0.1 eval 'd_tasks | grep -q i2c_del_adapter' || true
   check "USB device $UP is still there: an fd on channel i2c-$C3 keeps the disconnect from completing" \
     test -e "/sys/bus/usb/devices/$UP"
-  DT=$(d_tasks | grep i2c_del_adapter | head -1)
-  if [ -n "$DT" ]; then
-    set -- $DT
-    pass "task $1 ($2) waits in D state, wchan $3; its stack: $(grep -oE '(i2c_|pca954x|usb_disconnect|hub_event)[a-z_]*' "/proc/$1/stack" | tr '\n' ' ')"
-  else
-    fail "no D-state task in i2c_del_adapter: $(d_tasks | tr '\n' '|')"
-  fi
-  T1=$(now_ms); kill "$HOLDER"
-  if poll 1500 0.02 usbdev_gone "$UP"; then
-    pass "closing the channel's fd lets the disconnect finish within $(( $(now_ms) - T1 )) ms"
-  else
-    fail "USB device $UP still there 30 s after the holder exited"
-  fi
+  check_worker_in_del_adapter
+  release_holder "$HOLDER" "$UP" "channel i2c-$C3"
   for p in $HOLD_PIDS; do kill -9 "$p" 2>/dev/null; done
   HOLD_PIDS=""
 }

@@ -141,6 +141,27 @@ check_uevent_order() {
 svc_latency() {
   grep "bus $1 generation [0-9]* removed: .* after " "$SVC_LOG" | tail -1 | sed 's/.* after //'
 }
+# check_worker_in_del_adapter: a task (the hub's worker) waits in D state in i2c_del_adapter;
+# its stack is shown
+check_worker_in_del_adapter() {
+  _dt=$(d_tasks | grep i2c_del_adapter | head -1)
+  if [ -n "$_dt" ]; then
+    set -- $_dt
+    pass "task $1 ($2) waits in D state, wchan $3; its stack: $(grep -oE '(i2c_|pca954x|usb_disconnect|hub_event)[a-z_]*' "/proc/$1/stack" | tr '\n' ' ')"
+  else
+    fail "no D-state task in i2c_del_adapter: $(d_tasks | tr '\n' '|')"
+  fi
+}
+# release_holder PID USBDEV WHAT: ending the process that holds WHAT open lets the USB
+# disconnect of USBDEV finish
+release_holder() {
+  _t=$(now_ms); kill "$1"
+  if poll 1500 0.02 usbdev_gone "$2"; then
+    pass "closing $3 lets the disconnect finish within $(( $(now_ms) - _t )) ms"
+  else
+    fail "USB device $2 still there 30 s after the holder of $3 exited"
+  fi
+}
 # D-state tasks: "PID COMM WCHAN"
 d_tasks() {
   for _p in /proc/[0-9]*; do
@@ -415,13 +436,7 @@ if mod_plug 0 MOD-A "$EE_A"; then
   timeout 1 cat "/sys/bus/usb/devices/$UA/serial" > /dev/null 2>&1; RCS=$?
   check "reading $UA's serial attribute blocks too (timeout 1 cat: rc=$RCS): the disconnect holds the device lock" \
     [ "$RCS" != 0 ]
-  DT=$(d_tasks | grep i2c_del_adapter | head -1)
-  if [ -n "$DT" ]; then
-    set -- $DT
-    pass "task $1 ($2) is in D state, wchan $3; its stack: $(grep -oE '(i2c_|usb_disconnect|hub_event)[a-z_]*' "/proc/$1/stack" | tr '\n' ' ')"
-  else
-    fail "no D-state task in i2c_del_adapter: $(d_tasks | tr '\n' '|')"
-  fi
+  check_worker_in_del_adapter
   # hub_event() for that root hub is the one stuck: no other port of the hub is serviced
   mod_plug_quiet() { usb-i2c-module plug --port "$1" $(mod_args "$2" "$3") > "$W/usb-mod-$1.log" 2>&1 & HOLD_PIDS="$HOLD_PIDS $!"; }
   mod_plug_quiet 1 MOD-B "$EE_B"
@@ -434,12 +449,7 @@ if mod_plug 0 MOD-A "$EE_A"; then
   sleep 1
   check "but one on another port of the same hub does not (its hub's worker is the one stuck)" \
     eval '! port_bus 1 > /dev/null'
-  T1=$(now_ms); kill "$HOLDER"
-  if poll 100 0.02 usbdev_gone "$UA"; then
-    pass "closing the fd lets the disconnect finish within $(( $(now_ms) - T1 )) ms"
-  else
-    fail "USB device $UA still there 2 s after the holder exited"
-  fi
+  release_holder "$HOLDER" "$UA" "/dev/i2c-$A"
   check "no task left in D state" eval '[ -z "$(d_tasks | grep i2c_del_adapter)" ]'
   check "the waiting module on the same hub now enumerates" poll 100 0.1 eval 'port_bus 1 > /dev/null'
   for p in 1 30; do echo "$p" > "$VHCI/detach" 2>/dev/null; done
