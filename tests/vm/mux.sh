@@ -104,7 +104,10 @@ mux_with_service() {
   else
     fail "[$M] USB device $UP still present 30 s after the pull; D tasks: $(d_tasks | tr '\n' '|')"
   fi
-  poll 100 0.05 file_has "$W/usb-uevents.log" "^remove usb usb_device .*/$UP\$" > /dev/null
+  # The recorder runs a shell per event, which lags under TCG; it logs in order, so once the USB
+  # device's removal is in, every adapter's is.
+  # (usb.sh pulled a module from this port before: only lines after MARK count.)
+  poll 600 0.05 eval 'uevents_since "$MARK" | grep -q "^remove usb usb_device .*/$UP\$"'
   EV=$(uevents_since "$MARK")
   # i2c-mux.c makes each channel a child of the parent adapter: .../i2c-P/i2c-M
   LAST_CHAN=$(echo "$EV" | grep -n "^remove i2c [^ ]* .*/i2c-$P/i2c-[0-9]*\$" | tail -1 | cut -d: -f1)
