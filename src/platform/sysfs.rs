@@ -160,10 +160,8 @@ impl Sysfs {
     /// `mux_channel`, waiting up to `mux_link_wait` for the links of an adapter that hangs from
     /// another adapter (only i2c-mux.c registers such adapters) while its directory exists.
     fn mux_channel_once_linked(&self, adapter: &SysfsAdapter) -> Option<MuxChannel> {
-        let devpath = adapter.devpath.trim_end_matches('/');
-        let parent_dir = devpath.rsplit_once('/').and_then(|(parent, _)| parent.rsplit('/').next());
-        let hangs_from_adapter = parent_dir.and_then(parse_adapter_dir_name).is_some();
-        let adapter_dir = self.root.join(devpath.trim_start_matches('/'));
+        let hangs_from_adapter = parent_adapter(&adapter.devpath).is_some();
+        let adapter_dir = self.root.join(adapter.devpath.trim_matches('/'));
         let deadline = Instant::now() + self.mux_link_wait;
         loop {
             let channel = self.mux_channel(adapter);
@@ -191,10 +189,8 @@ impl Sysfs {
     /// number, the same however the kernel numbered things this time, and nested muxes follow
     /// by recursion.
     fn mux_channel(&self, adapter: &SysfsAdapter) -> Option<MuxChannel> {
-        let devpath = adapter.devpath.trim_end_matches('/');
-        let (parent_path, adapter_dir) = devpath.rsplit_once('/')?;
-        let parent_bus = parse_adapter_dir_name(parent_path.rsplit('/').next()?)?;
-        let channel_dir = self.root.join(devpath.trim_start_matches('/'));
+        let (parent_path, parent_bus, adapter_dir) = parent_adapter(&adapter.devpath)?;
+        let channel_dir = self.root.join(adapter.devpath.trim_matches('/'));
         let mux_link = fs::read_link(channel_dir.join("mux_device")).ok()?;
         let mux_device = mux_link.file_name()?.to_str()?.to_string();
         // sysfs links are relative, so this stays below ROOT.
@@ -371,6 +367,15 @@ struct MuxChannel {
     mux_device: String,
     /// The channel's number at the mux (`chan_id`).
     chan: u32,
+}
+
+/// Where the adapter at `devpath` hangs from another adapter (`.../i2c-5/i2c-6`, as only
+/// i2c-mux.c places them): that adapter's devpath and bus number, and the adapter's own
+/// directory name.
+fn parent_adapter(devpath: &str) -> Option<(&str, u32, &str)> {
+    let (parent_path, adapter_dir) = devpath.trim_end_matches('/').rsplit_once('/')?;
+    let parent_bus = parse_adapter_dir_name(parent_path.rsplit('/').next()?)?;
+    Some((parent_path, parent_bus, adapter_dir))
 }
 
 /// The address in an I2C client's device name, `<bus>-<address %04x>` as i2c-core-base.c's

@@ -46,6 +46,8 @@ grid_cells() {
          for (i = 2; i <= NF; i++) if ($i != "--") {
            a = sprintf("0x%s%x", row, i - 2 + skip); printf "%s ", ($i == "UU" ? "UU@" a : a) } }'
 }
+# detect_cells RC: the cells of the grid on stdin if the command (exit status RC) succeeded
+detect_cells() { if [ "$1" = 0 ]; then grid_cells; else echo "detect failed rc=$1"; fi; }
 
 mux_with_service() {
   M="kernel binder, mux"
@@ -80,7 +82,7 @@ mux_with_service() {
   cmd i2cctl transfer "$P" w1@0x57 0x00 r8
   check "[$M] the module's own EEPROM on the parent: '$OUT' (rc=$RC $ERR)" eq2 "$RC" 0 "$OUT" "$EE_C_READ"
   cmd i2cctl detect "$C5"
-  MINE=$(echo "$OUT" | grep_cells_ok "$RC")
+  MINE=$(echo "$OUT" | detect_cells "$RC")
   THEIRS=$(i2cdetect -y "$C5" 2>&1 | grid_cells)
   check "[$M] detect through channel 5 matches busybox i2cdetect ($MINE; the switch, bound on the parent, is UU)" \
     eval '[ "$MINE" = "$THEIRS" ] && [ "$MINE" = "0x48 0x50 0x57 UU@0x70 " ]'
@@ -163,9 +165,6 @@ mux_with_service() {
   for p in $HOLD_PIDS; do kill -9 "$p" 2>/dev/null; done
   HOLD_PIDS=""
 }
-# The grid's cells if the command succeeded, else its failure
-grep_cells_ok() { if [ "$1" = 0 ]; then grid_cells; else echo "detect failed rc=$1"; fi; }
-
 mux_without_service() {
   echo "=== (i) without the service: an app holds a channel's /dev/i2c-N"
   rm -f "$W/usb-mod-0.log"
