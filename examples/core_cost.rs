@@ -15,11 +15,11 @@
 //! - `address SESSIONS CALLS`: what getAddress asks of the broker;
 //! - `rss SESSIONS`: prints VmRSS before and after opening SESSIONS sessions (no callgrind).
 
-use i2c_hal::core::broker::{Broker, OpenRequest, SessionId, SessionObserver};
-use i2c_hal::core::device::{BusDevice, DeviceFault, DeviceOpener, Target, Transferred};
-use i2c_hal::core::policy::{Caller, Limits, OpenPolicy};
-use i2c_hal::core::request::{func, MessageRef, SmbusOp, SmbusValue};
-use i2c_hal::core::{AdapterDescriptor, BusSelector, LossReason};
+use i2c_hal_core::broker::{Broker, OpenRequest, SessionId, SessionObserver};
+use i2c_hal_core::device::{BusDevice, DeviceFault, DeviceOpener, Target, Transferred};
+use i2c_hal_core::policy::{Caller, Limits, OpenPolicy};
+use i2c_hal_core::request::{func, MessageRef, SmbusOp, SmbusValue};
+use i2c_hal_core::{AdapterDescriptor, BusSelector, LossReason};
 use std::hint::black_box;
 use std::sync::Arc;
 

@@ -12,7 +12,7 @@
 //! work behind it) and `getBusInfo` (a little more reply). It prints, per binary and kind, the
 //! 10th percentile and the median, and each one's ratio to the first binary's.
 
-use i2c_hal::ipc::client::{Client, Endpoint, Session};
+use i2c_hal_client::{Client, Endpoint, Session};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

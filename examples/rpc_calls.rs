@@ -15,8 +15,8 @@
 //! transfers from `--hold K` threads until stdin closes), the two sides of a fairness check.
 //! The sessions are on the simulated EEPROM (bus 0, 0x50).
 
-use i2c_hal::core::request::{Message, SmbusOp};
-use i2c_hal::ipc::client::{Client, Endpoint};
+use i2c_hal_client::{Client, Endpoint};
+use i2c_hal_core::request::{Message, SmbusOp};
 use std::path::PathBuf;
 
 fn usage() -> ! {

@@ -12,7 +12,7 @@
 //! to see the loss and the reopen. docs/app-developers.md walks through this file.
 
 use eeprom24x::{Eeprom24x, SlaveAddr};
-use i2c_hal::ipc::client::{Client, ClientError, Endpoint, OpenOptions, SessionLost};
+use i2c_hal_client::{Client, ClientError, Endpoint, OpenOptions, SessionLost};
 use lm75::{Address, Lm75};
 use std::path::PathBuf;
 use std::process::ExitCode;

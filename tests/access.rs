@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use i2c_hal::platform::sim::catalog::{self, EEPROM_MODULE};
+use i2c_hal_sim::catalog::{self, EEPROM_MODULE};
 use nix::sys::signal::Signal;
 use std::fs;
 use std::path::Path;
@@ -100,7 +100,7 @@ fn squatting_fails_denials_are_audited_and_a_reload_ends_exactly_the_sessions_it
     assert!(refused.stderr.starts_with("i2cctl: PERMISSION_DENIED:"), "{refused:?}");
     // Root's session lives on: the wire answers it (nobody at 0x54), not BUS_GONE.
     let alive = root_session.write_read(&[0], 1).unwrap_err();
-    assert_eq!(alive.code(), Some(i2c_hal::core::ErrorCode::AddressNack), "{alive}");
+    assert_eq!(alive.code(), Some(i2c_hal_core::ErrorCode::AddressNack), "{alive}");
     // The same policy again ends nobody, and tells nobody twice.
     let reloaded = service.i2cctl(&["reload-policy"]);
     assert_eq!(reloaded.success().trim(), "reloaded; 0 session(s) ended");

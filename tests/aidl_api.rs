@@ -324,7 +324,7 @@ fn the_parser_refuses_what_it_cannot_render() {
 /// getInterfaceHash() (checked in tests/service.rs) is this file's last line.
 #[test]
 fn the_host_build_stamps_the_recorded_hash() {
-    use i2c_hal::ipc::compat::aidl::II2cManager;
+    use i2c_hal_binder::aidl::II2cManager;
     assert_eq!(II2cManager::HASH, recorded_hash(&repo().join(V1)));
     assert_eq!(II2cManager::VERSION, 1);
 }

@@ -5,8 +5,8 @@
 //! below read each format as far as these files use it (docs/android.md says
 //! what only a tree checks).
 
-use i2c_hal::daemon::ANDROID_POLICY_PATH;
-use i2c_hal::ipc::endpoint::{ADMIN_SERVICE_NAME, SERVICE_NAME};
+use i2c_hal_binder::endpoint::{ADMIN_SERVICE_NAME, SERVICE_NAME};
+use i2c_hal_service::daemon::ANDROID_POLICY_PATH;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -281,11 +281,10 @@ fn android_bp_declares_the_modules_in_aosp_form() {
     assert_eq!(service.strings("vintf_fragments"), ["android/vendor.i2c-service.xml"]);
     assert!(service.strings("required").contains(&"vendor.i2c-policy".to_string()));
 
-    let library = module(&modules, "rust_library", "libi2c_hal");
+    let library = module(&modules, "rust_library", "libi2c_hal_service");
     assert_eq!(library.flag("vendor"), Some(true));
-    assert!(library.strings("features").is_empty(), "the vendor library has no sim or client");
+    assert!(library.strings("features").is_empty(), "the vendor library has no simulator");
     let client = module(&modules, "rust_library", "libi2c_hal_client");
-    assert_eq!(client.strings("features"), ["client"]);
     assert_ne!(client.flag("vendor"), Some(true), "the client build stays out of the vendor image");
 
     let policy = module(&modules, "prebuilt_etc", "vendor.i2c-policy");
@@ -314,8 +313,6 @@ fn android_bp_declares_the_modules_in_aosp_form() {
         (Some(true), Some(true))
     );
     assert_eq!(core.strings("target.host.features"), ["toml"]);
-    let defaults = module(&modules, "rust_defaults", "i2c_hal_defaults");
-    assert!(defaults.strings("rustlibs").contains(&"libi2c_hal_core".to_string()));
     let core_test = module(&modules, "rust_test", "i2c_hal_core_test");
     assert_eq!(core_test.strings("srcs"), core.strings("srcs"));
     assert_eq!(core_test.flag("host_supported"), Some(true));
@@ -340,7 +337,7 @@ fn android_bp_declares_the_modules_in_aosp_form() {
     assert_eq!(vts.strings("test_suites"), ["general-tests", "vts"]);
     assert_eq!(vts.flag("require_root"), Some(true));
     assert_eq!(vts.strings("srcs"), ["vts/i2c_hal_vts.rs"]);
-    assert!(vts.strings("rustlibs").contains(&"vendor.i2c-V1-rust".to_string()));
+    assert!(vts.strings("rustlibs").contains(&"libi2c_hal_client".to_string()));
 }
 
 #[test]
@@ -492,7 +489,7 @@ fn every_android_bp_property_is_one_soong_defines() {
 #[test]
 fn the_version_the_binaries_print_is_cargo_tomls() {
     // A literal in the crate, since Soong sets no CARGO_PKG_VERSION; Cargo does, for this test.
-    assert_eq!(i2c_hal::VERSION, env!("CARGO_PKG_VERSION"));
+    assert_eq!(i2c_hal_core::VERSION, env!("CARGO_PKG_VERSION"));
 }
 
 /// tests/android-target/Cargo.toml, which type-checks the crate for Android: its crates.io
@@ -645,7 +642,7 @@ fn the_init_rc_starts_the_service_least_privileged_with_both_instances() {
     // Instead, a resource limit lets the callback threads take notifier::CALLBACK_NICE:
     // RLIMIT_NICE counts 20 - nice (can_nice() in kernel/sched, through nice_to_rlimit() in
     // include/linux/sched/prio.h).
-    let nice_limit = (20 - i2c_hal::ipc::notifier::CALLBACK_NICE).to_string();
+    let nice_limit = (20 - i2c_hal_service::notifier::CALLBACK_NICE).to_string();
     assert_eq!(
         service.option("rlimit"),
         [&vec!["nice".to_string(), nice_limit.clone(), nice_limit]]

@@ -6,13 +6,13 @@
 mod common;
 
 use common::*;
-use i2c_hal::core::request::func::{
+use i2c_hal_client::{Client, ClientResult, OpenOptions, Session, SessionPhase};
+use i2c_hal_core::request::func::{
     I2C_FUNC_10BIT_ADDR, I2C_FUNC_SMBUS_BLOCK_PROC_CALL, I2C_FUNC_SMBUS_PEC,
     I2C_FUNC_SMBUS_PROC_CALL,
 };
-use i2c_hal::core::request::{Message, OperationClass, SmbusOp, SmbusValue};
-use i2c_hal::core::{ErrorCode, LossReason};
-use i2c_hal::ipc::client::{Client, ClientResult, OpenOptions, Session, SessionPhase};
+use i2c_hal_core::request::{Message, OperationClass, SmbusOp, SmbusValue};
+use i2c_hal_core::{ErrorCode, LossReason};
 use smbus2::*;
 use std::process::Stdio;
 

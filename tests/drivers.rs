@@ -16,9 +16,9 @@ use common::{
 };
 use eeprom24x::{Eeprom24x, SlaveAddr};
 use embedded_hal::i2c::{Error as _, ErrorKind, I2c, NoAcknowledgeSource};
-use i2c_hal::core::request::{SmbusOp, SmbusValue};
-use i2c_hal::core::{ErrorCode, LossReason};
-use i2c_hal::ipc::client::{Client, OpenOptions, Session};
+use i2c_hal_client::{Client, OpenOptions, Session};
+use i2c_hal_core::request::{SmbusOp, SmbusValue};
+use i2c_hal_core::{ErrorCode, LossReason};
 use lm75::{Address, Lm75};
 
 /// The stable id of a simulated module's adapter (catalog: platform device plus module).

@@ -6,15 +6,15 @@
 mod common;
 
 use common::*;
-use i2c_hal::core::ErrorCode;
-use i2c_hal::ipc::compat::aidl::{
+use i2c_hal_binder::aidl::{
     I2cMessage::I2cMessage,
     II2cManager::II2cManager,
     II2cSession::II2cSession,
     II2cSessionCallback::{BnI2cSessionCallback, II2cSessionCallback},
     LossReason::LossReason,
 };
-use i2c_hal::ipc::compat::{service_specific, BinderResult, Interface, Status, Strong};
+use i2c_hal_binder::{service_specific, BinderResult, Interface, Status, Strong};
+use i2c_hal_core::ErrorCode;
 
 struct Quiet;
 

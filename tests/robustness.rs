@@ -4,9 +4,9 @@
 mod common;
 
 use common::*;
-use i2c_hal::core::request::Message;
-use i2c_hal::core::{ErrorCode, LossReason};
-use i2c_hal::ipc::client::ClientError;
+use i2c_hal_client::ClientError;
+use i2c_hal_core::request::Message;
+use i2c_hal_core::{ErrorCode, LossReason};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -45,7 +45,7 @@ fn a_stopped_client_delays_neither_removal_nor_other_clients() {
 }
 
 /// Transfers in a loop until the first error, which is returned.
-fn hammer(session: &i2c_hal::ipc::client::Session, done: &AtomicUsize) -> ClientError {
+fn hammer(session: &i2c_hal_client::Session, done: &AtomicUsize) -> ClientError {
     let deadline = Instant::now() + WAIT_TIMEOUT * 3;
     loop {
         assert!(Instant::now() < deadline, "transfers never stopped succeeding");

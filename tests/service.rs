@@ -5,15 +5,15 @@
 mod common;
 
 use common::*;
-use i2c_hal::core::request::func::I2C_FUNC_I2C;
-use i2c_hal::core::request::{
+use i2c_hal_binder::aidl::II2cManager;
+use i2c_hal_client::{BusEvent, Client, Session};
+use i2c_hal_core::request::func::I2C_FUNC_I2C;
+use i2c_hal_core::request::{
     Message, SmbusOp, SmbusValue, MAX_MESSAGES, MAX_MESSAGE_LEN, MAX_TRANSFER_BYTES,
 };
-use i2c_hal::core::{BusInfo, ErrorCode, LossReason};
-use i2c_hal::ipc::client::{BusEvent, Client, Session};
-use i2c_hal::ipc::compat::aidl::II2cManager;
-use i2c_hal::platform::sim::catalog;
-use i2c_hal::platform::unix_socket::lock_path_for;
+use i2c_hal_core::{BusInfo, ErrorCode, LossReason};
+use i2c_hal_platform::unix_socket::lock_path_for;
+use i2c_hal_sim::catalog;
 use std::sync::mpsc::{self, Receiver};
 use std::time::Duration;
 

@@ -10,10 +10,10 @@
 mod common;
 
 use common::*;
-use i2c_hal::core::request::SmbusOp;
-use i2c_hal::core::ErrorCode;
-use i2c_hal::ipc::client::{Client, ClientError, Session};
-use i2c_hal::platform::sim::catalog::{self, LM75_ADDRESS, SENSOR_MODULE};
+use i2c_hal_client::{Client, ClientError, Session};
+use i2c_hal_core::request::SmbusOp;
+use i2c_hal_core::ErrorCode;
+use i2c_hal_sim::catalog::{self, LM75_ADDRESS, SENSOR_MODULE};
 use std::fs;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};

@@ -10,12 +10,12 @@
 mod common;
 
 use common::*;
-use i2c_hal::core::request::{Message, MAX_MESSAGES, MAX_MESSAGE_LEN};
-use i2c_hal::ipc::admission::{OPEN_COUNTER, REFUSED_COUNTER};
-use i2c_hal::ipc::client::{Admin, Client};
-use i2c_hal::ipc::compat::rpc::HANDSHAKE_DEADLINE;
-use i2c_hal::ipc::frames::{MAX_MESSAGE_BODY, MESSAGE_DEADLINE};
-use i2c_hal::platform::sim::control::socket_path_for;
+use i2c_hal_client::{Admin, Client};
+use i2c_hal_core::request::{Message, MAX_MESSAGES, MAX_MESSAGE_LEN};
+use i2c_hal_service::transport::admission::{OPEN_COUNTER, REFUSED_COUNTER};
+use i2c_hal_service::transport::frames::{MAX_MESSAGE_BODY, MESSAGE_DEADLINE};
+use i2c_hal_service::transport::HANDSHAKE_DEADLINE;
+use i2c_hal_sim::control::socket_path_for;
 use std::fs;
 use std::io::{ErrorKind, Read, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};

@@ -7,7 +7,6 @@
 //! Every failure names the check, the device and what was expected against what came back, e.g.
 //! `empty_address_is_address_nack: 0@0x30: quick write: expected ADDRESS_NACK, got IO_ERROR: ...`.
 
-mod poll;
 #[cfg(all(feature = "sim", not(target_os = "android")))]
 mod simulator;
 mod spec;
@@ -15,12 +14,12 @@ mod target;
 #[cfg(not(target_os = "android"))]
 mod wrong_service;
 
-use i2c_hal::core::request::{Message, SmbusOp, SmbusValue};
-use i2c_hal::core::{BusInfo, ErrorCode, LossReason};
-use i2c_hal::ipc::client::{
+use i2c_hal_client::{
     Admin, BusEvent, Client, ClientResult, OpenOptions, OperationClass, Session, SessionSnapshot,
     SharedLossCallback,
 };
+use i2c_hal_core::request::{Message, SmbusOp, SmbusValue};
+use i2c_hal_core::{BusInfo, ErrorCode, LossReason};
 use spec::{DeviceSpec, Expectation, Presence};
 use std::collections::HashSet;
 use std::io::Write;
@@ -35,7 +34,7 @@ const INTERFACE_VERSION: i32 = 1;
 /// stamps into the generated interface (Soong from Android.bp's frozen version, build.rs on a
 /// host; tests/aidl_api.rs checks the file). AOSP's VTS suites compare against the same
 /// constant; a file read at build time would need a Soong property Rust modules lack.
-const FROZEN_HASH: &str = i2c_hal::ipc::compat::aidl::II2cManager::HASH;
+const FROZEN_HASH: &str = i2c_hal_binder::aidl::II2cManager::HASH;
 
 /// How long a callback may take to arrive.
 const CALLBACK_TIMEOUT: Duration = Duration::from_secs(10);
@@ -226,11 +225,11 @@ fn interface_version_and_hash() {
 
 #[test]
 fn declared_instances_are_served() {
-    use i2c_hal::ipc::compat::aidl::{II2cAdmin::II2cAdmin, II2cManager::II2cManager};
-    use i2c_hal::ipc::compat::{check_service, declared_instances};
+    use i2c_hal_binder::aidl::{II2cAdmin::II2cAdmin, II2cManager::II2cManager};
+    use i2c_hal_binder::{check_service, declared_instances};
     let check = "declared_instances_are_served";
     let _shared = shared();
-    if matches!(target().endpoint, i2c_hal::ipc::client::Endpoint::Socket(_)) {
+    if matches!(target().endpoint, i2c_hal_client::Endpoint::Socket(_)) {
         skip(check, "the service is on an RPC socket: no service manager declares instances");
         return;
     }
@@ -390,7 +389,7 @@ fn exclusive_session_keeps_others_off_the_address() {
     // A session an earlier check dropped without close() ends when the service hears of the
     // release, which binder delivers asynchronously: allow it that long.
     let mut last = None;
-    let opened = poll::poll_until(REMOVAL_TIMEOUT, || {
+    let opened = i2c_hal_testkit::poll_until(REMOVAL_TIMEOUT, || {
         match client.open_with(&device.bus, device.address, &exclusive, quiet()) {
             Ok(session) => last = Some(Ok(session)),
             Err(e) => last = Some(Err(e)),
@@ -689,7 +688,7 @@ fn bad_input_gets_its_exact_code() {
     expect_code(open_at(0x400, true), invalid, &format!("{what}: 10-bit address 0x400"));
 
     // Below what the typed client lets through: the raw proxy.
-    use i2c_hal::ipc::compat::aidl::I2cMessage::I2cMessage;
+    use i2c_hal_binder::aidl::I2cMessage::I2cMessage;
     let manager = client.raw_manager();
     let (callback, _losses) = loss_channel();
     let raw_open = |bus: &str, generation: i64, address: i32, flags: i32| {
@@ -811,11 +810,11 @@ fn admin_instance_refuses_a_non_system_caller() {
         match target.endpoint {
             // The socket's mode and directories decide who may connect (docs/security.md,
             // "Who may connect"); where they keep this uid out, the service's own check is not reached.
-            i2c_hal::ipc::client::Endpoint::Socket(_) => {
+            i2c_hal_client::Endpoint::Socket(_) => {
                 skip(check, &format!("uid {uid} cannot connect to the socket: {why}"));
                 return;
             }
-            i2c_hal::ipc::client::Endpoint::KernelBinder(_) => {
+            i2c_hal_client::Endpoint::KernelBinder(_) => {
                 panic!("{check}: uid {uid} cannot reach the service over binder: {why}")
             }
         }
@@ -874,7 +873,7 @@ fn wait_until_no_session_on(admin: &Admin, bus: &BusInfo, what: &str) {
         s.bus.stable_id == bus.stable_id && s.bus.generation == bus.generation
     };
     let mut held = Vec::new();
-    let idle = poll::poll_until(CALLBACK_TIMEOUT, || {
+    let idle = i2c_hal_testkit::poll_until(CALLBACK_TIMEOUT, || {
         let status = expect_ok(admin.status(), &format!("{what}: getStatus"));
         held = status.sessions.into_iter().filter(on_bus).collect();
         held.is_empty()

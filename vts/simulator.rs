@@ -2,12 +2,12 @@
 //! socket of its own, configured from the simulator's catalog (src/platform/sim/catalog.rs),
 //! so that a plain `cargo test` runs every check, removal included.
 
-use crate::poll::poll_until;
 use crate::spec;
 use crate::target::{Action, Removal, Target, DEVICES_ENV, TARGET_ENV};
-use i2c_hal::ipc::client::{Client, Endpoint};
-use i2c_hal::platform::sim::catalog::{self, smbus2};
-use i2c_hal::platform::sim::control::socket_path_for;
+use i2c_hal_client::{Client, Endpoint};
+use i2c_hal_sim::catalog::{self, smbus2};
+use i2c_hal_sim::control::socket_path_for;
+use i2c_hal_testkit::poll_until;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -15,7 +15,7 @@
 //!   65534 on Linux, AID_NOBODY 9999 on Android).
 
 use crate::spec::{self, DeviceSpec, Presence};
-use i2c_hal::ipc::client::{Client, Endpoint};
+use i2c_hal_client::{Client, Endpoint};
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::{OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -75,7 +75,7 @@ impl Action {
             }
             #[cfg(all(feature = "sim", not(target_os = "android")))]
             Action::Sim { control, module, plug } => {
-                let sim = i2c_hal::platform::sim::control::SimControl::new(control.clone());
+                let sim = i2c_hal_sim::control::SimControl::new(control.clone());
                 let done = if *plug {
                     sim.plug(module).map(|_| ())
                 } else {
@@ -128,7 +128,7 @@ fn var(name: &str) -> Option<String> {
 fn from_environment() -> Result<Option<Target>, String> {
     let endpoint = match var(TARGET_ENV) {
         Some(target) if target == "binder" => {
-            match i2c_hal::ipc::server::binder_device() {
+            match i2c_hal_binder::endpoint::binder_device() {
                 Some(device) => Endpoint::KernelBinder(device),
                 // libbinder opens its own device on Android; the path is not used there.
                 None if cfg!(target_os = "android") => Endpoint::KernelBinder("/dev/binder".into()),
@@ -139,7 +139,7 @@ fn from_environment() -> Result<Option<Target>, String> {
             Some(path) => Endpoint::Socket(PathBuf::from(path)),
             None => return Err(format!("{TARGET_ENV}={target}: want `socket:PATH` or `binder`")),
         },
-        None => match var(i2c_hal::ipc::client::SOCKET_ENV) {
+        None => match var(i2c_hal_client::SOCKET_ENV) {
             Some(path) => Endpoint::Socket(PathBuf::from(path)),
             None if cfg!(target_os = "android") => Endpoint::KernelBinder("/dev/binder".into()),
             None => return Ok(None),
@@ -240,6 +240,6 @@ pub fn exclusive() -> RwLockWriteGuard<'static, ()> {
 }
 
 /// Lists the buses, failing the check with `what` if the service cannot.
-pub fn list(client: &Client, what: &str) -> Vec<i2c_hal::core::BusInfo> {
+pub fn list(client: &Client, what: &str) -> Vec<i2c_hal_core::BusInfo> {
     client.list_buses().unwrap_or_else(|e| panic!("{what}: listBuses failed: {e}"))
 }

@@ -6,9 +6,7 @@
 //! operation succeeds at [`SILENT_ADDRESS`] (where an empty address must be `ADDRESS_NACK`) and
 //! fails with `IO_ERROR` at [`WRONG_CODE_ADDRESS`] (the right kind of failure, the wrong code).
 
-use i2c_hal::core::ErrorCode;
-use i2c_hal::ipc::client::SERVICE_NAME;
-use i2c_hal::ipc::compat::aidl::{
+use i2c_hal_binder::aidl::{
     BusInfo::BusInfo,
     I2cMessage::I2cMessage,
     I2cReadResult::I2cReadResult,
@@ -18,8 +16,10 @@ use i2c_hal::ipc::compat::aidl::{
     II2cSessionCallback::II2cSessionCallback,
     TransferResult::TransferResult,
 };
-use i2c_hal::ipc::compat::{self, BinderResult, Interface, Strong};
-use i2c_hal::ipc::frames::FrameLimits;
+use i2c_hal_binder::{self as compat, BinderResult, Interface, Strong};
+use i2c_hal_client::SERVICE_NAME;
+use i2c_hal_core::ErrorCode;
+use i2c_hal_service::transport::frames::FrameLimits;
 use std::os::unix::net::UnixListener;
 use std::path::Path;
 
@@ -154,7 +154,9 @@ pub fn serve(socket: &Path) -> std::io::Result<()> {
     std::thread::Builder::new().name("vts-wrong-code".into()).spawn(move || {
         let services = vec![(SERVICE_NAME, manager.as_binder())];
         if let Err(e) =
-            compat::rpc::serve(listener, services, 4, FrameLimits::default(), |_| Some(()))
+            i2c_hal_service::transport::serve(listener, services, 4, FrameLimits::default(), |_| {
+                Some(())
+            })
         {
             eprintln!("vts: the wrong-code service stopped: {e}");
         }

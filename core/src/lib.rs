@@ -14,5 +14,15 @@ pub mod request;
 pub mod stats;
 pub mod sync;
 
+/// The version `--version` prints. A literal, since Soong sets no `CARGO_PKG_VERSION`;
+/// tests/android_files.rs checks that it is the workspace's.
+pub const VERSION: &str = "0.1.0";
+
+/// An environment variable's value, unless it is unset or empty: an empty one means "not
+/// set" for every variable the service and its clients read.
+pub fn non_empty_var(name: &str) -> Option<std::ffi::OsString> {
+    std::env::var_os(name).filter(|value| !value.is_empty())
+}
+
 pub use bus::{AdapterDescriptor, BusInfo, BusSelector, Generation, LossReason};
 pub use error::{Error, ErrorCode, Result};

@@ -483,6 +483,19 @@ fn empty_message(messages: &[impl AsMessage]) -> Error {
     Error::new(ErrorCode::InvalidArgument, format!("message {index} has length 0"))
 }
 
+/// Parses a number as i2c-tools users type it, decimal or 0x-hex (i2cctl, usb-i2c-module).
+/// Signs and other prefixes are refused: nothing here is negative.
+pub fn parse_number(text: &str) -> std::result::Result<u64, String> {
+    let (digits, radix) = match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        Some(hex) => (hex, 16),
+        None => (text, 10),
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return Err(format!("'{text}' is not a number (decimal or 0x-hex)"));
+    }
+    u64::from_str_radix(digits, radix).map_err(|_| format!("'{text}' is too large"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

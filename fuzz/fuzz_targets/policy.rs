@@ -4,11 +4,11 @@
 
 #![no_main]
 
-use i2c_hal::core::access::AccessPolicy;
-use i2c_hal::core::bus::{BusInfo, Generation};
-use i2c_hal::core::device::Target;
-use i2c_hal::core::policy::Caller;
-use i2c_hal::core::request::OperationClass;
+use i2c_hal_core::access::AccessPolicy;
+use i2c_hal_core::bus::{BusInfo, Generation};
+use i2c_hal_core::device::Target;
+use i2c_hal_core::policy::Caller;
+use i2c_hal_core::request::OperationClass;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -4,7 +4,7 @@
 
 #![no_main]
 
-use i2c_hal::core::request::{
+use i2c_hal_core::request::{
     validate_address, validate_transfer, Message, SmbusOp, MAX_MESSAGES, MAX_TRANSFER_BYTES,
     SMBUS_BLOCK_MAX,
 };

@@ -10,7 +10,7 @@
 
 #![no_main]
 
-use i2c_hal::platform::uevent::{classify, encode, parse, I2cEvent};
+use i2c_hal_platform::uevent::{classify, encode, parse, I2cEvent};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

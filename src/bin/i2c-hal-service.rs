@@ -1,14 +1,14 @@
 //! i2c-hal-service: the only holder of /dev/i2c-N; apps get binder sessions instead.
 
 use clap::Parser;
-use i2c_hal::core::policy::Limits;
-use i2c_hal::daemon::{self, Config, Platform, PolicySetting};
-use i2c_hal::ipc::admission::ConnectionLimits;
-use i2c_hal::ipc::server::RpcOptions;
-use i2c_hal::platform::non_empty_var;
+use i2c_hal_core::non_empty_var;
+use i2c_hal_core::policy::Limits;
+use i2c_hal_platform::unix_socket::{self, SocketAccess};
+use i2c_hal_service::daemon::{self, Config, Platform, PolicySetting};
+use i2c_hal_service::server::RpcOptions;
+use i2c_hal_service::transport::admission::ConnectionLimits;
 #[cfg(feature = "sim")]
-use i2c_hal::platform::sim::SimKernel;
-use i2c_hal::platform::unix_socket::{self, SocketAccess};
+use i2c_hal_sim::SimKernel;
 use std::path::PathBuf;
 
 /// The variable `--policy` falls back to.
@@ -19,7 +19,7 @@ const POLICY_ENV: &str = "I2C_HAL_POLICY";
 #[derive(Parser, Debug)]
 #[command(
     name = "i2c-hal-service",
-    version = i2c_hal::VERSION,
+    version = i2c_hal_core::VERSION,
     about = "I2C HAL service: brokers access to hot-pluggable I2C buses over binder"
 )]
 struct Args {
@@ -115,7 +115,7 @@ fn simulated(_: &Args) -> Option<Platform> {
 fn main() {
     let args = Args::parse();
     // stderr on hosts, logcat on Android (compat decides); panics go to the same log.
-    i2c_hal::ipc::compat::init_logging(&args.log_level);
+    i2c_hal_service::logging::init_logging(&args.log_level);
     daemon::install_panic_policy();
 
     let platform = simulated(&args)

@@ -16,7 +16,7 @@ const HOST_CFG: &str = r#"#[cfg(not(target_os = "android"))]"#;
 const ANDROID_CFG: &str = r#"#[cfg(target_os = "android")]"#;
 /// The libbinder_rs half itself.
 const ANDROID_MOD: &str = "#[cfg(target_os = \"android\")]\nmod android {";
-/// What lib.rs's `crate::core::policy::Caller` stand-in assumes the real one is.
+/// What lib.rs's `i2c_hal_core::policy::Caller` stand-in assumes the real one is.
 const CALLER: &str = "pub struct Caller { pub uid: u32, pub pid: i32, }";
 
 fn fail(message: String) -> ! {

@@ -6,10 +6,10 @@
 
 #![allow(dead_code)] // Each test crate uses its own subset of the harness.
 
-use i2c_hal::core::{BusInfo, ErrorCode, LossReason};
-use i2c_hal::ipc::client::{Client, ClientResult, Endpoint};
-use i2c_hal::platform::sim::catalog;
-use i2c_hal::platform::sim::control::{socket_path_for, SimControl};
+use i2c_hal_client::{Client, ClientResult, Endpoint};
+use i2c_hal_core::{BusInfo, ErrorCode, LossReason};
+use i2c_hal_sim::catalog;
+use i2c_hal_sim::control::{socket_path_for, SimControl};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use std::fs;
@@ -27,7 +27,7 @@ pub const I2CCTL_BIN: &str = env!("CARGO_BIN_EXE_i2cctl");
 /// How long the service may take to answer its first listBuses.
 pub const READY_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long any other awaited condition, callback or process may take.
-pub const WAIT_TIMEOUT: Duration = Duration::from_secs(10);
+pub use i2c_hal_testkit::WAIT_TIMEOUT;
 /// How long a simulated unplug may wait for the service to close its fd before failing.
 pub const UNPLUG_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -48,17 +48,8 @@ pub fn can_switch_users() -> bool {
     unsafe { libc::geteuid() == 0 }
 }
 
-#[path = "../../vts/poll.rs"]
-mod poll;
-pub use poll::poll_until;
-
-/// Polls `condition` for up to WAIT_TIMEOUT; panics naming `what` if it never holds.
-pub fn wait_until(what: &str, condition: impl FnMut() -> bool) {
-    assert!(
-        poll_until(WAIT_TIMEOUT, condition),
-        "timed out after {WAIT_TIMEOUT:?} waiting until {what}"
-    );
-}
+#[allow(unused_imports)] // Each test crate uses its own subset.
+pub use i2c_hal_testkit::{poll_until, wait_until};
 
 /// Asserts that a call failed with the service's `expected` code.
 #[track_caller]

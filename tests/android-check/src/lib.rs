@@ -1,7 +1,7 @@
 //! Type-checks the libbinder_rs (Android) half of `src/ipc/compat.rs` against stubs of the
 //! libbinder_rs API (`binder-stub/`) and of the generated AIDL crate (`vendor-i2c-stub/`).
 //! build.rs copies compat.rs with its target cfgs flipped; this crate gives it the paths it
-//! names (`crate::core::policy::Caller`, `crate::ipc::compat`) and uses every item the android
+//! names (`i2c_hal_core::policy::Caller`, `i2c_hal_binder`) and uses every item the android
 //! half exports, in code that is type-checked and never run. See README.md.
 
 #![deny(warnings)]
@@ -20,7 +20,7 @@ pub mod core {
 }
 
 /// Skeleton of the i2c-hal crate's `ipc` module (with its `forbid(unsafe_code)`), holding the
-/// flipped copy of compat.rs as `ipc::compat` (where its macros' `$crate::ipc::compat::...`
+/// flipped copy of compat.rs as `ipc::compat` (where its macros' `$crate::...`
 /// paths expect it).
 pub mod ipc {
     #![forbid(unsafe_code)]

@@ -2,9 +2,9 @@
 //! (service.rs, client.rs, server.rs, the binaries). Type-checked by `cargo check`, never run:
 //! the binder stubs behind it are `unimplemented!()`.
 
-use crate::core::policy::Caller;
-use crate::ipc::compat::aidl::IStandIn::{BnStandIn, IStandIn};
-use crate::ipc::compat::{
+use i2c_hal_core::policy::Caller;
+use i2c_hal_binder::aidl::IStandIn::{BnStandIn, IStandIn};
+use i2c_hal_binder::{
     self, binder_object, impl_dump, BinderRef, BinderResult, DeathWatch, DumpText, FromIBinder,
     Interface, Status, Strong, BINDER_LOG_TARGET,
 };
