@@ -8,7 +8,7 @@ use std::path::PathBuf;
 const INTERFACE_VERSION: i32 = 1;
 /// The frozen dump of that version. Soong passes `--hash` with the last line of its .hash file
 /// (system/tools/aidl/build/aidl_interface.go), which AOSP's generated code then answers as
-/// getInterfaceHash(); the host build stamps the same line (tests/aidl_api.rs checks the file).
+/// getInterfaceHash(); the host build stamps the same line (`cargo xtask check aidl` checks the file).
 const FROZEN_HASH_FILE: &str = "../aidl_api/vendor.i2c/1/.hash";
 
 /// The hash Soong would stamp: the last line of the .hash file (a file may list older hashes

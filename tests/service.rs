@@ -168,7 +168,7 @@ fn the_service_reports_the_interface_version_and_hash_it_was_built_from() {
     let service = Service::start();
     let (version, hash) = service.client().interface_version().expect("interface version");
     // v1 is frozen: the hash is the last line of its .hash file, as Soong stamps it
-    // (tests/aidl_api.rs checks that the file is the hash of the dump).
+    // (`cargo xtask check aidl` checks that the file is the hash of the dump).
     assert_eq!(version, II2cManager::VERSION);
     assert_eq!(version, 1);
     assert_eq!(hash, II2cManager::HASH);

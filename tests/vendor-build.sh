@@ -1,22 +1,23 @@
 #!/usr/bin/env bash
-# The vendor build (--no-default-features: the library and i2c-hal-service) compiles without
-# warnings and contains no simulator code: no symbol under i2c_hal::platform::sim and none of
-# the simulated modules' names, neither in the service binary nor in the library's objects.
+# The vendor build (the service library without its `sim` feature, and i2c-hal-service with
+# --no-default-features) compiles without warnings and contains no simulator code: no symbol
+# of the i2c_hal_sim crate and none of the simulated modules' names, neither in the service
+# binary nor in the library's objects.
 # The library is checked too because code that is compiled in but unreferenced never reaches
 # the binary. The same checks must find the simulator in the default build; otherwise a marker
 # went stale and the negative check would prove nothing.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-# Names from platform::sim::catalog, as string constants in whatever uses them.
+# Names from i2c_hal_sim::catalog, as string constants in whatever uses them.
 markers=(eeprom-module sensor-module)
-sim_path='i2c_hal::platform::sim::'
+sim_path='i2c_hal_sim::'
 
 # Builds the library and the service with extra cargo flags; prints the rlib and the binary.
 build() {
   local log out
   log=$(mktemp)
-  out=$(cargo build --locked --lib --bin i2c-hal-service \
+  out=$(cargo build --locked -p i2c-hal-service -p i2c-hal --bin i2c-hal-service \
     --message-format=json-render-diagnostics "$@" 2>"$log") || { cat "$log" >&2; return 1; }
   # Cargo replays a fresh unit's warnings, so this holds for cached builds too.
   if grep -q '^warning' "$log"; then
@@ -27,7 +28,7 @@ build() {
   rm -f "$log"
   printf '%s\n' "$out" | grep '"reason":"compiler-artifact"' |
     grep -o '"filenames":\[[^]]*\]' |
-    grep -o '"[^"]*\(/libi2c_hal\.rlib\|/i2c-hal-service\)"' | tr -d '"'
+    grep -o '"[^"]*\(/libi2c_hal_service-[^"/]*\.rlib\|/i2c-hal-service\)"' | tr -d '"'
 }
 
 # How many simulator symbols and marker strings a file holds.

@@ -32,7 +32,7 @@ use target::{exclusive, list, shared, target, REMOVAL_TIMEOUT};
 const INTERFACE_VERSION: i32 = 1;
 /// The frozen v1 hash: the last line of aidl_api/vendor.i2c/1/.hash, which the AIDL compiler
 /// stamps into the generated interface (Soong from Android.bp's frozen version, build.rs on a
-/// host; tests/aidl_api.rs checks the file). AOSP's VTS suites compare against the same
+/// host; `cargo xtask check aidl` checks the file). AOSP's VTS suites compare against the same
 /// constant; a file read at build time would need a Soong property Rust modules lack.
 const FROZEN_HASH: &str = i2c_hal_binder::aidl::II2cManager::HASH;
 
