@@ -171,7 +171,8 @@ enum SessionState {
 
 /// A session's operation classes as the policy answered at open, and the policy epoch read
 /// before asking: while the epoch stands, an operation of a class in the set needs no policy
-/// evaluation (on a register read that evaluation was a third of the service's instructions).
+/// evaluation (which stood out in the profile of a register read; docs/perf.md, 'Cost of the
+/// service's own code').
 #[derive(Clone, Copy, Debug)]
 struct Granted {
     epoch: u64,
@@ -263,10 +264,11 @@ pub struct Broker {
 
 /// What a session-lost callback says: the bus and generation, then what happened.
 ///
-/// Kept short on purpose: a removal sends it once per session, and rsbinder spends about 55
-/// instructions per character writing a string into a parcel (UTF-16, a copy per unit), so
-/// the stable id (which the client had from listBuses) once made up a third of a delivery's
-/// instructions. The service's log line for the removal carries the stable id.
+/// Kept short on purpose: a removal sends it once per session, and rsbinder writes a string
+/// into a parcel a character at a time (UTF-16, a copy per unit), so each character is paid
+/// for in every delivery; the stable id (which the client had from listBuses) was a large share
+/// of a delivery's instructions (docs/perf.md, 'Session-lost callbacks after a removal'). The
+/// service's log line for the removal carries the stable id.
 pub fn loss_message(bus_number: u32, generation: Generation, what: &str) -> String {
     format!("bus {bus_number} generation {generation}: {what}")
 }

@@ -1,7 +1,7 @@
 //! What a caller can make the service write to its log is bounded. The transport library logs
-//! a line for each malformed transaction a peer sends, and one peer sent 20,000 in 0.6 s; so
-//! its lines (the log target the logger is given: compat's `BINDER_LOG_TARGET`) pass through a
-//! budget: at most
+//! a line for each malformed transaction a peer sends, and a peer can send them as fast as it
+//! writes (docs/perf.md, 'Log lines a peer can cause'); so its lines (the log target the logger
+//! is given: compat's `BINDER_LOG_TARGET`) pass through a budget: at most
 //! `PER_UID` lines per uid and `OVERALL` in all per `WINDOW`, the rest counted and summed up
 //! in one line per uid when its window ends (a thread looks every window, so the count
 //! comes even if the peer goes quiet). The uid is the peer whose bytes the logging thread was

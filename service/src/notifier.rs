@@ -17,8 +17,8 @@
 //!
 //! Wake-ups are kept off the delivery path: a removal posts hundreds of callbacks at once, and
 //! every thread woken per delivery (a supervisor or drain checking progress) costs a context
-//! switch and a turn at `state`, which on a small machine made the last of 1,000 callbacks go
-//! out tens of milliseconds late. So a worker signals progress only when a drain waits for it,
+//! switch and a turn at `state`, which on a small machine made a removal's last callback go
+//! out late (docs/perf.md). So a worker signals progress only when a drain waits for it,
 //! and the supervisor polls on its own period while there is work and sleeps while there is
 //! none. For the same reason a fan-out (`FanOut`: a removal, a revoke, a policy reload) queues
 //! all of its callbacks before it wakes any worker, once, at its end.
@@ -45,9 +45,10 @@ type Delivery = Box<dyn FnOnce() + Send>;
 /// RPC binder every oneway then reached the client on its own: the client woke for each, and
 /// answered each with a `DEC_STRONG` for the callback object that woke one of our connection
 /// threads in turn, on the CPU the deliveries need. Sent back to back, a client reads them in
-/// one drain and answers once. A burst of 32 oneways takes tens of microseconds, so the next
-/// client still waits for little. (A burst in a worker's hand no longer counts against the
-/// client's `queue_limit`: the limit bounds what waits, and a burst is bounded by itself.)
+/// one drain and answers once. A burst of 32 oneways is over quickly (docs/perf.md,
+/// 'Session-lost callbacks after a removal'), so the next client still waits for little. (A
+/// burst in a worker's hand no longer counts against the client's `queue_limit`: the limit
+/// bounds what waits, and a burst is bounded by itself.)
 const BURST: usize = 32;
 
 /// The nice value delivery threads ask for; without CAP_SYS_NICE (or a matching RLIMIT_NICE)
@@ -55,12 +56,12 @@ const BURST: usize = 32;
 ///
 /// A removal's callbacks compete for the CPU with what clients do as they hear of it: each
 /// close of a dead session, each released reference, wakes one of the transport's threads on
-/// the service's CPU. At the default priority the deliveries got about a third of that CPU,
-/// and on a one-CPU service the last of 1,000 callbacks went out 1.2-1.45x later than the
-/// null server's plain loop over as many (`i2c-hal-bench`, removal floor); at -10, at par
-/// with it; at -20, ahead of it. A delivery is one oneway write, 3-5 µs on that machine, so
-/// on a CPU of its own the workers hold the other threads back by about 4 ms per 1,000
-/// callbacks; with more CPUs than busy workers, not at all.
+/// the service's CPU. At the default priority the deliveries got the smaller share of that
+/// CPU, and on a one-CPU service the last callback went out later than the null server's
+/// plain loop over as many (`i2c-hal-bench`, removal floor); at -10, at par with it; at -20,
+/// ahead of it (docs/perf.md, 'Session-lost callbacks after a removal'). A delivery is one
+/// oneway write, so on a CPU of its own the workers hold the other threads back for as long
+/// as the removal's writes take; with more CPUs than busy workers, not at all.
 pub const CALLBACK_NICE: i32 = -20;
 
 /// Who a delivery is for: callbacks of one client process share one queue, in order.

@@ -223,7 +223,8 @@ impl II2cManager for ManagerService {
         let (id, _) = answered(self.broker.open_session(caller, &request, observer))?;
         // No death watch: the session object's last reference reclaims it (`Drop`), and the
         // binder driver (or the RPC session's end) drops every reference a dying process held.
-        // A watch per session cost 160 bytes of the 1 KiB a session may take.
+        // A watch per session took a good part of the 1 KiB a session may take (docs/perf.md,
+        // 'Memory per session').
         let session = SessionService { broker: self.broker.clone(), id, owner: caller };
         Ok(binder_object!(BnI2cSession, session))
     }

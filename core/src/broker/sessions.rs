@@ -1,7 +1,8 @@
 //! The session table and its indexes, so that no call scans every session: opening checks the
 //! address, the uid's quota and the exclusive limits in a few hash lookups, and a removal or
-//! revoke visits only the sessions of its adapter. At 10,000 sessions a scan was most of the
-//! cost of an open.
+//! revoke visits only the sessions of its adapter. A scan grows with the sessions held, and
+//! with many held it was most of an open's cost (docs/perf.md, 'Cost of the service's own
+//! code').
 //!
 //! Every change of a session's membership (insert, remove, death) goes through this type, which
 //! keeps the counts in step; the entries themselves are reachable only read-only or for the
@@ -55,8 +56,9 @@ struct OfUid {
 
 /// FxHash (rustc's own hasher): a multiply and a rotate per word. The keys here are ids the
 /// service makes (session ids, generations), uids the kernel reports and bus addresses, none
-/// chosen freely by a client, so SipHash's defence against crafted collisions buys nothing; it
-/// cost more than half the instructions of an open.
+/// chosen freely by a client, so SipHash's defence against crafted collisions buys nothing,
+/// and it stood out in the profile of an open once the scans were gone (docs/perf.md, 'Cost of
+/// the service's own code').
 #[derive(Clone, Copy, Default)]
 pub(super) struct FxHasher(u64);
 

@@ -314,8 +314,8 @@ pub struct OpenLevel {
 /// server. Then `open_calls` more are opened and closed one at a time on each, timing the open,
 /// the services taking turns in blocks (the first to go rotates), so that the drift of a
 /// shared VM's cross-CPU wake-ups, which is most of an open's wall time, hits every level
-/// alike: measured one level after the other, the same build's ratio moved from 0.8x to 1.5x
-/// between runs. RSS of each service gives the per-session memory.
+/// alike: measured one level after the other, the same build's ratio moved widely between runs
+/// (docs/perf.md, 'Session open levels'). RSS of each service gives the per-session memory.
 fn opens(args: &RunArgs, dir: &std::path::Path) -> Vec<OpenLevel> {
     let mut levels = args.open_levels.clone();
     levels.sort_unstable();
