@@ -492,18 +492,50 @@ fn the_version_the_binaries_print_is_cargo_tomls() {
     assert_eq!(i2c_hal_core::VERSION, env!("CARGO_PKG_VERSION"));
 }
 
-/// tests/android-target/Cargo.toml, which type-checks the crate for Android: its crates.io
-/// dependencies are AOSP's, at AOSP's versions and with AOSP's features.
+/// The crate name a `rustlibs` entry gives the sources: a module of Android.bp by its
+/// crate_name, the AIDL crate as Soong names it, an AOSP crate by its crates.io name (libbinder_rs,
+/// which has none there, is crate `binder`), a vendor-imported one by its module name.
+fn crate_linked_as(modules: &[(String, Bp)], crates: &[AospCrate], lib: &str) -> String {
+    if lib == "vendor.i2c-V1-rust" {
+        return "vendor_i2c".to_string();
+    }
+    if let Some((_, m)) =
+        modules.iter().find(|(k, m)| k == "rust_library" && m.str("name") == Some(lib))
+    {
+        return m
+            .str("crate_name")
+            .unwrap_or_else(|| panic!("{lib} has no crate_name"))
+            .to_string();
+    }
+    if let Some(krate) = crates.iter().find(|c| c.module == lib && c.krate != "-") {
+        return krate.krate.replace('-', "_");
+    }
+    let bare = lib.strip_prefix("lib").unwrap_or_else(|| panic!("rustlibs {lib}: not a library"));
+    if lib == "libbinder_rs" || VENDOR_IMPORTED.contains(&lib) {
+        return bare.trim_end_matches("_rs").to_string();
+    }
+    panic!("rustlibs {lib} is neither defined here, in AOSP nor vendor-imported")
+}
+
+/// tests/android-target, which type-checks every device module of Android.bp for Android: one
+/// package per module, compiling the module's own sources with exactly the crates its rustlibs
+/// name (so a crate a module uses but does not list fails there, as in Soong), the crates.io
+/// ones at AOSP's versions and with AOSP's features ([workspace.dependencies]).
 #[test]
 fn the_android_check_links_aosps_crates_as_aosp_builds_them() {
-    let manifest: toml::Table = read("tests/android-target/Cargo.toml").parse().expect("TOML");
-    let deps = manifest["dependencies"].as_table().expect("[dependencies]");
+    const DIR: &str = "tests/android-target";
+    let manifest: toml::Table = read(&format!("{DIR}/Cargo.toml")).parse().expect("TOML");
+    let workspace = manifest["workspace"].as_table().expect("[workspace]");
+    let deps = workspace["dependencies"].as_table().expect("[workspace.dependencies]");
     let crates = aosp_crates();
     let mut compared = 0;
     for krate in crates.iter().filter(|c| c.device && deps.contains_key(&c.krate)) {
         let dep = deps[&krate.krate].as_table().expect("a dependency table");
         if dep.contains_key("path") {
-            continue; // a stub of the crate's API, not the crate (README.md there)
+            // A stub of the crate's API, not the crate (README.md there); libbinder_rs's has no
+            // crates.io name, so android_logger is the only other one.
+            assert_eq!(krate.krate, "android_logger", "{}: a path, not AOSP's crate", krate.krate);
+            continue;
         }
         let version = dep.get("version").and_then(|v| v.as_str());
         assert_eq!(version, Some(format!("={}", krate.version).as_str()), "{}", krate.krate);
@@ -518,16 +550,79 @@ fn the_android_check_links_aosps_crates_as_aosp_builds_them() {
         assert_eq!(features, krate.features, "{}: features", krate.krate);
         compared += 1;
     }
-    // Every AOSP crate the vendor library links (stubs aside: binder, android_logger).
-    let modules = blueprint();
-    let library = module(&modules, "rust_library", "libi2c_hal");
-    for lib in with_defaults_list(&modules, library, "rustlibs") {
-        if let Some(krate) = crates.iter().find(|c| c.module == lib && c.krate != "-") {
-            let stub = ["android_logger"].contains(&krate.krate.as_str());
-            assert!(stub || deps.contains_key(&krate.krate), "{lib} is not in the Android check");
-        }
-    }
     assert!(compared >= 5, "only {compared} crates compared");
+
+    // Each member package: the files its targets compile, and what it depends on.
+    let members: Vec<(String, toml::Table)> = workspace["members"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .map(|m| {
+            let m = m.as_str().expect("a member path").to_string();
+            let text = read(&format!("{DIR}/{m}/Cargo.toml"));
+            (m, text.parse().expect("TOML"))
+        })
+        .collect();
+    let sources = |member: &str, package: &toml::Table| -> Vec<PathBuf> {
+        let lib = package.get("lib").into_iter();
+        let others = ["bin", "test"].into_iter().filter_map(|k| package.get(k));
+        let targets = others.flat_map(|t| t.as_array().expect("[[target]]s").iter());
+        lib.chain(targets)
+            .filter_map(|t| t.get("path").and_then(|p| p.as_str()))
+            .map(|p| repo().join(DIR).join(member).join(p))
+            .filter_map(|p| p.canonicalize().ok())
+            .collect()
+    };
+
+    let modules = blueprint();
+    let mut mirrored = BTreeSet::new();
+    for (kind, m) in modules.iter().filter(|(k, _)| {
+        k.starts_with("rust_") && k != "rust_defaults" && !HOST_ONLY.contains(&k.as_str())
+    }) {
+        let name = m.str("name").expect("a name");
+        let src = m.strings("srcs").first().cloned().unwrap_or_else(|| panic!("{name}: srcs"));
+        let src = repo().join(&src).canonicalize().unwrap_or_else(|e| panic!("{src}: {e}"));
+        let Some((member, package)) = members.iter().find(|(d, p)| sources(d, p).contains(&src))
+        else {
+            panic!("{kind} {name}: no package of {DIR} compiles {}", src.display())
+        };
+        let mut rustlibs = with_defaults_list(&modules, m, "rustlibs");
+        rustlibs.extend(with_defaults_list(&modules, m, "target.android.rustlibs"));
+        let linked: BTreeSet<String> =
+            rustlibs.iter().map(|lib| crate_linked_as(&modules, &crates, lib)).collect();
+        let mut depends = BTreeSet::new();
+        for key in ["dependencies", "dev-dependencies"] {
+            for (dep, spec) in package.get(key).and_then(|d| d.as_table()).into_iter().flatten() {
+                // The workspace's entry, so AOSP's version and features (checked above).
+                assert_eq!(
+                    spec.get("workspace").and_then(|w| w.as_bool()),
+                    Some(true),
+                    "{DIR}/{member}/Cargo.toml: {dep} must be `{dep}.workspace = true`"
+                );
+                assert!(deps.contains_key(dep), "{DIR}/Cargo.toml: no workspace dependency {dep}");
+                depends.insert(dep.replace('-', "_"));
+            }
+        }
+        assert_eq!(
+            depends, linked,
+            "{kind} {name}: {DIR}/{member}/Cargo.toml must depend on exactly the crates its \
+             rustlibs link"
+        );
+        mirrored.insert(name.to_string());
+    }
+    // None is left out: the libraries, the service and the VTS suite.
+    for name in [
+        "libi2c_hal_core",
+        "libi2c_hal_platform",
+        "libi2c_hal_binder",
+        "libi2c_hal_service",
+        "libi2c_hal_client",
+        "libi2c_hal_testkit",
+        "vendor.i2c-service",
+        "VtsHalI2cTargetTest",
+    ] {
+        assert!(mirrored.contains(name), "Android.bp has no device module {name}");
+    }
 }
 
 // ------------------------------------------------------------------------------- init .rc ----

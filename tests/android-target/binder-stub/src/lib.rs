@@ -1,7 +1,8 @@
-//! A stub of AOSP's libbinder_rs (crate `binder`): the part of its public API that the
-//! libbinder_rs half of `src/ipc/compat.rs` uses, with signatures transcribed from the
-//! `android-binder` 0.2.2 crate on crates.io (which publishes libbinder_rs's source). Every body
-//! is `unimplemented!()` or trivial: this crate exists to be type-checked against, never run.
+//! A stub of AOSP's libbinder_rs (crate `binder`): the part of its public API that
+//! i2c-hal-binder's Android half (`binder/src/android.rs`) and the generated `vendor_i2c` use,
+//! with signatures transcribed from the `android-binder` 0.2.2 crate on crates.io (which
+//! publishes libbinder_rs's source). Every body is `unimplemented!()` or trivial: this crate
+//! exists to be type-checked against, never run.
 //!
 //! It mirrors the crate as Soong builds it for a vendor module (`vendor: true`): features `std`
 //! and `kernel_ipc`, cfgs `android_vndk` and `android_vendor`, not `android_ndk`. That decides
