@@ -25,9 +25,9 @@ fn the_json_it_writes_is_the_policy_it_read() {
     let written = dir.path().join("policy.json");
     std::fs::write(&written, &json).unwrap();
     // The JSON reads back as the same policy, with the same rule count `check` reports.
-    let parsed = i2c_hal_core::access::AccessPolicy::parse(&json).expect("the JSON parses");
+    let parsed = i2c_hal_core::policy::rules::AccessPolicy::parse(&json).expect("the JSON parses");
     let original = std::fs::read_to_string(&toml).unwrap();
-    assert_eq!(parsed, i2c_hal_core::access::AccessPolicy::parse(&original).unwrap());
+    assert_eq!(parsed, i2c_hal_core::policy::rules::AccessPolicy::parse(&original).unwrap());
     let checked = run(&["check", &toml, written.to_str().unwrap()]);
     let report = String::from_utf8_lossy(&checked.stdout);
     assert!(checked.status.success(), "{report}");

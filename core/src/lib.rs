@@ -3,7 +3,6 @@
 
 #![forbid(unsafe_code)]
 
-pub mod access;
 pub mod broker;
 pub mod bus;
 pub mod device;

@@ -4,9 +4,9 @@
 
 #![no_main]
 
-use i2c_hal_core::access::AccessPolicy;
 use i2c_hal_core::bus::{BusInfo, Generation};
 use i2c_hal_core::device::Target;
+use i2c_hal_core::policy::rules::AccessPolicy;
 use i2c_hal_core::policy::Caller;
 use i2c_hal_core::request::OperationClass;
 use libfuzzer_sys::fuzz_target;
@@ -16,7 +16,7 @@ fuzz_target!(|data: &[u8]| {
     let policy = match AccessPolicy::parse(text) {
         Ok(policy) => policy,
         Err(error) => {
-            assert!(!error.message.is_empty(), "a refusal says why");
+            assert!(!error.kind.to_string().is_empty(), "a refusal says why");
             if let Some(line) = error.line {
                 assert!(line >= 1 && line <= text.lines().count().max(1) + 1, "line {line}");
             }

@@ -9,7 +9,7 @@
 //! ([`handling`]); lines from any other thread count against the overall budget only.
 //!
 //! The service's own lines about callers are bounded where they are written (audit denials in
-//! `core::access`, connection refusals in `admission`, closed connections in `frames`).
+//! `core::policy::engine`, connection refusals in `admission`, closed connections in `frames`).
 
 use log::{Log, Metadata, Record};
 use std::cell::Cell;

@@ -259,8 +259,10 @@ fn fixture_with(functionality: u64, limits: Limits) -> Fixture {
 }
 
 /// A reloadable policy read by `loader`, for a host (these policies name uids only).
-fn policy_source(loader: crate::access::PolicyLoader) -> crate::access::PolicySource {
-    crate::access::PolicySource {
+fn policy_source(
+    loader: crate::policy::engine::PolicyLoader,
+) -> crate::policy::engine::PolicySource {
+    crate::policy::engine::PolicySource {
         origin: "policy.json".into(),
         loader,
         scheme: crate::policy::UidScheme::Host,
@@ -923,7 +925,7 @@ fn the_per_bus_exclusive_limit_counts_the_callers_own_sessions_on_that_bus() {
 
 #[test]
 fn a_policy_reload_ends_exactly_the_sessions_it_no_longer_allows_once() {
-    use crate::access::{PolicyEngine, PolicyLoader};
+    use crate::policy::engine::{PolicyEngine, PolicyLoader};
     let rule = |uids: &str| {
         format!(
             r#"{{"rule": [{{"name": "r", "uids": [{uids}], "buses": ["platform/sim/*"],
@@ -1143,7 +1145,7 @@ fn the_session_indexes_agree_with_a_scan_after_random_operations() {
 
 #[test]
 fn a_reload_that_narrows_a_session_refuses_what_it_took_away_at_the_next_call() {
-    use crate::access::{PolicyEngine, PolicyLoader};
+    use crate::policy::engine::{PolicyEngine, PolicyLoader};
     // The broker keeps each session's allowed operations from its open; a reload that keeps
     // the session but takes a class away must be felt at once, not when the cache expires.
     let rule = |allow: &str| {

@@ -1,7 +1,23 @@
-//! The seam where access decisions are made: once at session open and once per operation.
-//! The service's policy is `access::PolicyEngine` (default deny, from a file); `OpenPolicy`
-//! admits everyone and serves the broker's own tests. Who administers depends on what a uid
-//! means where the service runs ([`UidScheme`]).
+//! Access control: who may do what on which bus.
+//!
+//! - Here, the seam the broker consults ([`Policy`]): once at session open and once per
+//!   operation, about a [`Caller`], getting back among others its [`ExclusiveLimits`]; and
+//!   the broker's own per-uid [`Limits`]. Who administers depends on what a uid means where the service runs
+//!   ([`UidScheme`]). [`OpenPolicy`] admits everyone, for tests and cost measurements; the
+//!   service never runs it.
+//! - [`rules`]: a policy as the service holds it ([`rules::AccessPolicy`]) and how its rules
+//!   answer: default deny.
+//! - [`file`](mod@file): the policy file people write (TOML) and devices read (JSON), its checks, and
+//!   why a file is refused ([`file::PolicyFileError`]).
+//! - [`engine`]: the policy in force ([`engine::PolicyEngine`]), with its reload, audit log
+//!   and call rates. The service always runs one: over the policy file, or (`--sim` without
+//!   `--policy`) over the built-in development policy.
+
+pub mod engine;
+pub mod file;
+#[cfg(test)]
+mod fixtures;
+pub mod rules;
 
 use super::bus::BusInfo;
 use super::device::Target;
@@ -74,6 +90,7 @@ impl Default for UidScheme {
     }
 }
 
+/// Answers the broker's access questions. The service's is [`engine::PolicyEngine`].
 pub trait Policy: Send + Sync {
     fn check_open(
         &self,
@@ -136,7 +153,8 @@ pub trait Policy: Send + Sync {
 }
 
 /// Exclusive opens are a class of their own: granted sparingly and bounded, so that no caller
-/// can take a whole bus one address at a time.
+/// can take a whole bus one address at a time. The policy file's `[limits]` sets them
+/// (docs/limits.md lists every limit).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ExclusiveLimits {
     pub per_caller: usize,
@@ -189,7 +207,8 @@ impl Policy for OpenPolicy {
     }
 }
 
-/// Per-caller ceilings that protect the service from one greedy client.
+/// Per-caller ceilings that protect the service from one greedy client (docs/limits.md lists
+/// every limit and who sets it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// Sessions (live or dead, not yet closed) one uid may hold.
