@@ -28,7 +28,8 @@ pub const OPEN_COUNTER: &str = "rpc.connections.open";
 /// The counter of connections refused since the service started.
 pub const REFUSED_COUNTER: &str = "rpc.connections.refused";
 
-/// The caps, as the service's `--max-connections` and `--max-connections-per-uid` set them.
+/// The caps, as the service's `--max-connections`, `--max-connections-per-uid` and
+/// `--admin-connections` set them (docs/limits.md lists every limit).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ConnectionLimits {
     /// Connections open at once, every uid's together.

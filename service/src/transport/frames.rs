@@ -45,7 +45,8 @@ pub const MAX_MESSAGE_BODY: usize = 1 << 20;
 /// comes near this. The binder library's own handshake deadline has the same value.
 pub const MESSAGE_DEADLINE: Duration = Duration::from_secs(10);
 
-/// What the transport enforces on the messages it reads.
+/// What the transport enforces on the messages it reads: constants, MAX_MESSAGE_BODY and
+/// MESSAGE_DEADLINE, except in tests (docs/limits.md lists every limit).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FrameLimits {
     pub max_body: usize,
