@@ -1,8 +1,9 @@
 #!/bin/sh
 # tests/vm/bench-guest.sh - the benchmark's QEMU part, run inside the VM by tests/vm/run.sh
 # (started by tests/vm/bench.sh): kernel binder with rsb_hub, i2c-stub with a chip at 0x50,
-# the service on the real bus, then `i2c-hal-bench vm-read`: a register read directly through
-# the i2cdev crate against the same read through the service, in one run. Its result is the
+# the service on the real bus and the null server beside it, then `i2c-hal-bench vm-read`: a
+# register read directly through the i2cdev crate, through the service and on the null server
+# (the same AIDL call, empty bodies), all on kernel binder, in one run. Its result is the
 # console line "BENCH-JSON: {...}"; the last line is "vm: N passed, M failed" as for guest.sh.
 set -u
 NPASS=0 NFAIL=0
@@ -30,6 +31,11 @@ poll 100 0.05 test -c "/dev/i2c-$STUB" || { fail "/dev/i2c-$STUB missing"; finis
 RUST_LOG=warn i2c-hal-service > /tmp/svc.log 2>&1 &
 poll 150 0.2 i2cctl buses > /dev/null 2>&1 || { fail "service not ready: $(tail -3 /tmp/svc.log)"; finish; }
 pass "service on kernel binder serves i2c-$STUB"
+# The floor: the service's interfaces with empty bodies, on the same kernel binder.
+i2c-hal-bench null-server --kernel-binder > /tmp/null.log 2>&1 &
+poll 100 0.1 sh -c 'rsb_service list 2>/dev/null | grep -q "II2cManager/null"' \
+  || { fail "null server not registered: $(tail -3 /tmp/null.log)"; finish; }
+pass "null server on kernel binder"
 if i2c-hal-bench vm-read --bus "$STUB" --address 0x50 --calls "${BENCH_VM_CALLS:-5000}"; then
   pass "vm-read"
 else

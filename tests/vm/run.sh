@@ -236,7 +236,7 @@ if [ "$BUILD" = 1 ]; then
   log "cargo build --release (static, CARGO_TARGET_DIR=target/vm)"
   if ! (cd "$REPO" &&
         CARGO_TARGET_DIR=$REPO/target/vm RUSTFLAGS="-C target-feature=+crt-static" \
-          cargo build --release --target "$TARGET" --bin i2c-hal-service --bin i2cctl \
+          cargo build --release --locked --workspace --target "$TARGET" --bin i2c-hal-service --bin i2cctl \
             --bin usb-i2c-module ${QVM_EXTRA_BINS:+$(printf -- ' --bin %s' $QVM_EXTRA_BINS)}); then
     die "cargo build of i2c-hal-service/i2cctl/usb-i2c-module failed (see the compiler output above)"
   fi

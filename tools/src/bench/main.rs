@@ -76,8 +76,12 @@ enum Cmd {
     Run(RunArgs),
     /// Serve the null interfaces on SOCKET (started by `run`).
     NullServer {
-        #[arg(long)]
-        socket: PathBuf,
+        /// Serve RPC binder on this socket (the host part).
+        #[arg(long, required_unless_present = "kernel_binder")]
+        socket: Option<PathBuf>,
+        /// Serve on kernel binder instead, as vendor.i2c.II2cManager/null (the QEMU part).
+        #[arg(long, conflicts_with = "socket")]
+        kernel_binder: bool,
     },
     /// Hold sessions through removals, driven over stdin/stdout (started by `run`).
     Holder {
@@ -119,7 +123,16 @@ fn main() {
                 std::process::exit(1);
             }
         }
-        Cmd::NullServer { socket } => {
+        Cmd::NullServer { kernel_binder: true, .. } => {
+            let served = i2c_hal_binder::endpoint::binder_device()
+                .ok_or_else(|| std::io::Error::other("no binder device"))
+                .and_then(|device| crate::null::serve_kernel_binder(&device));
+            if let Err(e) = served {
+                eprintln!("null-server: {e}");
+                std::process::exit(1);
+            }
+        }
+        Cmd::NullServer { socket: Some(socket), .. } => {
             let options = i2c_hal_service::server::RpcOptions {
                 access: i2c_hal_platform::unix_socket::SocketAccess::new(0o660, None),
                 limits: i2c_hal_service::transport::admission::ConnectionLimits {
@@ -133,6 +146,7 @@ fn main() {
                 std::process::exit(1);
             }
         }
+        Cmd::NullServer { socket: None, .. } => unreachable!("clap requires --socket here"),
         Cmd::Holder { socket, bus, address, sessions } => {
             holder::run(socket, bus, address, sessions)
         }

@@ -21,6 +21,7 @@ use i2c_hal_binder::aidl::{
     ServiceStatus::ServiceStatus,
     TransferResult::TransferResult,
 };
+use i2c_hal_binder::endpoint::{ADMIN_SERVICE_NAME, SERVICE_NAME};
 use i2c_hal_binder::{binder_object, BinderResult, Interface, Strong};
 use i2c_hal_core::broker::loss_message;
 use i2c_hal_core::stats::RemovalEvent;
@@ -245,14 +246,44 @@ impl II2cAdmin for NullAdmin {
     }
 }
 
+/// The instance names the null server registers under on kernel binder: beside the service's
+/// own (`default`), so that one client can call both through the same service manager.
+pub const KERNEL_INSTANCE: &str = "null";
+
+/// The null interfaces with their own (empty) callback bookkeeping.
+fn instances() -> Instances {
+    let callbacks = Arc::new(Callbacks::default());
+    Instances {
+        manager: binder_object!(BnI2cManager, NullManager { callbacks: callbacks.clone() }),
+        admin: binder_object!(BnI2cAdmin, NullAdmin { callbacks }),
+    }
+}
+
+/// Serves the null interfaces on kernel binder, registered with the service manager as
+/// `vendor.i2c.II2cManager/null` and `vendor.i2c.II2cAdmin/null`, until the process ends: the
+/// floor of the QEMU part, where the service itself is on kernel binder too.
+pub fn serve_kernel_binder(device: &Path) -> io::Result<()> {
+    let instances = instances();
+    i2c_hal_binder::init_process(device, MAX_THREADS)?;
+    let (manager, admin) = (kernel_name(SERVICE_NAME), kernel_name(ADMIN_SERVICE_NAME));
+    i2c_hal_binder::add_service(&manager, instances.manager.as_binder())?;
+    i2c_hal_binder::add_service(&admin, instances.admin.as_binder())?;
+    i2c_hal_binder::join_thread_pool()
+}
+
+/// The null server's name for one of the service's instance names ("vendor.i2c.X/default").
+pub fn kernel_name(service_name: &str) -> String {
+    let interface = service_name.split_once('/').map_or(service_name, |(interface, _)| interface);
+    format!("{interface}/{KERNEL_INSTANCE}")
+}
+
+/// Binder threads of the kernel-binder null server, as many as the service's.
+const MAX_THREADS: u32 = 8;
+
 /// Serves the null interfaces on the RPC socket at `path` until the process ends, through the
 /// service's own `serve_rpc` and `options`.
 pub fn serve(path: &Path, options: &RpcOptions) -> io::Result<()> {
-    let callbacks = Arc::new(Callbacks::default());
-    let instances = Instances {
-        manager: binder_object!(BnI2cManager, NullManager { callbacks: callbacks.clone() }),
-        admin: binder_object!(BnI2cAdmin, NullAdmin { callbacks }),
-    };
+    let instances = instances();
     let admission = Admission::new(options.limits, Box::new(|uid| uid == 0));
     server::serve_rpc(instances, path, options.access, admission)
 }

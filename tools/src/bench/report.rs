@@ -337,6 +337,12 @@ impl Report {
                     figure(&["ratio"]).unwrap_or(f64::NAN),
                     figure(&["service_get_address", "p50_us"]).unwrap_or(f64::NAN),
                 ));
+                self.line(format!(
+                    "QEMU, the same read on the null server over kernel binder {:.1} us: the \
+                     service {:.2}x it",
+                    figure(&["null_server", "p50_us"]).unwrap_or(f64::NAN),
+                    figure(&["ratio_to_null_server"]).unwrap_or(f64::NAN),
+                ));
                 self.json.insert("vm".into(), vm);
             }
             None => {
