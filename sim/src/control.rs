@@ -147,31 +147,31 @@ fn parse_module_line(line: &str) -> Result<ModuleStatus, String> {
 /// Why a control request failed: the simulator said no (its message), or it could not be
 /// reached at all. i2cctl reports the first as a usage error and the second as unreachable.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SimError {
+pub enum ControlError {
     Refused(String),
     Unreachable(String),
     /// The control socket is served by a uid the client does not trust; nothing was sent.
     Untrusted(String),
 }
 
-impl SimError {
+impl ControlError {
     pub fn message(&self) -> &str {
         match self {
-            SimError::Refused(message)
-            | SimError::Unreachable(message)
-            | SimError::Untrusted(message) => message,
+            ControlError::Refused(message)
+            | ControlError::Unreachable(message)
+            | ControlError::Untrusted(message) => message,
         }
     }
 }
 
 /// Callers that only report the failure (tests, the benchmark) keep a plain message.
-impl From<SimError> for String {
-    fn from(error: SimError) -> String {
+impl From<ControlError> for String {
+    fn from(error: ControlError) -> String {
         error.message().to_string()
     }
 }
 
-impl std::fmt::Display for SimError {
+impl std::fmt::Display for ControlError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.message())
     }
@@ -196,13 +196,13 @@ impl SimControl {
         SimControl { trusted: self.trusted.map(|t| t.with(uid)), ..self }
     }
 
-    pub fn plug(&self, module: &str) -> Result<u32, SimError> {
+    pub fn plug(&self, module: &str) -> Result<u32, ControlError> {
         let body = self.request(&format!("plug {module}"), CLIENT_REPLY_MARGIN)?;
         body.trim().parse().map_err(|_| self.garbled(&body))
     }
 
     /// Waits up to `timeout` for open handles to close; the error says if removal is blocked.
-    pub fn unplug(&self, module: &str, timeout: Duration) -> Result<Duration, SimError> {
+    pub fn unplug(&self, module: &str, timeout: Duration) -> Result<Duration, ControlError> {
         let request = format!("unplug {module} {}", timeout.as_millis());
         let body = self.request(&request, timeout.saturating_add(CLIENT_REPLY_MARGIN))?;
         body.trim().parse().map(Duration::from_micros).map_err(|_| self.garbled(&body))
@@ -210,11 +210,11 @@ impl SimControl {
 
     /// Makes the service panic on its control thread (a test of the panic policy). The
     /// service is expected to die without answering, so an error here is the normal outcome.
-    pub fn request_panic(&self) -> Result<String, SimError> {
+    pub fn request_panic(&self) -> Result<String, ControlError> {
         self.request("panic", CLIENT_REPLY_MARGIN)
     }
 
-    pub fn list(&self) -> Result<Vec<ModuleStatus>, SimError> {
+    pub fn list(&self) -> Result<Vec<ModuleStatus>, ControlError> {
         let body = self.request("list", CLIENT_REPLY_MARGIN)?;
         let mut lines = body.lines();
         let count: usize = lines
@@ -224,7 +224,7 @@ impl SimControl {
         let modules = lines
             .map(parse_module_line)
             .collect::<Result<Vec<_>, _>>()
-            .map_err(SimError::Unreachable)?;
+            .map_err(ControlError::Unreachable)?;
         if modules.len() != count {
             return Err(self.garbled(&body));
         }
@@ -234,23 +234,23 @@ impl SimControl {
     /// Sends one request and returns the reply after "ok ", or the server's error message.
     /// A simulator that answers something other than "ok" or "err" (or nothing) counts as
     /// unreachable: nothing a user typed can be blamed for it.
-    fn request(&self, line: &str, reply_timeout: Duration) -> Result<String, SimError> {
+    fn request(&self, line: &str, reply_timeout: Duration) -> Result<String, ControlError> {
         if line.contains(['\n', '\r']) {
             let message = format!("invalid request {line:?}: line breaks are not allowed");
-            return Err(SimError::Refused(message));
+            return Err(ControlError::Refused(message));
         }
         let mut stream = UnixStream::connect(&self.path).map_err(|err| {
-            SimError::Unreachable(format!(
+            ControlError::Unreachable(format!(
                 "cannot connect to simulator control socket {}: {} (is the service running \
                  with --sim?)",
                 self.path.display(),
                 err.kind()
             ))
         })?;
-        let trusted = self.trusted.as_ref().map_err(|e| SimError::Untrusted(e.clone()))?;
-        trusted.check(&stream, &self.path).map_err(SimError::Untrusted)?;
+        let trusted = self.trusted.as_ref().map_err(|e| ControlError::Untrusted(e.clone()))?;
+        trusted.check(&stream, &self.path).map_err(ControlError::Untrusted)?;
         let io_error = |err: io::Error| {
-            SimError::Unreachable(format!(
+            ControlError::Unreachable(format!(
                 "simulator control socket {}: {}",
                 self.path.display(),
                 err.kind()
@@ -264,14 +264,14 @@ impl SimControl {
         if let Some(body) = reply.strip_prefix("ok ") {
             Ok(body.to_string())
         } else if let Some(message) = reply.strip_prefix("err ") {
-            Err(SimError::Refused(message.to_string()))
+            Err(ControlError::Refused(message.to_string()))
         } else {
             Err(self.garbled(reply))
         }
     }
 
-    fn garbled(&self, reply: &str) -> SimError {
-        SimError::Unreachable(format!(
+    fn garbled(&self, reply: &str) -> ControlError {
+        ControlError::Unreachable(format!(
             "unexpected reply from simulator control socket {}: '{}'",
             self.path.display(),
             reply.chars().take(200).collect::<String>()
@@ -333,7 +333,7 @@ mod tests {
         assert!(err.message().contains("unknown module 'toaster'"), "{err}");
         assert!(err.message().contains(&format!("{EEPROM_MODULE}, {SENSOR_MODULE}")), "{err}");
         let err = control.unplug(EEPROM_MODULE, Duration::from_millis(1)).unwrap_err();
-        assert_eq!(err, SimError::Refused(format!("module '{EEPROM_MODULE}' is not plugged")));
+        assert_eq!(err, ControlError::Refused(format!("module '{EEPROM_MODULE}' is not plugged")));
         assert!(control.plug("bad\nline").unwrap_err().message().contains("line breaks"));
     }
 
@@ -364,7 +364,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.sock.sim");
         let err = SimControl::new(&path).list().unwrap_err();
-        assert!(matches!(err, SimError::Unreachable(_)), "{err:?}");
+        assert!(matches!(err, ControlError::Unreachable(_)), "{err:?}");
         assert!(err.message().starts_with(&format!(
             "cannot connect to simulator control socket {}",
             path.display()

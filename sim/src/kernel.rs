@@ -6,7 +6,7 @@ use super::adapter::SimAdapter;
 use super::catalog::{self, ModuleSpec};
 use super::handle::SimHandle;
 use super::tree::{self, AdapterNode};
-use super::{ModuleState, ModuleStatus, SimError};
+use super::{ModuleState, ModuleStatus, SimKernelError};
 use i2c_hal_core::device::{BusDevice, DeviceFault, DeviceOpener};
 use i2c_hal_core::sync::lock;
 use i2c_hal_platform::i2cdev::open_fault;
@@ -152,7 +152,7 @@ impl SimKernel {
 
     /// Plugs a module: lowest free bus number (a number stays taken while its removal is
     /// pending), writes sysfs and the dev node, then emits the add uevents. Returns the number.
-    pub fn plug(&self, module: &str) -> Result<u32, SimError> {
+    pub fn plug(&self, module: &str) -> Result<u32, SimKernelError> {
         let (index, bus_number) = self.reserve_bus_number(module)?;
         let (name, hardware) = {
             let modules = lock(&self.modules);
@@ -162,7 +162,9 @@ impl SimKernel {
         let node = AdapterNode { module: name, bus_number };
         if let Err(err) = tree::write_adapter(&self.root, node, &catalog::adapter_name(name)) {
             self.abandon_plug(index, node);
-            return Err(SimError::Io(format!("writing the sysfs tree of i2c-{bus_number}: {err}")));
+            return Err(SimKernelError::Io(format!(
+                "writing the sysfs tree of i2c-{bus_number}: {err}"
+            )));
         }
         lock(&self.modules)[index].phase = Phase::Plugged { bus_number };
         // Openable before announced: a monitor reacting to the event can open at once.
@@ -172,11 +174,11 @@ impl SimKernel {
         Ok(bus_number)
     }
 
-    fn reserve_bus_number(&self, module: &str) -> Result<(usize, u32), SimError> {
+    fn reserve_bus_number(&self, module: &str) -> Result<(usize, u32), SimKernelError> {
         let mut modules = lock(&self.modules);
         let index = find_module(&modules, module)?;
         if modules[index].phase != Phase::Unplugged {
-            return Err(SimError::AlreadyPlugged(module.to_string()));
+            return Err(SimKernelError::AlreadyPlugged(module.to_string()));
         }
         let taken: Vec<u32> = modules.iter().filter_map(|slot| slot.phase.bus_number()).collect();
         // idr_alloc hands out the lowest free number, so numbers get reused by other adapters.
@@ -201,7 +203,7 @@ impl SimKernel {
     /// Returns the time waited. On timeout the module stays `Removing` (bus number reserved)
     /// and completes by itself when the last handle drops. Unplugging a module that is already
     /// `Removing` just waits again.
-    pub fn unplug(&self, module: &str, timeout: Duration) -> Result<Duration, SimError> {
+    pub fn unplug(&self, module: &str, timeout: Duration) -> Result<Duration, SimKernelError> {
         let (index, bus_number, plug_count, must_remove_tree) = self.begin_removal(module)?;
         if must_remove_tree {
             let name = lock(&self.modules)[index].spec.name;
@@ -222,7 +224,7 @@ impl SimKernel {
 
     /// Returns the module's index, bus number and plug count, and whether this call must
     /// remove the tree (false when a removal is already pending).
-    fn begin_removal(&self, module: &str) -> Result<(usize, u32, u64, bool), SimError> {
+    fn begin_removal(&self, module: &str) -> Result<(usize, u32, u64, bool), SimKernelError> {
         let mut modules = lock(&self.modules);
         let index = find_module(&modules, module)?;
         let slot = &mut modules[index];
@@ -233,7 +235,7 @@ impl SimKernel {
             }
             Phase::Removing { bus_number, .. } => Ok((index, bus_number, slot.plug_count, false)),
             Phase::Unplugged | Phase::Plugging { .. } => {
-                Err(SimError::NotPlugged(module.to_string()))
+                Err(SimKernelError::NotPlugged(module.to_string()))
             }
         }
     }
@@ -256,7 +258,7 @@ impl SimKernel {
         bus_number: u32,
         plug_count: u64,
         timeout: Duration,
-    ) -> Result<Duration, SimError> {
+    ) -> Result<Duration, SimKernelError> {
         let started = Instant::now();
         let modules = lock(&self.modules);
         let still_removing = |modules: &mut Vec<ModuleSlot>| {
@@ -279,7 +281,7 @@ impl SimKernel {
             slot.spec.name,
             slot.open_handles
         );
-        Err(SimError::RemovalBlocked {
+        Err(SimKernelError::RemovalBlocked {
             module: slot.spec.name.to_string(),
             bus_number,
             open_handles: slot.open_handles,
@@ -357,11 +359,11 @@ impl SimKernel {
     }
 }
 
-fn find_module(modules: &[ModuleSlot], name: &str) -> Result<usize, SimError> {
+fn find_module(modules: &[ModuleSlot], name: &str) -> Result<usize, SimKernelError> {
     modules
         .iter()
         .position(|slot| slot.spec.name == name)
-        .ok_or_else(|| SimError::UnknownModule(name.to_string()))
+        .ok_or_else(|| SimKernelError::UnknownModule(name.to_string()))
 }
 
 /// Opens simulated /dev/i2c-N nodes for the core.

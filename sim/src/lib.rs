@@ -57,8 +57,10 @@ pub enum ModuleState {
     },
 }
 
+/// Why the simulated kernel would not plug or unplug a module. (What a client of the control
+/// socket gets back is a `control::ControlError`.)
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SimError {
+pub enum SimKernelError {
     UnknownModule(String),
     AlreadyPlugged(String),
     NotPlugged(String),
@@ -66,29 +68,29 @@ pub enum SimError {
     Io(String),
 }
 
-impl fmt::Display for SimError {
+impl fmt::Display for SimKernelError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SimError::UnknownModule(name) => write!(
+            SimKernelError::UnknownModule(name) => write!(
                 f,
                 "unknown module '{name}' (known modules: {})",
                 SimKernel::module_names().join(", ")
             ),
-            SimError::AlreadyPlugged(name) => {
+            SimKernelError::AlreadyPlugged(name) => {
                 write!(f, "module '{name}' is already plugged (or its removal is still pending)")
             }
-            SimError::NotPlugged(name) => write!(f, "module '{name}' is not plugged"),
-            SimError::RemovalBlocked { module, bus_number, open_handles, waited } => write!(
+            SimKernelError::NotPlugged(name) => write!(f, "module '{name}' is not plugged"),
+            SimKernelError::RemovalBlocked { module, bus_number, open_handles, waited } => write!(
                 f,
                 "removal of module '{module}' (i2c-{bus_number}) is blocked: {open_handles} open \
                  handle(s) still held after {waited:.1?}; it completes when the last one is closed"
             ),
-            SimError::Io(message) => write!(f, "simulator I/O error: {message}"),
+            SimKernelError::Io(message) => write!(f, "simulator I/O error: {message}"),
         }
     }
 }
 
-impl std::error::Error for SimError {}
+impl std::error::Error for SimKernelError {}
 
 /// The simulator's uevent stream for the monitor, in place of the netlink socket.
 pub struct SimSource(Receiver<Vec<u8>>);

@@ -132,7 +132,10 @@ fn bus_numbers_are_lowest_free_and_reused() {
     let f = fixture();
     assert_eq!(f.kernel.plug(EEPROM_MODULE), Ok(0));
     assert_eq!(f.kernel.plug(SENSOR_MODULE), Ok(1));
-    assert_eq!(f.kernel.plug(EEPROM_MODULE), Err(SimError::AlreadyPlugged(EEPROM_MODULE.into())));
+    assert_eq!(
+        f.kernel.plug(EEPROM_MODULE),
+        Err(SimKernelError::AlreadyPlugged(EEPROM_MODULE.into()))
+    );
     f.kernel.unplug(EEPROM_MODULE, LONG).unwrap();
     assert_eq!(f.kernel.plug(EEPROM_MODULE), Ok(0), "a re-plug gets the freed number");
 
@@ -185,7 +188,8 @@ fn unplug_times_out_and_finishes_when_the_last_handle_drops() {
     let second = f.kernel.opener().open(0).unwrap();
 
     let err = f.kernel.unplug(EEPROM_MODULE, Duration::from_millis(30)).unwrap_err();
-    let SimError::RemovalBlocked { module, bus_number, open_handles, waited } = err.clone() else {
+    let SimKernelError::RemovalBlocked { module, bus_number, open_handles, waited } = err.clone()
+    else {
         panic!("expected RemovalBlocked, got {err:?}");
     };
     assert_eq!((module.as_str(), bus_number, open_handles), (EEPROM_MODULE, 0, 2));
@@ -194,7 +198,10 @@ fn unplug_times_out_and_finishes_when_the_last_handle_drops() {
 
     // Still reserved: neither re-pluggable nor openable, and its number is not handed out.
     assert_eq!(state_of(&f.kernel, EEPROM_MODULE), ModuleState::Removing { bus_number: 0 });
-    assert_eq!(f.kernel.plug(EEPROM_MODULE), Err(SimError::AlreadyPlugged(EEPROM_MODULE.into())));
+    assert_eq!(
+        f.kernel.plug(EEPROM_MODULE),
+        Err(SimKernelError::AlreadyPlugged(EEPROM_MODULE.into()))
+    );
     assert_eq!(f.kernel.opener().open(0).err().and_then(|e| e.errno), Some(libc::ENOENT));
     assert_eq!(f.kernel.plug(SENSOR_MODULE), Ok(1));
 
@@ -345,7 +352,7 @@ fn unknown_modules_are_named_in_the_error() {
     );
     assert_eq!(SimKernel::default_module_names(), [EEPROM_MODULE, SENSOR_MODULE]);
     let err = f.kernel.plug("toaster").unwrap_err();
-    assert_eq!(err, SimError::UnknownModule("toaster".into()));
+    assert_eq!(err, SimKernelError::UnknownModule("toaster".into()));
     assert_eq!(
         err.to_string(),
         format!(
@@ -353,10 +360,13 @@ fn unknown_modules_are_named_in_the_error() {
              {SMBUS2_MODULE}, {TEN_BIT_MODULE})"
         )
     );
-    assert_eq!(f.kernel.unplug("toaster", LONG), Err(SimError::UnknownModule("toaster".into())));
+    assert_eq!(
+        f.kernel.unplug("toaster", LONG),
+        Err(SimKernelError::UnknownModule("toaster".into()))
+    );
     assert_eq!(
         f.kernel.unplug(SENSOR_MODULE, LONG),
-        Err(SimError::NotPlugged(SENSOR_MODULE.into()))
+        Err(SimKernelError::NotPlugged(SENSOR_MODULE.into()))
     );
 }
 

@@ -53,7 +53,7 @@ impl Default for ConnectionLimits {
 
 /// Why a connection was not admitted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Refusal {
+pub enum ConnectionRefusal {
     /// The uid already holds `max` connections.
     Uid { uid: u32, max: usize },
     /// `max` connections are open.
@@ -63,7 +63,7 @@ pub enum Refusal {
 /// A spell of refusals that ended: the cap it was at and how many connections it refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct SpellEnd {
-    refusal: Refusal,
+    refusal: ConnectionRefusal,
     refused: u64,
 }
 
@@ -122,7 +122,7 @@ impl Admission {
     }
 
     /// Admits a connection from `uid`, or says why not (logging the first refusal of a spell).
-    pub fn admit(self: &Arc<Self>, uid: u32) -> Result<Ticket, Refusal> {
+    pub fn admit(self: &Arc<Self>, uid: u32) -> Result<Ticket, ConnectionRefusal> {
         let administrator = (self.is_administrator)(uid);
         match self.enter(uid, administrator) {
             Ok(()) => Ok(Ticket { admission: self.clone(), uid, administrator }),
@@ -160,7 +160,7 @@ impl Admission {
     }
 
     /// Takes a place for `uid`; on refusal, also whether it starts a spell.
-    fn enter(&self, uid: u32, administrator: bool) -> Result<(), (Refusal, bool)> {
+    fn enter(&self, uid: u32, administrator: bool) -> Result<(), (ConnectionRefusal, bool)> {
         let mut state = self.state();
         let held = state.per_uid.get(&uid).copied().unwrap_or(0);
         let limits = self.limits;
@@ -169,12 +169,12 @@ impl Admission {
             state.total >= limits.max_connections || (!administrator && state.others >= others_max);
         let (refusal, spell) = if held >= limits.max_per_uid {
             (
-                Refusal::Uid { uid, max: limits.max_per_uid },
+                ConnectionRefusal::Uid { uid, max: limits.max_per_uid },
                 state.uid_spells.entry(uid).or_insert(0),
             )
         } else if full {
             let max = if administrator { limits.max_connections } else { others_max };
-            (Refusal::Total { max }, state.total_spell.get_or_insert(0))
+            (ConnectionRefusal::Total { max }, state.total_spell.get_or_insert(0))
         } else {
             state.total += 1;
             state.others += usize::from(!administrator);
@@ -207,14 +207,14 @@ impl Admission {
         }
         if held < self.limits.max_per_uid {
             if let Some(refused) = state.uid_spells.remove(&uid) {
-                let refusal = Refusal::Uid { uid, max: self.limits.max_per_uid };
+                let refusal = ConnectionRefusal::Uid { uid, max: self.limits.max_per_uid };
                 ended.push(SpellEnd { refusal, refused });
             }
         }
         let others_max = self.limits.max_connections - self.limits.admin_reserve;
         if state.total < self.limits.max_connections && state.others < others_max {
             if let Some(refused) = state.total_spell.take() {
-                let refusal = Refusal::Total { max: self.limits.max_connections };
+                let refusal = ConnectionRefusal::Total { max: self.limits.max_connections };
                 ended.push(SpellEnd { refusal, refused });
             }
         }
@@ -222,13 +222,13 @@ impl Admission {
     }
 }
 
-fn log_spell_start(refusal: Refusal) {
+fn log_spell_start(refusal: ConnectionRefusal) {
     match refusal {
-        Refusal::Uid { uid, max } => warn!(
+        ConnectionRefusal::Uid { uid, max } => warn!(
             "refusing RPC connections from uid {uid}: it has {max} open, its limit \
              (--max-connections-per-uid); said once until it has fewer"
         ),
-        Refusal::Total { max } => warn!(
+        ConnectionRefusal::Total { max } => warn!(
             "refusing RPC connections: {max} are open, the limit (--max-connections, less \
              --admin-connections for uids that do not administer); said once until fewer are"
         ),
@@ -237,12 +237,12 @@ fn log_spell_start(refusal: Refusal) {
 
 fn log_spell_end(end: SpellEnd) {
     match end.refusal {
-        Refusal::Uid { uid, .. } => info!(
+        ConnectionRefusal::Uid { uid, .. } => info!(
             "uid {uid} is below its RPC connection limit again; {} of its connections were \
              refused meanwhile",
             end.refused
         ),
-        Refusal::Total { .. } => info!(
+        ConnectionRefusal::Total { .. } => info!(
             "RPC connections are below the limit again; {} were refused meanwhile",
             end.refused
         ),
@@ -266,10 +266,14 @@ mod tests {
         // Others fill every place but the reserve, over several uids.
         let others: Vec<Ticket> =
             (0..4).map(|i| doors.admit(1000 + i % 2).expect("room for others")).collect();
-        assert_eq!(doors.admit(1002).err(), Some(Refusal::Total { max: 4 }));
+        assert_eq!(doors.admit(1002).err(), Some(ConnectionRefusal::Total { max: 4 }));
         // Root still gets in, into the reserve, and then also takes what others free.
         let root: Vec<Ticket> = (0..2).map(|_| doors.admit(0).expect("the reserve")).collect();
-        assert_eq!(doors.admit(0).err(), Some(Refusal::Total { max: 6 }), "the table is full");
+        assert_eq!(
+            doors.admit(0).err(),
+            Some(ConnectionRefusal::Total { max: 6 }),
+            "the table is full"
+        );
         drop(others);
         assert!(doors.admit(0).is_ok(), "root may use any free place");
         // A place root held does not count against the others' share.
@@ -282,7 +286,7 @@ mod tests {
     fn one_uid_at_its_cap_leaves_room_for_the_others() {
         let doors = admission(10, 2);
         let held: Vec<Ticket> = (0..2).map(|_| doors.admit(1000).unwrap()).collect();
-        assert_eq!(doors.admit(1000).err(), Some(Refusal::Uid { uid: 1000, max: 2 }));
+        assert_eq!(doors.admit(1000).err(), Some(ConnectionRefusal::Uid { uid: 1000, max: 2 }));
         let other = doors.admit(1001).expect("another uid is admitted");
         assert_eq!(doors.open_connections(), 3);
         drop(held);
@@ -296,9 +300,9 @@ mod tests {
         let doors = admission(3, 2);
         let _a: Vec<Ticket> = (0..2).map(|_| doors.admit(1).unwrap()).collect();
         let b = doors.admit(2).unwrap();
-        assert_eq!(doors.admit(3).err(), Some(Refusal::Total { max: 3 }));
+        assert_eq!(doors.admit(3).err(), Some(ConnectionRefusal::Total { max: 3 }));
         // The uid cap is judged first: a uid at its own cap hears about that one.
-        assert_eq!(doors.admit(1).err(), Some(Refusal::Uid { uid: 1, max: 2 }));
+        assert_eq!(doors.admit(1).err(), Some(ConnectionRefusal::Uid { uid: 1, max: 2 }));
         drop(b);
         assert!(doors.admit(3).is_ok());
     }
@@ -306,14 +310,14 @@ mod tests {
     #[test]
     fn a_spell_of_refusals_is_reported_once_at_each_end() {
         let doors = admission(100, 1);
-        let seven = Refusal::Uid { uid: 7, max: 1 };
+        let seven = ConnectionRefusal::Uid { uid: 7, max: 1 };
         let first = doors.admit(7).unwrap();
         assert_eq!(doors.enter(7, false), Err((seven, true)));
         for _ in 0..5 {
             assert_eq!(doors.enter(7, false), Err((seven, false)));
         }
         let _other = doors.admit(8).unwrap();
-        let eight = Refusal::Uid { uid: 8, max: 1 };
+        let eight = ConnectionRefusal::Uid { uid: 8, max: 1 };
         assert_eq!(doors.enter(8, false), Err((eight, true)), "another uid's spell is its own");
 
         // Giving the place back ends uid 7's spell, with the count of what it refused
@@ -328,12 +332,12 @@ mod tests {
     fn the_global_spell_ends_when_a_place_frees() {
         let doors = admission(1, 5);
         let only = doors.admit(1).unwrap();
-        assert_eq!(doors.enter(2, false), Err((Refusal::Total { max: 1 }, true)));
-        assert_eq!(doors.enter(3, false), Err((Refusal::Total { max: 1 }, false)));
+        assert_eq!(doors.enter(2, false), Err((ConnectionRefusal::Total { max: 1 }, true)));
+        assert_eq!(doors.enter(3, false), Err((ConnectionRefusal::Total { max: 1 }, false)));
         std::mem::forget(only);
         assert_eq!(
             doors.leave(1, false),
-            vec![SpellEnd { refusal: Refusal::Total { max: 1 }, refused: 2 }]
+            vec![SpellEnd { refusal: ConnectionRefusal::Total { max: 1 }, refused: 2 }]
         );
         assert_eq!(doors.open_connections(), 0);
         assert!(doors.state().per_uid.is_empty(), "no uid is remembered once it holds nothing");

@@ -165,7 +165,7 @@ impl Bridge {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::devices::Device;
+    use crate::devices::I2cDevice;
     use crate::usb::{USB_DIR_IN, USB_RECIP_INTERFACE, USB_TYPE_VENDOR};
 
     const VENDOR_IN: u8 = USB_DIR_IN | USB_TYPE_VENDOR | USB_RECIP_INTERFACE;
@@ -174,7 +174,7 @@ mod tests {
     fn bridge(ten_bit: bool) -> Bridge {
         let devices = ["eeprom@0x50", "regs@0x48", "regs@0x2a0:a5"]
             .iter()
-            .map(|spec| Device::parse(spec).unwrap())
+            .map(|spec| I2cDevice::parse(spec).unwrap())
             .collect();
         Bridge::new(Bus::new(devices, None).unwrap(), ten_bit)
     }

@@ -63,17 +63,18 @@ impl fmt::Display for Address {
     }
 }
 
+/// What an emulated device is: an EEPROM, or a register file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
+pub enum DeviceKind {
     Eeprom,
     Registers,
 }
 
-impl Kind {
+impl DeviceKind {
     fn name(self) -> &'static str {
         match self {
-            Kind::Eeprom => "eeprom",
-            Kind::Registers => "regs",
+            DeviceKind::Eeprom => "eeprom",
+            DeviceKind::Registers => "regs",
         }
     }
 }
@@ -81,9 +82,10 @@ impl Kind {
 /// The switch has eight channels, 0..=7.
 pub const SWITCH_CHANNELS: u8 = 8;
 
+/// An emulated I2C device on the bridge's bus, or behind a channel of its switch.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Device {
-    pub kind: Kind,
+pub struct I2cDevice {
+    pub kind: DeviceKind,
     pub address: Address,
     /// The switch channel the device sits behind; `None` for the bridge's own bus.
     pub channel: Option<u8>,
@@ -91,12 +93,12 @@ pub struct Device {
     pointer: u8,
 }
 
-impl Device {
+impl I2cDevice {
     /// `[chanN/]KIND@ADDR[:HEX]`: `eeprom@0x50`, `regs@0x48:1980`, `regs@0x2a0`,
     /// `chan3/eeprom@0x50` (behind the switch's channel 3). Without HEX an EEPROM holds byte i
     /// at offset i and a register file holds zeros; with HEX the bytes are placed from offset 0
     /// and the rest is 0xff (an erased EEPROM) or 0x00 (registers after reset).
-    pub fn parse(spec: &str) -> Result<Device, String> {
+    pub fn parse(spec: &str) -> Result<I2cDevice, String> {
         let (channel, on_segment) = match spec.split_once('/') {
             Some((channel, rest)) => (Some(parse_channel(channel, spec)?), rest),
             None => (None, spec),
@@ -105,8 +107,8 @@ impl Device {
             .split_once('@')
             .ok_or_else(|| format!("device {spec:?}: expected KIND@ADDR[:HEX]"))?;
         let kind = match kind {
-            "eeprom" => Kind::Eeprom,
-            "regs" => Kind::Registers,
+            "eeprom" => DeviceKind::Eeprom,
+            "regs" => DeviceKind::Registers,
             other => return Err(format!("device {spec:?}: unknown kind {other:?} (eeprom, regs)")),
         };
         let (address, hex) = match rest.split_once(':') {
@@ -115,17 +117,17 @@ impl Device {
         };
         let address = Address::parse(address).map_err(|e| format!("device {spec:?}: {e}"))?;
         let memory = match (kind, hex) {
-            (Kind::Eeprom, None) => (0..=255).collect(),
-            (Kind::Registers, None) => vec![0; MEMORY_SIZE],
+            (DeviceKind::Eeprom, None) => (0..=255).collect(),
+            (DeviceKind::Registers, None) => vec![0; MEMORY_SIZE],
             (_, Some(hex)) => {
                 let bytes = parse_hex(hex).map_err(|e| format!("device {spec:?}: {e}"))?;
-                let fill = if kind == Kind::Eeprom { 0xff } else { 0x00 };
+                let fill = if kind == DeviceKind::Eeprom { 0xff } else { 0x00 };
                 let mut memory = vec![fill; MEMORY_SIZE];
                 memory[..bytes.len()].copy_from_slice(&bytes);
                 memory
             }
         };
-        Ok(Device { kind, address, channel, memory, pointer: 0 })
+        Ok(I2cDevice { kind, address, channel, memory, pointer: 0 })
     }
 
     /// `eeprom@0x50`, `chan3/eeprom@0x50`: the name the state file and the log use.
@@ -148,11 +150,11 @@ impl Device {
             changed |= *cell != byte;
             *cell = byte;
             self.pointer = match self.kind {
-                Kind::Eeprom => {
+                DeviceKind::Eeprom => {
                     let page = self.pointer & !(EEPROM_PAGE - 1);
                     page | (self.pointer.wrapping_add(1) & (EEPROM_PAGE - 1))
                 }
-                Kind::Registers => self.pointer.wrapping_add(1),
+                DeviceKind::Registers => self.pointer.wrapping_add(1),
             };
         }
         changed
@@ -202,7 +204,7 @@ impl Switch {
 /// The devices on the bridge's bus, and the switch (if any) with the devices behind it.
 #[derive(Clone, Debug, Default)]
 pub struct Bus {
-    devices: Vec<Device>,
+    devices: Vec<I2cDevice>,
     switch: Option<Switch>,
 }
 
@@ -210,7 +212,7 @@ impl Bus {
     /// Refuses a layout whose addresses would collide: two devices on one segment at one
     /// address, a channel device at an address the bridge's own bus already answers (both
     /// would answer while the channel is connected), or a channel device without a switch.
-    pub fn new(devices: Vec<Device>, switch: Option<Switch>) -> Result<Bus, String> {
+    pub fn new(devices: Vec<I2cDevice>, switch: Option<Switch>) -> Result<Bus, String> {
         for (i, device) in devices.iter().enumerate() {
             let clash = devices[..i].iter().find(|other| {
                 other.address == device.address
@@ -261,7 +263,7 @@ impl Bus {
     /// The device that answers `address` now: on the bridge's bus, or behind a connected
     /// channel. With two connected channels holding the same address both would answer on
     /// real wires; the lower channel stands for them (pca954x connects one at a time).
-    fn device_mut(&mut self, address: Address) -> Option<&mut Device> {
+    fn device_mut(&mut self, address: Address) -> Option<&mut I2cDevice> {
         let switch = self.switch;
         self.devices
             .iter_mut()
@@ -272,7 +274,7 @@ impl Bus {
             .min_by_key(|device| device.channel)
     }
 
-    pub fn devices(&self) -> &[Device] {
+    pub fn devices(&self) -> &[I2cDevice] {
         &self.devices
     }
 
@@ -369,21 +371,21 @@ mod tests {
 
     #[test]
     fn device_specs() {
-        let eeprom = Device::parse("eeprom@0x50").unwrap();
+        let eeprom = I2cDevice::parse("eeprom@0x50").unwrap();
         assert_eq!(eeprom.memory()[0x10], 0x10);
-        let custom = Device::parse("eeprom@0x51:de ad be ef").unwrap();
+        let custom = I2cDevice::parse("eeprom@0x51:de ad be ef").unwrap();
         assert_eq!(&custom.memory()[..5], &[0xde, 0xad, 0xbe, 0xef, 0xff]);
-        let regs = Device::parse("regs@0x2a0:0x1980").unwrap();
+        let regs = I2cDevice::parse("regs@0x2a0:0x1980").unwrap();
         assert_eq!((regs.address.ten_bit, &regs.memory()[..3]), (true, &[0x19, 0x80, 0][..]));
         assert_eq!(regs.name(), "regs@0x2a0");
-        assert!(Device::parse("rom@0x50").is_err());
-        assert!(Device::parse("eeprom@0x50:abc").is_err());
-        assert!(Device::parse("eeprom0x50").is_err());
+        assert!(I2cDevice::parse("rom@0x50").is_err());
+        assert!(I2cDevice::parse("eeprom@0x50:abc").is_err());
+        assert!(I2cDevice::parse("eeprom0x50").is_err());
     }
 
     #[test]
     fn eeprom_pointer_reads_wrap_and_page_writes_wrap_in_their_page() {
-        let mut eeprom = Device::parse("eeprom@0x50").unwrap();
+        let mut eeprom = I2cDevice::parse("eeprom@0x50").unwrap();
         assert!(!eeprom.write(&[0xfe]));
         assert_eq!(eeprom.read(4), vec![0xfe, 0xff, 0x00, 0x01]);
         assert_eq!(eeprom.read(1), vec![0x02], "the pointer survives between reads");
@@ -396,7 +398,7 @@ mod tests {
 
     #[test]
     fn registers_auto_increment_across_the_whole_file() {
-        let mut regs = Device::parse("regs@0x48").unwrap();
+        let mut regs = I2cDevice::parse("regs@0x48").unwrap();
         assert!(regs.write(&[0x07, 0x34, 0x12]));
         regs.write(&[0x07]);
         assert_eq!(regs.read(2), vec![0x34, 0x12]);
@@ -405,10 +407,11 @@ mod tests {
 
     #[test]
     fn bus_refuses_duplicate_addresses_and_state_round_trips() {
-        let devices =
-            || vec![Device::parse("eeprom@0x50").unwrap(), Device::parse("regs@0x2a0").unwrap()];
+        let devices = || {
+            vec![I2cDevice::parse("eeprom@0x50").unwrap(), I2cDevice::parse("regs@0x2a0").unwrap()]
+        };
         assert!(Bus::new(
-            vec![Device::parse("eeprom@0x50").unwrap(), Device::parse("regs@0x50").unwrap()],
+            vec![I2cDevice::parse("eeprom@0x50").unwrap(), I2cDevice::parse("regs@0x50").unwrap()],
             None
         )
         .is_err());
@@ -434,11 +437,11 @@ mod tests {
 
     #[test]
     fn channel_specs_and_names() {
-        let behind = Device::parse("chan3/eeprom@0x50:aa").unwrap();
+        let behind = I2cDevice::parse("chan3/eeprom@0x50:aa").unwrap();
         assert_eq!((behind.channel, behind.name()), (Some(3), "chan3/eeprom@0x50".to_string()));
         assert_eq!(behind.memory()[0], 0xaa);
         for bad in ["chan8/eeprom@0x50", "ch3/eeprom@0x50", "chan/regs@0x48", "chan-1/regs@0x48"] {
-            let err = Device::parse(bad).unwrap_err();
+            let err = I2cDevice::parse(bad).unwrap_err();
             assert!(err.contains("chan0..chan7"), "{bad}: {err}");
         }
     }
@@ -448,7 +451,7 @@ mod tests {
         let devices =
             ["eeprom@0x50", "chan0/regs@0x48:11", "chan3/regs@0x48:33", "chan3/regs@0x49"]
                 .iter()
-                .map(|spec| Device::parse(spec).unwrap())
+                .map(|spec| I2cDevice::parse(spec).unwrap())
                 .collect();
         let mut bus = Bus::new(devices, Some(Switch::new(seven(0x70)))).unwrap();
         assert_eq!(bus.read(seven(0x70), 1), Some(vec![0]), "power-on: all disconnected");
@@ -468,7 +471,7 @@ mod tests {
     #[test]
     fn layouts_whose_addresses_collide_are_refused() {
         let layout = |specs: &[&str], switch: Option<u16>| {
-            let devices = specs.iter().map(|spec| Device::parse(spec).unwrap()).collect();
+            let devices = specs.iter().map(|spec| I2cDevice::parse(spec).unwrap()).collect();
             Bus::new(devices, switch.map(|a| Switch::new(seven(a)))).map(|_| ())
         };
         assert!(layout(&["chan1/eeprom@0x50", "chan2/eeprom@0x50"], Some(0x70)).is_ok());

@@ -23,7 +23,7 @@ mod usbip;
 
 use bridge::Bridge;
 use clap::{Parser, Subcommand, ValueEnum};
-use devices::{Address, Bus, Device as I2cDevice, Switch};
+use devices::{Address, Bus, I2cDevice, Switch};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -143,7 +143,7 @@ fn plug(args: PlugArgs) -> Result<(), String> {
     names.extend(bus.switch().map(|switch| format!("switch@{}", switch.address)));
     let identity = Identity { vendor: args.id.0, product: args.id.1, serial: args.serial };
     let label = identity.serial.clone().unwrap_or_else(|| "-".to_string());
-    let mut device = usb::Device::new(identity, Bridge::new(bus, !args.firmware_funcs));
+    let mut device = usb::UsbDevice::new(identity, Bridge::new(bus, !args.firmware_funcs));
     let speed = match args.speed {
         SpeedArg::Low => usbip::Speed::Low,
         SpeedArg::Full => usbip::Speed::Full,
@@ -198,7 +198,7 @@ fn say(line: &str) {
     let _ = stdout.flush();
 }
 
-fn log_request(device: &usb::Device, setup: &Setup, reply: &Reply) {
+fn log_request(device: &usb::UsbDevice, setup: &Setup, reply: &Reply) {
     let outcome = match reply {
         Reply::In(data) => format!("in {} bytes", data.len()),
         Reply::Out => "ok".to_string(),

@@ -7,15 +7,17 @@ use crate::devices::parse_u16;
 use i2cdev::core::{I2CMessage, I2CTransfer};
 use i2cdev::linux::{I2CMessageFlags, LinuxI2CBus, LinuxI2CMessage};
 
+/// One message of an I2C_RDWR, with its own address (unlike the service's messages, which go
+/// to their session's).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Message {
+pub enum RdwrMessage {
     Write { address: u16, data: Vec<u8> },
     Read { address: u16, len: usize },
 }
 
 /// i2ctransfer's syntax: `w2@0x2a0 0x00 0x10 r4` (a message without `@ADDR` reuses the
 /// previous address). Addresses above 0x7f are 10-bit.
-pub fn parse(words: &[String]) -> Result<Vec<Message>, String> {
+pub fn parse(words: &[String]) -> Result<Vec<RdwrMessage>, String> {
     let mut messages = Vec::new();
     let mut address = None;
     let mut words = words.iter();
@@ -36,7 +38,7 @@ pub fn parse(words: &[String]) -> Result<Vec<Message>, String> {
             .ok_or_else(|| format!("{word:?}: expected r<LEN> or w<LEN>, LEN 1..8192"))?;
         let len = usize::from(len);
         messages.push(match head.as_bytes()[0] {
-            b'r' => Message::Read { address, len },
+            b'r' => RdwrMessage::Read { address, len },
             b'w' => {
                 let data = (&mut words)
                     .take(len)
@@ -49,7 +51,7 @@ pub fn parse(words: &[String]) -> Result<Vec<Message>, String> {
                 if data.len() != len {
                     return Err(format!("{word:?}: {len} data bytes expected"));
                 }
-                Message::Write { address, data }
+                RdwrMessage::Write { address, data }
             }
             _ => return Err(format!("{word:?}: expected r<LEN> or w<LEN>")),
         });
@@ -72,13 +74,13 @@ fn flags(address: u16, read: bool) -> I2CMessageFlags {
 }
 
 /// Runs the transfer; returns each read message's bytes.
-pub fn run(device: &str, messages: &[Message]) -> Result<Vec<Vec<u8>>, String> {
+pub fn run(device: &str, messages: &[RdwrMessage]) -> Result<Vec<Vec<u8>>, String> {
     let mut bus = LinuxI2CBus::new(device).map_err(|e| format!("{device}: {e}"))?;
     let mut reads: Vec<Vec<u8>> = messages
         .iter()
         .filter_map(|m| match m {
-            Message::Read { len, .. } => Some(vec![0; *len]),
-            Message::Write { .. } => None,
+            RdwrMessage::Read { len, .. } => Some(vec![0; *len]),
+            RdwrMessage::Write { .. } => None,
         })
         .collect();
     {
@@ -86,10 +88,10 @@ pub fn run(device: &str, messages: &[Message]) -> Result<Vec<Vec<u8>>, String> {
         let mut linux: Vec<LinuxI2CMessage> = messages
             .iter()
             .map(|message| match message {
-                Message::Write { address, data } => LinuxI2CMessage::write(data)
+                RdwrMessage::Write { address, data } => LinuxI2CMessage::write(data)
                     .with_address(*address)
                     .with_flags(flags(*address, false)),
-                Message::Read { address, .. } => {
+                RdwrMessage::Read { address, .. } => {
                     let buffer = buffers.next().expect("one buffer per read");
                     LinuxI2CMessage::read(buffer)
                         .with_address(*address)
@@ -115,8 +117,8 @@ mod tests {
         assert_eq!(
             parse(&words("w1@0x2a0 0x10 r2")),
             Ok(vec![
-                Message::Write { address: 0x2a0, data: vec![0x10] },
-                Message::Read { address: 0x2a0, len: 2 }
+                RdwrMessage::Write { address: 0x2a0, data: vec![0x10] },
+                RdwrMessage::Read { address: 0x2a0, len: 2 }
             ])
         );
         assert!(parse(&words("r1")).unwrap_err().contains("no address"));

@@ -83,15 +83,16 @@ pub struct Identity {
     pub serial: Option<String>,
 }
 
-pub struct Device {
+/// The emulated USB device: its identity, its configuration, and the bridge behind it.
+pub struct UsbDevice {
     identity: Identity,
     configuration: u8,
     pub bridge: Bridge,
 }
 
-impl Device {
-    pub fn new(identity: Identity, bridge: Bridge) -> Device {
-        Device { identity, configuration: 0, bridge }
+impl UsbDevice {
+    pub fn new(identity: Identity, bridge: Bridge) -> UsbDevice {
+        UsbDevice { identity, configuration: 0, bridge }
     }
 
     pub fn configuration(&self) -> u8 {
@@ -234,17 +235,17 @@ fn string_descriptor_raw(body: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::devices::{Bus, Device as I2cDevice};
+    use crate::devices::{Bus, I2cDevice};
 
-    fn device(serial: Option<&str>) -> Device {
+    fn device(serial: Option<&str>) -> UsbDevice {
         let bus = Bus::new(vec![I2cDevice::parse("eeprom@0x50").unwrap()], None).unwrap();
         let identity =
             Identity { vendor: 0x1c40, product: 0x0534, serial: serial.map(str::to_string) };
-        Device::new(identity, Bridge::new(bus, true))
+        UsbDevice::new(identity, Bridge::new(bus, true))
     }
 
     fn get(
-        device: &mut Device,
+        device: &mut UsbDevice,
         request_type: u8,
         request: u8,
         value: u16,

@@ -35,7 +35,7 @@
 //! to cancel; RET_UNLINK answers with status 0 when that URB had already completed, which is
 //! always the case here because every URB is answered before the next header is read.
 
-use crate::usb::{Device, Reply, Setup};
+use crate::usb::{Reply, Setup, UsbDevice};
 use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
@@ -61,7 +61,7 @@ pub enum Speed {
 
 /// A parsed CMD_SUBMIT or CMD_UNLINK.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Command {
+pub enum UsbipCommand {
     Submit { seqnum: u32, out: bool, ep: u32, length: usize, setup: [u8; 8] },
     Unlink { seqnum: u32, victim: u32 },
 }
@@ -70,7 +70,7 @@ fn be32(bytes: &[u8], at: usize) -> u32 {
     u32::from_be_bytes(bytes[at..at + 4].try_into().expect("4 bytes"))
 }
 
-pub fn parse_header(header: &[u8; HEADER_LEN]) -> Result<Command, String> {
+pub fn parse_header(header: &[u8; HEADER_LEN]) -> Result<UsbipCommand, String> {
     let command = be32(header, 0);
     let seqnum = be32(header, 4);
     match command {
@@ -80,7 +80,7 @@ pub fn parse_header(header: &[u8; HEADER_LEN]) -> Result<Command, String> {
                 .ok()
                 .filter(|&length| length <= MAX_TRANSFER)
                 .ok_or_else(|| format!("CMD_SUBMIT {seqnum}: transfer length {length}"))?;
-            Ok(Command::Submit {
+            Ok(UsbipCommand::Submit {
                 seqnum,
                 out: be32(header, 12) == USBIP_DIR_OUT,
                 ep: be32(header, 16),
@@ -88,7 +88,7 @@ pub fn parse_header(header: &[u8; HEADER_LEN]) -> Result<Command, String> {
                 setup: header[40..48].try_into().expect("8 bytes"),
             })
         }
-        USBIP_CMD_UNLINK => Ok(Command::Unlink { seqnum, victim: be32(header, 20) }),
+        USBIP_CMD_UNLINK => Ok(UsbipCommand::Unlink { seqnum, victim: be32(header, 20) }),
         other => Err(format!("unknown USB/IP command {other} (seqnum {seqnum})")),
     }
 }
@@ -141,8 +141,8 @@ pub enum End {
 /// device and the SETUP of that URB (for logging and saving state).
 pub fn serve(
     link: &mut (impl Read + Write),
-    device: &mut Device,
-    mut after: impl FnMut(&mut Device, &Setup, &Reply),
+    device: &mut UsbDevice,
+    mut after: impl FnMut(&mut UsbDevice, &Setup, &Reply),
 ) -> End {
     let mut header = [0u8; HEADER_LEN];
     loop {
@@ -156,7 +156,7 @@ pub fn serve(
             Err(why) => return End::Error(io::Error::new(io::ErrorKind::InvalidData, why)),
         };
         let answer = match command {
-            Command::Submit { seqnum, out, ep, length, setup } => {
+            UsbipCommand::Submit { seqnum, out, ep, length, setup } => {
                 let mut data = vec![0u8; if out { length } else { 0 }];
                 if let Err(err) = link.read_exact(&mut data) {
                     return End::Error(err);
@@ -179,7 +179,7 @@ pub fn serve(
                     pdu
                 }
             }
-            Command::Unlink { seqnum, .. } => ret_unlink(seqnum),
+            UsbipCommand::Unlink { seqnum, .. } => ret_unlink(seqnum),
         };
         if let Err(err) = link.write_all(&answer) {
             // A detach can land between our read and our answer.
@@ -211,13 +211,13 @@ mod tests {
         let header = submit_header(7, USBIP_DIR_OUT, 1, setup);
         assert_eq!(
             parse_header(&header),
-            Ok(Command::Submit { seqnum: 7, out: true, ep: 0, length: 1, setup })
+            Ok(UsbipCommand::Submit { seqnum: 7, out: true, ep: 0, length: 1, setup })
         );
         let mut unlink = [0u8; 48];
         unlink[0..4].copy_from_slice(&USBIP_CMD_UNLINK.to_be_bytes());
         unlink[4..8].copy_from_slice(&9u32.to_be_bytes());
         unlink[20..24].copy_from_slice(&7u32.to_be_bytes());
-        assert_eq!(parse_header(&unlink), Ok(Command::Unlink { seqnum: 9, victim: 7 }));
+        assert_eq!(parse_header(&unlink), Ok(UsbipCommand::Unlink { seqnum: 9, victim: 7 }));
         assert!(parse_header(&submit_header(1, 1, -1, setup)).is_err());
         assert!(parse_header(&[0u8; 48]).unwrap_err().contains("unknown"));
     }
@@ -226,7 +226,7 @@ mod tests {
     #[test]
     fn serve_answers_out_in_and_unlink_then_ends_when_the_host_closes() {
         use crate::bridge::Bridge;
-        use crate::devices::{Bus, Device as I2cDevice};
+        use crate::devices::{Bus, I2cDevice};
         use crate::usb::Identity;
         use std::os::unix::net::UnixStream;
 
@@ -234,7 +234,7 @@ mod tests {
         let server = std::thread::spawn(move || {
             let bus = Bus::new(vec![I2cDevice::parse("eeprom@0x50").unwrap()], None).unwrap();
             let identity = Identity { vendor: 0x1c40, product: 0x0534, serial: None };
-            let mut device = Device::new(identity, Bridge::new(bus, true));
+            let mut device = UsbDevice::new(identity, Bridge::new(bus, true));
             let mut setups = Vec::new();
             let end = serve(&mut module, &mut device, |_, setup, _| setups.push(setup.request));
             (matches!(end, End::HostClosed), setups)

@@ -25,7 +25,7 @@ pub enum Request {
     /// get, set, call and block-call: SMBus commands on one session.
     Smbus {
         bus: String,
-        target: Target,
+        target: SessionAddress,
         plan: SmbusPlan,
         /// Print the last command's answer (get and the calls; set prints nothing).
         print: bool,
@@ -46,15 +46,15 @@ pub enum Request {
 
 /// The address a one-shot command's session goes to, and how it is addressed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Target {
+pub struct SessionAddress {
     pub address: u16,
     pub ten_bit: bool,
 }
 
-impl Target {
-    fn checked(address: u64, addressing: Addressing) -> Result<Target, CliError> {
+impl SessionAddress {
+    fn checked(address: u64, addressing: Addressing) -> Result<SessionAddress, CliError> {
         let address = check_address(address, addressing.ten_bit).map_err(CliError::Usage)?;
-        Ok(Target { address, ten_bit: addressing.ten_bit })
+        Ok(SessionAddress { address, ten_bit: addressing.ten_bit })
     }
 }
 
@@ -64,22 +64,22 @@ impl Request {
             ServiceCommand::Buses => Request::Buses,
             ServiceCommand::Detect { bus } => Request::Detect { bus },
             ServiceCommand::Get { bus, address, register, mode, length, addressing } => {
-                let target = Target::checked(address, addressing)?;
+                let target = SessionAddress::checked(address, addressing)?;
                 let plan = plan_get(register, mode.as_deref(), length.as_deref())?;
                 Request::Smbus { bus, target, plan, print: true }
             }
             ServiceCommand::Set { bus, address, register, values, addressing } => {
-                let target = Target::checked(address, addressing)?;
+                let target = SessionAddress::checked(address, addressing)?;
                 let plan = plan_set(register, &values)?;
                 Request::Smbus { bus, target, plan, print: false }
             }
             ServiceCommand::Call { bus, address, register, value, pec, addressing } => {
-                let target = Target::checked(address, addressing)?;
+                let target = SessionAddress::checked(address, addressing)?;
                 let plan = plan_call(register, &value, pec.as_deref())?;
                 Request::Smbus { bus, target, plan, print: true }
             }
             ServiceCommand::BlockCall { bus, address, register, bytes, addressing } => {
-                let target = Target::checked(address, addressing)?;
+                let target = SessionAddress::checked(address, addressing)?;
                 let plan = plan_block_call(register, &bytes)?;
                 Request::Smbus { bus, target, plan, print: true }
             }
@@ -88,7 +88,8 @@ impl Request {
                 Request::Transfer { bus, ten_bit: addressing.ten_bit, transfer }
             }
             ServiceCommand::Hold { bus, address, exclusive, generation, pec, addressing } => {
-                let Target { address, ten_bit } = Target::checked(address, addressing)?;
+                let SessionAddress { address, ten_bit } =
+                    SessionAddress::checked(address, addressing)?;
                 // The contract's generation is an AIDL long: a larger one cannot be sent.
                 if let Some(generation) = generation.filter(|g| i64::try_from(*g).is_err()) {
                     return Err(CliError::TooLarge(format!(
@@ -276,8 +277,8 @@ mod tests {
         }
     }
 
-    fn seven_bit(address: u16) -> Target {
-        Target { address, ten_bit: false }
+    fn seven_bit(address: u16) -> SessionAddress {
+        SessionAddress { address, ten_bit: false }
     }
 
     #[test]
@@ -311,7 +312,7 @@ mod tests {
         );
         match request("get -t 1 0x150 0").unwrap() {
             Request::Smbus { target, .. } => {
-                assert_eq!(target, Target { address: 0x150, ten_bit: true })
+                assert_eq!(target, SessionAddress { address: 0x150, ten_bit: true })
             }
             other => panic!("{other:?}"),
         }

@@ -6,7 +6,7 @@ use super::format::{held_line, lost_json, lost_line, operation_names, session_js
 use super::mode::{plan_block_call, plan_call, plan_get, plan_set, SmbusPlan};
 use super::number::{format_value, parse_register, value_json};
 use super::transfer::{format_reads, parse_transfer};
-use super::{emit, CliError, Refusal};
+use super::{emit, CliError, InputRefusal};
 use i2c_hal_client::{Client, OpenOptions, Session};
 use i2c_hal_core::request::{Message, OperationSet, SmbusOp, SmbusValue};
 use i2c_hal_core::{BusInfo, LossReason};
@@ -68,15 +68,18 @@ const COMMANDS: &str = "get REG [MODE [LENGTH]], set REG VALUE... [MODE], call R
 /// Parses one stdin line for the session `mode` describes; blank lines are no command. PEC is
 /// chosen when the session opens (`hold --pec`): in such a session every SMBus command carries
 /// it, with or without a `p`, and elsewhere a `p` is refused rather than quietly ignored.
-pub fn parse_hold_command(line: &str, mode: &SessionMode) -> Result<Option<HoldCommand>, Refusal> {
+pub fn parse_hold_command(
+    line: &str,
+    mode: &SessionMode,
+) -> Result<Option<HoldCommand>, InputRefusal> {
     let words: Vec<&str> = line.split_whitespace().collect();
     let Some((&verb, args)) = words.split_first() else {
         return Ok(None);
     };
-    let smbus = |name: &'static str, plan: Result<SmbusPlan, Refusal>| {
+    let smbus = |name: &'static str, plan: Result<SmbusPlan, InputRefusal>| {
         let plan = plan?;
         if plan.pec && !mode.pec {
-            return Err(Refusal::from("this session was opened without PEC (hold --pec)"));
+            return Err(InputRefusal::from("this session was opened without PEC (hold --pec)"));
         }
         Ok(HoldCommand::Smbus { name, ops: plan.ops })
     };
@@ -127,7 +130,11 @@ pub fn parse_hold_command(line: &str, mode: &SessionMode) -> Result<Option<HoldC
     Ok(Some(command))
 }
 
-fn no_arguments(verb: &str, args: &[&str], command: HoldCommand) -> Result<HoldCommand, Refusal> {
+fn no_arguments(
+    verb: &str,
+    args: &[&str],
+    command: HoldCommand,
+) -> Result<HoldCommand, InputRefusal> {
     if args.is_empty() {
         Ok(command)
     } else {
@@ -258,9 +265,10 @@ pub fn read_command(
     bytes: &[u8],
     number: usize,
     mode: &SessionMode,
-) -> Result<Option<HoldCommand>, Refusal> {
-    let line = std::str::from_utf8(bytes)
-        .map_err(|_| Refusal::Usage(format!("line {number} is not UTF-8 text; it was skipped")))?;
+) -> Result<Option<HoldCommand>, InputRefusal> {
+    let line = std::str::from_utf8(bytes).map_err(|_| {
+        InputRefusal::Usage(format!("line {number} is not UTF-8 text; it was skipped"))
+    })?;
     parse_hold_command(line, mode)
 }
 
@@ -296,18 +304,18 @@ mod tests {
     use i2c_hal_core::request::OperationClass;
     use i2c_hal_core::ErrorCode;
 
-    fn parse(line: &str) -> Result<Option<HoldCommand>, Refusal> {
+    fn parse(line: &str) -> Result<Option<HoldCommand>, InputRefusal> {
         parse_hold_command(line, &seven_bit(0x50))
     }
 
-    fn smbus(name: &'static str, ops: Vec<SmbusOp>) -> Result<Option<HoldCommand>, Refusal> {
+    fn smbus(name: &'static str, ops: Vec<SmbusOp>) -> Result<Option<HoldCommand>, InputRefusal> {
         Ok(Some(HoldCommand::Smbus { name, ops }))
     }
 
     #[test]
     fn a_line_that_is_not_utf8_is_refused_by_number() {
         let refused = read_command(b"get \xff\xfe\n", 3, &seven_bit(0x50)).unwrap_err();
-        assert!(matches!(refused, Refusal::Usage(_)), "{refused:?}");
+        assert!(matches!(refused, InputRefusal::Usage(_)), "{refused:?}");
         assert!(refused.contains("line 3 is not UTF-8"), "{refused}");
         assert_eq!(
             read_command(b"get 0x10\n", 4, &seven_bit(0x50)),

@@ -27,7 +27,7 @@ use std::ops::Deref;
 
 /// Why i2cctl refused a command (or a `hold` line) itself, without sending anything.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Refusal {
+pub enum InputRefusal {
     /// Malformed: a bad number, mode, address, message syntax.
     Usage(String),
     /// Well-formed but beyond a limit of the contract (a block over 32 bytes, more than
@@ -36,35 +36,35 @@ pub enum Refusal {
     TooLarge(String),
 }
 
-impl Refusal {
+impl InputRefusal {
     pub fn message(&self) -> &str {
         match self {
-            Refusal::Usage(message) | Refusal::TooLarge(message) => message,
+            InputRefusal::Usage(message) | InputRefusal::TooLarge(message) => message,
         }
     }
 }
 
-impl From<String> for Refusal {
-    fn from(message: String) -> Refusal {
-        Refusal::Usage(message)
+impl From<String> for InputRefusal {
+    fn from(message: String) -> InputRefusal {
+        InputRefusal::Usage(message)
     }
 }
 
-impl From<&str> for Refusal {
-    fn from(message: &str) -> Refusal {
-        Refusal::Usage(message.to_string())
+impl From<&str> for InputRefusal {
+    fn from(message: &str) -> InputRefusal {
+        InputRefusal::Usage(message.to_string())
     }
 }
 
 /// The message, so that callers (and tests) read a refusal like the String it replaced.
-impl Deref for Refusal {
+impl Deref for InputRefusal {
     type Target = str;
     fn deref(&self) -> &str {
         self.message()
     }
 }
 
-impl fmt::Display for Refusal {
+impl fmt::Display for InputRefusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.message())
     }
@@ -163,11 +163,11 @@ impl From<ClientError> for CliError {
     }
 }
 
-impl From<Refusal> for CliError {
-    fn from(refusal: Refusal) -> Self {
+impl From<InputRefusal> for CliError {
+    fn from(refusal: InputRefusal) -> Self {
         match refusal {
-            Refusal::Usage(message) => CliError::Usage(message),
-            Refusal::TooLarge(message) => CliError::TooLarge(message),
+            InputRefusal::Usage(message) => CliError::Usage(message),
+            InputRefusal::TooLarge(message) => CliError::TooLarge(message),
         }
     }
 }
@@ -205,7 +205,7 @@ mod tests {
         assert_eq!(usage.exit_code(), 2);
         assert_eq!(usage.to_string(), "USAGE: mixed addresses");
 
-        let large = CliError::from(Refusal::TooLarge("33 bytes in a block".into()));
+        let large = CliError::from(InputRefusal::TooLarge("33 bytes in a block".into()));
         assert_eq!(large.exit_code(), 2);
         assert_eq!(large.to_string(), "TOO_LARGE: 33 bytes in a block");
 

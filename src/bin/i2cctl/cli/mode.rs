@@ -7,7 +7,7 @@
 //! i2c-tools, except on `i`: an I2C block transfer is not an SMBus command and carries no PEC.
 
 use super::number::{parse_byte, parse_number};
-use super::Refusal;
+use super::InputRefusal;
 use i2c_hal_core::request::{SmbusOp, SMBUS_BLOCK_MAX};
 
 /// The SMBus form a MODE letter names.
@@ -74,7 +74,7 @@ pub fn plan_get(
     register: u8,
     mode: Option<&str>,
     length: Option<&str>,
-) -> Result<SmbusPlan, Refusal> {
+) -> Result<SmbusPlan, InputRefusal> {
     let mode = mode.map(Mode::parse).transpose()?.unwrap_or_default();
     if length.is_some() && mode.form != Form::I2cBlock {
         return Err("LENGTH is for mode i (I2C block) only".into());
@@ -93,17 +93,17 @@ pub fn plan_get(
     Ok(SmbusPlan { ops, pec: mode.pec })
 }
 
-fn parse_block_length(text: &str) -> Result<usize, Refusal> {
+fn parse_block_length(text: &str) -> Result<usize, InputRefusal> {
     match parse_number(text)? {
         length @ 1..=32 => Ok(length as usize),
-        0 => Err(Refusal::Usage(format!("LENGTH {text} is not in 1..{SMBUS_BLOCK_MAX}"))),
-        _ => Err(Refusal::TooLarge(format!("LENGTH {text} is more than {SMBUS_BLOCK_MAX}"))),
+        0 => Err(InputRefusal::Usage(format!("LENGTH {text} is not in 1..{SMBUS_BLOCK_MAX}"))),
+        _ => Err(InputRefusal::TooLarge(format!("LENGTH {text} is more than {SMBUS_BLOCK_MAX}"))),
     }
 }
 
 /// `set REG VALUE... [MODE]`: one VALUE for b and w, 1..32 bytes for s and i, none for c. As
 /// with i2cset, MODE comes last; a word that starts with a letter is the MODE.
-pub fn plan_set(register: u8, words: &[impl AsRef<str>]) -> Result<SmbusPlan, Refusal> {
+pub fn plan_set(register: u8, words: &[impl AsRef<str>]) -> Result<SmbusPlan, InputRefusal> {
     let words: Vec<&str> = words.iter().map(AsRef::as_ref).collect();
     let (values, mode) = match words.split_last() {
         Some((last, values)) if last.starts_with(|c: char| c.is_ascii_alphabetic()) => {
@@ -128,13 +128,17 @@ pub fn plan_set(register: u8, words: &[impl AsRef<str>]) -> Result<SmbusPlan, Re
 }
 
 /// `call REG VALUE [p]`: an SMBus process call, a word out and a word back.
-pub fn plan_call(register: u8, value: &str, suffix: Option<&str>) -> Result<SmbusPlan, Refusal> {
+pub fn plan_call(
+    register: u8,
+    value: &str,
+    suffix: Option<&str>,
+) -> Result<SmbusPlan, InputRefusal> {
     let pec = pec_suffix(suffix)?;
     Ok(SmbusPlan { ops: vec![SmbusOp::ProcessCall(register, fit_word(value)?)], pec })
 }
 
 /// `block-call REG BYTE... [p]`: an SMBus block process call, 1..32 bytes out, a block back.
-pub fn plan_block_call(register: u8, words: &[impl AsRef<str>]) -> Result<SmbusPlan, Refusal> {
+pub fn plan_block_call(register: u8, words: &[impl AsRef<str>]) -> Result<SmbusPlan, InputRefusal> {
     let words: Vec<&str> = words.iter().map(AsRef::as_ref).collect();
     let (bytes, pec) = match words.split_last() {
         Some((last, bytes)) if last.starts_with(|c: char| c.is_ascii_alphabetic()) => {
@@ -174,13 +178,13 @@ fn fit_word(text: &str) -> Result<u16, String> {
         .map_err(|_| format!("value {value:#x} does not fit a word (0x0000..0xffff)"))
 }
 
-fn block(values: &[&str]) -> Result<Vec<u8>, Refusal> {
+fn block(values: &[&str]) -> Result<Vec<u8>, InputRefusal> {
     if values.is_empty() {
         return Err("a block needs at least one byte".into());
     }
     if values.len() > SMBUS_BLOCK_MAX {
         let count = values.len();
-        return Err(Refusal::TooLarge(format!(
+        return Err(InputRefusal::TooLarge(format!(
             "{count} bytes in a block (at most {SMBUS_BLOCK_MAX})"
         )));
     }
@@ -191,7 +195,7 @@ fn block(values: &[&str]) -> Result<Vec<u8>, Refusal> {
 mod tests {
     use super::*;
 
-    fn plan(ops: Vec<SmbusOp>, pec: bool) -> Result<SmbusPlan, Refusal> {
+    fn plan(ops: Vec<SmbusOp>, pec: bool) -> Result<SmbusPlan, InputRefusal> {
         Ok(SmbusPlan { ops, pec })
     }
 
@@ -226,10 +230,10 @@ mod tests {
             plan(vec![SmbusOp::ReadI2cBlockData(2, 4)], false)
         );
         let too_long = plan_get(2, Some("i"), Some("33")).unwrap_err();
-        assert!(matches!(too_long, Refusal::TooLarge(_)), "{too_long:?}");
+        assert!(matches!(too_long, InputRefusal::TooLarge(_)), "{too_long:?}");
         assert!(too_long.contains("more than 32"), "{too_long}");
         let empty = plan_get(2, Some("i"), Some("0")).unwrap_err();
-        assert!(matches!(empty, Refusal::Usage(_)), "{empty:?}");
+        assert!(matches!(empty, InputRefusal::Usage(_)), "{empty:?}");
         assert!(plan_get(2, Some("b"), Some("4")).unwrap_err().contains("mode i"));
     }
 

@@ -4,7 +4,7 @@
 use super::args::SimAction;
 use super::{emit, CliError};
 use i2c_hal_binder::endpoint::{default_client_socket, socket_from_env};
-use i2c_hal_sim::control::{socket_path_for, SimControl, SimError};
+use i2c_hal_sim::control::{socket_path_for, ControlError, SimControl};
 use i2c_hal_sim::{ModuleState, ModuleStatus};
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -29,16 +29,16 @@ pub fn run(
     }
     match action {
         SimAction::Plug { module } => {
-            let bus = control.plug(&module).map_err(sim_error)?;
+            let bus = control.plug(&module).map_err(control_error)?;
             emit(plugged_output(&module, bus, json));
         }
         SimAction::Unplug { module, timeout_ms } => {
             let timeout = Duration::from_millis(timeout_ms);
-            let took = control.unplug(&module, timeout).map_err(sim_error)?;
+            let took = control.unplug(&module, timeout).map_err(control_error)?;
             emit(unplugged_output(&module, took, json));
         }
         SimAction::List => {
-            let modules = control.list().map_err(sim_error)?;
+            let modules = control.list().map_err(control_error)?;
             if json {
                 emit(Value::Array(modules.iter().map(module_json).collect()));
             } else {
@@ -49,11 +49,11 @@ pub fn run(
     Ok(())
 }
 
-fn sim_error(error: SimError) -> CliError {
+fn control_error(error: ControlError) -> CliError {
     match error {
-        SimError::Refused(message) => CliError::SimRefused(message),
-        SimError::Unreachable(message) => CliError::SimUnreachable(message),
-        SimError::Untrusted(message) => CliError::SimUntrusted(message),
+        ControlError::Refused(message) => CliError::SimRefused(message),
+        ControlError::Unreachable(message) => CliError::SimUnreachable(message),
+        ControlError::Untrusted(message) => CliError::SimUntrusted(message),
     }
 }
 

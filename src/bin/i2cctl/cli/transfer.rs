@@ -6,7 +6,7 @@
 //! whole transfer is one call on that session (repeated starts between the messages).
 
 use super::number::{parse_address, parse_byte, parse_number};
-use super::Refusal;
+use super::InputRefusal;
 use i2c_hal_core::request::{Message, MAX_MESSAGES, MAX_MESSAGE_LEN};
 
 /// A parsed command line transfer: the address every message goes to, and the messages.
@@ -38,7 +38,7 @@ pub fn parse_transfer(
     words: &[impl AsRef<str>],
     session_address: Option<u16>,
     ten_bit: bool,
-) -> Result<ParsedTransfer, Refusal> {
+) -> Result<ParsedTransfer, InputRefusal> {
     let mut address = session_address;
     let mut messages = Vec::new();
     let mut pending: Option<PendingWrite> = None;
@@ -80,13 +80,13 @@ pub fn parse_transfer(
     Ok(ParsedTransfer { address, messages })
 }
 
-fn check_message_count(count: usize) -> Result<(), Refusal> {
+fn check_message_count(count: usize) -> Result<(), InputRefusal> {
     if count == 0 {
         return Err("a transfer needs at least one message".into());
     }
     if count > MAX_MESSAGES {
         let message = format!("{count} messages in one transfer (at most {MAX_MESSAGES})");
-        return Err(Refusal::TooLarge(message));
+        return Err(InputRefusal::TooLarge(message));
     }
     Ok(())
 }
@@ -119,7 +119,7 @@ fn parse_descriptor(
     word: &str,
     last_write: Option<&str>,
     ten_bit: bool,
-) -> Result<Descriptor, Refusal> {
+) -> Result<Descriptor, InputRefusal> {
     let read = match word.chars().next() {
         Some('r') => true,
         Some('w') => false,
@@ -145,13 +145,13 @@ fn parse_descriptor(
     Ok(Descriptor { read, len: len as usize, address })
 }
 
-fn check_length(word: &str, len: u64) -> Result<(), Refusal> {
+fn check_length(word: &str, len: u64) -> Result<(), InputRefusal> {
     if len == 0 {
         return Err(format!("message '{word}' has length 0 (empty messages are not sent)").into());
     }
     if len > MAX_MESSAGE_LEN as u64 {
         let message = format!("message '{word}' is {len} bytes long (at most {MAX_MESSAGE_LEN})");
-        return Err(Refusal::TooLarge(message));
+        return Err(InputRefusal::TooLarge(message));
     }
     Ok(())
 }
@@ -202,11 +202,11 @@ pub fn format_reads(reads: &[Vec<u8>]) -> Vec<String> {
 mod tests {
     use super::*;
 
-    fn parse(line: &str) -> Result<ParsedTransfer, Refusal> {
+    fn parse(line: &str) -> Result<ParsedTransfer, InputRefusal> {
         parse_transfer(&line.split_whitespace().collect::<Vec<_>>(), None, false)
     }
 
-    fn parse_in_session(line: &str, address: u16) -> Result<ParsedTransfer, Refusal> {
+    fn parse_in_session(line: &str, address: u16) -> Result<ParsedTransfer, InputRefusal> {
         parse_transfer(&line.split_whitespace().collect::<Vec<_>>(), Some(address), false)
     }
 
