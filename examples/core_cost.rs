@@ -15,7 +15,7 @@
 //! - `address SESSIONS CALLS`: what getAddress asks of the broker;
 //! - `rss SESSIONS`: prints VmRSS before and after opening SESSIONS sessions (no callgrind).
 
-use i2c_hal_core::broker::{Broker, OpenRequest, SessionId, SessionObserver};
+use i2c_hal_core::broker::{Broker, DirectSink, OpenRequest, SessionId, SessionObserver};
 use i2c_hal_core::device::{BusDevice, DeviceFault, DeviceOpener, Target, Transferred};
 use i2c_hal_core::policy::{Caller, Limits, OpenPolicy};
 use i2c_hal_core::request::{func, MessageRef, SmbusOp, SmbusValue};
@@ -70,7 +70,7 @@ impl DeviceOpener for NullOpener {
 struct Ignore;
 
 impl SessionObserver for Ignore {
-    fn session_lost(self: Arc<Self>, _: LossReason, _: &str) {}
+    fn session_lost(&self, _: LossReason, _: &str) {}
 }
 
 /// Sessions held per uid while the table is filled (well under the per-uid quota).
@@ -88,7 +88,8 @@ fn request(address: i64) -> OpenRequest {
 }
 
 fn setup(sessions: usize) -> (Broker, Arc<dyn SessionObserver>) {
-    let broker = Broker::new(Arc::new(NullOpener), Arc::new(OpenPolicy), Limits::default());
+    let (opener, policy) = (Arc::new(NullOpener), Arc::new(OpenPolicy));
+    let broker = Broker::new(opener, policy, Limits::default(), Arc::new(DirectSink));
     broker.adapter_added(AdapterDescriptor {
         bus_number: 0,
         devpath: "/devices/platform/null/i2c-0".into(),

@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use i2c_hal_client::{Client, ClientResult, OpenOptions, Session, SessionPhase};
+use i2c_hal_client::{Client, ClientResult, OpenOptions, Session, SessionState};
 use i2c_hal_core::request::func::{
     I2C_FUNC_10BIT_ADDR, I2C_FUNC_SMBUS_BLOCK_PROC_CALL, I2C_FUNC_SMBUS_PEC,
     I2C_FUNC_SMBUS_PROC_CALL,
@@ -354,15 +354,15 @@ fn the_admin_instance_shows_owners_and_refuses_other_users() {
     assert_eq!(status.sessions.len(), 2, "{status:#?}");
     let mine = status.sessions.iter().find(|s| s.caller.uid == 0).expect("root's session");
     assert_eq!(mine.caller.pid, std::process::id() as i32);
-    assert_eq!((mine.bus.bus_number, mine.bus.generation), (0, eeprom.generation));
-    assert_eq!(mine.bus.stable_id, eeprom.stable_id);
+    assert_eq!((mine.bus_number, mine.generation), (0, eeprom.generation));
+    assert_eq!(mine.stable_id, eeprom.stable_id);
     assert_eq!((mine.target.address, mine.target.ten_bit), (EEPROM_ADDRESS, false));
     assert!(mine.exclusive);
-    assert_eq!(mine.state, SessionPhase::Live);
+    assert_eq!(mine.state, SessionState::Live);
     let theirs = status.sessions.iter().find(|s| s.caller.uid == NOBODY.0).expect("nobody's");
     assert_eq!(theirs.caller.pid, holder.pid() as i32);
-    assert_eq!((theirs.bus.bus_number, theirs.target.address), (1, LM75_ADDRESS));
-    assert_eq!(theirs.state, SessionPhase::Live);
+    assert_eq!((theirs.bus_number, theirs.target.address), (1, LM75_ADDRESS));
+    assert_eq!(theirs.state, SessionState::Live);
     assert!(status.buses.len() == 2 && status.uptime.as_nanos() > 0, "{status:#?}");
 
     // i2cctl status shows the same, one line per session.
@@ -393,7 +393,7 @@ fn the_admin_instance_shows_owners_and_refuses_other_users() {
     assert!(answer.starts_with("error BUS_GONE: "), "{answer}");
     let status = admin.status().expect("status after revoke");
     let theirs = status.sessions.iter().find(|s| s.caller.uid == NOBODY.0).expect("nobody's");
-    assert_eq!(theirs.state, SessionPhase::Dead(LossReason::Revoked));
+    assert_eq!(theirs.state, SessionState::Dead(LossReason::Revoked));
     let removed = status.counters.iter().find(|(name, _)| name == "revocations");
     assert_eq!(removed, Some(&("revocations".to_string(), 1)));
     // Without a policy file there is nothing to reload, and root is told so.

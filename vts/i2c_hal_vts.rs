@@ -15,7 +15,7 @@ mod target;
 mod wrong_service;
 
 use i2c_hal_client::{
-    Admin, BusEvent, Client, ClientResult, OpenOptions, OperationClass, Session, SessionSnapshot,
+    Admin, BusEvent, Client, ClientResult, OpenOptions, OperationClass, Session, SessionReport,
     SharedLossCallback,
 };
 use i2c_hal_core::request::{Message, SmbusOp, SmbusValue};
@@ -869,9 +869,7 @@ fn revoke_ends_every_session_on_the_bus_once() {
 /// what the check opened next. Sessions that earlier checks dropped without closing are ended
 /// by the release of their binder reference, which reaches the service in its own time.
 fn wait_until_no_session_on(admin: &Admin, bus: &BusInfo, what: &str) {
-    let on_bus = |s: &SessionSnapshot| {
-        s.bus.stable_id == bus.stable_id && s.bus.generation == bus.generation
-    };
+    let on_bus = |s: &SessionReport| s.stable_id == bus.stable_id && s.generation == bus.generation;
     let mut held = Vec::new();
     let idle = i2c_hal_testkit::poll_until(CALLBACK_TIMEOUT, || {
         let status = expect_ok(admin.status(), &format!("{what}: getStatus"));

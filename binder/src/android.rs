@@ -28,22 +28,13 @@ pub fn service_error(code: i32, message: &str) -> Status {
 }
 
 /// The code and message of a service-specific error; None for any other failure.
+///
+/// libbinder_rs gives no getter for the message alone: `get_description()` is libbinder's
+/// `Status::toString8`, which wraps it (`Status(-8, EX_SERVICE_SPECIFIC): '<code>: <message>'`).
+/// The text is passed on whole, for people; what a program acts on is the code.
 pub fn service_specific(status: &Status) -> Option<(i32, String)> {
-    (status.exception_code() == binder::ExceptionCode::SERVICE_SPECIFIC).then(|| {
-        let code = status.service_specific_error();
-        (code, message_of(code, &status.get_description()))
-    })
-}
-
-/// libbinder_rs gives the message only inside its description, which libbinder formats as
-/// `Status(-8, EX_SERVICE_SPECIFIC): '<code>: <message>'` (Status::toString8).
-fn message_of(code: i32, description: &str) -> String {
-    let quoted = description
-        .split_once("): '")
-        .map(|(_, rest)| rest.strip_suffix('\'').unwrap_or(rest))
-        .unwrap_or(description);
-    let prefix = format!("{code}: ");
-    quoted.strip_prefix(&prefix).unwrap_or(quoted).to_string()
+    (status.exception_code() == binder::ExceptionCode::SERVICE_SPECIFIC)
+        .then(|| (status.service_specific_error(), status.get_description()))
 }
 
 /// A readable account of a failure that is not service-specific (a transport failure).

@@ -2,6 +2,7 @@
 //! where the service is strict: a value a (possibly newer or broken) service sends is read,
 //! never refused, so that a client keeps working against any version of the contract.
 
+use crate::status::{RemovalReport, SessionReport, SessionState, StatusReport};
 use i2c_hal_binder::aidl::{
     BusInfo::BusInfo as AidlBusInfo,
     I2cMessage::I2cMessage,
@@ -14,13 +15,11 @@ use i2c_hal_binder::aidl::{
 };
 use i2c_hal_binder::wire::operation_bit;
 pub use i2c_hal_binder::wire::{length_to_aidl, open_flags_to_aidl};
-use i2c_hal_core::broker::{SessionId, SessionPhase, SessionSnapshot, StatusSnapshot};
 use i2c_hal_core::device::{Target, Transferred};
 use i2c_hal_core::policy::Caller;
 use i2c_hal_core::request::{Message, OperationClass, OperationSet};
-use i2c_hal_core::stats::RemovalEvent;
 use i2c_hal_core::{BusInfo, Error, ErrorCode, Generation, LossReason, Result};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// What a client makes of a BusInfo. A negative number or generation (only a broken service
 /// sends one) becomes 0, which no live bus has.
@@ -88,58 +87,47 @@ fn duration_from_millis(value: i64) -> Duration {
     Duration::from_millis(or_zero(value))
 }
 
-fn latency_of(record: &RemovalRecord) -> Duration {
-    Duration::from_micros(or_zero(record.latencyMicros))
-}
-
 /// What a client makes of a status report; out-of-range values (a broken service) read as 0.
-pub fn status_from_aidl(status: &ServiceStatus) -> StatusSnapshot {
-    let now = Instant::now();
-    StatusSnapshot {
+pub fn status_from_aidl(status: &ServiceStatus) -> StatusReport {
+    StatusReport {
         uptime: duration_from_millis(status.uptimeMillis),
         buses: status.buses.iter().map(bus_from_aidl).collect(),
         sessions: status.sessions.iter().map(session_from_aidl).collect(),
         listeners: or_zero(status.busListeners),
         counters: status.counters.iter().map(|c| (c.name.clone(), or_zero(c.value))).collect(),
-        recent_removals: status
-            .recentRemovals
-            .iter()
-            .map(|r| RemovalEvent {
-                bus_number: or_zero(r.busNumber),
-                stable_id: r.stableId.clone(),
-                generation: Generation(or_zero(r.generation)),
-                latency: Duration::from_micros(or_zero(r.latencyMicros)),
-                sessions_lost: or_zero(r.sessionsLost),
-                at: now.checked_sub(duration_from_millis(r.ageMillis)).unwrap_or(now),
-                started: now
-                    .checked_sub(duration_from_millis(r.ageMillis) + latency_of(r))
-                    .unwrap_or(now),
-                last_callback: u64::try_from(r.lastCallbackMicros).ok().map(Duration::from_micros),
-                event_clock_nanos: u64::try_from(r.eventMonotonicNanos).ok().filter(|&n| n > 0),
-            })
-            .collect(),
+        recent_removals: status.recentRemovals.iter().map(removal_from_aidl).collect(),
     }
 }
 
-fn session_from_aidl(session: &SessionStatus) -> SessionSnapshot {
+fn removal_from_aidl(record: &RemovalRecord) -> RemovalReport {
+    RemovalReport {
+        bus_number: or_zero(record.busNumber),
+        stable_id: record.stableId.clone(),
+        generation: Generation(or_zero(record.generation)),
+        latency: Duration::from_micros(or_zero(record.latencyMicros)),
+        sessions_lost: or_zero(record.sessionsLost),
+        age: duration_from_millis(record.ageMillis),
+        // -1 (or any negative value) is the wire's "none yet".
+        last_callback: u64::try_from(record.lastCallbackMicros).ok().map(Duration::from_micros),
+        event_clock_nanos: u64::try_from(record.eventMonotonicNanos).ok().filter(|&n| n > 0),
+    }
+}
+
+fn session_from_aidl(session: &SessionStatus) -> SessionReport {
     let state = match session.state {
-        STATE_OPENING => SessionPhase::Opening,
-        STATE_LIVE => SessionPhase::Live,
+        STATE_OPENING => SessionState::Opening,
+        STATE_LIVE => SessionState::Live,
         // A state this build does not know is reported as what it most likely means: dead.
-        _ => SessionPhase::Dead(
+        _ => SessionState::Dead(
             loss_reason_from_aidl(session.lossReason).unwrap_or(LossReason::Removed),
         ),
     };
-    SessionSnapshot {
-        id: SessionId(or_zero(session.sessionId)),
+    SessionReport {
+        id: or_zero(session.sessionId),
         caller: Caller { uid: session.uid as u32, pid: session.pid },
-        bus: BusInfo {
-            bus_number: or_zero(session.busNumber),
-            name: String::new(),
-            stable_id: session.stableId.clone(),
-            generation: Generation(or_zero(session.generation)),
-            functionality: 0,
-        },
+        bus_number: or_zero(session.busNumber),
+        stable_id: session.stableId.clone(),
+        generation: Generation(or_zero(session.generation)),
         target: Target {
             address: or_zero(session.address),
             ten_bit: session.flags & FLAG_TEN_BIT != 0,

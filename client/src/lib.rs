@@ -15,6 +15,7 @@
 //! docs/app-developers.md shows all of it in use.
 
 pub mod convert;
+pub mod status;
 
 use crate::convert::{
     bus_from_aidl, byte_from_reply, error_code_from_aidl, generation_to_aidl, length_to_aidl,
@@ -45,10 +46,10 @@ use std::time::{Duration, Instant};
 pub use i2c_hal_binder::endpoint::{
     Endpoint, ADMIN_SERVICE_NAME, DEFAULT_SOCKET, SERVICE_NAME, SOCKET_ENV,
 };
-pub use i2c_hal_core::broker::{SessionPhase, SessionSnapshot, StatusSnapshot};
 pub use i2c_hal_core::device::Transferred;
 pub use i2c_hal_core::request::{OperationClass, OperationSet};
 pub use i2c_hal_platform::unix_socket::{TrustedServers, SERVER_UID_ENV};
+pub use status::{RemovalReport, SessionReport, SessionState, StatusReport};
 
 /// A failed call: the service answered with an ErrorCode (one this build knows, or a newer
 /// one), or it could not be reached.
@@ -488,7 +489,7 @@ impl Admin {
     }
 
     /// Buses, sessions with their owners, counters and recent removals.
-    pub fn status(&self) -> ClientResult<StatusSnapshot> {
+    pub fn status(&self) -> ClientResult<StatusReport> {
         Ok(status_from_aidl(&call(self.admin.getStatus())?))
     }
 
@@ -673,30 +674,20 @@ mod hal {
         }
     }
 
-    /// The errno the service quoted in its message (std's "... (os error N)"): the contract's
-    /// codes fold several kernel faults into one, and the errno tells them apart.
-    fn quoted_errno(message: &str) -> Option<i32> {
-        let start = message.rfind("(os error ")? + "(os error ".len();
-        let end = start + message[start..].find(')')?;
-        message[start..end].parse().ok()
-    }
-
-    /// The embedded-hal kind of a failure, after the kernel's Documentation/i2c/fault-codes.rst:
-    /// ENXIO is a NACK of the address; EREMOTEIO is a NACK that drivers report for either
-    /// phase (i2c-designware, for one), so its source is unknown; EAGAIN is lost arbitration;
-    /// the other wire failures (EIO, EPROTO) are bus errors. The service's contract has no
-    /// code for a NACK of a data byte, so NoAcknowledgeSource::Data never comes from it.
+    /// The embedded-hal kind of a failure, from its ErrorCode alone (the message is for people).
+    ///
+    /// The v1 contract folds several kernel faults (Documentation/i2c/fault-codes.rst) into one
+    /// code: ADDRESS_NACK is ENXIO, and also EREMOTEIO, which drivers report for a NACK of
+    /// either phase; IO_ERROR is EIO and EPROTO, and also EAGAIN, lost arbitration. So a NACK
+    /// reads as the address's and lost arbitration as a bus error. Telling them apart needs the
+    /// kernel's errno on the wire: a v2 change (docs/contract.md, "What v2 would add").
     pub fn error_kind(error: &ClientError) -> ErrorKind {
-        let ClientError::Service { code, message } = error else {
+        let ClientError::Service { code, .. } = error else {
             return ErrorKind::Other;
         };
-        match (code, quoted_errno(message)) {
-            (ErrorCode::AddressNack, Some(libc::EREMOTEIO)) => {
-                ErrorKind::NoAcknowledge(NoAcknowledgeSource::Unknown)
-            }
-            (ErrorCode::AddressNack, _) => ErrorKind::NoAcknowledge(NoAcknowledgeSource::Address),
-            (ErrorCode::IoError, Some(libc::EAGAIN)) => ErrorKind::ArbitrationLoss,
-            (ErrorCode::IoError, _) => ErrorKind::Bus,
+        match code {
+            ErrorCode::AddressNack => ErrorKind::NoAcknowledge(NoAcknowledgeSource::Address),
+            ErrorCode::IoError => ErrorKind::Bus,
             _ => ErrorKind::Other,
         }
     }
@@ -884,18 +875,15 @@ mod hal {
         }
 
         #[test]
-        fn error_kinds_follow_the_kernels_fault_codes() {
-            let nack = service(
-                ErrorCode::AddressNack,
-                "i2c-0: no device acknowledged address 0x51: No such device or address (os error 6)",
-            );
+        fn error_kinds_come_from_the_code_never_from_the_message() {
+            let nack = service(ErrorCode::AddressNack, "i2c-0: no device acknowledged 0x51");
             assert_eq!(error_kind(&nack), ErrorKind::NoAcknowledge(NoAcknowledgeSource::Address));
-            let remote = service(ErrorCode::AddressNack, "x: Remote I/O error (os error 121)");
-            assert_eq!(error_kind(&remote), ErrorKind::NoAcknowledge(NoAcknowledgeSource::Unknown));
+            // A message that quotes an errno changes nothing: the wire's field is the code.
             let lost =
                 service(ErrorCode::IoError, "x: Resource temporarily unavailable (os error 11)");
-            assert_eq!(error_kind(&lost), ErrorKind::ArbitrationLoss);
-            assert_eq!(error_kind(&service(ErrorCode::IoError, "x (os error 5)")), ErrorKind::Bus);
+            assert_eq!(error_kind(&lost), ErrorKind::Bus);
+            let remote = service(ErrorCode::AddressNack, "x: Remote I/O error (os error 121)");
+            assert_eq!(error_kind(&remote), error_kind(&nack));
             assert_eq!(error_kind(&service(ErrorCode::BusGone, "gone")), ErrorKind::Other);
             assert_eq!(error_kind(&ClientError::Transport("down".into())), ErrorKind::Other);
             let newer = ClientError::UnknownCode { value: 99, message: "(os error 11)".into() };

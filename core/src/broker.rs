@@ -9,7 +9,8 @@
 //!   in a loop delays another client's call by at most the calls queued ahead of it.
 //! - lock order, outermost first: `device` (of one adapter; never two at once), then `state`.
 //!   The `Sessions` indexes live inside `state` and change only under it.
-//! - observers (client callbacks) are called with no lock held; the IPC layer queues them.
+//! - client callbacks are handed to the `LossSink` (sink.rs) with no lock held, one batch per
+//!   event; the sink queues them, so nothing here waits for a client.
 //!
 //! Removal: mark the sessions dead under `state` (no new work is admitted from then on), take the
 //! device mutex (waits for at most the one in-flight transfer), drop the device (closes the fd,
@@ -31,32 +32,12 @@ use sessions::Sessions;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-/// Told once when a session dies. Implementations must not block (queue the delivery).
-pub trait SessionObserver: Send + Sync {
-    /// Takes the broker's reference, so that a queued delivery can keep the observer (and its
-    /// callback) alive without copying them: a removal tells a thousand at once.
-    fn session_lost(self: Arc<Self>, reason: LossReason, message: &str);
-}
-
-/// Brackets each fan-out of deaths and bus events (a removal's, a revoke's, a policy
-/// reload's): the delivery side may hold its wake-ups back until all of them are queued.
-///
-/// Without it, each queued callback woke a delivery thread that preempted the fan-out on a
-/// one-CPU service; a removal's 1,000 callbacks then went out a handful at a time, with two
-/// context switches each, while the rest were still being queued.
-pub trait FanOut: Send + Sync {
-    /// Runs `post_all` (which tells every observer concerned), then lets delivery start.
-    fn fan_out(&self, post_all: &mut dyn FnMut());
-}
-
-/// Told about hot-plug. Implementations must not block (queue the delivery).
-pub trait BusObserver: Send + Sync {
-    fn bus_added(&self, bus: &BusInfo);
-    fn bus_removed(&self, bus: &BusInfo);
-}
+pub use sink::{
+    Addressed, BusObserver, DirectSink, DispatchClock, LossBatch, LossSink, SessionObserver,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SessionId(pub u64);
@@ -194,7 +175,14 @@ impl SessionEntry {
     fn holds_device(&self) -> bool {
         matches!(self.state, SessionState::Opening | SessionState::Live)
     }
+
+    fn addressed(&self) -> Victim {
+        Addressed { caller: self.caller, observer: self.observer.clone() }
+    }
 }
+
+/// A session to tell of its death.
+type Victim = Addressed<dyn SessionObserver>;
 
 struct ListenerEntry {
     caller: Caller,
@@ -230,24 +218,21 @@ impl State {
 
     /// Marks every session of an adapter dead; returns whom to tell. A session still opening
     /// dies too, but is not told: its openSession call fails with BUS_GONE instead.
-    fn kill_sessions(
-        &mut self,
-        generation: Generation,
-        reason: LossReason,
-    ) -> Vec<Arc<dyn SessionObserver>> {
+    fn kill_sessions(&mut self, generation: Generation, reason: LossReason) -> Vec<Victim> {
         let mut victims = Vec::new();
         for id in self.sessions.ids_on(generation) {
             if self.sessions.kill(&id, reason) == Some(SessionState::Live) {
                 if let Some(session) = self.sessions.get(&id) {
-                    victims.push(session.observer.clone());
+                    victims.push(session.addressed());
                 }
             }
         }
         victims
     }
 
-    fn bus_observers(&self) -> Vec<Arc<dyn BusObserver>> {
-        self.listeners.values().map(|l| l.observer.clone()).collect()
+    fn bus_observers(&self) -> Vec<Addressed<dyn BusObserver>> {
+        let told = |l: &ListenerEntry| Addressed { caller: l.caller, observer: l.observer.clone() };
+        self.listeners.values().map(told).collect()
     }
 }
 
@@ -258,8 +243,8 @@ pub struct Broker {
     state: Mutex<State>,
     stats: Stats,
     started: Instant,
-    /// Set once, by the delivery side; until then observers are told one by one.
-    fan_out: OnceLock<Arc<dyn FanOut>>,
+    /// Where every callback goes, one batch per event.
+    sink: Arc<dyn LossSink>,
 }
 
 /// What a session-lost callback says: the bus and generation, then what happened.
@@ -274,7 +259,14 @@ pub fn loss_message(bus_number: u32, generation: Generation, what: &str) -> Stri
 }
 
 impl Broker {
-    pub fn new(opener: Arc<dyn DeviceOpener>, policy: Arc<dyn Policy>, limits: Limits) -> Broker {
+    /// A broker that tells clients through `sink` (the service's notifier; `DirectSink` where
+    /// observers do not block).
+    pub fn new(
+        opener: Arc<dyn DeviceOpener>,
+        policy: Arc<dyn Policy>,
+        limits: Limits,
+        sink: Arc<dyn LossSink>,
+    ) -> Broker {
         Broker {
             opener,
             policy,
@@ -282,26 +274,17 @@ impl Broker {
             state: Mutex::new(State { next_generation: 1, ..State::default() }),
             stats: Stats::default(),
             started: Instant::now(),
-            fan_out: OnceLock::new(),
+            sink,
         }
     }
 
-    /// Installs the bracket around every later fan-out; a second one is refused (false).
-    pub fn set_fan_out(&self, fan_out: Arc<dyn FanOut>) -> bool {
-        self.fan_out.set(fan_out).is_ok()
-    }
-
-    /// Runs `post_all` inside the installed bracket, if any.
-    fn fanning_out(&self, post_all: impl FnOnce()) {
-        let mut post_all = Some(post_all);
-        let mut run_once = || {
-            if let Some(post_all) = post_all.take() {
-                post_all();
-            }
-        };
-        match self.fan_out.get() {
-            Some(fan_out) => fan_out.fan_out(&mut run_once),
-            None => run_once(),
+    /// Hands one event's losses to the sink, counted; nothing when nobody is to be told.
+    fn tell(&self, batch: LossBatch) {
+        Stats::add(&self.stats.sessions_lost, batch.sessions.len() as u64);
+        if !batch.sessions.is_empty()
+            || (batch.removed_bus.is_some() && !batch.listeners.is_empty())
+        {
+            self.sink.losses(batch);
         }
     }
 
@@ -363,8 +346,8 @@ impl Broker {
             "bus {} added: '{}' stable-id={} generation={} functionality={:#x}",
             info.bus_number, info.name, info.stable_id, info.generation, info.functionality
         );
-        for observer in observers {
-            observer.bus_added(&info);
+        if !observers.is_empty() {
+            self.sink.bus_added(info.clone(), observers);
         }
         Some(info)
     }
@@ -417,7 +400,8 @@ impl Broker {
         };
         let latency = started.elapsed();
         let info = adapter.info();
-        self.stats.record_removal(RemovalEvent {
+        let dispatches = Arc::new(DispatchClock::new(started));
+        let event = RemovalEvent {
             bus_number: info.bus_number,
             stable_id: info.stable_id.clone(),
             generation: info.generation,
@@ -427,7 +411,8 @@ impl Broker {
             started,
             last_callback: None,
             event_clock_nanos: None,
-        });
+        };
+        self.stats.record_removal(event, dispatches.clone());
         Stats::bump(&self.stats.adapters_removed);
         info!(
             "bus {} generation {} ('{}'): {why}; {} session(s) lost, fd {} after {:?}",
@@ -438,26 +423,15 @@ impl Broker {
             if fd_was_open { "closed" } else { "was not open" },
             latency
         );
-        let message = loss_message(info.bus_number, info.generation, why);
-        self.fanning_out(|| {
-            self.notify_lost(victims, reason, &message);
-            for listener in listeners {
-                listener.bus_removed(&info);
-            }
+        self.tell(LossBatch {
+            reason,
+            message: loss_message(info.bus_number, info.generation, why).into(),
+            sessions: victims,
+            removed_bus: Some(info.clone()),
+            listeners,
+            dispatches: Some(dispatches),
         });
         Some(info)
-    }
-
-    fn notify_lost(
-        &self,
-        victims: Vec<Arc<dyn SessionObserver>>,
-        reason: LossReason,
-        message: &str,
-    ) {
-        Stats::add(&self.stats.sessions_lost, victims.len() as u64);
-        for victim in victims {
-            victim.session_lost(reason, message);
-        }
     }
 
     /// The service is going away: every session dies with SHUTDOWN and every fd closes.
@@ -694,7 +668,7 @@ impl Broker {
             adapter.generation,
             "revoked by an administrator",
         );
-        self.fanning_out(|| self.notify_lost(victims, LossReason::Revoked, &message));
+        self.tell(LossBatch::sessions(LossReason::Revoked, message, victims));
         Ok(count)
     }
 
@@ -930,7 +904,7 @@ impl Broker {
                 let was = state.sessions.kill(&id, LossReason::PolicyChanged);
                 let Some(entry) = state.sessions.get(&id) else { continue };
                 if was == Some(SessionState::Live) {
-                    victims.push(entry.observer.clone());
+                    victims.push(entry.addressed());
                 }
                 if !adapters.iter().any(|a| a.generation == entry.adapter.generation) {
                     adapters.push(entry.adapter.clone());
@@ -945,13 +919,8 @@ impl Broker {
         if count > 0 {
             info!("policy reload ended {count} session(s) it no longer allows");
         }
-        self.fanning_out(|| {
-            self.notify_lost(
-                victims,
-                LossReason::PolicyChanged,
-                "the access policy no longer allows this session",
-            )
-        });
+        let message = "the access policy no longer allows this session";
+        self.tell(LossBatch::sessions(LossReason::PolicyChanged, message, victims));
         count
     }
 
@@ -1002,6 +971,7 @@ impl Broker {
 }
 
 mod sessions;
+mod sink;
 #[cfg(test)]
 mod tests;
 

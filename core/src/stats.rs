@@ -1,12 +1,13 @@
 //! Counters a dump shows: what the service did, what failed and how fast removal was.
 
+use super::broker::DispatchClock;
 use super::bus::Generation;
 use super::error::ErrorCode;
 use super::sync::lock;
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// How many removals the status keeps.
@@ -24,8 +25,8 @@ pub struct RemovalEvent {
     pub at: Instant,
     /// When the removal event reached the broker: what `latency` and `last_callback` count from.
     pub started: Instant,
-    /// From the removal event to the last session-lost callback handed to the transport after
-    /// it; known for the newest removal only (set when a status is taken).
+    /// From the removal event to the last of its session-lost callbacks handed to the
+    /// transport so far (read from the notifier's stamps when a status is taken).
     pub last_callback: Option<Duration>,
     /// The event's CLOCK_MONOTONIC time as a status report carries it (None inside the
     /// service, which has `started`): how a client on the same host lines its clock up.
@@ -46,9 +47,8 @@ pub struct Stats {
     pub revocations: AtomicU64,
     errors: Mutex<BTreeMap<ErrorCode, u64>>,
     removal: Mutex<RemovalLatency>,
-    recent_removals: Mutex<VecDeque<RemovalEvent>>,
-    /// When the last session-lost callback began to be handed to the transport.
-    last_loss_callback: Mutex<Option<Instant>>,
+    /// Each with the clock its callbacks' dispatches are stamped on.
+    recent_removals: Mutex<VecDeque<(RemovalEvent, Arc<DispatchClock>)>>,
 }
 
 /// Time from the removal event to the fds being closed.
@@ -74,7 +74,7 @@ impl Stats {
         *errors.entry(code).or_default() += 1;
     }
 
-    pub fn record_removal(&self, event: RemovalEvent) {
+    pub fn record_removal(&self, event: RemovalEvent, dispatches: Arc<DispatchClock>) {
         {
             let mut removal = lock(&self.removal);
             removal.count += 1;
@@ -86,28 +86,17 @@ impl Stats {
         if recent.len() == RECENT_REMOVALS {
             recent.pop_front();
         }
-        recent.push_back(event);
+        recent.push_back((event, dispatches));
     }
 
-    /// A session-lost callback is being handed to the transport now.
-    pub fn loss_callback_dispatched(&self) {
-        let now = Instant::now();
-        let mut last = lock(&self.last_loss_callback);
-        // Delivery threads finish in any order; the latest moment is the one that counts.
-        if !last.is_some_and(|t| t >= now) {
-            *last = Some(now);
-        }
-    }
-
-    /// The last RECENT_REMOVALS removals, oldest first; the newest one with the time to the
-    /// last session-lost callback dispatched since it (older ones cannot tell theirs apart).
+    /// The last RECENT_REMOVALS removals, oldest first, each with the time to the last of
+    /// its own session-lost callbacks dispatched so far.
     pub fn recent_removals(&self) -> Vec<RemovalEvent> {
-        let mut recent: Vec<RemovalEvent> = lock(&self.recent_removals).iter().cloned().collect();
-        let last_callback = *lock(&self.last_loss_callback);
-        if let (Some(newest), Some(at)) = (recent.last_mut(), last_callback) {
-            newest.last_callback = at.checked_duration_since(newest.started);
-        }
-        recent
+        let recent = lock(&self.recent_removals);
+        let with_last_callback = |(event, dispatches): &(RemovalEvent, Arc<DispatchClock>)| {
+            RemovalEvent { last_callback: dispatches.latest(), ..event.clone() }
+        };
+        recent.iter().map(with_last_callback).collect()
     }
 
     /// Every counter by a stable name (errors as "errors.<CODE>"), for status reports.
@@ -200,22 +189,22 @@ mod tests {
     }
 
     #[test]
-    fn only_the_newest_removal_gets_the_last_callback_time_and_only_one_after_it() {
+    fn each_removal_reports_the_last_dispatch_of_its_own_callbacks() {
         let stats = Stats::default();
-        stats.record_removal(removal(Instant::now()));
-        stats.loss_callback_dispatched();
-        let dispatched_before_second = *lock(&stats.last_loss_callback);
-        stats.record_removal(removal(Instant::now()));
+        let first = Arc::new(DispatchClock::new(Instant::now()));
+        let second = Arc::new(DispatchClock::new(Instant::now()));
+        stats.record_removal(removal(Instant::now()), first.clone());
+        stats.record_removal(removal(Instant::now()), second.clone());
+        assert_eq!(stats.recent_removals()[0].last_callback, None, "nothing dispatched yet");
+        first.stamp();
         let recent = stats.recent_removals();
-        assert_eq!(recent[0].last_callback, None, "an older removal cannot tell its own");
-        // The only dispatch came before the second removal: it is not the second's.
-        assert!(dispatched_before_second.unwrap() <= recent[1].started);
-        assert_eq!(recent[1].last_callback.filter(|d| !d.is_zero()), None);
-
-        stats.loss_callback_dispatched();
-        let recent = stats.recent_removals();
-        let at = lock(&stats.last_loss_callback).unwrap();
-        assert_eq!(recent[1].last_callback, Some(at - recent[1].started));
-        assert_eq!(recent[0].last_callback, None);
+        assert_eq!(recent[0].last_callback, first.latest());
+        assert!(recent[0].last_callback.is_some());
+        assert_eq!(
+            recent[1].last_callback, None,
+            "the first removal's callbacks are not the second's"
+        );
+        second.stamp();
+        assert_eq!(stats.recent_removals()[1].last_callback, second.latest());
     }
 }

@@ -246,6 +246,7 @@ mod tests {
     use super::*;
     use i2c_hal_binder::aidl::II2cSession::{OP_RAW_TRANSFER, OP_READ, OP_REGISTER, OP_WRITE};
     use i2c_hal_client::convert::*;
+    use i2c_hal_client::SessionState;
     use i2c_hal_core::broker::SessionId;
     use i2c_hal_core::device::Target;
     use i2c_hal_core::policy::Caller;
@@ -415,7 +416,20 @@ mod tests {
         };
         let read = status_from_aidl(&status_to_aidl(&status));
         assert_eq!(read.uptime, status.uptime);
-        assert_eq!(read.sessions, status.sessions);
+        assert_eq!(read.sessions.len(), 2);
+        for (read, sent) in read.sessions.iter().zip(&status.sessions) {
+            let bus = &sent.bus;
+            assert_eq!(
+                (read.id, read.caller, read.bus_number, &read.stable_id, read.generation),
+                (sent.id.0, sent.caller, bus.bus_number, &bus.stable_id, bus.generation)
+            );
+            assert_eq!(
+                (read.target, read.exclusive, read.age),
+                (sent.target, sent.exclusive, sent.age)
+            );
+        }
+        assert_eq!(read.sessions[0].state, SessionState::Live);
+        assert_eq!(read.sessions[1].state, SessionState::Dead(LossReason::Revoked));
         assert_eq!(read.listeners, 2);
         assert_eq!(read.counters, status.counters);
         let wire = status_to_aidl(&status);

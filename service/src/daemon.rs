@@ -283,10 +283,10 @@ pub fn run(config: Config) -> io::Result<()> {
     }
 
     let policy = access_policy(&config.policy)?;
-    let broker = Arc::new(Broker::new(parts.opener, policy.clone(), config.limits));
+    // Every callback goes through the notifier: a removal hands it its whole batch.
     let notifier = Notifier::start()?;
-    // A removal's callbacks are queued whole before the delivery threads wake for them.
-    broker.set_fan_out(notifier.clone());
+    let broker =
+        Arc::new(Broker::new(parts.opener, policy.clone(), config.limits, notifier.clone()));
     Monitor::new(parts.sysfs, broker.clone()).start(parts.source)?;
 
     // The policy decides who administers, and so who may use the connections' reserve.

@@ -20,8 +20,10 @@
 //! switch and a turn at `state`, which on a small machine made a removal's last callback go
 //! out late (docs/perf.md). So a worker signals progress only when a drain waits for it,
 //! and the supervisor polls on its own period while there is work and sleeps while there is
-//! none. For the same reason a fan-out (`FanOut`: a removal, a revoke, a policy reload) queues
-//! all of its callbacks before it wakes any worker, once, at its end.
+//! none. For the same reason the notifier is the broker's `LossSink`: a removal, a revoke or a
+//! policy reload hands it all of its callbacks at once, and it queues them all before it wakes
+//! any worker, once. It also stamps each session-lost dispatch on the removal's clock, which
+//! the status reports.
 //!
 //! Workers ask for a favoured priority (`CALLBACK_NICE`): during a removal they compete for
 //! the CPU with the transport threads that serve the clients' reactions to the callbacks
@@ -29,7 +31,9 @@
 //!
 //! Lock order: `state` is the only lock; no delivery runs while it is held.
 
-use i2c_hal_core::broker::FanOut;
+use i2c_hal_core::broker::{Addressed, BusObserver, LossBatch, LossSink};
+use i2c_hal_core::policy::Caller;
+use i2c_hal_core::BusInfo;
 use i2c_hal_platform::sched::set_this_thread_nice;
 use log::{info, warn};
 use std::collections::{HashMap, VecDeque};
@@ -37,7 +41,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-type Delivery = Box<dyn FnOnce() + Send>;
+/// One callback to make, as a worker runs it.
+pub type Delivery = Box<dyn FnOnce() + Send>;
 
 /// Deliveries one worker makes to one client in a row before the next client's turn.
 ///
@@ -69,6 +74,12 @@ pub const CALLBACK_NICE: i32 = -20;
 pub struct ClientKey {
     pub uid: u32,
     pub pid: i32,
+}
+
+impl From<Caller> for ClientKey {
+    fn from(caller: Caller) -> ClientKey {
+        ClientKey { uid: caller.uid, pid: caller.pid }
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -128,10 +139,6 @@ struct State {
     drain_waiters: usize,
     /// The supervisor sleeps without a period while nothing is queued or running.
     supervisor_parked: bool,
-    /// Fan-outs under way: posts queue without waking anyone until the last one ends.
-    fan_outs: usize,
-    /// A post during a fan-out found work for a sleeping worker.
-    wake_owed: bool,
     stopping: bool,
 }
 
@@ -191,31 +198,42 @@ impl Shared {
     }
 }
 
-/// Ends a fan-out (on every path out of it): the wake-ups it held back happen now, all at
-/// once, with every delivery of the fan-out already queued.
-struct FanOutEnd<'a>(&'a Shared);
-
-impl Drop for FanOutEnd<'_> {
-    fn drop(&mut self) {
-        let shared = self.0;
-        let mut state = shared.lock();
-        state.fan_outs -= 1;
-        if state.fan_outs > 0 {
-            return;
+/// Every callback of a removal, a revoke or a policy reload, queued together.
+impl LossSink for Notifier {
+    fn losses(&self, batch: LossBatch) {
+        let LossBatch { reason, message, sessions, removed_bus, listeners, dispatches } = batch;
+        let mut deliveries: Vec<(ClientKey, Delivery)> =
+            Vec::with_capacity(sessions.len() + listeners.len());
+        for Addressed { caller, observer } in sessions {
+            let (message, dispatches) = (message.clone(), dispatches.clone());
+            let delivery = move || {
+                // Stamped as the call starts, so that a client holding the callback always
+                // finds its dispatch in the status (a stamp after the call could be pending).
+                if let Some(clock) = &dispatches {
+                    clock.stamp();
+                }
+                observer.session_lost(reason, &message);
+            };
+            deliveries.push((caller.into(), Box::new(delivery)));
         }
-        if std::mem::take(&mut state.wake_owed) {
-            shared.work_wakeups.fetch_add(1, Ordering::Relaxed);
-            shared.work.notify_all();
+        if let Some(bus) = removed_bus {
+            let bus = Arc::new(bus);
+            for Addressed { caller, observer } in listeners {
+                let bus = bus.clone();
+                deliveries.push((caller.into(), Box::new(move || observer.bus_removed(&bus))));
+            }
         }
-        shared.unpark_supervisor(&mut state);
+        self.post_all(deliveries);
     }
-}
 
-impl FanOut for Notifier {
-    fn fan_out(&self, post_all: &mut dyn FnMut()) {
-        self.shared.lock().fan_outs += 1;
-        let _end = FanOutEnd(&self.shared);
-        post_all();
+    fn bus_added(&self, bus: BusInfo, listeners: Vec<Addressed<dyn BusObserver>>) {
+        let bus = Arc::new(bus);
+        let deliveries = listeners.into_iter().map(|Addressed { caller, observer }| {
+            let bus = bus.clone();
+            let delivery: Delivery = Box::new(move || observer.bus_added(&bus));
+            (ClientKey::from(caller), delivery)
+        });
+        self.post_all(deliveries);
     }
 }
 
@@ -251,34 +269,46 @@ impl Notifier {
 
     /// Queues `delivery` for `client`, after everything queued for it before.
     pub fn post(&self, client: ClientKey, delivery: impl FnOnce() + Send + 'static) {
+        self.post_all([(client, Box::new(delivery) as Delivery)]);
+    }
+
+    /// Queues every delivery, each after everything queued for its client before, and only
+    /// then wakes the workers, once: a removal's 1,000 callbacks are all queued before the
+    /// first worker preempts the queueing on a one-CPU service.
+    pub fn post_all(&self, deliveries: impl IntoIterator<Item = (ClientKey, Delivery)>) {
         let shared = &self.shared;
         let mut state = shared.lock();
-        let queue = state.clients.entry(client).or_default();
-        if queue.pending.len() >= shared.config.queue_limit {
-            shared.stats.dropped.fetch_add(1, Ordering::Relaxed);
-            if !queue.overflowing {
-                queue.overflowing = true;
-                warn!(
-                    "callbacks for uid {} pid {} are not being read: queue full ({}), dropping \
-                     (its sessions stay dead; calls on them answer BUS_GONE)",
-                    client.uid, client.pid, shared.config.queue_limit
-                );
+        let mut newly_runnable = 0;
+        for (client, delivery) in deliveries {
+            let queue = state.clients.entry(client).or_default();
+            if queue.pending.len() >= shared.config.queue_limit {
+                shared.stats.dropped.fetch_add(1, Ordering::Relaxed);
+                if !queue.overflowing {
+                    queue.overflowing = true;
+                    warn!(
+                        "callbacks for uid {} pid {} are not being read: queue full ({}), \
+                         dropping (its sessions stay dead; calls on them answer BUS_GONE)",
+                        client.uid, client.pid, shared.config.queue_limit
+                    );
+                }
+                continue;
             }
-            return;
-        }
-        queue.pending.push_back(Box::new(delivery));
-        if !queue.scheduled && queue.running_since.is_none() {
-            queue.scheduled = true;
-            state.runnable.push_back(client);
-            if state.fan_outs > 0 {
-                state.wake_owed = true;
-            } else {
-                shared.wake_a_worker();
+            queue.pending.push_back(delivery);
+            if !queue.scheduled && queue.running_since.is_none() {
+                queue.scheduled = true;
+                state.runnable.push_back(client);
+                newly_runnable += 1;
             }
         }
-        if state.fan_outs == 0 {
-            shared.unpark_supervisor(&mut state);
+        match newly_runnable {
+            0 => {}
+            1 => shared.wake_a_worker(),
+            _ => {
+                shared.work_wakeups.fetch_add(1, Ordering::Relaxed);
+                shared.work.notify_all();
+            }
         }
+        shared.unpark_supervisor(&mut state);
     }
 
     /// Waits until every delivery has been made, except to clients that stopped reading, or
@@ -544,68 +574,35 @@ mod tests {
     }
 
     #[test]
-    fn a_fan_out_wakes_the_workers_once_when_it_ends_not_once_per_client() {
+    fn a_batch_wakes_the_workers_once_not_once_per_client() {
         let notifier = Notifier::with_config(patient_config()).unwrap();
         let wakeups = || notifier.shared.work_wakeups.load(Ordering::Relaxed);
         let clients = |n: u32| (0..n).map(|i| ClientKey { uid: 10_000 + i, pid: 1_000 + i as i32 });
         let delivered = Arc::new(AtomicU64::new(0));
-        let post_to_each = |n| {
-            for client in clients(n) {
-                let delivered = delivered.clone();
-                notifier.post(client, move || {
-                    delivered.fetch_add(1, Ordering::Relaxed);
-                });
-            }
+        let deliveries = |n| {
+            clients(n)
+                .map(|client| {
+                    let delivered = delivered.clone();
+                    let delivery: Delivery = Box::new(move || {
+                        delivered.fetch_add(1, Ordering::Relaxed);
+                    });
+                    (client, delivery)
+                })
+                .collect::<Vec<_>>()
         };
 
-        notifier.fan_out(&mut || {
-            post_to_each(10);
-            // Nested, as a fan-out inside another one's post would be: only the outer one wakes.
-            notifier.fan_out(&mut || post_to_each(5));
-            assert_eq!(wakeups(), 0, "nobody is woken while the fan-out runs");
-        });
-        assert_eq!(wakeups(), 1, "one wake-up for the whole fan-out");
+        notifier.post_all(deliveries(15));
+        assert_eq!(wakeups(), 1, "one wake-up for the whole batch");
         assert!(notifier.drain(Duration::from_secs(10)));
-        assert_eq!(delivered.load(Ordering::Relaxed), 15, "every post of the fan-out went out");
+        assert_eq!(delivered.load(Ordering::Relaxed), 15, "every delivery of the batch went out");
 
-        // Outside a fan-out, each client that becomes runnable wakes a worker at once.
-        post_to_each(3);
+        // Posted one by one, each client that becomes runnable wakes a worker at once.
+        for delivery in deliveries(3) {
+            notifier.post_all([delivery]);
+        }
         assert!(notifier.drain(Duration::from_secs(10)));
         assert_eq!(wakeups(), 1 + 3);
         assert_eq!(delivered.load(Ordering::Relaxed), 18);
-    }
-
-    #[test]
-    fn a_post_from_elsewhere_during_a_fan_out_waits_for_its_end_and_a_panic_ends_it_too() {
-        let notifier = Notifier::with_config(patient_config()).unwrap();
-        let wakeups = || notifier.shared.work_wakeups.load(Ordering::Relaxed);
-        let (sent, delivered) = mpsc::channel();
-        notifier.fan_out(&mut || {
-            let sent = sent.clone();
-            // Another thread's post, e.g. a bus listener's event while a removal fans out.
-            std::thread::scope(|s| {
-                s.spawn(|| notifier.post(A, move || sent.send("from elsewhere").unwrap()));
-            });
-            assert_eq!(wakeups(), 0, "held back like the fan-out's own posts");
-        });
-        assert_eq!(wakeups(), 1);
-        assert_eq!(delivered.recv_timeout(Duration::from_secs(10)), Ok("from elsewhere"));
-
-        // A fan-out that panics half-way still ends: what it queued goes out, later posts wake.
-        let posted = sent.clone();
-        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            notifier.fan_out(&mut || {
-                let posted = posted.clone();
-                notifier.post(B, move || posted.send("before the panic").unwrap());
-                panic!("an observer failed");
-            })
-        }));
-        assert!(panicked.is_err());
-        assert_eq!(wakeups(), 2, "the unwinding end woke the workers");
-        assert_eq!(delivered.recv_timeout(Duration::from_secs(10)), Ok("before the panic"));
-        notifier.post(A, move || sent.send("after").unwrap());
-        assert_eq!(wakeups(), 3, "no fan-out is left open");
-        assert_eq!(delivered.recv_timeout(Duration::from_secs(10)), Ok("after"));
     }
 
     #[test]
@@ -761,31 +758,33 @@ mod tests {
                 Ok(func::I2C_FUNC_I2C)
             }
         }
-        /// What the service's CallbackObserver does, with a channel for the client: a delivery
-        /// records whether the fd was already closed when it ran.
+        /// A client's callback, with a channel for the client: it records whether the fd was
+        /// already closed when it ran.
         struct Observer {
-            client: ClientKey,
-            notifier: Arc<Notifier>,
+            pid: i32,
             closed: Arc<AtomicBool>,
-            delivered: mpsc::Sender<(i32, bool)>,
+            delivered: Mutex<mpsc::Sender<(i32, bool)>>,
             stopped: Option<Arc<Mutex<mpsc::Receiver<()>>>>,
         }
         impl SessionObserver for Observer {
-            fn session_lost(self: Arc<Self>, _: LossReason, _: &str) {
-                let (closed, delivered) = (self.closed.clone(), self.delivered.clone());
-                let (pid, stopped) = (self.client.pid, self.stopped.clone());
-                self.notifier.post(self.client, move || {
-                    if let Some(stopped) = stopped {
-                        let _ = stopped.lock().unwrap().recv(); // a client that never reads
-                    }
-                    let _ = delivered.send((pid, closed.load(Ordering::SeqCst)));
-                });
+            fn session_lost(&self, _: LossReason, _: &str) {
+                if let Some(stopped) = &self.stopped {
+                    let _ = stopped.lock().unwrap().recv(); // a client that never reads
+                }
+                let closed = self.closed.load(Ordering::SeqCst);
+                let _ = self.delivered.lock().unwrap().send((self.pid, closed));
             }
         }
 
+        // The daemon's notifier, at the default priority: -20 is not what this test is about,
+        // and would crowd the other tests' stall timing when the suite runs as root.
+        let config = NotifierConfig { worker_nice: None, ..NotifierConfig::default() };
+        let notifier = Notifier::with_config(config).unwrap();
         let closed = Arc::new(AtomicBool::new(false));
         let limits = Limits { max_sessions_per_uid: 1_000, ..Limits::default() };
-        let broker = Broker::new(Arc::new(Opener(closed.clone())), Arc::new(OpenPolicy), limits);
+        // As the daemon wires them: the removal hands all 1,000 to the notifier at once.
+        let opener = Arc::new(Opener(closed.clone()));
+        let broker = Broker::new(opener, Arc::new(OpenPolicy), limits, notifier.clone());
         broker.adapter_added(AdapterDescriptor {
             bus_number: 4,
             devpath: "/devices/test/i2c-4".into(),
@@ -793,22 +792,15 @@ mod tests {
             stable_id: "test/i2c-4".into(),
             functionality: 0,
         });
-        // The daemon's notifier, at the default priority: -20 is not what this test is about,
-        // and would crowd the other tests' stall timing when the suite runs as root.
-        let config = NotifierConfig { worker_nice: None, ..NotifierConfig::default() };
-        let notifier = Notifier::with_config(config).unwrap();
-        // As the daemon wires them: the removal queues all 1,000 before any worker wakes.
-        assert!(broker.set_fan_out(notifier.clone()));
         let (release, stuck) = mpsc::channel::<()>();
         let stuck = Arc::new(Mutex::new(stuck));
         let (delivered, deliveries) = mpsc::channel();
         for n in 0..1_000 {
             let client = ClientKey { uid: 10_000, pid: n / 10 };
             let observer = Arc::new(Observer {
-                client,
-                notifier: notifier.clone(),
+                pid: client.pid,
                 closed: closed.clone(),
-                delivered: delivered.clone(),
+                delivered: Mutex::new(delivered.clone()),
                 stopped: (client.pid == 0).then(|| stuck.clone()),
             });
             let request = OpenRequest {

@@ -7,7 +7,7 @@ use super::convert::{
     open_request_from_aidl, operations_to_aidl, status_to_aidl, transferred_to_aidl,
     with_messages_from_aidl, word_from_aidl,
 };
-use super::notifier::{ClientKey, Notifier};
+use super::notifier::Notifier;
 use crate::transport::admission::Admission;
 use i2c_hal_binder::aidl::{
     BusInfo::BusInfo as AidlBusInfo,
@@ -56,75 +56,36 @@ fn answered<T>(result: i2c_hal_core::Result<T>) -> BinderResult<T> {
 
 // ------------------------------------------------------------------------------ callbacks ----
 
-/// Callbacks to one client process are delivered in order, apart from every other client's.
-fn client_key(caller: &i2c_hal_core::policy::Caller) -> ClientKey {
-    ClientKey { uid: caller.uid, pid: caller.pid }
-}
-
-/// Forwards a session's death to its client through the notifier (never from a broker lock).
+/// A session's death, told to its client. The broker hands it to the notifier with the rest
+/// of its event's batch; a notifier thread makes the call.
 struct CallbackObserver {
     callback: Strong<dyn II2cSessionCallback>,
-    client: ClientKey,
-    /// Weak: a queued delivery holds this observer, and the notifier's queues must not hold
-    /// the notifier. The manager keeps it for as long as sessions can be told anything.
-    notifier: Weak<Notifier>,
-    /// Where the moment of each dispatch is recorded (the status's last-callback time); weak,
-    /// as the broker owns this observer.
-    broker: Weak<Broker>,
 }
 
 impl SessionObserver for CallbackObserver {
-    fn session_lost(self: Arc<Self>, reason: LossReason, message: &str) {
-        let message = message.to_string();
-        // The delivery holds this observer, not a copy of its callback: cloning an rsbinder
-        // `Strong` builds a new proxy (a descriptor string and all), about 1,000
-        // instructions per session of a removal, before the first callback could go out.
-        let Some(notifier) = self.notifier.upgrade() else {
-            // Only while the service goes away: the manager holds the notifier until then.
-            warn!("session-lost callback not queued: the callback threads are gone");
-            return;
-        };
-        let client = self.client;
-        notifier.post(client, move || {
-            // Stamped as the call starts, so that a client holding the callback always finds
-            // its dispatch in the status (a stamp after the call could still be pending).
-            if let Some(broker) = self.broker.upgrade() {
-                broker.stats().loss_callback_dispatched();
-            }
-            if let Err(e) = self.callback.onSessionLost(loss_reason_to_aidl(reason), &message) {
-                warn!("session-lost callback not delivered: {e:?}");
-            }
-        });
+    fn session_lost(&self, reason: LossReason, message: &str) {
+        if let Err(e) = self.callback.onSessionLost(loss_reason_to_aidl(reason), message) {
+            warn!("session-lost callback not delivered: {e:?}");
+        }
     }
 }
 
+/// Hot-plug, told to a registered listener (on a notifier thread, as above).
 struct ListenerObserver {
     listener: Strong<dyn IBusListener>,
-    client: ClientKey,
-    notifier: Arc<Notifier>,
-}
-
-type ListenerCall = fn(&dyn IBusListener, &AidlBusInfo) -> BinderResult<()>;
-
-impl ListenerObserver {
-    fn post(&self, bus: &BusInfo, event: &'static str, call: ListenerCall) {
-        let listener = self.listener.clone();
-        let bus = bus_to_aidl(bus);
-        self.notifier.post(self.client, move || {
-            if let Err(e) = call(&*listener, &bus) {
-                warn!("bus-{event} callback not delivered: {e:?}");
-            }
-        });
-    }
 }
 
 impl BusObserver for ListenerObserver {
     fn bus_added(&self, bus: &BusInfo) {
-        self.post(bus, "added", |listener, bus| listener.onBusAdded(bus));
+        if let Err(e) = self.listener.onBusAdded(&bus_to_aidl(bus)) {
+            warn!("bus-added callback not delivered: {e:?}");
+        }
     }
 
     fn bus_removed(&self, bus: &BusInfo) {
-        self.post(bus, "removed", |listener, bus| listener.onBusRemoved(bus));
+        if let Err(e) = self.listener.onBusRemoved(&bus_to_aidl(bus)) {
+            warn!("bus-removed callback not delivered: {e:?}");
+        }
     }
 }
 
@@ -214,12 +175,7 @@ impl II2cManager for ManagerService {
         let request =
             checked(&self.broker, open_request_from_aidl(bus, generation, address, flags))?;
         let caller = calling_identity();
-        let observer = Arc::new(CallbackObserver {
-            callback: callback.clone(),
-            client: client_key(&caller),
-            notifier: Arc::downgrade(&self.notifier),
-            broker: Arc::downgrade(&self.broker),
-        });
+        let observer = Arc::new(CallbackObserver { callback: callback.clone() });
         let (id, _) = answered(self.broker.open_session(caller, &request, observer))?;
         // No death watch: the session object's last reference reclaims it (`Drop`), and the
         // binder driver (or the RPC session's end) drops every reference a dying process held.
@@ -235,11 +191,7 @@ impl II2cManager for ManagerService {
             return Err(self.invalid("this listener is already registered"));
         }
         let caller = calling_identity();
-        let observer = Arc::new(ListenerObserver {
-            listener: listener.clone(),
-            client: client_key(&caller),
-            notifier: self.notifier.clone(),
-        });
+        let observer = Arc::new(ListenerObserver { listener: listener.clone() });
         let id = answered(self.broker.add_listener(caller, observer))?;
         let on_death = reap_listener_on_death(
             Arc::downgrade(&self.broker),
@@ -574,9 +526,10 @@ mod tests {
 
     #[test]
     fn refusals_at_the_binder_edge_are_typed_and_counted_in_the_dump() {
-        let broker =
-            Arc::new(Broker::new(Arc::new(NoDevices), Arc::new(OpenPolicy), Limits::default()));
-        let manager = ManagerService::new(broker.clone(), Notifier::start().unwrap());
+        let notifier = Notifier::start().unwrap();
+        let (devices, policy) = (Arc::new(NoDevices), Arc::new(OpenPolicy));
+        let broker = Arc::new(Broker::new(devices, policy, Limits::default(), notifier.clone()));
+        let manager = ManagerService::new(broker.clone(), notifier);
         let callback = binder_object!(BnI2cSessionCallback, Quiet);
         let invalid = ErrorCode::InvalidArgument as i32;
 

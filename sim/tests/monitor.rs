@@ -1,7 +1,7 @@
 //! The uevent monitor (the platform's `monitor`) driven by the simulator, a fake kernel: plugs
 //! and unplugs flow through the production parser into the registry.
 
-use i2c_hal_core::broker::Broker;
+use i2c_hal_core::broker::{Broker, DirectSink};
 use i2c_hal_core::policy::{Limits, OpenPolicy};
 use i2c_hal_platform::monitor::Monitor;
 use i2c_hal_platform::source::{SourceError, UeventSource};
@@ -26,7 +26,12 @@ fn rig() -> Rig {
     let (tx, events) = mpsc::channel();
     let kernel = SimKernel::new(dir.path(), tx).unwrap();
     let opener = kernel.opener();
-    let broker = Arc::new(Broker::new(opener, Arc::new(OpenPolicy), Limits::default()));
+    let broker = Arc::new(Broker::new(
+        opener,
+        Arc::new(OpenPolicy),
+        Limits::default(),
+        Arc::new(DirectSink),
+    ));
     let monitor = Monitor::new(Sysfs::new(kernel.sysfs_root()), broker.clone());
     Rig { _dir: dir, kernel, events, broker, monitor }
 }

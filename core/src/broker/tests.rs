@@ -209,7 +209,7 @@ struct Recorder {
 }
 
 impl SessionObserver for Recorder {
-    fn session_lost(self: Arc<Self>, reason: LossReason, message: &str) {
+    fn session_lost(&self, reason: LossReason, message: &str) {
         if let Some(journal) = &self.journal {
             journal.log("notified");
         }
@@ -285,7 +285,8 @@ fn fixture_with_policy(functionality: u64, limits: Limits, policy: Arc<dyn Polic
         transfers_fail: Arc::new(AtomicBool::new(false)),
         probe_fails: AtomicBool::new(false),
     });
-    let broker = Arc::new(Broker::new(opener.clone(), policy, limits));
+    let sink = Arc::new(JournalSink(journal.clone()));
+    let broker = Arc::new(Broker::new(opener.clone(), policy, limits, sink));
     Fixture { broker, journal, gate, opener }
 }
 
@@ -674,14 +675,19 @@ fn quotas_bound_what_one_uid_may_hold() {
     assert_eq!(err.code, ErrorCode::QuotaExceeded);
 }
 
-/// Writes where each fan-out begins and ends into the journal its observers write to.
-struct JournalBracket(Arc<Journal>);
+/// Delivers in place, writing where each batch begins and ends into the journal its
+/// observers write to.
+struct JournalSink(Arc<Journal>);
 
-impl FanOut for JournalBracket {
-    fn fan_out(&self, post_all: &mut dyn FnMut()) {
-        self.0.log("fan-out begins");
-        post_all();
-        self.0.log("fan-out ends");
+impl LossSink for JournalSink {
+    fn losses(&self, batch: LossBatch) {
+        self.0.log("batch begins");
+        DirectSink.losses(batch);
+        self.0.log("batch ends");
+    }
+
+    fn bus_added(&self, bus: BusInfo, listeners: Vec<Addressed<dyn BusObserver>>) {
+        DirectSink.bus_added(bus, listeners);
     }
 }
 
@@ -696,13 +702,8 @@ impl BusObserver for JournalListener {
 }
 
 #[test]
-fn a_removal_or_revoke_tells_everyone_inside_one_fan_out_after_the_fd_is_closed() {
+fn a_removal_or_revoke_hands_the_sink_one_batch_after_the_fd_is_closed() {
     let f = fixture();
-    assert!(f.broker.set_fan_out(Arc::new(JournalBracket(f.journal.clone()))));
-    assert!(
-        !f.broker.set_fan_out(Arc::new(JournalBracket(f.journal.clone()))),
-        "a second bracket is refused"
-    );
     f.broker.add_listener(APP, Arc::new(JournalListener(f.journal.clone()))).unwrap();
     let open_journaled = |bus: &str| {
         let recorder =
@@ -720,20 +721,19 @@ fn a_removal_or_revoke_tells_everyone_inside_one_fan_out_after_the_fd_is_closed(
     f.broker.adapter_removed(5, "/devices/platform/sim/slot-a/i2c-5").unwrap();
     assert_eq!(
         told_after("close 5"),
-        ["fan-out begins", "notified", "notified", "notified", "bus 5 removed", "fan-out ends"],
+        ["batch begins", "notified", "notified", "notified", "bus 5 removed", "batch ends"],
     );
 
     f.broker.adapter_added(module(6, "slot-b"));
     (0..2).for_each(|_| open_journaled("6"));
     assert_eq!(f.broker.revoke(ROOT, &BusSelector::Number(6)), Ok(2));
-    assert_eq!(told_after("close 6"), ["fan-out begins", "notified", "notified", "fan-out ends"]);
+    assert_eq!(told_after("close 6"), ["batch begins", "notified", "notified", "batch ends"]);
 }
 
 #[test]
-fn a_policy_reload_tells_the_sessions_it_ends_inside_one_fan_out() {
+fn a_policy_reload_hands_the_sink_the_sessions_it_ends_in_one_batch() {
     let policy = Arc::new(UidPolicy { allowed: Mutex::new(vec![APP.uid, OTHER_APP.uid]) });
     let f = fixture_with_policy(FULL_I2C, Limits::default(), policy.clone());
-    assert!(f.broker.set_fan_out(Arc::new(JournalBracket(f.journal.clone()))));
     f.broker.adapter_added(module(7, "slot-a"));
     for (caller, address) in [(APP, 0x50), (OTHER_APP, 0x51), (OTHER_APP, 0x52)] {
         let recorder =
@@ -745,7 +745,7 @@ fn a_policy_reload_tells_the_sessions_it_ends_inside_one_fan_out() {
     let events = f.journal.events();
     assert_eq!(
         events[events.len() - 4..],
-        ["fan-out begins", "notified", "notified", "fan-out ends"],
+        ["batch begins", "notified", "notified", "batch ends"],
         "{events:?}"
     );
 }

@@ -2,7 +2,7 @@
 //! leading word so that shell scripts can grep and cut it; JSON keys use snake_case.
 
 use i2c_hal_client::{
-    BusEvent, OperationClass, OperationSet, SessionPhase, SessionSnapshot, StatusSnapshot,
+    BusEvent, OperationClass, OperationSet, SessionReport, SessionState, StatusReport,
 };
 use i2c_hal_core::bus::mux_parent_id;
 use i2c_hal_core::request::func::I2C_FUNC_I2C;
@@ -189,7 +189,7 @@ pub fn event_json(event: &BusEvent) -> Value {
 
 /// `status`: a `service` line, the buses as `buses` prints them, then one line per session,
 /// counter and recent removal.
-pub fn status_lines(status: &StatusSnapshot) -> Vec<String> {
+pub fn status_lines(status: &StatusReport) -> Vec<String> {
     let mut lines = vec![format!(
         "service uptime-ms={} buses={} sessions={} listeners={}",
         status.uptime.as_millis(),
@@ -208,13 +208,13 @@ pub fn status_lines(status: &StatusSnapshot) -> Vec<String> {
             removal.stable_id,
             removal.latency.as_micros(),
             removal.sessions_lost,
-            removal.at.elapsed().as_millis()
+            removal.age.as_millis()
         )
     }));
     lines
 }
 
-fn session_mode(session: &SessionSnapshot) -> SessionMode {
+fn session_mode(session: &SessionReport) -> SessionMode {
     SessionMode {
         address: session.target.address,
         exclusive: session.exclusive,
@@ -223,25 +223,25 @@ fn session_mode(session: &SessionSnapshot) -> SessionMode {
     }
 }
 
-fn state_text(state: SessionPhase) -> String {
+fn state_text(state: SessionState) -> String {
     match state {
-        SessionPhase::Opening => "opening".to_string(),
-        SessionPhase::Live => "live".to_string(),
-        SessionPhase::Dead(reason) => format!("dead reason={}", reason.name()),
+        SessionState::Opening => "opening".to_string(),
+        SessionState::Live => "live".to_string(),
+        SessionState::Dead(reason) => format!("dead reason={}", reason.name()),
     }
 }
 
 /// One session of `status`.
-pub fn session_status_line(session: &SessionSnapshot) -> String {
+pub fn session_status_line(session: &SessionReport) -> String {
     let mode = session_mode(session);
     let flags = mode.flags();
     format!(
         "session id={} uid={} pid={} bus={} generation={} address={} age-ms={} state={}{}",
-        session.id.0,
+        session.id,
         session.caller.uid,
         session.caller.pid,
-        session.bus.bus_number,
-        session.bus.generation,
+        session.bus_number,
+        session.generation,
         address_text(mode.address, mode.ten_bit),
         session.age.as_millis(),
         state_text(session.state),
@@ -249,23 +249,23 @@ pub fn session_status_line(session: &SessionSnapshot) -> String {
     )
 }
 
-pub fn status_json(status: &StatusSnapshot) -> Value {
+pub fn status_json(status: &StatusReport) -> Value {
     let sessions: Vec<Value> = status
         .sessions
         .iter()
         .map(|session| {
             let (state, reason) = match session.state {
-                SessionPhase::Opening => ("opening", None),
-                SessionPhase::Live => ("live", None),
-                SessionPhase::Dead(reason) => ("dead", Some(reason.name())),
+                SessionState::Opening => ("opening", None),
+                SessionState::Live => ("live", None),
+                SessionState::Dead(reason) => ("dead", Some(reason.name())),
             };
             json!({
-                "id": session.id.0,
+                "id": session.id,
                 "uid": session.caller.uid,
                 "pid": session.caller.pid,
-                "bus": session.bus.bus_number,
-                "stable_id": session.bus.stable_id,
-                "generation": session.bus.generation.0,
+                "bus": session.bus_number,
+                "stable_id": session.stable_id,
+                "generation": session.generation.0,
                 "address": session.target.address,
                 "exclusive": session.exclusive,
                 "ten_bit": session.target.ten_bit,
@@ -288,7 +288,7 @@ pub fn status_json(status: &StatusSnapshot) -> Value {
                 "generation": removal.generation.0,
                 "latency_us": removal.latency.as_micros() as u64,
                 "sessions_lost": removal.sessions_lost,
-                "age_ms": removal.at.elapsed().as_millis() as u64,
+                "age_ms": removal.age.as_millis() as u64,
             })
         })
         .collect();
@@ -407,40 +407,42 @@ pub(crate) mod tests {
 
     #[test]
     fn status_lines_show_each_session_with_its_owner() {
-        use i2c_hal_core::broker::SessionId;
+        use i2c_hal_client::RemovalReport;
         use i2c_hal_core::device::Target;
         use i2c_hal_core::policy::Caller;
-        use std::time::{Duration, Instant};
-        let live = SessionSnapshot {
-            id: SessionId(4),
+        use std::time::Duration;
+        let bus = sample_bus(1);
+        let live = SessionReport {
+            id: 4,
             caller: Caller { uid: 10_123, pid: 77 },
-            bus: sample_bus(1),
+            bus_number: bus.bus_number,
+            stable_id: bus.stable_id.clone(),
+            generation: bus.generation,
             target: Target { address: 0x150, ten_bit: true, pec: false },
             exclusive: true,
             age: Duration::from_millis(1500),
-            state: SessionPhase::Live,
+            state: SessionState::Live,
         };
-        let dead = SessionSnapshot {
-            id: SessionId(5),
+        let dead = SessionReport {
+            id: 5,
             target: Target::seven_bit(0x50),
             exclusive: false,
-            state: SessionPhase::Dead(LossReason::Revoked),
+            state: SessionState::Dead(LossReason::Revoked),
             ..live.clone()
         };
-        let status = StatusSnapshot {
+        let status = StatusReport {
             uptime: Duration::from_secs(2),
             buses: vec![sample_bus(1)],
             sessions: vec![live, dead],
             listeners: 1,
             counters: vec![("transfers".into(), 9)],
-            recent_removals: vec![i2c_hal_core::stats::RemovalEvent {
+            recent_removals: vec![RemovalReport {
                 bus_number: 3,
                 stable_id: "x".into(),
                 generation: i2c_hal_core::Generation(1),
                 latency: Duration::from_micros(250),
                 sessions_lost: 2,
-                at: Instant::now(),
-                started: Instant::now(),
+                age: Duration::from_millis(40),
                 last_callback: None,
                 event_clock_nanos: None,
             }],
@@ -459,13 +461,9 @@ pub(crate) mod tests {
              state=dead reason=REVOKED"
         );
         assert_eq!(lines[4], "counter transfers=9");
-        assert!(
-            lines[5].starts_with(
-                "removal bus=3 generation=1 stable-id=x latency-us=250 \
-                                      sessions-lost=2 age-ms="
-            ),
-            "{}",
-            lines[5]
+        assert_eq!(
+            lines[5],
+            "removal bus=3 generation=1 stable-id=x latency-us=250 sessions-lost=2 age-ms=40"
         );
         let object = status_json(&status);
         assert_eq!(object["sessions"][0]["uid"], 10_123);
