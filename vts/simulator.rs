@@ -1,5 +1,5 @@
 //! The suite's own service on a Linux host: `i2c-hal-service --sim --sim-modules all` on a
-//! socket of its own, configured from the simulator's catalog (src/platform/sim/catalog.rs),
+//! socket of its own, configured from the simulator's catalog (sim/src/catalog.rs),
 //! so that a plain `cargo test` runs every check, removal included.
 
 use crate::spec;

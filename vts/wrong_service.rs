@@ -1,6 +1,6 @@
 //! A service that speaks the same AIDL but answers wrongly, so the suite can show that it fails,
 //! naming the check and both codes, when a service breaks the contract (host only; it serves
-//! RPC binder through the crate's own seam, `ipc::compat`, and names no binder crate).
+//! RPC binder through the binder seam, `i2c_hal_binder`, and names no binder crate).
 //!
 //! It lists one bus with every functionality bit and opens a session on any address. Every
 //! operation succeeds at [`SILENT_ADDRESS`] (where an empty address must be `ADDRESS_NACK`) and

@@ -32,7 +32,7 @@ impl Instances {
 }
 
 /// The RPC socket's doors: who may connect (the socket file's mode and group) and how many
-/// connections are admitted (`ipc::admission`).
+/// connections are admitted (`transport::admission`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RpcOptions {
     pub access: SocketAccess,
@@ -43,8 +43,8 @@ pub struct RpcOptions {
 /// reaches the service through servicemanager). Both instances are published under their names
 /// on the one socket, as servicemanager would list them. The socket appears with `access`
 /// already applied; each connection is then admitted by its peer's uid (`admission`, which the
-/// admin instance may also report) and read under the frame limits (`ipc::frames`). On Android
-/// compat refuses it (servicemanager only).
+/// admin instance may also report) and read under the frame limits (`transport::frames`). On
+/// Android `transport::serve` refuses (servicemanager only).
 pub fn serve_rpc(
     instances: Instances,
     path: &Path,

@@ -95,7 +95,7 @@ struct UeventEmitter {
     receiver_gone_reported: bool,
 }
 
-/// The simulated kernel. See the module documentation of `platform::sim`.
+/// The simulated kernel. See the crate documentation (sim/src/lib.rs).
 pub struct SimKernel {
     root: PathBuf,
     modules: Mutex<Vec<ModuleSlot>>,
