@@ -90,8 +90,13 @@ run() {
         sed -E "s|^[A-Za-z0-9._-]+/\.\./\.\./\.\./||; s|^$root/||;
             s#^(binder-stub|android-logger-stub|vendor-i2c-aidl)/#tests/android-target/\1/#" |
         sort -u)
+    # A crate the module's rustlibs name but its sources never use (the workspace's lint
+    # unused_crate_dependencies) has no location: it names the crate instead.
+    unused=$(grep -E '^warning: extern crate `[^`]+` is unused in crate `[^`]+`' "$log" | sort -u)
     own=$(printf '%s\n' "$diags" |
         grep -E '^((core|platform|binder|service|client|testkit)/src|src|vts)/|/out/vendor_i2c\.rs:' || true)
+    own_unused=$(printf '%s\n' "$unused" | grep -E 'in crate `(i2c_hal_[a-z_]+|vts)`$' || true)
+    [ -n "$own_unused" ] && own=$(printf '%s\n%s\n' "$own" "$own_unused" | sed '/^$/d')
     stubs=$(printf '%s\n' "$diags" | grep -E '^tests/android-target/' || true)
     # Errors with no location (unresolved dependencies, a failed build script, ...).
     bare=$(grep -E '^error(\[E[0-9]+\])?: ' "$log" | grep -v '^error: could not compile' || true)

@@ -54,6 +54,7 @@ mutations=(
   'no rsbinder on Android|service/src/service.rs|s/^use /use rsbinder as _;\nuse /m'
   'no crate libi2c_hal_service does not link (libc)|service/src/service.rs|s/^use /use libc as _;\nuse /m'
   'no crate vendor.i2c-service does not link (libi2c_hal_binder)|src/bin/i2c-hal-service.rs|s/^use clap::Parser;/use clap::Parser;\nuse i2c_hal_binder as _;/m'
+  'no rustlibs entry the module never uses (log)|src/bin/i2c-hal-service.rs|s/log::error!\(/eprintln!(/'
   'no toml in the device core|core/src/lib.rs|s/^(pub mod )/pub fn _toml() { let _ = toml::from_str::<toml::Table>(""); }\n$1/m'
   "AOSP's clap has no env|src/bin/i2c-hal-service.rs|s/#\[arg\(long, value_name = \"PATH\"\)\]/#[arg(long, value_name = \"PATH\", env = \"I2C_HAL_X\")]/"
   'no warnings in vts/ (unused variable)|vts/i2c_hal_vts.rs|s/^mod target;/mod target;\nfn _f() { let x = 1; }/m'
