@@ -1,5 +1,6 @@
 //! The service's error vocabulary. `ErrorCode` mirrors the AIDL `vendor.i2c.ErrorCode` enum value
-//! for value (the ipc layer converts with `as i32`), so the core never needs the binder crates.
+//! for value (the service converts with `as i32`, service/src/convert.rs), so the core never
+//! needs the binder crates.
 
 use std::fmt;
 

@@ -14,7 +14,7 @@ pub mod stats;
 pub mod sync;
 
 /// The version `--version` prints. A literal, since Soong sets no `CARGO_PKG_VERSION`;
-/// tests/android_files.rs checks that it is the workspace's.
+/// `cargo xtask check android` checks that it is Cargo.toml's.
 pub const VERSION: &str = "0.1.0";
 
 /// An environment variable's value, unless it is unset or empty: an empty one means "not

@@ -85,7 +85,7 @@ pub enum PolicySetting {
 }
 
 /// Where Android.bp's `vendor.i2c-policy` installs the policy: the JSON form Soong makes of
-/// android/policy.toml (tests/android_files.rs checks that they agree).
+/// android/policy.toml (xtask/src/android.rs checks that they agree).
 pub const ANDROID_POLICY_PATH: &str = "/vendor/etc/i2c-hal/policy.json";
 
 /// The policy file of a device when none is named: /vendor/etc on Android, /etc on hosts; in

@@ -63,8 +63,8 @@ pub fn serve_rpc(
         limits.max_connections,
         limits.max_per_uid
     );
-    // A refused connection is closed by compat at once; its ticket, when admitted, is held by
-    // the connection's transport until the socket closes.
+    // A refused connection is closed by the transport at once; its ticket, when admitted, is
+    // held by the connection's transport until the socket closes.
     let admit = move |uid| admission.admit(uid).ok();
     crate::transport::serve(
         listener,

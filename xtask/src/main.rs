@@ -6,6 +6,7 @@
 //!   cargo xtask freeze-api                         write aidl_api/vendor.i2c/1 (once)
 
 mod aidl;
+mod android;
 mod layering;
 
 use std::path::{Path, PathBuf};
@@ -25,6 +26,13 @@ const CHECKS: &[Check] = &[
         what: "aidl/ against the frozen aidl_api/vendor.i2c/1 (dump, hash, compatibility)",
         run: aidl::check,
         hint: aidl::HINT,
+    },
+    Check {
+        name: "android",
+        what: "Android.bp, init, VINTF, ueventd, sepolicy contexts, tests/android-target",
+        run: android::check,
+        hint: "Each line names the file and the rule (docs/android.md says why each holds; \
+               android/*.tsv hold AOSP's crates and Soong's properties at android15-release).",
     },
     Check {
         name: "layering",

@@ -16,8 +16,9 @@ pub const V1: &str = "aidl_api/vendor.i2c/1";
 const V1_HASH_WORD: &str = "latest-version";
 
 /// What whoever edits aidl/ reads when a check fails.
-pub const HINT: &str = "aidl/ is frozen at version 1 (Android.bp: frozen: true). A change to \
-    the contract goes into a new version: see docs/contract.md, \"Changing the contract\".";
+pub const HINT: &str = "aidl/ is frozen at version 1 (Android.bp: frozen: true): a change to \
+    the contract goes into a new version, aidl_api/vendor.i2c/2, with members appended only \
+    (docs/contract.md, 'Errors and the growth rule' and 'What v2 would add').";
 
 /// The last line of a .hash file: the one Soong compares (`tail -1`).
 fn recorded_hash(dir: &Path) -> Result<String, String> {

@@ -1,9 +1,10 @@
 //! The Android tree's files, checked on the host: Android.bp, the init .rc, the VINTF manifest
 //! fragment, the framework compatibility matrix fragment, ueventd.rc, config.fs and the
 //! sepolicy contexts each parse in their format, and the names they share agree with each other
-//! and with the code (src/ipc/endpoint.rs, src/daemon.rs). No AOSP tool runs here: the parsers
-//! below read each format as far as these files use it (docs/android.md says
-//! what only a tree checks).
+//! and with the code (binder/src/endpoint.rs, service/src/daemon.rs). No AOSP tool runs here:
+//! the parsers below read each format as far as these files use it (docs/android.md says what
+//! only a tree checks). Each check states its rule with an assertion whose message is written
+//! for whoever edits these files; `check` runs them all and collects the messages.
 
 use i2c_hal_binder::endpoint::{ADMIN_SERVICE_NAME, SERVICE_NAME};
 use i2c_hal_service::daemon::ANDROID_POLICY_PATH;
@@ -12,7 +13,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    crate::repo()
 }
 
 fn read(rel: &str) -> String {
@@ -251,7 +252,6 @@ const VENDOR_IMPORTED: [&str; 2] = ["libi2cdev", "libembedded_hal"];
 /// Module types that build for the host only; every other Rust module builds for a device.
 const HOST_ONLY: [&str; 3] = ["rust_binary_host", "rust_library_host", "rust_test_host"];
 
-#[test]
 fn android_bp_declares_the_modules_in_aosp_form() {
     let modules = blueprint();
     let aidl = module(&modules, "aidl_interface", "vendor.i2c");
@@ -340,7 +340,6 @@ fn android_bp_declares_the_modules_in_aosp_form() {
     assert!(vts.strings("rustlibs").contains(&"libi2c_hal_client".to_string()));
 }
 
-#[test]
 fn every_file_and_library_android_bp_names_exists() {
     let modules = blueprint();
     let defined: BTreeSet<String> =
@@ -381,7 +380,6 @@ fn with_defaults_list(modules: &[(String, Bp)], m: &Bp, key: &str) -> Vec<String
     list
 }
 
-#[test]
 fn every_rust_library_a_module_links_is_built_for_where_it_runs() {
     let modules = blueprint();
     let crates = aosp_crates();
@@ -477,7 +475,6 @@ fn check_properties(
     }
 }
 
-#[test]
 fn every_android_bp_property_is_one_soong_defines() {
     let table = soong_properties();
     for (kind, m) in blueprint() {
@@ -486,10 +483,15 @@ fn every_android_bp_property_is_one_soong_defines() {
     }
 }
 
-#[test]
 fn the_version_the_binaries_print_is_cargo_tomls() {
-    // A literal in the crate, since Soong sets no CARGO_PKG_VERSION; Cargo does, for this test.
-    assert_eq!(i2c_hal_core::VERSION, env!("CARGO_PKG_VERSION"));
+    // A literal in the crate, since Soong sets no CARGO_PKG_VERSION.
+    let manifest: toml::Table = read("Cargo.toml").parse().expect("Cargo.toml is TOML");
+    let version = manifest["package"]["version"].as_str().expect("[package] version");
+    assert_eq!(
+        i2c_hal_core::VERSION,
+        version,
+        "core/src/lib.rs's VERSION (what --version prints) differs from Cargo.toml's"
+    );
 }
 
 /// The crate name a `rustlibs` entry gives the sources: a module of Android.bp by its
@@ -521,7 +523,6 @@ fn crate_linked_as(modules: &[(String, Bp)], crates: &[AospCrate], lib: &str) ->
 /// package per module, compiling the module's own sources with exactly the crates its rustlibs
 /// name (so a crate a module uses but does not list fails there, as in Soong), the crates.io
 /// ones at AOSP's versions and with AOSP's features ([workspace.dependencies]).
-#[test]
 fn the_android_check_links_aosps_crates_as_aosp_builds_them() {
     const DIR: &str = "tests/android-target";
     let manifest: toml::Table = read(&format!("{DIR}/Cargo.toml")).parse().expect("TOML");
@@ -710,7 +711,6 @@ fn vendor_aid() -> (String, u32) {
     (user, value.expect("value:"))
 }
 
-#[test]
 fn the_init_rc_starts_the_service_least_privileged_with_both_instances() {
     let services = rc_services(&read("android/vendor.i2c-service.rc"));
     assert_eq!(services.len(), 1);
@@ -744,7 +744,6 @@ fn the_init_rc_starts_the_service_least_privileged_with_both_instances() {
     );
 }
 
-#[test]
 fn ueventd_gives_the_nodes_to_the_service_group_only() {
     let text = read("android/ueventd.vendor.i2c.rc");
     let lines: Vec<Vec<&str>> = text
@@ -842,7 +841,6 @@ fn parse_xml(text: &str) -> Element {
     root
 }
 
-#[test]
 fn the_vintf_manifest_declares_every_instance() {
     let root = parse_xml(&read("android/vendor.i2c-service.xml"));
     assert_eq!(root.name, "manifest");
@@ -861,7 +859,6 @@ fn the_vintf_manifest_declares_every_instance() {
     assert_eq!(declared, instances());
 }
 
-#[test]
 fn the_compatibility_matrix_covers_every_instance() {
     let root = parse_xml(&read("android/compatibility_matrix.vendor.i2c.xml"));
     assert_eq!(root.name, "compatibility-matrix");
@@ -918,7 +915,6 @@ fn contexts(path: &Path) -> Vec<(String, String)> {
         .collect()
 }
 
-#[test]
 fn service_contexts_name_every_instance_with_a_declared_service_type_each() {
     let types = sepolicy_types();
     let entries = contexts(&repo().join("sepolicy/vendor/service_contexts"));
@@ -934,7 +930,6 @@ fn service_contexts_name_every_instance_with_a_declared_service_type_each() {
     }
 }
 
-#[test]
 fn file_contexts_label_the_binary_and_the_nodes_with_declared_types() {
     let types = sepolicy_types();
     let entries = contexts(&repo().join("sepolicy/vendor/file_contexts"));
@@ -955,5 +950,99 @@ fn file_contexts_label_the_binary_and_the_nodes_with_declared_types() {
     assert_ne!(node, "device", "a generic device node may not be opened (AOSP neverallow)");
     for (path, ty) in &entries {
         assert!(types.contains_key(ty), "{path}: type {ty} undeclared");
+    }
+}
+
+// ------------------------------------------------------------------------------ the check ----
+
+/// Every rule, by what it says.
+const RULES: &[(&str, fn())] = &[
+    ("android bp declares the modules in aosp form", android_bp_declares_the_modules_in_aosp_form),
+    (
+        "every file and library android bp names exists",
+        every_file_and_library_android_bp_names_exists,
+    ),
+    (
+        "every rust library a module links is built for where it runs",
+        every_rust_library_a_module_links_is_built_for_where_it_runs,
+    ),
+    (
+        "every android bp property is one soong defines",
+        every_android_bp_property_is_one_soong_defines,
+    ),
+    (
+        "the version the binaries print is cargo tomls",
+        the_version_the_binaries_print_is_cargo_tomls,
+    ),
+    (
+        "the android check links aosps crates as aosp builds them",
+        the_android_check_links_aosps_crates_as_aosp_builds_them,
+    ),
+    (
+        "the init rc starts the service least privileged with both instances",
+        the_init_rc_starts_the_service_least_privileged_with_both_instances,
+    ),
+    (
+        "ueventd gives the nodes to the service group only",
+        ueventd_gives_the_nodes_to_the_service_group_only,
+    ),
+    ("the vintf manifest declares every instance", the_vintf_manifest_declares_every_instance),
+    (
+        "the compatibility matrix covers every instance",
+        the_compatibility_matrix_covers_every_instance,
+    ),
+    (
+        "service contexts name every instance with a declared service type each",
+        service_contexts_name_every_instance_with_a_declared_service_type_each,
+    ),
+    (
+        "file contexts label the binary and the nodes with declared types",
+        file_contexts_label_the_binary_and_the_nodes_with_declared_types,
+    ),
+];
+
+/// Every rule that does not hold, each with the message its assertion gives.
+pub fn check(_repo: &Path) -> Vec<String> {
+    // The assertions' messages are the report: keep the default hook from printing them too.
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let problems = RULES
+        .iter()
+        .filter_map(|(rule, run)| {
+            let outcome = std::panic::catch_unwind(run);
+            outcome.err().map(|payload| format!("{rule}: {}", panic_text(payload.as_ref())))
+        })
+        .collect();
+    std::panic::set_hook(previous);
+    problems
+}
+
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "failed".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tree_passes_the_android_check() {
+        assert_eq!(check(&repo()), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_failed_rule_is_reported_with_its_message() {
+        fn broken() {
+            panic!("Android.bp: `x` is wrong");
+        }
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let outcome = std::panic::catch_unwind(broken).unwrap_err();
+        std::panic::set_hook(previous);
+        assert_eq!(panic_text(outcome.as_ref()), "Android.bp: `x` is wrong");
     }
 }
