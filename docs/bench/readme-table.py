@@ -74,5 +74,9 @@ if vm:
     rows.append(("QEMU (kernel binder), i2c-stub register read median: service (its `getAddress`)",
                  f"{vm['service']['p50_us']:.0f} µs ({vm['service_get_address']['p50_us']:.0f} µs)",
                  f"direct i2cdev: {vm['direct_i2cdev']['p50_us']:.1f} µs", f"{vm['ratio']:.0f}x", ""))
+    if vm.get("null_server"):
+        rows.append(("QEMU (kernel binder): the same read on the null server, median", "",
+                     f"{vm['null_server']['p50_us']:.0f} µs",
+                     f"{vm['ratio_to_null_server']:.2f}x (service / null)", ""))
 for r in rows:
     print("| " + " | ".join(r) + " |")
