@@ -60,13 +60,9 @@ fn failure_text(code: rsbinder::StatusCode) -> String {
     }
 }
 
-/// strerror's text without std's " (os error N)" suffix.
+/// The errno's own description ("connection refused"), for people.
 fn errno_text(errno: i32) -> String {
-    let text = io::Error::from_raw_os_error(errno).to_string();
-    match text.find(" (os error") {
-        Some(end) => text[..end].to_lowercase(),
-        None => text,
-    }
+    nix::errno::Errno::from_raw(errno).desc().to_lowercase()
 }
 
 /// Who is calling on this binder thread.
