@@ -5,8 +5,9 @@
 # vendor.i2c-service binary and the VTS suite (VtsHalI2cTargetTest), each with the crates its
 # rustlibs name: the libbinder_rs and android_logger stubs, the generated vendor_i2c stand-in
 # and AOSP's versions of the rest. Fails on any error, and on any warning in our own code
-# (core/src, platform/src, binder/src, service/src, client/src, testkit/src, src/, vts/, or the
-# code generated from aidl/). Warnings inside the stand-ins are listed but allowed.
+# (core/src, platform/src, binder/src, service/src, client/src, testkit/src, src/, vts/, the
+# code generated from aidl/, or xtask/aidl-model, the model of AIDL it is generated with).
+# Warnings inside the stand-ins are listed but allowed.
 #
 # Needs (installs nothing): Debian's rustc-web, cargo-web and rust-web-src (a rustc with the
 # standard library's source, for -Zbuild-std), and the crates in Cargo.lock from crates.io (or
@@ -94,7 +95,7 @@ run() {
     # unused_crate_dependencies) has no location: it names the crate instead.
     unused=$(grep -E '^warning: extern crate `[^`]+` is unused in crate `[^`]+`' "$log" | sort -u)
     own=$(printf '%s\n' "$diags" |
-        grep -E '^((core|platform|binder|service|client|testkit)/src|src|vts)/|/out/vendor_i2c\.rs:' || true)
+        grep -E '^((core|platform|binder|service|client|testkit)/src|src|vts|xtask/aidl-model)/|/out/vendor_i2c\.rs:' || true)
     own_unused=$(printf '%s\n' "$unused" | grep -E 'in crate `(i2c_hal_[a-z_]+|vts)`$' || true)
     [ -n "$own_unused" ] && own=$(printf '%s\n%s\n' "$own" "$own_unused" | sed '/^$/d')
     stubs=$(printf '%s\n' "$diags" | grep -E '^tests/android-target/' || true)

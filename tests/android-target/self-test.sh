@@ -16,12 +16,15 @@ trap 'rm -rf "$scratch"' EXIT
 # The sources check.sh reads, copied with fresh mtimes: Cargo names a build by the package's
 # place in its workspace, not by its absolute path, so an output of an earlier build, here or
 # in the tree, would otherwise pass for this copy's. For the same reason it has a target
-# directory of its own, never check.sh's.
+# directory of its own, never check.sh's. xtask/aidl-model is the model of AIDL the vendor_i2c
+# stand-in's build script reads aidl/ with; Cargo parses the root manifest as that package's
+# workspace, so the targets it names (examples/, tests/*.rs) are copied too.
 copy=$scratch/tree
-mkdir -p "$copy/tests/android-target"
-for path in Cargo.toml aidl aidl_api core platform binder service client testkit src vts; do
+mkdir -p "$copy/tests/android-target" "$copy/xtask"
+for path in Cargo.toml aidl aidl_api core platform binder service client testkit src vts xtask/aidl-model examples; do
   cp -R "$root/$path" "$copy/$path"
 done
+cp "$root"/tests/*.rs "$copy/tests/"
 for path in "$here"/*; do
   [ "$(basename "$path")" = target ] || cp -R "$path" "$copy/tests/android-target/"
 done
@@ -59,6 +62,7 @@ mutations=(
   "AOSP's clap has no env|src/bin/i2c-hal-service.rs|s/#\[arg\(long, value_name = \"PATH\"\)\]/#[arg(long, value_name = \"PATH\", env = \"I2C_HAL_X\")]/"
   'no warnings in vts/ (unused variable)|vts/i2c_hal_vts.rs|s/^mod target;/mod target;\nfn _f() { let x = 1; }/m'
   'aidl/ and the frozen dump describe one API|aidl/vendor/i2c/II2cManager.aidl|s/\}\s*\z/    void extra();\n}\n/'
+  'no warnings in the AIDL model the stand-in is generated with|xtask/aidl-model/src/lib.rs|s/\z/\nfn unused_in_the_model() {}\n/'
   "the service mirror declares service/Cargo.toml's features|service/Cargo.toml|s/^toml = /extra = []\ntoml = /m"
   "the program mirrors declare Cargo.toml's features|Cargo.toml|s/^sim = /extra = []\nsim = /m"
 )

@@ -19,6 +19,9 @@ const INWARD: &[(&str, &[&str])] = &[
     ("i2c-hal-service", &["i2c-hal-core", "i2c-hal-platform", "i2c-hal-binder", "i2c-hal-sim"]),
     ("i2c-hal-client", &["i2c-hal-core", "i2c-hal-platform", "i2c-hal-binder"]),
     ("i2c-hal-testkit", &[]),
+    // std only: tests/android-target builds it (its vendor_i2c stand-in's build script) outside
+    // this workspace.
+    ("aidl-model", &[]),
 ];
 
 /// The only crates.io crates the core links: it must build for a device and a host alike,

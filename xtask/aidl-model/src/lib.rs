@@ -1,7 +1,14 @@
 //! Just enough of AIDL to check the frozen contract on a host without AOSP's `aidl`: a parser
 //! for the subset `aidl/` uses (one interface, parcelable or enum per file; annotations,
-//! constants, field defaults, enumerators, `in`/`out`/`inout`, arrays and generic types), the
-//! `aidl --dumpapi` rendering of it, AOSP's API hash, and the append-only compatibility rule.
+//! constants, field defaults, enumerators, `in`/`out`/`inout`, `oneway`, arrays and generic
+//! types), the `aidl --dumpapi` rendering of it, AOSP's API hash, and the append-only
+//! compatibility rule.
+//!
+//! The repository's one AIDL parser of its own: `cargo xtask check aidl` (xtask/src/aidl)
+//! checks the frozen dump with it, and the build script of the `vendor_i2c` stand-in
+//! (tests/android-target/vendor-i2c-aidl/build.rs, a build-dependency from that workspace)
+//! generates Rust from what it parses. It depends on std alone, so that workspace, with its
+//! own lock file, gains no crate with it.
 //!
 //! What it mirrors (system/tools/aidl, Android 15):
 //! - `aidl_dumpapi.cpp`: the file's leading comments (the licence) then `kPreamble` (aidl.h),
@@ -13,17 +20,17 @@
 //!   references as `pkg.Enum.NAME` (`AidlConstantValueDecorator`); arguments keep a direction
 //!   only where the source wrote one (`AidlArgument::ToString`); the methods of a `oneway
 //!   interface` each print `oneway` (`AidlInterface` applies it to every method).
+//! - `aidl.cpp`'s rules for a file: its path under the root is its type's qualified name
+//!   (`check_filename`), and every import names a type that exists.
 //! - `build/hash_gen.sh`: `(cd DIR && find ./ -name "*.aidl" -print0 | LC_ALL=C sort -z |
 //!   xargs -0 sha1sum && echo latest-version) | sha1sum`; `latest-version` is what
 //!   `versionForHashGen` (build/aidl_api.go) passes for version 1.
-//! - `aidl_checkapi.cpp` (`--checkapi=compatible`): nothing removed, renamed, retyped or
-//!   reordered; methods, constants, fields and enumerators may only be added, fields at the
-//!   end and with a useful default (a default value, `@nullable`, a primitive, or an enum with
-//!   a 0 enumerator).
+//! - `aidl_checkapi.cpp`: `--checkapi=equal` (the frozen dump is the dump of the sources) and
+//!   `--checkapi=compatible` (nothing removed, renamed, retyped or reordered; methods,
+//!   constants, fields and enumerators may only be added, fields at the end and with a useful
+//!   default: a default value, `@nullable`, a primitive, or an enum with a 0 enumerator).
 //!
 //! Anything outside the subset fails with a message instead of being rendered wrongly.
-
-#![allow(dead_code)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -134,20 +141,57 @@ fn tokenize(source: &str) -> Result<(Vec<Token>, Vec<String>), String> {
 /// A constant expression as written; evaluated when rendered against its type.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Value {
+    /// Negated if written with a `-`; hex as AIDL reads it.
     Int(i128),
+    /// As written, with its quotes.
     Str(String),
     Bool(bool),
     /// A qualified name (an enumerator), resolved to `pkg.Enum.NAME`.
     Ref(Vec<String>),
 }
 
+/// An annotation: `@name`, or `@name(key=value, ...)` with its parameters by name, each value
+/// as written (a string with its quotes).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Annotation {
+    pub name: String,
+    pub params: BTreeMap<String, String>,
+}
+
+impl Annotation {
+    /// A string parameter's text, without its quotes.
+    pub fn string_param(&self, key: &str) -> Option<&str> {
+        self.params.get(key)?.strip_prefix('"')?.strip_suffix('"')
+    }
+}
+
+/// `AidlAnnotation::ToString`: `AnnotationParams` is a std::map, so parameters print sorted by
+/// name.
+impl std::fmt::Display for Annotation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "@{}", self.name)?;
+        if !self.params.is_empty() {
+            let params: Vec<String> = self.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            write!(f, "({})", params.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+/// `AidlAnnotatable::ToString`: the annotations rendered, sorted, joined by spaces.
+fn render_annotations(annotations: &[Annotation]) -> String {
+    annotations.iter().map(Annotation::to_string).collect::<Vec<_>>().join(" ")
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TypeSpec {
-    /// Rendered annotations, sorted (`AidlAnnotatable::ToString`).
-    pub annotations: Vec<String>,
+    /// Sorted as rendered (`AidlAnnotatable::ToString`).
+    pub annotations: Vec<Annotation>,
     /// Fully qualified once resolved.
     pub name: String,
+    /// Generic parameters (`List<String>`).
     pub params: Vec<TypeSpec>,
+    /// How many `[]`.
     pub arrays: usize,
 }
 
@@ -168,17 +212,18 @@ impl TypeSpec {
         if self.annotations.is_empty() {
             self.signature()
         } else {
-            format!("{} {}", self.annotations.join(" "), self.signature())
+            format!("{} {}", render_annotations(&self.annotations), self.signature())
         }
     }
 
-    fn is_nullable(&self) -> bool {
-        self.annotations.iter().any(|a| a == "@nullable")
+    pub fn has_annotation(&self, name: &str) -> bool {
+        self.annotations.iter().any(|a| a.name == name)
     }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Arg {
+    /// `in`, `out` or `inout` where the source wrote one.
     pub direction: Option<String>,
     pub ty: TypeSpec,
     pub name: String,
@@ -186,10 +231,12 @@ pub struct Arg {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Method {
+    /// Written on the method or on its interface.
     pub oneway: bool,
     pub ret: TypeSpec,
     pub name: String,
     pub args: Vec<Arg>,
+    /// An explicit transaction id (`= N`).
     pub id: Option<i128>,
 }
 
@@ -197,6 +244,7 @@ pub struct Method {
 pub struct Variable {
     pub ty: TypeSpec,
     pub name: String,
+    /// A field's default, or a constant's value (always present).
     pub value: Option<Value>,
 }
 
@@ -212,8 +260,8 @@ pub struct Decl {
     pub kind: Kind,
     pub package: String,
     pub name: String,
-    /// Rendered and sorted.
-    pub annotations: Vec<String>,
+    /// Sorted as rendered.
+    pub annotations: Vec<Annotation>,
     pub methods: Vec<Method>,
     pub fields: Vec<Variable>,
     pub constants: Vec<Variable>,
@@ -229,12 +277,14 @@ impl Decl {
         format!("{}.{}", self.package, self.name)
     }
 
-    fn backing(&self) -> String {
-        self.annotations
-            .iter()
-            .find_map(|a| a.strip_prefix("@Backing(type=\"").and_then(|r| r.strip_suffix("\")")))
-            .unwrap_or("byte")
-            .to_string()
+    /// Where the file declaring it lies under a root (`vendor/i2c/X.aidl`), and its dump.
+    pub fn path(&self) -> String {
+        format!("{}/{}.aidl", self.package.replace('.', "/"), self.name)
+    }
+
+    /// An enum's `@Backing(type="...")`, if written (AIDL's default is `byte`).
+    pub fn backing(&self) -> Option<&str> {
+        self.annotations.iter().find(|a| a.name == "Backing")?.string_param("type")
     }
 }
 
@@ -300,15 +350,14 @@ impl Parser {
         }
     }
 
-    fn annotation(&mut self) -> Result<String, String> {
+    fn annotation(&mut self) -> Result<Annotation, String> {
         self.expect('@')?;
         let name = self.ident()?;
+        let mut params = BTreeMap::new();
         if !self.peek_is('(') {
-            return Ok(format!("@{name}"));
+            return Ok(Annotation { name, params });
         }
         self.pos += 1;
-        // AnnotationParams is a std::map: parameters print sorted by name.
-        let mut params = BTreeMap::new();
         while !self.peek_is(')') {
             let key = self.ident()?;
             self.expect('=')?;
@@ -324,16 +373,15 @@ impl Parser {
             }
         }
         self.expect(')')?;
-        let params: Vec<String> = params.into_iter().map(|(k, v)| format!("{k}={v}")).collect();
-        Ok(format!("@{name}({})", params.join(", ")))
+        Ok(Annotation { name, params })
     }
 
-    fn annotations(&mut self) -> Result<Vec<String>, String> {
+    fn annotations(&mut self) -> Result<Vec<Annotation>, String> {
         let mut out = Vec::new();
         while self.peek_is('@') {
             out.push(self.annotation()?);
         }
-        out.sort();
+        out.sort_by_cached_key(Annotation::to_string);
         Ok(out)
     }
 
@@ -400,6 +448,9 @@ pub fn parse(source: &str) -> Result<Decl, String> {
         "enum" => Kind::Enum,
         other => return Err(format!("unsupported declaration `{other}`")),
     };
+    if oneway && kind != Kind::Interface {
+        return Err("only an interface can be oneway".into());
+    }
     let name = p.ident()?;
     let mut decl = Decl {
         kind,
@@ -446,6 +497,9 @@ pub fn parse(source: &str) -> Result<Decl, String> {
         }
         let method_oneway = p.peek_ident("oneway");
         if method_oneway {
+            if kind != Kind::Interface {
+                return Err("only a method can be oneway".into());
+            }
             p.pos += 1;
         }
         let ty = p.type_spec()?;
@@ -516,24 +570,47 @@ pub struct Api {
 
 impl Api {
     /// Parses every `.aidl` under `root` (a directory laid out by package, as aidl/ and the
-    /// dump are) and resolves names against the package and the imports.
+    /// dump are; each file where its type's qualified name puts it) and resolves names against
+    /// the package and the imports.
     pub fn load(root: &Path) -> Result<Api, String> {
-        let mut sources = BTreeMap::new();
+        let mut decls = Vec::new();
         for file in aidl_files(root)? {
             let text = fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
-            sources.insert(file, text);
+            let decl = parse(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+            let expected = root.join(decl.path());
+            if file != expected {
+                return Err(format!(
+                    "{}: declares {}, which belongs in {}",
+                    file.display(),
+                    decl.qualified_name(),
+                    expected.display()
+                ));
+            }
+            decls.push(decl);
         }
-        Api::from_sources(sources.iter().map(|(p, t)| (p.display().to_string(), t.as_str())))
+        Api::resolve(decls)
     }
 
-    /// As `load`, from (name for messages, text) pairs.
+    /// As `load`, from (name for messages, text) pairs, wherever they came from.
     pub fn from_sources<'a>(
         sources: impl IntoIterator<Item = (String, &'a str)>,
     ) -> Result<Api, String> {
-        let mut decls = BTreeMap::new();
+        let mut decls = Vec::new();
         for (origin, text) in sources {
-            let decl = parse(text).map_err(|e| format!("{origin}: {e}"))?;
-            decls.insert(decl.qualified_name(), decl);
+            decls.push(parse(text).map_err(|e| format!("{origin}: {e}"))?);
+        }
+        Api::resolve(decls)
+    }
+
+    /// Qualifies every type name and enumerator reference; refuses a type declared twice, an
+    /// import of no known type, and a reference to none.
+    fn resolve(parsed: Vec<Decl>) -> Result<Api, String> {
+        let mut decls = BTreeMap::new();
+        for decl in parsed {
+            let name = decl.qualified_name();
+            if decls.insert(name.clone(), decl).is_some() {
+                return Err(format!("{name} is declared twice"));
+            }
         }
         let known: BTreeSet<String> = decls.keys().cloned().collect();
         let enums: BTreeMap<String, BTreeSet<String>> = decls
@@ -545,6 +622,9 @@ impl Api {
             let scope = Scope::of(decl, &known);
             let origin = decl.qualified_name();
             let fail = |e: String| format!("{origin}: {e}");
+            if let Some(import) = decl.imports.iter().find(|i| !known.contains(*i)) {
+                return Err(fail(format!("import {import}: unknown type")));
+            }
             for m in &mut decl.methods {
                 scope.resolve(&mut m.ret).map_err(fail)?;
                 for a in &mut m.args {
@@ -570,10 +650,32 @@ impl Api {
     pub fn dump(&self) -> Result<BTreeMap<String, String>, String> {
         let mut out = BTreeMap::new();
         for decl in self.decls.values() {
-            let path = format!("{}/{}.aidl", decl.package.replace('.', "/"), decl.name);
-            out.insert(path, dump_decl(decl)?);
+            out.insert(decl.path(), dump_decl(decl)?);
         }
         Ok(out)
+    }
+
+    /// `--checkapi=equal` against a frozen dump: every way the `.aidl` files under `dir`
+    /// differ from this API's dump, byte for byte, each a line naming a file relative to `dir`;
+    /// empty when they agree. `sources` names what the API was loaded from, for the lines.
+    pub fn check_equal(&self, dir: &Path, sources: &str) -> Result<Vec<String>, String> {
+        let expected = self.dump().map_err(|e| format!("{sources}: {e}"))?;
+        let mut problems = Vec::new();
+        for path in aidl_files(dir)? {
+            let rel = path.strip_prefix(dir).unwrap_or(&path).to_string_lossy().into_owned();
+            if !expected.contains_key(&rel) {
+                problems.push(format!("{rel} is not a type of {sources}"));
+            }
+        }
+        for (rel, text) in &expected {
+            match fs::read_to_string(dir.join(rel)) {
+                Ok(frozen) if frozen == *text => {}
+                Ok(_) => problems.push(format!("{rel} differs from the dump of {sources}")),
+                Err(_) => problems.push(format!("{rel} is missing ({sources} declares it)")),
+            }
+        }
+        problems.sort();
+        Ok(problems)
     }
 }
 
@@ -641,7 +743,7 @@ fn dump_decl(decl: &Decl) -> Result<String, String> {
     s += PREAMBLE;
     writeln!(s, "package {};", decl.package).unwrap();
     if !decl.annotations.is_empty() {
-        writeln!(s, "{}", decl.annotations.join(" ")).unwrap();
+        writeln!(s, "{}", render_annotations(&decl.annotations)).unwrap();
     }
     let keyword = match decl.kind {
         Kind::Interface => "interface",
@@ -650,8 +752,8 @@ fn dump_decl(decl: &Decl) -> Result<String, String> {
     };
     writeln!(s, "{keyword} {} {{", decl.name).unwrap();
     if decl.kind == Kind::Enum {
-        let backing =
-            TypeSpec { annotations: vec![], name: decl.backing(), params: vec![], arrays: 0 };
+        let backing = decl.backing().unwrap_or("byte").to_string();
+        let backing = TypeSpec { annotations: vec![], name: backing, params: vec![], arrays: 0 };
         for (name, value) in &decl.enumerators {
             writeln!(s, "  {name} = {},", render_value(&backing, &Value::Int(*value))?).unwrap();
         }
@@ -719,8 +821,26 @@ pub fn aidl_files(root: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(out)
 }
 
+/// What `versionForHashGen` (build/aidl_api.go) passes to hash_gen.sh for a version:
+/// "latest-version" for version 1, else the previous version's number.
+pub fn version_for_hash_gen(version: u32) -> String {
+    match version {
+        0 | 1 => "latest-version".to_string(),
+        v => (v - 1).to_string(),
+    }
+}
+
+/// The hash a frozen version's `.hash` in `dir` records: its last line, the one Soong compares
+/// (`tail -1`) and passes to the backends as `--hash`.
+pub fn recorded_hash(dir: &Path) -> Result<String, String> {
+    let path = dir.join(".hash");
+    let text = fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let last = text.lines().last().ok_or_else(|| format!("{}: empty", path.display()))?;
+    Ok(last.trim().to_string())
+}
+
 /// AOSP's API hash of the dump in `dir` (build/hash_gen.sh), for `latest` = the word
-/// versionForHashGen passes ("latest-version" for version 1, else the previous version).
+/// `version_for_hash_gen` gives.
 pub fn api_hash(dir: &Path, latest: &str) -> Result<String, String> {
     // `find ./` prints `./vendor/i2c/X.aidl`; `LC_ALL=C sort -z` orders those by bytes.
     let mut names: Vec<(Vec<u8>, PathBuf)> = aidl_files(dir)?
@@ -803,8 +923,9 @@ pub fn incompatibilities(old: &Api, new: &Api) -> Vec<String> {
         }
         if o.annotations != n.annotations {
             problems.push(format!(
-                "{name}: annotations {:?} became {:?}",
-                o.annotations, n.annotations
+                "{name}: annotations `{}` became `{}`",
+                render_annotations(&o.annotations),
+                render_annotations(&n.annotations)
             ));
         }
         for (i, om) in o.methods.iter().enumerate() {
@@ -859,7 +980,7 @@ pub fn incompatibilities(old: &Api, new: &Api) -> Vec<String> {
 
 /// `AidlVariableDeclaration::HasUsefulDefaultValue` plus what aidl_checkapi accepts besides.
 fn has_useful_default(field: &Variable, api: &Api) -> bool {
-    if field.value.is_some() || field.ty.is_nullable() {
+    if field.value.is_some() || field.ty.has_annotation("nullable") {
         return true;
     }
     // A primitive gets an implicit default value (AidlConstantValue::Default).
