@@ -679,14 +679,15 @@ mod hal {
     /// The v1 contract folds several kernel faults (Documentation/i2c/fault-codes.rst) into one
     /// code: ADDRESS_NACK is ENXIO, and also EREMOTEIO, which drivers report for a NACK of
     /// either phase; IO_ERROR is EIO and EPROTO, and also EAGAIN, lost arbitration. So a NACK
-    /// reads as the address's and lost arbitration as a bus error. Telling them apart needs the
-    /// kernel's errno on the wire: a v2 change (docs/contract.md, "What v2 would add").
+    /// reads as one of unknown source (never wrongly as the address's) and lost arbitration as
+    /// a bus error. Telling them apart needs the kernel's errno on the wire: a v2 change
+    /// (docs/contract.md, "What v2 would add").
     pub fn error_kind(error: &ClientError) -> ErrorKind {
         let ClientError::Service { code, .. } = error else {
             return ErrorKind::Other;
         };
         match code {
-            ErrorCode::AddressNack => ErrorKind::NoAcknowledge(NoAcknowledgeSource::Address),
+            ErrorCode::AddressNack => ErrorKind::NoAcknowledge(NoAcknowledgeSource::Unknown),
             ErrorCode::IoError => ErrorKind::Bus,
             _ => ErrorKind::Other,
         }
@@ -877,7 +878,7 @@ mod hal {
         #[test]
         fn error_kinds_come_from_the_code_never_from_the_message() {
             let nack = service(ErrorCode::AddressNack, "i2c-0: no device acknowledged 0x51");
-            assert_eq!(error_kind(&nack), ErrorKind::NoAcknowledge(NoAcknowledgeSource::Address));
+            assert_eq!(error_kind(&nack), ErrorKind::NoAcknowledge(NoAcknowledgeSource::Unknown));
             // A message that quotes an errno changes nothing: the wire's field is the code.
             let lost =
                 service(ErrorCode::IoError, "x: Resource temporarily unavailable (os error 11)");

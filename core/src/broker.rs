@@ -220,7 +220,10 @@ impl State {
     /// dies too, but is not told: its openSession call fails with BUS_GONE instead.
     fn kill_sessions(&mut self, generation: Generation, reason: LossReason) -> Vec<Victim> {
         let mut victims = Vec::new();
-        for id in self.sessions.ids_on(generation) {
+        // In the order they were opened (ids only grow), so one client hears in that order.
+        let mut ids = self.sessions.ids_on(generation);
+        ids.sort_unstable();
+        for id in ids {
             if self.sessions.kill(&id, reason) == Some(SessionState::Live) {
                 if let Some(session) = self.sessions.get(&id) {
                     victims.push(session.addressed());
@@ -281,9 +284,8 @@ impl Broker {
     /// Hands one event's losses to the sink, counted; nothing when nobody is to be told.
     fn tell(&self, batch: LossBatch) {
         Stats::add(&self.stats.sessions_lost, batch.sessions.len() as u64);
-        if !batch.sessions.is_empty()
-            || (batch.removed_bus.is_some() && !batch.listeners.is_empty())
-        {
+        let listeners = batch.removed.as_ref().is_some_and(|(_, listeners)| !listeners.is_empty());
+        if !batch.sessions.is_empty() || listeners {
             self.sink.losses(batch);
         }
     }
@@ -427,8 +429,7 @@ impl Broker {
             reason,
             message: loss_message(info.bus_number, info.generation, why).into(),
             sessions: victims,
-            removed_bus: Some(info.clone()),
-            listeners,
+            removed: Some((info.clone(), listeners)),
             dispatches: Some(dispatches),
         });
         Some(info)
@@ -886,7 +887,7 @@ impl Broker {
             let mut adapters: Vec<Arc<Adapter>> = Vec::new();
             // Every session is asked (a policy can change anything), but only the ones it ends
             // change the indexes.
-            let disallowed: Vec<SessionId> = state
+            let mut disallowed: Vec<SessionId> = state
                 .sessions
                 .iter()
                 .filter(|(_, entry)| {
@@ -900,6 +901,7 @@ impl Broker {
                 })
                 .map(|(id, _)| *id)
                 .collect();
+            disallowed.sort_unstable();
             for id in disallowed {
                 let was = state.sessions.kill(&id, LossReason::PolicyChanged);
                 let Some(entry) = state.sessions.get(&id) else { continue };

@@ -445,7 +445,7 @@ mod tests {
         let before = monotonic_nanos();
         let started = Instant::now() - Duration::from_nanos(AGO as u64);
         let around = monotonic_nanos();
-        let newest = RemovalEvent {
+        let dispatched = RemovalEvent {
             bus_number: 1,
             stable_id: "x".into(),
             generation: Generation(2),
@@ -456,14 +456,14 @@ mod tests {
             last_callback: Some(Duration::from_micros(1500)),
             event_clock_nanos: None,
         };
-        let older = RemovalEvent { last_callback: None, ..newest.clone() };
+        let not_yet = RemovalEvent { last_callback: None, ..dispatched.clone() };
         let status = StatusSnapshot {
             uptime: Duration::from_millis(1),
             buses: vec![],
             sessions: vec![],
             listeners: 0,
             counters: vec![],
-            recent_removals: vec![older, newest],
+            recent_removals: vec![not_yet, dispatched],
         };
         let wire = status_to_aidl(&status);
         // Truncating the elapsed time to microseconds errs later, never earlier; the 10 ms of
@@ -472,7 +472,7 @@ mod tests {
         let (low, high) = (before - AGO, around - AGO + 10_000_000);
         assert!(low <= event && event <= high, "{low} <= {event} <= {high}");
         assert_eq!(wire.recentRemovals[1].lastCallbackMicros, 1500);
-        assert_eq!(wire.recentRemovals[0].lastCallbackMicros, -1, "unknown is -1 on the wire");
+        assert_eq!(wire.recentRemovals[0].lastCallbackMicros, -1, "none yet is -1 on the wire");
 
         let read = status_from_aidl(&wire);
         assert_eq!(read.recent_removals[1].last_callback, Some(Duration::from_micros(1500)));

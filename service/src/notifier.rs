@@ -201,9 +201,10 @@ impl Shared {
 /// Every callback of a removal, a revoke or a policy reload, queued together.
 impl LossSink for Notifier {
     fn losses(&self, batch: LossBatch) {
-        let LossBatch { reason, message, sessions, removed_bus, listeners, dispatches } = batch;
+        let LossBatch { reason, message, sessions, removed, dispatches } = batch;
+        let listeners = removed.as_ref().map_or(0, |(_, listeners)| listeners.len());
         let mut deliveries: Vec<(ClientKey, Delivery)> =
-            Vec::with_capacity(sessions.len() + listeners.len());
+            Vec::with_capacity(sessions.len() + listeners);
         for Addressed { caller, observer } in sessions {
             let (message, dispatches) = (message.clone(), dispatches.clone());
             let delivery = move || {
@@ -216,7 +217,7 @@ impl LossSink for Notifier {
             };
             deliveries.push((caller.into(), Box::new(delivery)));
         }
-        if let Some(bus) = removed_bus {
+        if let Some((bus, listeners)) = removed {
             let bus = Arc::new(bus);
             for Addressed { caller, observer } in listeners {
                 let bus = bus.clone();
@@ -228,11 +229,15 @@ impl LossSink for Notifier {
 
     fn bus_added(&self, bus: BusInfo, listeners: Vec<Addressed<dyn BusObserver>>) {
         let bus = Arc::new(bus);
-        let deliveries = listeners.into_iter().map(|Addressed { caller, observer }| {
-            let bus = bus.clone();
-            let delivery: Delivery = Box::new(move || observer.bus_added(&bus));
-            (ClientKey::from(caller), delivery)
-        });
+        // Built before post_all takes the lock, which then only queues them.
+        let deliveries: Vec<(ClientKey, Delivery)> = listeners
+            .into_iter()
+            .map(|Addressed { caller, observer }| {
+                let bus = bus.clone();
+                let delivery: Delivery = Box::new(move || observer.bus_added(&bus));
+                (ClientKey::from(caller), delivery)
+            })
+            .collect();
         self.post_all(deliveries);
     }
 }
@@ -571,6 +576,56 @@ mod tests {
         assert!(notifier.drain(Duration::from_secs(10)));
         assert_eq!(*seen.lock().unwrap(), ["a1", "a2", "a3", "b1"], "A's three go out together");
         assert_eq!(notifier.stats().delivered.load(Ordering::Relaxed), 5);
+    }
+
+    /// A client's callbacks, each sending its label to the test.
+    struct Told(&'static str, Mutex<mpsc::Sender<&'static str>>);
+
+    impl i2c_hal_core::broker::SessionObserver for Told {
+        fn session_lost(&self, _: i2c_hal_core::LossReason, _: &str) {
+            self.1.lock().unwrap().send(self.0).unwrap();
+        }
+    }
+
+    impl BusObserver for Told {
+        fn bus_added(&self, _: &BusInfo) {}
+        fn bus_removed(&self, _: &BusInfo) {
+            self.1.lock().unwrap().send(self.0).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_removal_batch_reaches_its_client_in_order_after_one_wake_up_and_stamps_its_clock() {
+        use i2c_hal_core::broker::{DispatchClock, SessionObserver};
+        let notifier = Notifier::with_config(patient_config()).unwrap();
+        let (sent, seen) = mpsc::channel();
+        let told = |label| Arc::new(Told(label, Mutex::new(sent.clone())));
+        let caller = Caller { uid: A.uid, pid: A.pid };
+        let sessions: Vec<Addressed<dyn SessionObserver>> = ["first", "second"]
+            .into_iter()
+            .map(|label| Addressed { caller, observer: told(label) as Arc<dyn SessionObserver> })
+            .collect();
+        let listener = Addressed { caller, observer: told("bus removed") as Arc<dyn BusObserver> };
+        let bus = BusInfo {
+            bus_number: 4,
+            name: "test".into(),
+            stable_id: "test/i2c-4".into(),
+            generation: i2c_hal_core::Generation(1),
+            functionality: 0,
+        };
+        let clock = Arc::new(DispatchClock::new(Instant::now()));
+        notifier.losses(LossBatch {
+            reason: i2c_hal_core::LossReason::Removed,
+            message: "bus 4 generation 1: removed".into(),
+            sessions,
+            removed: Some((bus, vec![listener])),
+            dispatches: Some(clock.clone()),
+        });
+        let order: Vec<&str> =
+            (0..3).map(|_| seen.recv_timeout(Duration::from_secs(10)).expect("told")).collect();
+        assert_eq!(order, ["first", "second", "bus removed"], "the sessions first, in order");
+        assert_eq!(notifier.shared.work_wakeups.load(Ordering::Relaxed), 1);
+        assert!(clock.latest().is_some(), "each session-lost dispatch stamps the removal's clock");
     }
 
     #[test]

@@ -28,9 +28,8 @@ parcelable RemovalRecord {
     /** How long ago it happened. */
     long ageMillis;
     /**
-     * From the removal event to the last session-lost callback the service began to hand to
-     * the binder transport after it (oneway: not its receipt); -1 when none was, and on every
-     * record but the newest (a later removal's callbacks would be counted in).
+     * From the removal event to the last of its own session-lost callbacks the service began
+     * to hand to the binder transport (oneway: not its receipt); -1 while none was.
      */
     long lastCallbackMicros = -1;
     /** The removal event's CLOCK_MONOTONIC time in nanoseconds, to line it up with clients. */

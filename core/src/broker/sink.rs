@@ -35,9 +35,8 @@ pub struct LossBatch {
     pub message: Arc<str>,
     /// The sessions that died, in the order they were opened.
     pub sessions: Vec<Addressed<dyn SessionObserver>>,
-    /// For a removal: the bus that left, for `listeners`.
-    pub removed_bus: Option<BusInfo>,
-    pub listeners: Vec<Addressed<dyn BusObserver>>,
+    /// For a removal: the bus that left, and the listeners to tell.
+    pub removed: Option<(BusInfo, Vec<Addressed<dyn BusObserver>>)>,
     /// For a removal: where the sink stamps each session-lost dispatch, so that the status
     /// reports when the last one went out.
     pub dispatches: Option<Arc<DispatchClock>>,
@@ -50,14 +49,7 @@ impl LossBatch {
         message: impl Into<Arc<str>>,
         sessions: Vec<Addressed<dyn SessionObserver>>,
     ) -> LossBatch {
-        LossBatch {
-            reason,
-            message: message.into(),
-            sessions,
-            removed_bus: None,
-            listeners: Vec::new(),
-            dispatches: None,
-        }
+        LossBatch { reason, message: message.into(), sessions, removed: None, dispatches: None }
     }
 }
 
@@ -82,8 +74,8 @@ impl LossSink for DirectSink {
             }
             told.observer.session_lost(batch.reason, &batch.message);
         }
-        if let Some(bus) = &batch.removed_bus {
-            for told in &batch.listeners {
+        if let Some((bus, listeners)) = &batch.removed {
+            for told in listeners {
                 told.observer.bus_removed(bus);
             }
         }
@@ -113,8 +105,8 @@ impl DispatchClock {
     /// A callback is being handed to the transport now. Delivery threads finish in any
     /// order; the latest moment is the one that counts.
     pub fn stamp(&self) {
-        let nanos = u64::try_from(self.since.elapsed().as_nanos()).unwrap_or(u64::MAX - 1);
-        self.latest.fetch_max(nanos + 1, Ordering::Relaxed);
+        let nanos = u64::try_from(self.since.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.latest.fetch_max(nanos.saturating_add(1), Ordering::Relaxed);
     }
 
     /// From the event to the latest stamp; None before any.

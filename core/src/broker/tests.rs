@@ -782,6 +782,34 @@ fn revoke_is_admin_only_kills_sessions_and_releases_the_fd() {
 }
 
 #[test]
+fn each_removal_counts_its_losses_and_reports_its_own_last_callback() {
+    let f = fixture();
+    let counter = |name: &str| {
+        let counters = f.broker.stats().counters();
+        counters.iter().find(|(n, _)| n == name).map(|(_, v)| *v).unwrap()
+    };
+    f.broker.adapter_added(module(3, "slot-a"));
+    let (_, first) = f.open(APP, &request("3", 0x50)).unwrap();
+    let (_, second) = f.open(OTHER_APP, &request("3", 0x51)).unwrap();
+    f.broker.adapter_removed(3, "/devices/platform/sim/slot-a/i2c-3").unwrap();
+    assert_eq!(
+        (first.losses(), second.losses()),
+        (vec![LossReason::Removed], vec![LossReason::Removed])
+    );
+    assert_eq!(counter("sessions.lost"), 2);
+
+    // A removal nobody was told of has no callback time, and does not take the first one's.
+    f.broker.adapter_added(module(4, "slot-b"));
+    f.broker.adapter_removed(4, "/devices/platform/sim/slot-b/i2c-4").unwrap();
+    let recent = f.broker.stats().recent_removals();
+    assert_eq!(recent.len(), 2);
+    let told = recent[0].last_callback.expect("the sink stamped the first removal's callbacks");
+    assert!(told >= recent[0].latency, "told after the fd closed: {told:?} {recent:?}");
+    assert_eq!(recent[1].last_callback, None);
+    assert_eq!(counter("sessions.lost"), 2);
+}
+
+#[test]
 fn listeners_hear_adds_and_removes_until_unregistered() {
     let f = fixture();
     let log = Arc::new(BusLog::default());
