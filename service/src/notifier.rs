@@ -42,7 +42,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// One callback to make, as a worker runs it.
-pub type Delivery = Box<dyn FnOnce() + Send>;
+type Delivery = Box<dyn FnOnce() + Send>;
 
 /// Deliveries one worker makes to one client in a row before the next client's turn.
 ///
@@ -272,15 +272,17 @@ impl Notifier {
         Ok(Arc::new(Notifier { shared }))
     }
 
-    /// Queues `delivery` for `client`, after everything queued for it before.
-    pub fn post(&self, client: ClientKey, delivery: impl FnOnce() + Send + 'static) {
+    /// Queues `delivery` for `client`, after everything queued for it before (the tests'
+    /// shorthand for a batch of one; the service posts through `LossSink`).
+    #[cfg(test)]
+    fn post(&self, client: ClientKey, delivery: impl FnOnce() + Send + 'static) {
         self.post_all([(client, Box::new(delivery) as Delivery)]);
     }
 
     /// Queues every delivery, each after everything queued for its client before, and only
     /// then wakes the workers, once: a removal's 1,000 callbacks are all queued before the
     /// first worker preempts the queueing on a one-CPU service.
-    pub fn post_all(&self, deliveries: impl IntoIterator<Item = (ClientKey, Delivery)>) {
+    fn post_all(&self, deliveries: impl IntoIterator<Item = (ClientKey, Delivery)>) {
         let shared = &self.shared;
         let mut state = shared.lock();
         let mut newly_runnable = 0;
